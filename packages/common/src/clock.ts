@@ -1,0 +1,107 @@
+/**
+ * Where time comes from. Pure timing logic takes a Clock so that unit tests can pass a
+ * {@link ManualClock}; processes use {@link systemClock}.
+ */
+export interface Clock {
+  /** Epoch milliseconds (wall clock; used for timestamps shown to users). */
+  now(): number;
+  /** Monotonic milliseconds with sub-ms precision (used for durations). */
+  monotonic(): number;
+  /** Schedules `fn` after `ms`; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  /** Schedules `fn` every `ms`. */
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle): void;
+}
+
+/** Opaque timer handle. */
+export type TimerHandle = { readonly __timer: unique symbol } | object;
+
+/** The real clock. Timers are unref'd: they never keep a process alive on their own. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setInterval(fn, ms) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+};
+
+interface ManualTimer {
+  id: number;
+  at: number;
+  every: number | undefined;
+  fn: () => void;
+}
+
+/** A clock that moves only when told to: for unit tests of timing logic. */
+export class ManualClock implements Clock {
+  #now: number;
+  #mono = 0;
+  #nextId = 1;
+  #timers = new Map<number, ManualTimer>();
+
+  constructor(startEpochMs = 1_700_000_000_000) {
+    this.#now = startEpochMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  monotonic(): number {
+    return this.#mono;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.set(id, { id, at: this.#mono + Math.max(0, ms), every: undefined, fn });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers.delete((handle as { id: number }).id);
+  }
+
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    const id = this.#nextId++;
+    const every = Math.max(1, ms);
+    this.#timers.set(id, { id, at: this.#mono + every, every, fn });
+    return { id };
+  }
+
+  clearInterval(handle: TimerHandle): void {
+    this.clearTimeout(handle);
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const target = this.#mono + ms;
+    for (;;) {
+      let next: ManualTimer | undefined;
+      for (const t of this.#timers.values()) if (t.at <= target && (!next || t.at < next.at)) next = t;
+      if (!next) break;
+      this.#now += next.at - this.#mono;
+      this.#mono = next.at;
+      if (next.every === undefined) this.#timers.delete(next.id);
+      else next.at += next.every;
+      next.fn();
+    }
+    this.#now += target - this.#mono;
+    this.#mono = target;
+  }
+
+  /** Number of pending timers (to assert that a component cleaned up). */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+}

@@ -1,0 +1,29 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * What a zone node needs to run one version of one function. The coordinator sends it with each
+ * invocation; `specKey` names the exact configuration, so a zone node reuses a warm environment
+ * only for the same key (Lambda starts fresh environments after any code or configuration change).
+ */
+export const FunctionSpecSchema = Type.Object({
+  /** Stable identity of this exact version + configuration; environments are pooled by it. */
+  specKey: Type.String({ minLength: 1, maxLength: 512 }),
+  functionName: Type.String({ minLength: 1, maxLength: 140 }),
+  /** `$LATEST` or a published version number. */
+  version: Type.String({ minLength: 1, maxLength: 32 }),
+  functionArn: Type.String({ minLength: 1, maxLength: 512 }),
+  /** SHA-256 of the deployment package, lowercase hex; also its address in the code store. */
+  codeSha256Hex: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  /** `file.export`, e.g. `index.handler`. */
+  handler: Type.String({ minLength: 1, maxLength: 128 }),
+  runtime: Type.String({ minLength: 1, maxLength: 64 }),
+  memoryMb: Type.Integer({ minimum: 128, maximum: 10240 }),
+  timeoutSec: Type.Integer({ minimum: 1, maximum: 900 }),
+  architecture: Type.Union([Type.Literal('x86_64'), Type.Literal('arm64')]),
+  /** The function's own environment variables (Lambda's reserved ones are added by the zone node). */
+  environment: Type.Record(Type.String(), Type.String()),
+  region: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+/** See {@link FunctionSpecSchema}. */
+export type FunctionSpec = Static<typeof FunctionSpecSchema>;

@@ -1,0 +1,20 @@
+/** Size limits of the wire. Both ends set `maxPayload` from these; see docs/limits.md. */
+
+/** Lambda's synchronous request and response limit: 6 MiB. */
+export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Lambda's response check is 6 MiB + 100 bytes (the runtime emulator's `MaxPayloadSize`); a larger
+ * response becomes `Function.ResponseSizeTooLarge`.
+ */
+export const MAX_SYNC_RESPONSE_BYTES = MAX_SYNC_PAYLOAD_BYTES + 100;
+
+/** Lambda returns at most the last 4 KB of the log with `X-Amz-Log-Type: Tail`. */
+export const MAX_LOG_TAIL_BYTES = 4 * 1024;
+
+/**
+ * Largest frame either end accepts (ws `maxPayload`). It must hold the largest payload plus the
+ * function spec, log tail and envelope; anything bigger closes the link with 1009.
+ * @default 8 MiB
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;

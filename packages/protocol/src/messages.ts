@@ -1,0 +1,158 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { FunctionSpecSchema } from './function-spec.js';
+import {
+  FunctionErrorSchema,
+  InvocationTimingsSchema,
+  PlacementSchema,
+} from './invocation.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+
+/** An error carried as data (see errors.ts for the converter). */
+export const WireErrorSchema = Type.Object({
+  code: Type.String({ maxLength: 64 }),
+  message: Type.String({ maxLength: 64 * 1024 }),
+});
+
+// ---------------------------------------------------------------- zone node -> coordinator
+
+/** First frame of every session: who the node is and what it can run. */
+export const HelloSchema = Type.Object({
+  type: Type.Literal('hello'),
+  protocolVersion: Type.Integer({ minimum: 0 }),
+  clusterToken: Type.String({ maxLength: 1024 }),
+  zone: Name,
+  nodeId: Id,
+  capacity: Type.Object({
+    memoryMb: Type.Integer({ minimum: 128 }),
+    maxEnvironments: Type.Integer({ minimum: 1 }),
+  }),
+  /** How environments are isolated on this node (`process` or `worker`). */
+  isolation: Type.String({ maxLength: 32 }),
+  runtimes: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+});
+
+/** Periodic liveness and load report. */
+export const ZoneHeartbeatSchema = Type.Object({
+  type: Type.Literal('heartbeat'),
+  seq: Type.Integer({ minimum: 0 }),
+  sentAt: Type.Number(),
+  busyEnvironments: Type.Integer({ minimum: 0 }),
+  idleEnvironments: Type.Integer({ minimum: 0 }),
+});
+
+/** Reply to the coordinator's `ping`. */
+export const PongSchema = Type.Object({
+  type: Type.Literal('pong'),
+  seq: Type.Integer({ minimum: 0 }),
+  sentAt: Type.Number(),
+});
+
+/** The end of one invocation: a result, a function error, or a refusal before it started. */
+export const InvokeResultSchema = Type.Object({
+  type: Type.Literal('invoke-result'),
+  invocationId: Id,
+  outcome: Type.Union([Type.Literal('success'), Type.Literal('function-error')]),
+  /** The handler's JSON result as UTF-8 bytes (success only). */
+  payload: Type.Optional(Type.Uint8Array()),
+  functionError: Type.Optional(FunctionErrorSchema),
+  placement: PlacementSchema,
+  timings: InvocationTimingsSchema,
+  /** Lambda's log lines of this invocation (START ... REPORT), only when the caller asked for Tail. */
+  logTail: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+  /** False when the environment was discarded after this invocation (crash, timeout, OOM). */
+  environmentKept: Type.Boolean(),
+});
+
+/** The zone node could not take an invocation; nothing ran. The router may place it elsewhere. */
+export const InvokeRejectedSchema = Type.Object({
+  type: Type.Literal('invoke-rejected'),
+  invocationId: Id,
+  error: WireErrorSchema,
+});
+
+/** An idle environment went away (keep-alive expiry, capacity, shutdown). */
+export const EnvironmentEvictedSchema = Type.Object({
+  type: Type.Literal('environment-evicted'),
+  environmentId: Id,
+  specKey: Type.String({ maxLength: 512 }),
+  reason: Type.String({ maxLength: 64 }),
+});
+
+/** Zone node -> coordinator messages. */
+export const ZoneMessageSchema = Type.Union([
+  HelloSchema,
+  ZoneHeartbeatSchema,
+  PongSchema,
+  InvokeResultSchema,
+  InvokeRejectedSchema,
+  EnvironmentEvictedSchema,
+]);
+
+// ---------------------------------------------------------------- coordinator -> zone node
+
+/** Accepts a `hello`; tells the node how to behave on this session. */
+export const WelcomeSchema = Type.Object({
+  type: Type.Literal('welcome'),
+  protocolVersion: Type.Integer({ minimum: 0 }),
+  sessionId: Id,
+  heartbeatIntervalMs: Type.Integer({ minimum: 1 }),
+  /** Base URL the node fetches code from: `${codeBaseUrl}/${sha256hex}` with the cluster token. */
+  codeBaseUrl: Type.String({ maxLength: 2048 }),
+});
+
+/** Coordinator heartbeat; the node answers with `pong`. */
+export const PingSchema = Type.Object({
+  type: Type.Literal('ping'),
+  seq: Type.Integer({ minimum: 0 }),
+  sentAt: Type.Number(),
+});
+
+/** Run one invocation. */
+export const InvokeSchema = Type.Object({
+  type: Type.Literal('invoke'),
+  invocationId: Id,
+  /** Lambda's request id (`context.awsRequestId`). */
+  requestId: Id,
+  fn: FunctionSpecSchema,
+  /** The event: raw JSON bytes as the caller sent them. */
+  payload: Type.Uint8Array(),
+  /** The ARN the caller used, qualifier included (`context.invokedFunctionArn`). */
+  invokedFunctionArn: Type.String({ maxLength: 512 }),
+  /** Decoded `X-Amz-Client-Context` JSON, if any. */
+  clientContext: Type.Optional(Type.String({ maxLength: 8192 })),
+  /** True when the caller asked for `X-Amz-Log-Type: Tail`. */
+  logTail: Type.Boolean(),
+});
+
+/** A protocol-level error report, usually followed by a close. */
+export const ErrorMessageSchema = Type.Object({
+  type: Type.Literal('error'),
+  error: WireErrorSchema,
+});
+
+/** Coordinator -> zone node messages. */
+export const CoordinatorMessageSchema = Type.Union([
+  WelcomeSchema,
+  PingSchema,
+  InvokeSchema,
+  ErrorMessageSchema,
+]);
+
+export type Hello = Static<typeof HelloSchema>;
+export type ZoneHeartbeat = Static<typeof ZoneHeartbeatSchema>;
+export type Pong = Static<typeof PongSchema>;
+export type InvokeResult = Static<typeof InvokeResultSchema>;
+export type InvokeRejected = Static<typeof InvokeRejectedSchema>;
+export type EnvironmentEvicted = Static<typeof EnvironmentEvictedSchema>;
+/** Zone node -> coordinator messages, tagged by `type`. */
+export type ZoneMessage = Static<typeof ZoneMessageSchema>;
+
+export type Welcome = Static<typeof WelcomeSchema>;
+export type Ping = Static<typeof PingSchema>;
+export type Invoke = Static<typeof InvokeSchema>;
+export type ErrorMessage = Static<typeof ErrorMessageSchema>;
+/** Coordinator -> zone node messages, tagged by `type`. */
+export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;
+export type WireErrorData = Static<typeof WireErrorSchema>;
