@@ -1,0 +1,51 @@
+import t from 'tap';
+import { MsgpackCodec } from './codec.js';
+import { parseZoneFrame, parseCoordinatorFrame } from './validate.js';
+import { PROTOCOL_VERSION } from './version.js';
+
+const codec = new MsgpackCodec();
+
+t.test('a valid hello round-trips through the codec and the validator', async (t) => {
+  const hello = {
+    type: 'hello',
+    protocolVersion: PROTOCOL_VERSION,
+    clusterToken: 'secret',
+    zone: 'az-a',
+    nodeId: 'node-1',
+    capacity: { memoryMb: 4096, maxEnvironments: 16 },
+    isolation: 'process',
+    runtimes: ['nodejs20.x'],
+  };
+  const parsed = parseZoneFrame(codec, codec.encode(hello));
+  t.ok(parsed.ok);
+  if (parsed.ok) t.same(parsed.message, hello);
+});
+
+t.test('garbage bytes are a malformed frame, not an exception', async (t) => {
+  const parsed = parseZoneFrame(codec, new Uint8Array([0xc1, 0xff, 0x00]));
+  t.equal(parsed.ok, false);
+  if (!parsed.ok) t.equal(parsed.code, 'MALFORMED_FRAME');
+});
+
+t.test('an unknown type and a wrong field are invalid messages naming the problem', async (t) => {
+  const unknown = parseCoordinatorFrame(codec, codec.encode({ type: 'launch-missiles' }));
+  t.equal(unknown.ok, false);
+  if (!unknown.ok) t.match(unknown.reason, /unknown message type/);
+  const wrong = parseCoordinatorFrame(codec, codec.encode({ type: 'ping', seq: 'one', sentAt: 1 }));
+  t.equal(wrong.ok, false);
+  if (!wrong.ok) t.match(wrong.reason, /ping \/seq/);
+  const notMap = parseCoordinatorFrame(codec, codec.encode([1, 2, 3]));
+  t.equal(notMap.ok, false);
+});
+
+t.test('binary payloads survive as bytes', async (t) => {
+  const payload = new TextEncoder().encode('{"a":1}');
+  const msg = {
+    type: 'invoke-rejected',
+    invocationId: 'i1',
+    error: { code: 'NODE_AT_CAPACITY', message: 'full' },
+  };
+  t.ok(parseZoneFrame(codec, codec.encode(msg)).ok);
+  const decoded = codec.decode(codec.encode({ p: payload })) as { p: Uint8Array };
+  t.same(Buffer.from(decoded.p).toString(), '{"a":1}');
+});
