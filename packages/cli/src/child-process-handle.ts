@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseReadyLine, type ReadyInfo } from '@zonesim/common';
+
+/** How to start one zonesim process. */
+export interface ChildSpec {
+  /** Label used in messages, e.g. `coordinator` or `zone az-b`. */
+  label: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** File that receives the child's stderr (its JSON log); omitted: inherited. */
+  logFile?: string;
+  readyTimeoutMs: number;
+}
+
+/** Path of the `zonesim` entry script. */
+export const ZONESIM_BIN = new URL('../bin/zonesim.js', import.meta.url).pathname;
+
+/**
+ * One child zonesim process. `ready` resolves with the child's ready line, and rejects if the child
+ * exits first or stays silent past the timeout (with the tail of its stderr in the message).
+ */
+export class ChildProcessHandle {
+  readonly label: string;
+  readonly child: ChildProcess;
+  readonly ready: Promise<ReadyInfo>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #stderrTail = '';
+  #log: WriteStream | undefined;
+
+  constructor(spec: ChildSpec) {
+    this.label = spec.label;
+    // stdin is a pipe the child watches: when this process dies, the pipe closes and the child exits.
+    this.child = spawn(process.execPath, [ZONESIM_BIN, ...spec.args, '--exit-with-parent'], {
+      env: spec.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which then
+      // stops the children in order (zone nodes first, then the coordinator).
+      detached: true,
+    });
+    if (spec.logFile) this.#log = createWriteStream(spec.logFile, { flags: 'a' });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderrTail = (this.#stderrTail + chunk.toString()).slice(-4000);
+      if (this.#log) this.#log.write(chunk);
+      else process.stderr.write(chunk);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.#log?.end();
+        resolve({ code, signal });
+      });
+    });
+    this.ready = new Promise<ReadyInfo>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.label} was not ready within ${spec.readyTimeoutMs} ms${this.#tail()}`));
+      }, spec.readyTimeoutMs);
+      const lines = createInterface({ input: this.child.stdout! });
+      lines.on('line', (line) => {
+        const info = parseReadyLine(line);
+        if (info) {
+          clearTimeout(timer);
+          resolve(info);
+        }
+      });
+      void this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.label} exited (${signal ?? `code ${code}`}) before it was ready${this.#tail()}`));
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends a signal if the child still runs. */
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is reaped. */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  #tail(): string {
+    const t = this.#stderrTail.trim();
+    return t ? `\n--- last output of ${this.label} ---\n${t.split('\n').slice(-15).join('\n')}` : '';
+  }
+}

@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { Coordinator } from '@zonesim/coordinator';
+import { formatReadyLine } from '@zonesim/common';
+import { exitWithParent, onShutdownSignal } from '../signals.js';
+import { tokenFrom } from '../token.js';
+
+/** Flags of `zonesim coordinator`. */
+export interface CoordinatorCommandFlags {
+  host: string;
+  port: string;
+  dataDir: string;
+  token?: string;
+  heartbeatMs?: string;
+  missLimit?: string;
+  region?: string;
+  exitWithParent?: boolean;
+}
+
+/** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
+export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Promise<void> {
+  const coordinator = new Coordinator({
+    host: flags.host,
+    port: Number(flags.port),
+    dataDir: resolve(flags.dataDir),
+    clusterToken: tokenFrom(flags.token),
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
+    ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
+  });
+  onShutdownSignal(() => coordinator.stop());
+  if (flags.exitWithParent) exitWithParent(() => coordinator.stop());
+  await coordinator.start();
+  process.stdout.write(formatReadyLine({ role: 'coordinator', pid: process.pid, apiUrl: coordinator.apiUrl, zoneUrl: coordinator.zoneUrl }));
+}

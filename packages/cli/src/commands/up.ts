@@ -1,0 +1,70 @@
+import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
+import { onShutdownSignal } from '../signals.js';
+
+/** Flags of `zonesim up`. */
+export interface UpFlags {
+  zones: string;
+  zoneNames?: string;
+  nodesPerZone: string;
+  host: string;
+  port: string;
+  dataDir: string;
+  isolation?: string;
+  maxEnvironments?: string;
+  memoryMb?: string;
+  keepAliveMs?: string;
+  verbose?: boolean;
+}
+
+/** Turns `up`'s zone flags into zone-node flags. */
+export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'memoryMb' | 'keepAliveMs'>): string[] {
+  const args: string[] = [];
+  if (flags.isolation) args.push('--isolation', flags.isolation);
+  if (flags.maxEnvironments) args.push('--max-environments', flags.maxEnvironments);
+  if (flags.memoryMb) args.push('--memory-mb', flags.memoryMb);
+  if (flags.keepAliveMs) args.push('--keep-alive-ms', flags.keepAliveMs);
+  return args;
+}
+
+/**
+ * `zonesim up`: a coordinator plus zone-node processes on this machine, until Ctrl-C or SIGTERM,
+ * which stop every process it started (each one reaped; none left behind).
+ */
+export async function runUpCommand(flags: UpFlags): Promise<void> {
+  const zones = flags.zoneNames ? flags.zoneNames.split(',').map((z) => z.trim()).filter(Boolean) : defaultZoneNames(Number(flags.zones));
+  let cluster: LocalCluster | undefined;
+  let shuttingDown = false;
+  onShutdownSignal(async () => {
+    shuttingDown = true;
+    process.stdout.write('\nstopping the cluster...\n');
+    await cluster?.stop();
+    process.stdout.write('stopped.\n');
+  });
+  cluster = await startLocalCluster({
+    zones,
+    nodesPerZone: Number(flags.nodesPerZone),
+    host: flags.host,
+    port: Number(flags.port),
+    dataDir: flags.dataDir,
+    zoneArgs: zoneArgsFrom(flags),
+    logToFiles: !flags.verbose,
+  });
+  const out = process.stdout;
+  out.write(`zonesim is up: ${zones.length} zone(s), ${cluster.zoneNodes.length} zone node(s)\n\n`);
+  out.write(`  Lambda API   ${cluster.apiUrl}\n`);
+  out.write(`  zone link    ${cluster.zoneUrl}\n`);
+  out.write(`  coordinator  pid ${cluster.coordinator.pid}\n`);
+  for (const z of cluster.zoneNodes) out.write(`  ${z.zone.padEnd(11)}  pid ${z.handle.pid} (${z.nodeId})\n`);
+  if (!flags.verbose) out.write(`  logs         ${flags.dataDir}/logs/\n`);
+  out.write(`\nTry:  aws lambda list-functions --endpoint-url ${cluster.apiUrl}\n`);
+  out.write(`      curl ${cluster.apiUrl}/zonesim/v1/zones\n`);
+  out.write('Press Ctrl-C to stop.\n');
+  // If the coordinator dies on its own, stop the rest and say so.
+  void cluster.coordinator.exited.then(async ({ code, signal }) => {
+    if (!cluster || shuttingDown) return;
+    shuttingDown = true;
+    process.stderr.write(`zonesim: the coordinator exited (${signal ?? `code ${code}`}); stopping\n`);
+    await cluster.stop();
+    process.exit(1);
+  });
+}

@@ -1,0 +1,21 @@
+import { renderTable } from '../table.js';
+
+/** `zonesim zones`: the coordinator's live view of zones and nodes. */
+export async function runZonesCommand(flags: { endpointUrl: string; json?: boolean }): Promise<number> {
+  const res = await fetch(`${flags.endpointUrl.replace(/\/$/, '')}/zonesim/v1/zones`);
+  if (!res.ok) throw new Error(`GET /zonesim/v1/zones answered HTTP ${res.status}`);
+  const body = (await res.json()) as {
+    zones: Array<{ zone: string; health: string; nodes: Array<{ nodeId: string; health: string; inFlight: number; idleEnvironments: number; capacity: { maxEnvironments: number }; lastSeenMsAgo: number }> }>;
+  };
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+    return 0;
+  }
+  const rows: Array<Array<string | number>> = [];
+  for (const z of body.zones) {
+    if (z.nodes.length === 0) rows.push([z.zone, z.health, '-', '-', '-', '-', '-']);
+    for (const n of z.nodes) rows.push([z.zone, z.health, n.nodeId, n.health, `${n.inFlight}/${n.capacity.maxEnvironments}`, n.idleEnvironments, n.lastSeenMsAgo]);
+  }
+  process.stdout.write(renderTable(['zone', 'zone health', 'node', 'node health', 'busy', 'idle envs', 'last seen ms'], rows));
+  return 0;
+}

@@ -1,0 +1,62 @@
+/**
+ * A minimal Lambda REST client for the CLI (the full AWS SDK is a test-time dependency only). It
+ * speaks the same paths the SDK does.
+ */
+export interface InvokeOutcome {
+  status: number;
+  body: string;
+  functionError: string | undefined;
+  zone: string;
+  node: string;
+  environment: string;
+  cold: boolean;
+  initMs: number | undefined;
+  durationMs: number;
+  billedMs: number;
+  maxMemoryUsedMb: number;
+  /** Round trip seen by the client, ms. */
+  latencyMs: number;
+  logTail: string | undefined;
+}
+
+/** Creates a function from a zip (CreateFunction). */
+export async function createFunction(apiUrl: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${apiUrl}/2015-03-31/functions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 201) throw new Error(`CreateFunction failed: HTTP ${res.status} ${res.headers.get('x-amzn-errortype')}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Invokes synchronously (Invoke, RequestResponse) and reads zonesim's placement headers. */
+export async function invokeFunction(apiUrl: string, name: string, payload: unknown, options: { tail?: boolean } = {}): Promise<InvokeOutcome> {
+  const started = performance.now();
+  const res = await fetch(`${apiUrl}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(options.tail ? { 'x-amz-log-type': 'Tail' } : {}) },
+    body: JSON.stringify(payload),
+  });
+  const body = await res.text();
+  const latencyMs = performance.now() - started;
+  if (res.status !== 200) throw new Error(`Invoke failed: HTTP ${res.status} ${res.headers.get('x-amzn-errortype')}: ${body}`);
+  const h = (n: string): string => res.headers.get(n) ?? '';
+  const log = res.headers.get('x-amz-log-result');
+  return {
+    status: res.status,
+    body,
+    functionError: res.headers.get('x-amz-function-error') ?? undefined,
+    zone: h('x-zonesim-zone'),
+    node: h('x-zonesim-node'),
+    environment: h('x-zonesim-environment'),
+    cold: h('x-zonesim-cold') === 'true',
+    initMs: res.headers.has('x-zonesim-init-ms') ? Number(h('x-zonesim-init-ms')) : undefined,
+    durationMs: Number(h('x-zonesim-duration-ms')),
+    billedMs: Number(h('x-zonesim-billed-ms')),
+    maxMemoryUsedMb: Number(h('x-zonesim-max-memory-used-mb')),
+    latencyMs,
+    logTail: log ? Buffer.from(log, 'base64').toString('utf8') : undefined,
+  };
+}

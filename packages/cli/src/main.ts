@@ -1,0 +1,101 @@
+import { Command, Option } from 'commander';
+import { runCoordinatorCommand } from './commands/coordinator.js';
+import { runDemoCommand } from './commands/demo.js';
+import { runUpCommand } from './commands/up.js';
+import { runZoneCommand } from './commands/zone.js';
+import { runZonesCommand } from './commands/zones.js';
+
+/** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
+export const DEFAULT_UP_PORT = '4599';
+
+/**
+ * The `zonesim` command line. It only parses flags into options and calls the commands; each
+ * command owns its process's lifecycle. Resolves with the exit code, or undefined for commands that
+ * keep running (servers) until a signal.
+ */
+export async function main(argv: string[]): Promise<number | undefined> {
+  let exitCode: number | undefined;
+  const program = new Command()
+    .name('zonesim')
+    .description('A Lambda-style function platform across simulated availability zones that fail on purpose.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('up')
+    .description('start a coordinator and one zone-node process per zone on this machine; Ctrl-C stops them all')
+    .option('--zones <n>', 'number of zones (az-a, az-b, ...)', '3')
+    .option('--zone-names <list>', 'comma-separated zone names (overrides --zones)')
+    .option('--nodes-per-zone <n>', 'zone-node processes per zone', '1')
+    .option('--host <host>', 'interface the API listens on', '127.0.0.1')
+    .option('--port <port>', 'API port (0 picks a free one)', DEFAULT_UP_PORT)
+    .option('--data-dir <dir>', 'state, code and logs', '.zonesim')
+    .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
+    .option('--max-environments <n>', 'environments per zone node')
+    .option('--memory-mb <mb>', 'memory per zone node for environments')
+    .option('--keep-alive-ms <ms>', 'idle time before a warm environment is evicted')
+    .option('--verbose', 'show the processes\' logs instead of writing them to files')
+    .action(async (flags) => runUpCommand(flags));
+
+  program
+    .command('coordinator')
+    .description('run one coordinator (the Lambda API and the zone link) in this process')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '0')
+    .option('--data-dir <dir>', 'state and code', '.zonesim/coordinator')
+    .option('--token <token>', 'cluster token (or set ZONESIM_CLUSTER_TOKEN)')
+    .option('--region <region>', 'region in ARNs')
+    .option('--heartbeat-ms <ms>', 'heartbeat interval')
+    .option('--miss-limit <n>', 'missed heartbeats before a node is down')
+    .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
+    .action(async (flags) => runCoordinatorCommand(flags));
+
+  program
+    .command('zone')
+    .description('run one zone node that joins a coordinator')
+    .requiredOption('--coordinator <url>', 'the coordinator\'s zone link, ws://HOST:PORT/zonesim/v1/zone-link')
+    .requiredOption('--zone <name>', 'zone (failure domain) of this node')
+    .option('--node-id <id>', 'node id, unique in the cluster')
+    .option('--token <token>', 'cluster token (or set ZONESIM_CLUSTER_TOKEN)')
+    .option('--data-dir <dir>', 'code cache directory', '.zonesim/zone')
+    .option('--memory-mb <mb>', 'memory offered to environments')
+    .option('--max-environments <n>', 'most environments alive at once')
+    .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
+    .option('--keep-alive-ms <ms>', 'idle time before a warm environment is evicted')
+    .option('--reconnect-min-ms <ms>', 'first redial delay after the link drops')
+    .option('--reconnect-max-ms <ms>', 'longest redial delay')
+    .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
+    .action(async (flags) => {
+      const code = await runZoneCommand(flags);
+      if (typeof code === 'number') exitCode = code;
+    });
+
+  program
+    .command('demo')
+    .description('start a 3-zone cluster, deploy a sample function from a zip, invoke it, print a report')
+    .option('--zones <n>', 'number of zones', '3')
+    .option('--invocations <n>', 'number of invocations', '36')
+    .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
+    .option('--keep', 'keep the data directory and logs')
+    .action(async (flags) => {
+      exitCode = await runDemoCommand(flags);
+    });
+
+  program
+    .command('zones')
+    .description('show zones and zone nodes with their health')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', `http://127.0.0.1:${DEFAULT_UP_PORT}`)
+    .option('--json', 'print JSON')
+    .action(async (flags) => {
+      exitCode = await runZonesCommand(flags);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') return code;
+    throw err;
+  }
+  return exitCode;
+}

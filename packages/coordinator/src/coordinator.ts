@@ -1,0 +1,145 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CodeStore } from '@zonesim/code';
+import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
+import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
+import { ApiServer } from './http/api-server.js';
+import { Membership } from './membership/membership.js';
+import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
+import { resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
+import { Registry } from './registry/registry.js';
+import { WarmFirstSpreadPolicy, type PlacementPolicy } from './router/placement.js';
+import { Router } from './router/router.js';
+
+/** Components a coordinator uses, injectable for tests (settings stay in {@link CoordinatorOptions}). */
+export interface CoordinatorComponents {
+  clock?: Clock;
+  logger?: Logger;
+  codec?: Codec;
+  placement?: PlacementPolicy;
+}
+
+/**
+ * The coordinator process: the region's front door and control plane. `start()` listens on HTTP
+ * (the Lambda API, the admin API and the zone-node WebSocket endpoint); `stop()` closes gracefully
+ * within `stopGraceMs`, then destroys what is left.
+ */
+export class Coordinator {
+  readonly options: ResolvedCoordinatorOptions;
+  readonly registry: Registry;
+  readonly membership: Membership;
+  readonly router: Router;
+  readonly #api: ApiServer;
+  readonly #zoneLink: ZoneLinkServer;
+  readonly #log: Logger;
+  #state: LifecycleState = LifecycleState.Idle;
+  #stopping: Promise<void> | undefined;
+  #apiUrl = '';
+
+  constructor(options: CoordinatorOptions, components: CoordinatorComponents = {}) {
+    this.options = resolveCoordinatorOptions(options);
+    const o = this.options;
+    const clock = components.clock ?? systemClock;
+    const codec = components.codec ?? msgpackCodec;
+    this.#log = components.logger ?? createLogger('coordinator');
+    const account = { region: o.region, accountId: o.accountId };
+    this.registry = new Registry({
+      store: new CodeStore(join(o.dataDir, 'code')),
+      settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
+      clock,
+      log: this.#log,
+    });
+    this.membership = new Membership({
+      clock,
+      log: this.#log,
+      settings: { heartbeatIntervalMs: o.heartbeatIntervalMs, heartbeatMissLimit: o.heartbeatMissLimit },
+    });
+    this.router = new Router({
+      membership: this.membership,
+      policy: components.placement ?? new WarmFirstSpreadPolicy(),
+      settings: {
+        placementTimeoutMs: o.placementTimeoutMs,
+        maxPendingInvocations: o.maxPendingInvocations,
+        initTimeoutMs: o.initTimeoutMs,
+        invokeGraceMs: o.invokeGraceMs,
+      },
+      clock,
+      log: this.#log,
+    });
+    this.#zoneLink = new ZoneLinkServer({
+      settings: {
+        clusterToken: o.clusterToken,
+        helloTimeoutMs: o.helloTimeoutMs,
+        maxFrameBytes: o.maxFrameBytes,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        sendHighWaterBytes: o.sendHighWaterBytes,
+        codeBaseUrl: () => `${this.#apiUrl}/zonesim/v1/code`,
+      },
+      codec,
+      clock,
+      log: this.#log,
+      onSession: (session) => this.membership.add(session),
+    });
+    this.#api = new ApiServer({
+      registry: this.registry,
+      router: this.router,
+      membership: this.membership,
+      zoneLink: this.#zoneLink,
+      account,
+      clusterToken: o.clusterToken,
+      maxZipBytes: o.maxZipBytes,
+      log: this.#log,
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.#state;
+  }
+
+  /** Base URL of the Lambda API, once started. */
+  get apiUrl(): string {
+    return this.#apiUrl;
+  }
+
+  /** WebSocket URL zone nodes connect to, once started. */
+  get zoneUrl(): string {
+    return this.#apiUrl.replace(/^http/, 'ws') + ZONE_LINK_PATH;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== LifecycleState.Idle) throw new Error(`coordinator cannot start from state ${this.#state}`);
+    this.#state = LifecycleState.Starting;
+    await mkdir(this.options.dataDir, { recursive: true });
+    this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
+    this.membership.start();
+    this.#state = LifecycleState.Running;
+    this.#log.info({ apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir }, 'coordinator listening');
+  }
+
+  /** Graceful stop: no new requests, zone links closed, in-flight HTTP given `stopGraceMs`. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === LifecycleState.Idle) {
+      this.#state = LifecycleState.Stopped;
+      return;
+    }
+    this.#state = LifecycleState.Stopping;
+    this.membership.stop();
+    this.registry.stop();
+    const closed = this.#api.close();
+    this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
+    this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
+    this.router.stop();
+    if (!(await withinGrace(closed, this.options.stopGraceMs))) {
+      this.#log.warn('grace period over; destroying open connections');
+    }
+    this.#api.destroy();
+    this.#zoneLink.terminateAll();
+    this.#state = LifecycleState.Stopped;
+    this.#log.info('coordinator stopped');
+  }
+}

@@ -1,0 +1,190 @@
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { newRequestId, type Logger } from '@zonesim/common';
+import { unknownOperation, resourceNotFound, LambdaApiError } from '../errors.js';
+import type { Membership } from '../membership/membership.js';
+import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-server.js';
+import type { Registry } from '../registry/registry.js';
+import type { Router } from '../router/router.js';
+import {
+  handleCreateFunction,
+  handleDeleteFunction,
+  handleGetConfiguration,
+  handleGetFunction,
+  handleListFunctions,
+  type FunctionRouteDeps,
+} from './function-routes.js';
+import { handleInvoke } from './invoke-route.js';
+import { sendError, sendJson } from './respond.js';
+
+/** Everything the HTTP front door routes to. */
+export interface ApiServerDeps {
+  registry: Registry;
+  router: Router;
+  membership: Membership;
+  zoneLink: ZoneLinkServer;
+  account: { region: string; accountId: string };
+  clusterToken: string;
+  maxZipBytes: number;
+  log: Logger;
+}
+
+const FUNCTIONS = '/2015-03-31/functions';
+const CODE_PREFIX = '/zonesim/v1/code/';
+
+/**
+ * The coordinator's HTTP server: the Lambda REST API (the paths of lambda-facts 2), zonesim's admin
+ * API under `/zonesim/v1/`, the code endpoint zone nodes fetch packages from, and the WebSocket
+ * upgrade for zone links.
+ */
+export class ApiServer {
+  readonly server: Server;
+  readonly #deps: ApiServerDeps;
+  readonly #fnDeps: FunctionRouteDeps;
+  readonly #sockets = new Set<Socket>();
+  #url = '';
+
+  constructor(deps: ApiServerDeps) {
+    this.#deps = deps;
+    this.#fnDeps = { registry: deps.registry, account: deps.account, maxZipBytes: deps.maxZipBytes, apiUrl: () => this.#url };
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+      if (pathOf(req.url) === ZONE_LINK_PATH) deps.zoneLink.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+  }
+
+  /** Listens; resolves with the base URL. */
+  listen(host: string, port: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        if (addr === null || typeof addr === 'string') return reject(new Error('server has no TCP address'));
+        const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+        this.#url = `http://${shownHost}:${addr.port}`;
+        resolve(this.#url);
+      });
+    });
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Stops accepting and closes idle keep-alive connections; in-flight requests finish. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  /** Destroys every connection still open. */
+  destroy(): void {
+    for (const s of this.#sockets) s.destroy();
+    this.server.closeAllConnections();
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = newRequestId();
+    this.#route(req, res, requestId).catch((err: unknown) => {
+      if (!(err instanceof LambdaApiError) || err.status >= 500) {
+        this.#deps.log.error({ requestId, method: req.method, url: req.url, err }, 'request failed');
+      }
+      sendError(res, err, requestId);
+    });
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const d = this.#fnDeps;
+    if (path === FUNCTIONS || path === `${FUNCTIONS}/`) {
+      if (method === 'POST') return handleCreateFunction(d, req, res, requestId);
+      if (method === 'GET') return handleListFunctions(d, res, url.searchParams, requestId);
+    } else if (path.startsWith(`${FUNCTIONS}/`)) {
+      const rest = path.slice(FUNCTIONS.length + 1).split('/');
+      const name = decodeURIComponent(rest[0] ?? '');
+      const sub = rest.slice(1).join('/');
+      if (sub === 'invocations' && method === 'POST') {
+        return handleInvoke({ ...this.#deps }, req, res, name, url.searchParams, requestId);
+      }
+      if (sub === '' && method === 'GET') return handleGetFunction(d, res, name, url.searchParams, requestId);
+      if (sub === '' && method === 'DELETE') return handleDeleteFunction(d, res, name, url.searchParams, requestId);
+      if (sub === 'configuration' && method === 'GET') return handleGetConfiguration(d, res, name, url.searchParams, requestId);
+    } else if (path.startsWith('/zonesim/v1/')) {
+      return this.#admin(req, res, method, path, requestId);
+    }
+    req.resume();
+    throw unknownOperation(method, path);
+  }
+
+  #admin(req: IncomingMessage, res: ServerResponse, method: string, path: string, requestId: string): void {
+    if (method === 'GET' && path === '/zonesim/v1/zones') {
+      sendJson(res, 200, { zones: this.#deps.membership.zones(), placement: this.#deps.router.policyName }, requestId);
+      return;
+    }
+    if (method === 'GET' && path === '/zonesim/v1/health') {
+      const zones = this.#deps.membership.zones();
+      sendJson(res, 200, {
+        status: 'ok',
+        zones: zones.length,
+        healthyZones: zones.filter((z) => z.health !== 'down').length,
+        nodes: this.#deps.membership.sessions().length,
+        waitingInvocations: this.#deps.router.waiting,
+      }, requestId);
+      return;
+    }
+    if (method === 'GET' && path.startsWith(CODE_PREFIX)) {
+      this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
+      return;
+    }
+    const codeZip = /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/.exec(path);
+    if (method === 'GET' && codeZip) {
+      const record = this.#deps.registry.get(codeZip[1]!);
+      this.#streamBlob(res, record.codeSha256Hex, requestId);
+      return;
+    }
+    throw unknownOperation(method, path);
+  }
+
+  /** Zone nodes fetch packages here, presenting the cluster token as a bearer token. */
+  #serveCode(req: IncomingMessage, res: ServerResponse, sha: string, requestId: string): void {
+    const auth = req.headers.authorization ?? '';
+    const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '');
+    const expected = Buffer.from(this.#deps.clusterToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new LambdaApiError('AccessDeniedException', 403, 'A valid cluster token is required to fetch code.');
+    }
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw resourceNotFound(`No code with SHA-256 ${sha.slice(0, 80)}`);
+    this.#streamBlob(res, sha, requestId);
+  }
+
+  #streamBlob(res: ServerResponse, sha: string, requestId: string): void {
+    const store = this.#deps.registry.codeStore;
+    if (!store.has(sha)) throw resourceNotFound(`No code with SHA-256 ${sha}`);
+    const stream = createReadStream(store.path(sha));
+    stream.once('open', () => {
+      res.writeHead(200, { 'content-type': 'application/zip', 'x-amzn-requestid': requestId });
+      stream.pipe(res);
+    });
+    stream.once('error', (err) => sendError(res, resourceNotFound(`No code with SHA-256 ${sha}: ${err.message}`), requestId));
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  const q = (url ?? '/').indexOf('?');
+  return q < 0 ? (url ?? '/') : (url ?? '/').slice(0, q);
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { invalidRequestContent, invalidParameter } from '../errors.js';
+import { parseCreateFunctionInput } from '../registry/create-function-input.js';
+import { parseFunctionRef } from '../registry/function-name.js';
+import { toFunctionConfiguration } from '../registry/function-record.js';
+import type { Registry } from '../registry/registry.js';
+import { readBody } from './body.js';
+import { sendEmpty, sendJson } from './respond.js';
+
+/** What the function routes need. */
+export interface FunctionRouteDeps {
+  registry: Registry;
+  account: { region: string; accountId: string };
+  maxZipBytes: number;
+  /** Base URL for `Code.Location` links. */
+  apiUrl: () => string;
+}
+
+/** ListFunctions returns at most 50 per page whatever MaxItems says (lambda-facts 2). */
+const LIST_PAGE_MAX = 50;
+
+async function readJson(req: IncomingMessage, limit: number, operation: string): Promise<unknown> {
+  const body = await readBody(req, limit, operation);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
+  }
+}
+
+/** `POST /2015-03-31/functions`: CreateFunction -> 201 FunctionConfiguration. */
+export async function handleCreateFunction(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  // The zip travels base64 inside JSON: 4/3 of the zip limit plus room for the other fields.
+  const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 256 * 1024;
+  const body = await readJson(req, limit, 'CreateFunction');
+  const input = parseCreateFunctionInput(body, deps.maxZipBytes);
+  const record = await deps.registry.create(input);
+  sendJson(res, 201, toFunctionConfiguration(record), requestId);
+}
+
+/** `GET /2015-03-31/functions/{name}`: GetFunction. */
+export function handleGetFunction(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): void {
+  const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
+  const record = deps.registry.get(ref.name, ref.qualifier);
+  sendJson(res, 200, {
+    Configuration: toFunctionConfiguration(record),
+    Code: { RepositoryType: 'S3', Location: `${deps.apiUrl()}/zonesim/v1/functions/${record.name}/code.zip` },
+    Tags: record.tags,
+  }, requestId);
+}
+
+/** `GET /2015-03-31/functions/{name}/configuration`: GetFunctionConfiguration. */
+export function handleGetConfiguration(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): void {
+  const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
+  sendJson(res, 200, toFunctionConfiguration(deps.registry.get(ref.name, ref.qualifier)), requestId);
+}
+
+/** `GET /2015-03-31/functions`: ListFunctions with `Marker` / `MaxItems` paging. */
+export function handleListFunctions(deps: FunctionRouteDeps, res: ServerResponse, query: URLSearchParams, requestId: string): void {
+  const maxRaw = query.get('MaxItems');
+  const max = maxRaw === null ? LIST_PAGE_MAX : Number(maxRaw);
+  if (!Number.isInteger(max) || max < 1 || max > 10000) throw invalidParameter('MaxItems must be an integer between 1 and 10000.');
+  const all = deps.registry.list();
+  const marker = query.get('Marker');
+  let start = 0;
+  if (marker) {
+    start = Number(Buffer.from(marker, 'base64url').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0) throw invalidParameter('Marker is not valid.');
+  }
+  const pageSize = Math.min(max, LIST_PAGE_MAX);
+  const page = all.slice(start, start + pageSize);
+  const next = start + pageSize < all.length ? Buffer.from(String(start + pageSize)).toString('base64url') : undefined;
+  sendJson(res, 200, { Functions: page.map(toFunctionConfiguration), ...(next ? { NextMarker: next } : {}) }, requestId);
+}
+
+/** `DELETE /2015-03-31/functions/{name}`: DeleteFunction -> 204. */
+export async function handleDeleteFunction(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): Promise<void> {
+  const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
+  if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') deps.registry.get(ref.name, ref.qualifier);
+  if (ref.qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+  await deps.registry.delete(ref.name);
+  sendEmpty(res, 204, requestId);
+}

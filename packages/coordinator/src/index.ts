@@ -1,0 +1,15 @@
+/**
+ * @zonesim/coordinator: the region's front door and control plane.
+ *
+ * A {@link Coordinator} serves the Lambda REST API on HTTP, keeps the registry of deployed functions
+ * (code stored content-addressed by SHA-256), accepts zone-node WebSocket sessions (membership and
+ * failure detection), and routes each invocation to a zone node with room, preferring a warm
+ * environment of the same function.
+ */
+export { Coordinator, type CoordinatorComponents } from './coordinator.js';
+export { DEFAULT_COORDINATOR, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
+export { LambdaApiError } from './errors.js';
+export { ZONE_LINK_PATH } from './membership/zone-link-server.js';
+export type { NodeView, NodeHealth } from './membership/node-session.js';
+export type { ZoneView } from './membership/membership.js';
+export { WarmFirstSpreadPolicy, type PlacementPolicy, type PlacementRequest } from './router/placement.js';

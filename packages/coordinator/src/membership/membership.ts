@@ -1,0 +1,117 @@
+import { EventEmitter } from 'node:events';
+import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import { CloseCode } from '@zonesim/protocol';
+import type { NodeSession, NodeView } from './node-session.js';
+
+/** A zone and its nodes, for the admin API. */
+export interface ZoneView {
+  zone: string;
+  health: 'healthy' | 'degraded' | 'down';
+  nodes: NodeView[];
+}
+
+/** Settings of the failure detector. */
+export interface MembershipSettings {
+  heartbeatIntervalMs: number;
+  /** Intervals without any frame after which a node is down. */
+  heartbeatMissLimit: number;
+}
+
+/**
+ * The live set of zone-node sessions, per zone, and the failure detector over them. Every
+ * `heartbeatIntervalMs` it pings each node; a node silent for two intervals is `suspect` (placement
+ * avoids it), and one silent for `heartbeatMissLimit` intervals is `down`: its link is closed and what
+ * was in flight on it fails. Emits `node-up`, `node-down` and `capacity` (room may have appeared).
+ */
+export class Membership extends EventEmitter {
+  readonly #sessions = new Map<string, NodeSession>();
+  readonly #zonesSeen = new Set<string>();
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #settings: MembershipSettings;
+  #timer: TimerHandle | undefined;
+  #pingSeq = 0;
+
+  constructor(args: { clock: Clock; log: Logger; settings: MembershipSettings }) {
+    super();
+    this.#clock = args.clock;
+    this.#log = args.log;
+    this.#settings = args.settings;
+  }
+
+  start(): void {
+    this.#timer ??= this.#clock.setInterval(() => this.#tick(), this.#settings.heartbeatIntervalMs);
+  }
+
+  stop(): void {
+    if (this.#timer) this.#clock.clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Adds a session that completed its handshake; an older session of the same node is superseded. */
+  add(session: NodeSession): void {
+    const previous = this.#sessions.get(session.nodeId);
+    if (previous && previous !== session) {
+      this.#log.warn({ nodeId: session.nodeId, old: previous.sessionId, new: session.sessionId }, 'node re-registered; closing its old session');
+      previous.close(CloseCode.Superseded, 'superseded by a newer session of the same node');
+    }
+    this.#sessions.set(session.nodeId, session);
+    this.#zonesSeen.add(session.zone);
+    session.on('capacity', () => this.emit('capacity'));
+    session.once('closed', (code: number, reason: string) => {
+      if (this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId);
+      this.#log.warn({ nodeId: session.nodeId, zone: session.zone, code, reason }, 'zone node down');
+      this.emit('node-down', session, reason);
+    });
+    this.emit('node-up', session);
+    this.emit('capacity');
+  }
+
+  /** Live sessions (any health). */
+  sessions(): NodeSession[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** Sessions that placement may use. */
+  healthySessions(): NodeSession[] {
+    return this.sessions().filter((s) => s.health === 'healthy' && !s.closed);
+  }
+
+  /** Zones with their nodes; zones whose every node left stay listed as `down`. */
+  zones(): ZoneView[] {
+    const byZone = new Map<string, NodeView[]>();
+    for (const zone of this.#zonesSeen) byZone.set(zone, []);
+    for (const s of this.#sessions.values()) byZone.get(s.zone)?.push(s.view());
+    return [...byZone.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([zone, nodes]) => {
+        const healthy = nodes.filter((n) => n.health === 'healthy').length;
+        const health = healthy === 0 ? 'down' : healthy === nodes.length ? 'healthy' : 'degraded';
+        return { zone, health, nodes };
+      });
+  }
+
+  /** Closes every session. */
+  closeAll(code: number, reason: string): void {
+    for (const s of this.sessions()) s.close(code, reason);
+  }
+
+  #tick(): void {
+    const now = this.#clock.monotonic();
+    const interval = this.#settings.heartbeatIntervalMs;
+    const seq = this.#pingSeq++;
+    for (const s of this.sessions()) {
+      const silentMs = now - s.lastSeen;
+      if (silentMs > interval * this.#settings.heartbeatMissLimit) {
+        this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'heartbeats missed; declaring node down');
+        s.declareDown(`no frame for ${Math.round(silentMs)} ms`);
+        continue;
+      }
+      if (silentMs > interval * 2 && s.health === 'healthy') {
+        s.health = 'suspect';
+        this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
+      }
+      s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import type { Clock, Logger } from '@zonesim/common';
+import {
+  CloseCode,
+  type Codec,
+  type CoordinatorMessage,
+  type Hello,
+  type Invoke,
+  type ZoneMessage,
+} from '@zonesim/protocol';
+import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
+
+/** Health of a zone node as the coordinator sees it. */
+export type NodeHealth = 'healthy' | 'suspect' | 'down';
+
+/** A snapshot of one node for the admin API and the CLI. */
+export interface NodeView {
+  nodeId: string;
+  zone: string;
+  sessionId: string;
+  health: NodeHealth;
+  isolation: string;
+  capacity: { memoryMb: number; maxEnvironments: number };
+  inFlight: number;
+  busyMemoryMb: number;
+  idleEnvironments: number;
+  lastSeenMsAgo: number;
+  connectedAt: string;
+}
+
+/**
+ * One live session with one zone node, after a successful `hello`. It sends frames (watching the
+ * socket's buffered amount), matches answers to invocations, counts the node's warm environments
+ * per function configuration, and tracks when the node was last heard from.
+ */
+export class NodeSession extends EventEmitter {
+  readonly sessionId: string;
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly capacity: Hello['capacity'];
+  readonly isolation: string;
+  readonly connectedAt: number;
+  health: NodeHealth = 'healthy';
+  /** Monotonic ms of the last frame received. */
+  lastSeen: number;
+
+  readonly #socket: WebSocket;
+  readonly #codec: Codec;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #pending: PendingInvocations;
+  readonly #idleBySpec = new Map<string, number>();
+  readonly #highWaterBytes: number;
+  #closed = false;
+
+  constructor(args: {
+    sessionId: string;
+    hello: Hello;
+    socket: WebSocket;
+    codec: Codec;
+    clock: Clock;
+    log: Logger;
+    highWaterBytes: number;
+  }) {
+    super();
+    this.sessionId = args.sessionId;
+    this.nodeId = args.hello.nodeId;
+    this.zone = args.hello.zone;
+    this.capacity = args.hello.capacity;
+    this.isolation = args.hello.isolation;
+    this.#socket = args.socket;
+    this.#codec = args.codec;
+    this.#clock = args.clock;
+    this.#log = args.log.child({ zone: this.zone, nodeId: this.nodeId, sessionId: this.sessionId });
+    this.#pending = new PendingInvocations(args.clock);
+    this.#highWaterBytes = args.highWaterBytes;
+    this.connectedAt = args.clock.now();
+    this.lastSeen = args.clock.monotonic();
+  }
+
+  /** Invocations in flight on this node. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  get busyMemoryMb(): number {
+    return this.#pending.busyMemoryMb;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Warm idle environments of a configuration on this node, as far as the coordinator knows. */
+  idleFor(specKey: string): number {
+    return this.#idleBySpec.get(specKey) ?? 0;
+  }
+
+  get idleEnvironments(): number {
+    let n = 0;
+    for (const v of this.#idleBySpec.values()) n += v;
+    return n;
+  }
+
+  /** True when the node can take one more invocation needing `memoryMb`. */
+  hasRoomFor(memoryMb: number): boolean {
+    return (
+      !this.#closed &&
+      this.health === 'healthy' &&
+      this.inFlight < this.capacity.maxEnvironments &&
+      this.busyMemoryMb + memoryMb <= this.capacity.memoryMb &&
+      this.#socket.bufferedAmount < this.#highWaterBytes
+    );
+  }
+
+  /** Sends one invocation and waits for the node's answer (or a deadline, or the link's loss). */
+  invoke(message: Invoke, deadlineMs: number): Promise<NodeAnswer> {
+    const idle = this.idleFor(message.fn.specKey);
+    if (idle > 0) this.#idleBySpec.set(message.fn.specKey, idle - 1);
+    const answer = this.#pending.add(message.invocationId, message.fn.specKey, message.fn.memoryMb, deadlineMs);
+    this.send(message);
+    return answer;
+  }
+
+  /** Encodes and sends one frame; a closed link drops it (pending entries fail on close). */
+  send(message: CoordinatorMessage): void {
+    if (this.#closed) return;
+    this.#socket.send(this.#codec.encode(message));
+  }
+
+  /** Handles one validated frame from the node. */
+  receive(message: ZoneMessage): void {
+    this.lastSeen = this.#clock.monotonic();
+    if (this.health === 'suspect') this.health = 'healthy';
+    switch (message.type) {
+      case 'invoke-result': {
+        const settled = this.#pending.settle(message);
+        if (!settled) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-result');
+        else if (message.environmentKept) this.#idleBySpec.set(settled.specKey, this.idleFor(settled.specKey) + 1);
+        this.emit('capacity');
+        break;
+      }
+      case 'invoke-rejected':
+        if (!this.#pending.settle(message)) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-rejected');
+        this.emit('capacity');
+        break;
+      case 'environment-evicted': {
+        const idle = this.idleFor(message.specKey);
+        if (idle <= 1) this.#idleBySpec.delete(message.specKey);
+        else this.#idleBySpec.set(message.specKey, idle - 1);
+        this.emit('capacity');
+        break;
+      }
+      case 'heartbeat':
+      case 'pong':
+        break;
+      case 'hello':
+        this.close(CloseCode.HandshakeViolation, 'hello sent twice');
+        break;
+    }
+  }
+
+  /** Closes the link and fails what was in flight on it. Idempotent. */
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.health = 'down';
+    this.#pending.dropAll(`link to ${this.nodeId} (${this.zone}) closed: ${reason}`);
+    try {
+      this.#socket.close(code, reason.slice(0, 120));
+    } catch {
+      this.#socket.terminate();
+    }
+    this.emit('closed', code, reason);
+  }
+
+  /** The failure detector gave up on this node: fail its work and drop the TCP connection at once. */
+  declareDown(reason: string): void {
+    this.close(CloseCode.HeartbeatTimeout, reason);
+    this.#socket.terminate();
+  }
+
+  view(): NodeView {
+    return {
+      nodeId: this.nodeId,
+      zone: this.zone,
+      sessionId: this.sessionId,
+      health: this.health,
+      isolation: this.isolation,
+      capacity: this.capacity,
+      inFlight: this.inFlight,
+      busyMemoryMb: this.busyMemoryMb,
+      idleEnvironments: this.idleEnvironments,
+      lastSeenMsAgo: Math.round(this.#clock.monotonic() - this.lastSeen),
+      connectedAt: new Date(this.connectedAt).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+
+/** Defaults of {@link CoordinatorOptions}; docs/limits.md lists them. */
+export const DEFAULT_COORDINATOR = {
+  host: '127.0.0.1',
+  port: 0,
+  region: 'us-east-1',
+  accountId: '000000000000',
+  heartbeatIntervalMs: 200,
+  heartbeatMissLimit: 4,
+  helloTimeoutMs: 5_000,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  sendHighWaterBytes: 16 * 1024 * 1024,
+  placementTimeoutMs: 10_000,
+  maxPendingInvocations: 1_000,
+  initTimeoutMs: 10_000,
+  invokeGraceMs: 5_000,
+  activationDelayMs: 0,
+  maxZipBytes: 50 * 1024 * 1024,
+  maxUnzippedBytes: 262_144_000,
+  stopGraceMs: 5_000,
+} as const;
+
+/** Options of a coordinator; every field is optional and has the documented default. */
+export interface CoordinatorOptions {
+  /** Interface the HTTP API and the zone link listen on. @default '127.0.0.1' */
+  host?: string;
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Directory for code blobs and state. Required. */
+  dataDir?: string;
+  /** Shared secret zone nodes must present in `hello`. Required. */
+  clusterToken?: string;
+  /** Region in ARNs and `AWS_REGION`. @default 'us-east-1' */
+  region?: string;
+  /** Account id in ARNs. @default '000000000000' */
+  accountId?: string;
+  /** Interval of pings to zone nodes (and of their heartbeats). @default 200 */
+  heartbeatIntervalMs?: number;
+  /** Missed intervals after which a node is declared down. @default 4 */
+  heartbeatMissLimit?: number;
+  /** Time a new zone link has to send `hello`. @default 5000 */
+  helloTimeoutMs?: number;
+  /** Largest frame accepted on the zone link (ws `maxPayload`). @default 8 MiB */
+  maxFrameBytes?: number;
+  /** A node whose socket buffers more than this is skipped by placement (backpressure). @default 16 MiB */
+  sendHighWaterBytes?: number;
+  /** How long an invocation may wait for capacity before it is throttled. @default 10000 */
+  placementTimeoutMs?: number;
+  /** Bound of the queue of invocations waiting for capacity. @default 1000 */
+  maxPendingInvocations?: number;
+  /** Lambda's INIT cap, sent to nodes and used in coordinator-side deadlines. @default 10000 */
+  initTimeoutMs?: number;
+  /** Extra time past a function's timeout before the coordinator gives up on a node's answer. @default 5000 */
+  invokeGraceMs?: number;
+  /** Time a new function stays `Pending` before it becomes `Active`. @default 0 */
+  activationDelayMs?: number;
+  /** Largest `Code.ZipFile` accepted (Lambda's 50 MB direct upload). @default 52428800 */
+  maxZipBytes?: number;
+  /** Lambda's unzipped code size limit. @default 262144000 */
+  maxUnzippedBytes?: number;
+  /** Grace period of `stop()` before connections are destroyed. @default 5000 */
+  stopGraceMs?: number;
+}
+
+/** Fully resolved coordinator options. */
+export type ResolvedCoordinatorOptions = Required<CoordinatorOptions>;
+
+function positiveInt(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`coordinator option ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fills defaults and validates eagerly; the error names the field. */
+export function resolveCoordinatorOptions(options: CoordinatorOptions): ResolvedCoordinatorOptions {
+  const o = { ...DEFAULT_COORDINATOR, ...stripUndefined(options) };
+  if (!options.dataDir) throw new TypeError('coordinator option dataDir is required');
+  if (!options.clusterToken) throw new TypeError('coordinator option clusterToken is required');
+  positiveInt('port', o.port, 0);
+  if (o.port > 65535) throw new TypeError(`coordinator option port must be <= 65535, got ${o.port}`);
+  for (const name of [
+    'heartbeatIntervalMs',
+    'heartbeatMissLimit',
+    'helloTimeoutMs',
+    'maxFrameBytes',
+    'sendHighWaterBytes',
+    'placementTimeoutMs',
+    'maxPendingInvocations',
+    'initTimeoutMs',
+    'invokeGraceMs',
+    'maxZipBytes',
+    'maxUnzippedBytes',
+    'stopGraceMs',
+  ] as const) {
+    positiveInt(name, o[name]);
+  }
+  positiveInt('activationDelayMs', o.activationDelayMs, 0);
+  if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
+  return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

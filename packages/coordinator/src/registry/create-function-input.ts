@@ -1,0 +1,137 @@
+import { invalidParameter, requestTooLarge, validationError } from '../errors.js';
+
+/** Runtimes in Lambda's API enum (lambda-facts 2.1); only the Node.js ones run here so far. */
+export const LAMBDA_RUNTIMES: readonly string[] = [
+  'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'nodejs26.x',
+  'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14',
+  'java8.al2', 'java11', 'java17', 'java21', 'java25', 'dotnet8', 'dotnet10',
+  'ruby3.2', 'ruby3.3', 'ruby3.4', 'ruby4.0', 'provided.al2', 'provided.al2023',
+];
+
+/** Runtimes a zone node can run today (all on the zone node's own Node.js; see docs/limits.md). */
+export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+
+/** Variables Lambda sets itself; a function may not set them (lambda-facts 3.2). */
+export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+
+/** Lambda's 4 KB cap on all environment variables together. */
+export const MAX_ENVIRONMENT_BYTES = 4 * 1024;
+
+/** A CreateFunction request after validation. */
+export interface CreateFunctionInput {
+  functionName: string;
+  role: string;
+  runtime: string;
+  handler: string;
+  zipFile: Buffer;
+  description: string;
+  memorySize: number;
+  timeout: number;
+  environment: Record<string, string>;
+  architecture: 'x86_64' | 'arm64';
+  ephemeralStorageMb: number;
+  tags: Record<string, string>;
+}
+
+const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function intIn(field: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw validationError(field, value, 'Member must be an integer');
+  if (value < min) throw validationError(field, value, `Member must have value greater than or equal to ${min}`);
+  if (value > max) throw validationError(field, value, `Member must have value less than or equal to ${max}`);
+  return value;
+}
+
+/** Validates the environment variables as Lambda does (names, reserved keys, 4 KB total). */
+export function validateEnvironment(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) throw invalidParameter('Environment must be an object with Variables');
+  const vars = raw['Variables'];
+  if (vars === undefined || vars === null) return {};
+  if (!isObject(vars)) throw invalidParameter('Environment.Variables must be a map of strings');
+  const out: Record<string, string> = {};
+  const reserved: string[] = [];
+  for (const [key, value] of Object.entries(vars)) {
+    if (!ENV_KEY.test(key)) throw validationError('environment.variables', key, 'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+');
+    if (typeof value !== 'string') throw invalidParameter(`Environment variable ${key} must be a string`);
+    if (RESERVED_ENV_KEYS.has(key)) reserved.push(key);
+    out[key] = value;
+  }
+  if (reserved.length > 0) {
+    throw invalidParameter(
+      `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
+    );
+  }
+  const measured = JSON.stringify(out);
+  if (Buffer.byteLength(measured) > MAX_ENVIRONMENT_BYTES) {
+    throw invalidParameter(
+      `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured.slice(0, 200)}...`,
+    );
+  }
+  return out;
+}
+
+/** Validates a CreateFunction body with Lambda's rules and error types. */
+export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): CreateFunctionInput {
+  if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
+  const name = body['FunctionName'];
+  if (typeof name !== 'string') throw validationError('functionName', name ?? null, 'Member must not be null');
+  if (!NAME.test(name)) throw validationError('functionName', name, 'Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length at most 64');
+  const role = body['Role'];
+  if (typeof role !== 'string') throw validationError('role', role ?? null, 'Member must not be null');
+  if (!ROLE.test(role)) throw validationError('role', role, 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+');
+  const packageType = body['PackageType'] ?? 'Zip';
+  if (packageType !== 'Zip') throw invalidParameter(`PackageType ${String(packageType)} is not supported by zonesim yet; use Zip.`);
+  const runtime = body['Runtime'];
+  if (typeof runtime !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+  if (!LAMBDA_RUNTIMES.includes(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
+  if (!SUPPORTED_RUNTIMES.includes(runtime)) throw invalidParameter(`The runtime parameter of ${runtime} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
+  const handler = body['Handler'];
+  if (typeof handler !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+  if (handler.length > 128 || !/^[^\s]+$/.test(handler)) throw validationError('handler', handler, 'Member must satisfy regular expression pattern: [^\\s]+ and have length at most 128');
+  const code = body['Code'];
+  if (!isObject(code)) throw validationError('code', code ?? null, 'Member must not be null');
+  if (code['S3Bucket'] !== undefined || code['ImageUri'] !== undefined) throw invalidParameter('Only Code.ZipFile is supported by zonesim; S3 and image code are not.');
+  const zipB64 = code['ZipFile'];
+  if (typeof zipB64 !== 'string' || zipB64.length === 0) throw invalidParameter('Code.ZipFile must be a base64-encoded .zip file.');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64) || zipB64.length % 4 !== 0) throw invalidParameter('Code.ZipFile is not valid base64.');
+  const zipFile = Buffer.from(zipB64, 'base64');
+  if (zipFile.length > maxZipBytes) throw requestTooLarge(`Zipped size must be smaller than ${maxZipBytes} bytes`);
+  const description = body['Description'] ?? '';
+  if (typeof description !== 'string' || description.length > 256) throw validationError('description', description, 'Member must have length less than or equal to 256');
+  const archs = body['Architectures'] ?? ['x86_64'];
+  if (!Array.isArray(archs) || archs.length !== 1 || (archs[0] !== 'x86_64' && archs[0] !== 'arm64')) {
+    throw validationError('architectures', JSON.stringify(archs), 'Member must have length 1 and satisfy enum value set: [x86_64, arm64]');
+  }
+  const storage = body['EphemeralStorage'];
+  const ephemeralStorageMb = intIn('ephemeralStorage.size', isObject(storage) ? storage['Size'] : undefined, 512, 512, 10240);
+  const tags = body['Tags'] ?? {};
+  if (!isObject(tags) || Object.values(tags).some((v) => typeof v !== 'string')) throw invalidParameter('Tags must be a map of strings.');
+  return {
+    functionName: name,
+    role,
+    runtime,
+    handler,
+    zipFile,
+    description,
+    memorySize: intIn('memorySize', body['MemorySize'], 128, 128, 10240),
+    timeout: intIn('timeout', body['Timeout'], 3, 1, 900),
+    environment: validateEnvironment(body['Environment']),
+    architecture: archs[0],
+    ephemeralStorageMb,
+    tags: tags as Record<string, string>,
+  };
+}

@@ -1,0 +1,50 @@
+import type { NodeSession } from '../membership/node-session.js';
+
+/** What placement knows about the invocation it places. */
+export interface PlacementRequest {
+  specKey: string;
+  memoryMb: number;
+}
+
+/**
+ * Chooses a zone node for one invocation among the candidates that have room. Implementations are
+ * pure functions of their inputs (and their own counters), so studies can compare them.
+ */
+export interface PlacementPolicy {
+  readonly name: string;
+  choose(request: PlacementRequest, candidates: readonly NodeSession[]): NodeSession | undefined;
+}
+
+/**
+ * Warm first, then spread: a node holding an idle environment of the same configuration wins (no
+ * cold start); otherwise the zone running the fewest of this function's invocations gets the new
+ * environment, so a function's environments spread over zones the way Lambda spreads them over AZs.
+ * Ties go to the node with the most free slots, then round-robin.
+ */
+export class WarmFirstSpreadPolicy implements PlacementPolicy {
+  readonly name = 'warm-first-spread';
+  #turn = 0;
+
+  choose(request: PlacementRequest, candidates: readonly NodeSession[]): NodeSession | undefined {
+    if (candidates.length === 0) return undefined;
+    let warm: NodeSession | undefined;
+    for (const c of candidates) if (c.idleFor(request.specKey) > 0 && (!warm || c.inFlight < warm.inFlight)) warm = c;
+    if (warm) return warm;
+    const perZone = new Map<string, number>();
+    for (const c of candidates) perZone.set(c.zone, (perZone.get(c.zone) ?? 0) + c.inFlight + c.idleFor(request.specKey));
+    const turn = this.#turn++;
+    let best: NodeSession | undefined;
+    let bestScore = Infinity;
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[(i + turn) % candidates.length]!;
+      // Zone load first, then free slots (scaled so it never outweighs a whole invocation).
+      const free = c.capacity.maxEnvironments - c.inFlight;
+      const score = (perZone.get(c.zone) ?? 0) - free / (c.capacity.maxEnvironments + 1);
+      if (score < bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,162 @@
+import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import { newShortId } from '@zonesim/common';
+import { WireErrorCode, type FunctionSpec, type Invoke, type InvokeResult } from '@zonesim/protocol';
+import { isWireErrorCode } from '@zonesim/protocol';
+import { serviceException, tooManyRequests, LambdaApiError } from '../errors.js';
+import type { Membership } from '../membership/membership.js';
+import type { NodeSession } from '../membership/node-session.js';
+import type { PlacementPolicy } from './placement.js';
+
+/** Settings of the router. */
+export interface RouterSettings {
+  placementTimeoutMs: number;
+  maxPendingInvocations: number;
+  initTimeoutMs: number;
+  invokeGraceMs: number;
+}
+
+/** One invocation to route. */
+export interface RouteRequest {
+  requestId: string;
+  spec: FunctionSpec;
+  payload: Uint8Array;
+  invokedFunctionArn: string;
+  clientContext?: string;
+  logTail: boolean;
+}
+
+interface Waiter {
+  wake(): void;
+  timer: TimerHandle;
+}
+
+/** How many nodes one invocation may be offered to before it waits for capacity. */
+const MAX_OFFERS_PER_ROUND = 8;
+
+/**
+ * Routes invocations to zone nodes: it asks the placement policy for a node with room, sends the
+ * invocation, and when a node refuses it before running it (no room after all) offers it to another.
+ * When no node has room the invocation waits in a bounded queue until room appears or
+ * `placementTimeoutMs` passes, and is then throttled (429). Work lost with a zone link fails with
+ * `ServiceException` (sync invocations are never retried by Lambda).
+ */
+export class Router {
+  readonly #membership: Membership;
+  readonly #policy: PlacementPolicy;
+  readonly #settings: RouterSettings;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #waiters = new Set<Waiter>();
+
+  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; log: Logger }) {
+    this.#membership = args.membership;
+    this.#policy = args.policy;
+    this.#settings = args.settings;
+    this.#clock = args.clock;
+    this.#log = args.log;
+    this.#membership.on('capacity', () => this.#wakeAll());
+  }
+
+  /** Invocations waiting for capacity. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  get policyName(): string {
+    return this.#policy.name;
+  }
+
+  /** Runs one invocation somewhere and returns the node's result. Throws {@link LambdaApiError}. */
+  async route(request: RouteRequest): Promise<InvokeResult> {
+    const started = this.#clock.monotonic();
+    const excluded = new Set<string>();
+    for (;;) {
+      let offers = 0;
+      while (offers < MAX_OFFERS_PER_ROUND) {
+        const node = this.#pick(request.spec, excluded);
+        if (!node) break;
+        offers++;
+        const answer = await this.#offer(node, request);
+        if (answer.type === 'invoke-result') return answer;
+        if (answer.error.code !== WireErrorCode.NodeAtCapacity && answer.error.code !== WireErrorCode.NodeDraining) {
+          throw this.#toApiError(answer.error.code, answer.error.message);
+        }
+        excluded.add(node.sessionId);
+      }
+      const remaining = this.#settings.placementTimeoutMs - (this.#clock.monotonic() - started);
+      if (remaining <= 0) throw this.#noCapacity();
+      excluded.clear();
+      await this.#waitForCapacity(remaining);
+    }
+  }
+
+  /** Wakes and fails nothing; waiting invocations give up at their own timeouts. */
+  stop(): void {
+    this.#wakeAll();
+  }
+
+  #pick(spec: FunctionSpec, excluded: Set<string>): NodeSession | undefined {
+    const candidates = this.#membership
+      .healthySessions()
+      .filter((s) => !excluded.has(s.sessionId) && s.hasRoomFor(spec.memoryMb));
+    return this.#policy.choose({ specKey: spec.specKey, memoryMb: spec.memoryMb }, candidates);
+  }
+
+  async #offer(node: NodeSession, request: RouteRequest) {
+    const message: Invoke = {
+      type: 'invoke',
+      invocationId: newShortId('i-'),
+      requestId: request.requestId,
+      fn: request.spec,
+      payload: request.payload,
+      invokedFunctionArn: request.invokedFunctionArn,
+      logTail: request.logTail,
+      ...(request.clientContext === undefined ? {} : { clientContext: request.clientContext }),
+    };
+    // A cold start may fetch code and run INIT before the handler's own timeout starts.
+    const deadlineMs = request.spec.timeoutSec * 1000 + this.#settings.initTimeoutMs + this.#settings.invokeGraceMs;
+    try {
+      return await node.invoke(message, deadlineMs);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? WireErrorCode.Internal;
+      this.#log.warn({ requestId: request.requestId, nodeId: node.nodeId, zone: node.zone, code, err: (err as Error).message }, 'invocation lost with its zone node');
+      throw this.#toApiError(code, (err as Error).message);
+    }
+  }
+
+  #waitForCapacity(ms: number): Promise<void> {
+    if (this.#waiters.size >= this.#settings.maxPendingInvocations) {
+      return Promise.reject(this.#noCapacity());
+    }
+    return new Promise<void>((resolve) => {
+      const waiter: Waiter = {
+        wake: () => {
+          this.#clock.clearTimeout(waiter.timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+        timer: this.#clock.setTimeout(() => waiter.wake(), ms),
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #wakeAll(): void {
+    for (const w of [...this.#waiters]) w.wake();
+  }
+
+  #noCapacity(): LambdaApiError {
+    if (this.#membership.healthySessions().length === 0) {
+      return serviceException('No healthy zone node is available to run the function.');
+    }
+    // The cluster's environments are all busy: to the caller this is Lambda's concurrency throttle.
+    return tooManyRequests('ConcurrentInvocationLimitExceeded', 'Rate Exceeded.', 1);
+  }
+
+  #toApiError(code: string, message: string): LambdaApiError {
+    if (isWireErrorCode(code) && code === WireErrorCode.CodeUnavailable) {
+      return serviceException(`The function's code could not be loaded on the zone node: ${message}`);
+    }
+    return serviceException(`Internal error while running the function (${code}): ${message}`);
+  }
+}

@@ -1,0 +1,236 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import {
+  CloseCode,
+  FATAL_CLOSE_CODES,
+  closeCodeName,
+  parseCoordinatorFrame,
+  type Codec,
+  type CoordinatorMessage,
+  type Hello,
+  type Welcome,
+  type ZoneMessage,
+} from '@zonesim/protocol';
+
+/** Settings of the link. */
+export interface CoordinatorLinkSettings {
+  url: string;
+  connectTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  heartbeatMissLimit: number;
+  maxFrameBytes: number;
+}
+
+/** States of the link. */
+export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'stopped';
+
+/**
+ * The zone node's WebSocket session with the coordinator. It sends `hello`, waits for `welcome`,
+ * answers pings, sends heartbeats at the interval the coordinator asked for, and drops the link when
+ * the coordinator goes silent for `heartbeatMissLimit` intervals. A lost link is re-dialled with
+ * exponential backoff and jitter, forever, except after a fatal refusal (wrong token or protocol
+ * version), which is reported with `fatal` because retrying cannot help.
+ *
+ * Events: `connected(welcome)`, `message(msg)` (every validated frame after welcome),
+ * `disconnected(code, reason)`, `fatal(code, reason)`.
+ */
+export class CoordinatorLink extends EventEmitter {
+  readonly #settings: CoordinatorLinkSettings;
+  readonly #hello: () => Hello;
+  readonly #heartbeat: () => Omit<Extract<ZoneMessage, { type: 'heartbeat' }>, 'type' | 'seq' | 'sentAt'>;
+  readonly #codec: Codec;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #state: LinkState = 'idle';
+  #ws: WebSocket | undefined;
+  #attempt = 0;
+  #timers = new Set<TimerHandle>();
+  #heartbeatTimer: TimerHandle | undefined;
+  #lastFrameAt = 0;
+  #seq = 0;
+  #intervalMs = 1000;
+
+  constructor(args: {
+    settings: CoordinatorLinkSettings;
+    hello: () => Hello;
+    heartbeat: () => { busyEnvironments: number; idleEnvironments: number };
+    codec: Codec;
+    clock: Clock;
+    log: Logger;
+  }) {
+    super();
+    this.#settings = args.settings;
+    this.#hello = args.hello;
+    this.#heartbeat = args.heartbeat;
+    this.#codec = args.codec;
+    this.#clock = args.clock;
+    this.#log = args.log;
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  /** Starts dialling; resolves at once (use the `connected` event to wait for the session). */
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#dial();
+  }
+
+  /** Closes the link for good. */
+  stop(code: number = CloseCode.GoingAway, reason = 'zone node stopping'): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    for (const t of this.#timers) this.#clock.clearTimeout(t);
+    this.#timers.clear();
+    this.#stopHeartbeat();
+    if (this.#ws) {
+      this.#ws.close(code, reason);
+      const ws = this.#ws;
+      this.#later(() => ws.terminate(), 1000);
+    }
+  }
+
+  /**
+   * Sends one message; returns false when the link is down (the message is dropped: results of
+   * invocations whose link was lost are failed by the coordinator, which never waits for them).
+   */
+  send(message: ZoneMessage): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
+    ws.send(this.#codec.encode(message));
+    return true;
+  }
+
+  /** Bytes queued on the socket, for backpressure reporting. */
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  #dial(): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'connecting';
+    const ws = new WebSocket(this.#settings.url, {
+      maxPayload: this.#settings.maxFrameBytes,
+      perMessageDeflate: false,
+      handshakeTimeout: this.#settings.connectTimeoutMs,
+    });
+    this.#ws = ws;
+    let welcomed = false;
+    const welcomeTimer = this.#later(() => {
+      if (!welcomed) {
+        this.#log.warn({ url: this.#settings.url }, 'no welcome in time; redialling');
+        ws.terminate();
+      }
+    }, this.#settings.connectTimeoutMs);
+
+    ws.on('open', () => {
+      this.#lastFrameAt = this.#clock.monotonic();
+      ws.send(this.#codec.encode(this.#hello()));
+    });
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      this.#lastFrameAt = this.#clock.monotonic();
+      if (!isBinary) {
+        ws.close(CloseCode.Malformed, 'text frames are not part of the protocol');
+        return;
+      }
+      const parsed = parseCoordinatorFrame(this.#codec, toBytes(data));
+      if (!parsed.ok) {
+        this.#log.warn({ reason: parsed.reason }, 'malformed frame from coordinator; closing link');
+        ws.close(CloseCode.Malformed, parsed.reason.slice(0, 120));
+        return;
+      }
+      const message = parsed.message;
+      if (!welcomed) {
+        if (message.type === 'welcome') {
+          welcomed = true;
+          this.#clock.clearTimeout(welcomeTimer);
+          this.#onWelcome(message);
+          return;
+        }
+        if (message.type === 'error') {
+          this.#log.error({ code: message.error.code, message: message.error.message }, 'coordinator refused this node');
+          return;
+        }
+      }
+      if (message.type === 'ping') {
+        this.send({ type: 'pong', seq: message.seq, sentAt: this.#clock.now() });
+        return;
+      }
+      this.emit('message', message satisfies CoordinatorMessage);
+    });
+    ws.on('error', (err) => {
+      this.#log.debug({ err: err.message }, 'zone link socket error');
+    });
+    ws.on('close', (code, reasonBuf) => {
+      this.#clock.clearTimeout(welcomeTimer);
+      this.#stopHeartbeat();
+      const reason = reasonBuf.toString();
+      const wasConnected = this.#state === 'connected';
+      if (this.#ws === ws) this.#ws = undefined;
+      if (wasConnected) this.emit('disconnected', code, reason);
+      if (this.#state === 'stopped') return;
+      if (FATAL_CLOSE_CODES.has(code)) {
+        this.#log.error({ code, codeName: closeCodeName(code), reason }, 'coordinator refused this node for good');
+        this.#state = 'stopped';
+        this.emit('fatal', code, reason);
+        return;
+      }
+      this.#scheduleRedial(code, reason);
+    });
+  }
+
+  #onWelcome(welcome: Welcome): void {
+    this.#state = 'connected';
+    this.#attempt = 0;
+    this.#intervalMs = welcome.heartbeatIntervalMs;
+    this.#startHeartbeat();
+    this.#log.info({ sessionId: welcome.sessionId, heartbeatIntervalMs: welcome.heartbeatIntervalMs }, 'registered with coordinator');
+    this.emit('connected', welcome);
+  }
+
+  #startHeartbeat(): void {
+    this.#stopHeartbeat();
+    this.#heartbeatTimer = this.#clock.setInterval(() => {
+      const silent = this.#clock.monotonic() - this.#lastFrameAt;
+      if (silent > this.#intervalMs * this.#settings.heartbeatMissLimit) {
+        this.#log.warn({ silentMs: Math.round(silent) }, 'coordinator silent; dropping link');
+        this.#ws?.terminate();
+        return;
+      }
+      this.send({ type: 'heartbeat', seq: this.#seq++, sentAt: this.#clock.now(), ...this.#heartbeat() });
+    }, this.#intervalMs);
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer) this.#clock.clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  #scheduleRedial(code: number, reason: string): void {
+    this.#state = 'backoff';
+    const base = Math.min(this.#settings.reconnectMaxMs, this.#settings.reconnectMinMs * 2 ** this.#attempt);
+    // Full jitter keeps a whole zone of nodes from redialling in lock-step after a coordinator restart.
+    const wait = Math.round(base / 2 + Math.random() * (base / 2));
+    this.#attempt = Math.min(this.#attempt + 1, 30);
+    this.#log.info({ code, codeName: closeCodeName(code), reason, retryInMs: wait }, 'link down; redialling');
+    this.#later(() => this.#dial(), wait);
+  }
+
+  #later(fn: () => void, ms: number): TimerHandle {
+    const t = this.#clock.setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+    return t;
+  }
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

@@ -1,0 +1,11 @@
+/**
+ * @zonesim/zone-node: a host in one availability zone.
+ *
+ * A {@link ZoneNode} holds a WebSocket session with the coordinator, a cache of unpacked deployment
+ * packages, and a pool of execution environments (child processes or worker threads) that run real
+ * Lambda-style Node.js handlers, one invocation at a time each.
+ */
+export { ZoneNode, NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
+export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
+export { CoordinatorLink, type LinkState } from './coordinator-link.js';
+export type { IsolationMode } from './environment/types.js';

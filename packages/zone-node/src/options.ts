@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+import type { IsolationMode } from './environment/types.js';
+
+/** Defaults of {@link ZoneNodeOptions}; docs/limits.md lists them. */
+export const DEFAULT_ZONE_NODE = {
+  zone: 'az-a',
+  memoryMb: 8192,
+  maxEnvironments: 32,
+  isolation: 'process' as IsolationMode,
+  keepAliveMs: 600_000,
+  initTimeoutMs: 10_000,
+  shutdownGraceMs: 2_000,
+  memoryPollMs: 50,
+  connectTimeoutMs: 5_000,
+  reconnectMinMs: 100,
+  reconnectMaxMs: 5_000,
+  heartbeatMissLimit: 4,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  codeFetchTimeoutMs: 30_000,
+  codeCacheBytes: 2 * 1024 * 1024 * 1024,
+  stopGraceMs: 5_000,
+} as const;
+
+/** Options of a zone node; every field is optional unless marked required. */
+export interface ZoneNodeOptions {
+  /** WebSocket URL of the coordinator's zone link. Required. */
+  coordinatorUrl?: string;
+  /** The cluster token the coordinator checks in `hello`. Required. */
+  clusterToken?: string;
+  /** Zone (failure domain) this node is in. @default 'az-a' */
+  zone?: string;
+  /** Node id, unique in the cluster. @default `${hostname}-${zone}-${pid}` */
+  nodeId?: string;
+  /** Directory for the code cache. Required. */
+  dataDir?: string;
+  /** Memory the node offers to environments, MB. @default 8192 */
+  memoryMb?: number;
+  /** Most environments alive at once (busy or idle). @default 32 */
+  maxEnvironments?: number;
+  /** How environments are isolated. @default 'process' */
+  isolation?: IsolationMode;
+  /** Idle time after which a warm environment is evicted. @default 600000 (10 min, as measured on Lambda) */
+  keepAliveMs?: number;
+  /** Lambda's INIT cap for on-demand environments. @default 10000 */
+  initTimeoutMs?: number;
+  /** Shutdown cap of an environment before it is killed (Lambda: 2 s). @default 2000 */
+  shutdownGraceMs?: number;
+  /** RSS sampling interval of busy process environments. @default 50 */
+  memoryPollMs?: number;
+  /** Time allowed to open the WebSocket and get `welcome`. @default 5000 */
+  connectTimeoutMs?: number;
+  /** First reconnect delay; doubles up to `reconnectMaxMs`, with jitter. @default 100 */
+  reconnectMinMs?: number;
+  /** @default 5000 */
+  reconnectMaxMs?: number;
+  /** Coordinator heartbeat intervals without a frame before the node drops the link and reconnects. @default 4 */
+  heartbeatMissLimit?: number;
+  /** Largest frame accepted (ws `maxPayload`). @default 8 MiB */
+  maxFrameBytes?: number;
+  /** Time allowed to download one package. @default 30000 */
+  codeFetchTimeoutMs?: number;
+  /** Disk budget of the unpacked code cache. @default 2 GiB */
+  codeCacheBytes?: number;
+  /** Grace of `stop()` for running invocations. @default 5000 */
+  stopGraceMs?: number;
+}
+
+/** Fully resolved zone-node options. */
+export type ResolvedZoneNodeOptions = Required<ZoneNodeOptions>;
+
+const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Fills defaults and validates eagerly; the error names the field. */
+export function resolveZoneNodeOptions(options: ZoneNodeOptions): ResolvedZoneNodeOptions {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ZoneNodeOptions;
+  const o = { ...DEFAULT_ZONE_NODE, ...given };
+  if (!o.coordinatorUrl) throw new TypeError('zone-node option coordinatorUrl is required');
+  if (!/^wss?:\/\//.test(o.coordinatorUrl)) throw new TypeError(`zone-node option coordinatorUrl must be a ws:// or wss:// URL, got ${o.coordinatorUrl}`);
+  if (!o.clusterToken) throw new TypeError('zone-node option clusterToken is required');
+  if (!o.dataDir) throw new TypeError('zone-node option dataDir is required');
+  if (!ZONE.test(o.zone)) throw new TypeError(`zone-node option zone must match ${ZONE}, got ${o.zone}`);
+  if (o.isolation !== 'process' && o.isolation !== 'worker') throw new TypeError(`zone-node option isolation must be process or worker, got ${String(o.isolation)}`);
+  const ints: Array<[string, number, number]> = [
+    ['memoryMb', o.memoryMb, 128],
+    ['maxEnvironments', o.maxEnvironments, 1],
+    ['keepAliveMs', o.keepAliveMs, 1],
+    ['initTimeoutMs', o.initTimeoutMs, 1],
+    ['shutdownGraceMs', o.shutdownGraceMs, 0],
+    ['memoryPollMs', o.memoryPollMs, 1],
+    ['connectTimeoutMs', o.connectTimeoutMs, 1],
+    ['reconnectMinMs', o.reconnectMinMs, 1],
+    ['reconnectMaxMs', o.reconnectMaxMs, 1],
+    ['heartbeatMissLimit', o.heartbeatMissLimit, 1],
+    ['maxFrameBytes', o.maxFrameBytes, 1024],
+    ['codeFetchTimeoutMs', o.codeFetchTimeoutMs, 1],
+    ['codeCacheBytes', o.codeCacheBytes, 1],
+    ['stopGraceMs', o.stopGraceMs, 0],
+  ];
+  for (const [name, value, min] of ints) {
+    if (!Number.isInteger(value) || value < min) throw new TypeError(`zone-node option ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  if (o.reconnectMaxMs < o.reconnectMinMs) throw new TypeError('zone-node option reconnectMaxMs must be >= reconnectMinMs');
+  const nodeId = o.nodeId ?? `${hostname()}-${o.zone}-${process.pid}`;
+  return { ...o, nodeId, coordinatorUrl: o.coordinatorUrl, clusterToken: o.clusterToken, dataDir: o.dataDir };
+}

@@ -1,0 +1,267 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { CodeCache } from '@zonesim/code';
+import { LifecycleState, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
+import {
+  MAX_LOG_TAIL_BYTES,
+  MAX_SYNC_RESPONSE_BYTES,
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  msgpackCodec,
+  toWireErrorData,
+  type Codec,
+  type CoordinatorMessage,
+  type Invoke,
+  type InvokeResult,
+  type Welcome,
+} from '@zonesim/protocol';
+import { CoordinatorLink } from './coordinator-link.js';
+import { fetchCode } from './code-fetcher.js';
+import { EnvironmentPool, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
+import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
+
+/** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
+export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+
+/** Lambda's 50 MB zipped limit bounds what a node will download. */
+const MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
+
+/** Components a zone node uses, injectable for tests. */
+export interface ZoneNodeComponents {
+  clock?: Clock;
+  logger?: Logger;
+  codec?: Codec;
+}
+
+/**
+ * A zone-node process: a host in one zone. It registers with the coordinator, receives invocations,
+ * fetches and caches code on first use, and runs each invocation in an execution environment from
+ * its pool (warm if one is idle, cold otherwise). It keeps its warm environments while the link is
+ * down and re-registers when the link returns.
+ *
+ * Emits `fatal(code, reason)` when the coordinator refuses the node for good (wrong token or
+ * protocol version): the process entry point decides to exit.
+ */
+export class ZoneNode extends EventEmitter {
+  readonly options: ResolvedZoneNodeOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #link: CoordinatorLink;
+  readonly #pool: EnvironmentPool;
+  readonly #cache: CodeCache;
+  readonly #running = new Set<Promise<void>>();
+  #state: LifecycleState = LifecycleState.Idle;
+  #welcome: Welcome | undefined;
+  #stopping: Promise<void> | undefined;
+  #firstWelcome: { promise: Promise<Welcome>; resolve: (w: Welcome) => void; reject: (e: Error) => void };
+
+  constructor(options: ZoneNodeOptions, components: ZoneNodeComponents = {}) {
+    super();
+    this.options = resolveZoneNodeOptions(options);
+    const o = this.options;
+    this.#clock = components.clock ?? systemClock;
+    this.#log = components.logger ?? createLogger('zone-node', { bindings: { zone: o.zone, nodeId: o.nodeId } });
+    this.#cache = new CodeCache(join(o.dataDir, 'code-cache'), { maxBytes: o.codeCacheBytes });
+    this.#pool = new EnvironmentPool({
+      factory: createEnvironmentFactory(o.isolation, {
+        initTimeoutMs: o.initTimeoutMs,
+        shutdownGraceMs: o.shutdownGraceMs,
+        memoryPollMs: o.memoryPollMs,
+      }),
+      maxEnvironments: o.maxEnvironments,
+      memoryMb: o.memoryMb,
+      keepAliveMs: o.keepAliveMs,
+      clock: this.#clock,
+    });
+    this.#pool.on('evicted', (e: { environmentId: string; specKey: string; reason: string }) => {
+      this.#link.send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
+    });
+    this.#link = new CoordinatorLink({
+      settings: {
+        url: o.coordinatorUrl,
+        connectTimeoutMs: o.connectTimeoutMs,
+        reconnectMinMs: o.reconnectMinMs,
+        reconnectMaxMs: o.reconnectMaxMs,
+        heartbeatMissLimit: o.heartbeatMissLimit,
+        maxFrameBytes: o.maxFrameBytes,
+      },
+      hello: () => ({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        clusterToken: o.clusterToken,
+        zone: o.zone,
+        nodeId: o.nodeId,
+        capacity: { memoryMb: o.memoryMb, maxEnvironments: o.maxEnvironments },
+        isolation: o.isolation,
+        runtimes: NODE_RUNTIMES,
+      }),
+      heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount }),
+      codec: components.codec ?? msgpackCodec,
+      clock: this.#clock,
+      log: this.#log,
+    });
+    let resolve!: (w: Welcome) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<Welcome>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    this.#firstWelcome = { promise, resolve, reject };
+    this.#link.on('connected', (welcome: Welcome) => {
+      this.#welcome = welcome;
+      this.#firstWelcome.resolve(welcome);
+    });
+    this.#link.on('fatal', (code: number, reason: string) => {
+      this.#firstWelcome.reject(Object.assign(new Error(`coordinator refused this node: ${reason} (close ${code})`), { closeCode: code }));
+      this.emit('fatal', code, reason);
+    });
+    this.#link.on('message', (m: CoordinatorMessage) => this.#onMessage(m));
+  }
+
+  get state(): LifecycleState {
+    return this.#state;
+  }
+
+  /** Starts the link; resolves once the coordinator has welcomed the node (or rejects on refusal). */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#state !== LifecycleState.Idle) throw new Error(`zone node cannot start from state ${this.#state}`);
+    this.#state = LifecycleState.Starting;
+    this.#link.start();
+    const aborted = new Promise<never>((_, reject) => {
+      options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+    });
+    await Promise.race([this.#firstWelcome.promise, aborted]);
+    this.#state = LifecycleState.Running;
+  }
+
+  /** Stops: running invocations get `stopGraceMs`, then environments are destroyed. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#state = LifecycleState.Stopping;
+    if (!(await withinGrace(Promise.all([...this.#running]), this.options.stopGraceMs))) {
+      this.#log.warn({ running: this.#running.size }, 'grace period over; destroying busy environments');
+    }
+    this.#link.stop();
+    await this.#pool.stop();
+    this.#state = LifecycleState.Stopped;
+    this.#log.info('zone node stopped');
+  }
+
+  #onMessage(message: CoordinatorMessage): void {
+    if (message.type === 'invoke') {
+      const run = this.#invoke(message).catch((err: unknown) => {
+        this.#log.error({ err, invocationId: message.invocationId }, 'invocation handling failed');
+        this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err) });
+      });
+      this.#running.add(run);
+      void run.finally(() => this.#running.delete(run));
+    } else if (message.type === 'error') {
+      this.#log.warn({ error: message.error }, 'coordinator reported an error');
+    }
+  }
+
+  async #invoke(message: Invoke): Promise<void> {
+    const receivedAt = this.#clock.now();
+    if (this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) {
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.NodeDraining, message: 'zone node is stopping' } });
+      return;
+    }
+    const fn = message.fn;
+    let codeDir: string;
+    try {
+      codeDir = await this.#cache.ensureUnpacked(fn.codeSha256Hex, (sha) =>
+        fetchCode({
+          baseUrl: this.#welcome?.codeBaseUrl ?? '',
+          sha256Hex: sha,
+          clusterToken: this.options.clusterToken,
+          timeoutMs: this.options.codeFetchTimeoutMs,
+          maxBytes: MAX_PACKAGE_BYTES,
+        }),
+      );
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message, sha: fn.codeSha256Hex }, 'code unavailable');
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.CodeUnavailable) });
+      return;
+    }
+    let lease;
+    try {
+      lease = await this.#pool.acquire({
+        spec: fn,
+        codeDir,
+        logStreamName: logStreamName(this.#clock.now(), fn.version),
+      });
+    } catch (err) {
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err) });
+      return;
+    }
+    const env = lease.environment;
+    let result: EnvironmentInvokeResult;
+    try {
+      result = await env.invoke({
+        requestId: message.requestId,
+        payload: message.payload,
+        invokedFunctionArn: message.invokedFunctionArn,
+        ...(message.clientContext === undefined ? {} : { clientContext: message.clientContext }),
+      });
+    } finally {
+      this.#pool.release(env);
+    }
+    const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold }, receivedAt);
+    for (const line of result.logLines) this.#log.debug({ function: fn.functionName, environmentId: env.id }, line);
+    this.#link.send(answer);
+  }
+
+  #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean }, receivedAt: number): InvokeResult {
+    let outcome = r.outcome;
+    let payload = r.payload;
+    let functionError = r.functionError;
+    if (outcome === 'success' && payload && payload.length > MAX_SYNC_RESPONSE_BYTES) {
+      // Lambda checks the response against 6 MiB + 100 bytes (lambda-facts 1.3).
+      outcome = 'function-error';
+      payload = undefined;
+      functionError = {
+        errorType: 'Function.ResponseSizeTooLarge',
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
+      };
+    }
+    const result: InvokeResult = {
+      type: 'invoke-result',
+      invocationId: message.invocationId,
+      outcome,
+      placement: { zone: this.options.zone, nodeId: this.options.nodeId, environmentId: where.environmentId, cold: where.cold },
+      timings: {
+        receivedAt,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        ...(r.initMs === undefined ? {} : { initMs: r.initMs }),
+        durationMs: r.durationMs,
+        billedMs: r.billedMs,
+        memorySizeMb: message.fn.memoryMb,
+        maxMemoryUsedMb: r.maxMemoryUsedMb,
+      },
+      environmentKept: r.environmentKept,
+    };
+    if (payload) result.payload = payload;
+    if (functionError) result.functionError = functionError;
+    if (message.logTail) result.logTail = tail(r.logLines.join('\n') + '\n', MAX_LOG_TAIL_BYTES);
+    return result;
+  }
+}
+
+/** Lambda's log stream name: `2026/11/27/[$LATEST]<32 hex>`, one per environment. */
+export function logStreamName(epochMs: number, version: string): string {
+  const d = new Date(epochMs);
+  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `${day}/[${version}]${newHex32()}`;
+}
+
+function tail(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  return bytes.subarray(bytes.length - maxBytes).toString('utf8');
+}

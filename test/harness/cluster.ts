@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '@zonesim/cli';
+
+/**
+ * Starts a real cluster (a coordinator process and zone-node processes) for one test, on an
+ * ephemeral port, in a temp directory; the test's teardown stops and reaps every process and removes
+ * the directory. Logs go to files in the temp dir unless ZONESIM_TEST_LOGS=1.
+ */
+export async function testCluster(t: Test, options: Partial<LocalClusterOptions> = {}): Promise<LocalCluster & { dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'zonesim-test-'));
+  let cluster: LocalCluster | undefined;
+  t.teardown(async () => {
+    await cluster?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  cluster = await startLocalCluster({
+    zoneCount: 1,
+    port: 0,
+    logToFiles: process.env['ZONESIM_TEST_LOGS'] !== '1',
+    stopGraceMs: 3000,
+    ...options,
+    dataDir,
+  });
+  return Object.assign(cluster, { dataDir });
+}
+
+/** A temp directory removed at teardown. */
+export async function tempDir(t: Test, prefix = 'zonesim-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
