@@ -44,7 +44,7 @@ export class Coordinator {
     this.#log = components.logger ?? createLogger('coordinator');
     const account = { region: o.region, accountId: o.accountId };
     this.registry = new Registry({
-      store: new CodeStore(join(o.dataDir, 'code')),
+      store: new CodeStore({ root: join(o.dataDir, 'code') }),
       settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
       clock,
       log: this.#log,

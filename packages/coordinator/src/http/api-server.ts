@@ -131,7 +131,7 @@ export class ApiServer {
     throw unknownOperation(method, path);
   }
 
-  #admin(req: IncomingMessage, res: ServerResponse, method: string, path: string, requestId: string): void {
+  async #admin(req: IncomingMessage, res: ServerResponse, method: string, path: string, requestId: string): Promise<void> {
     if (method === 'GET' && path === '/zonesim/v1/zones') {
       sendJson(res, 200, { zones: this.#deps.membership.zones(), placement: this.#deps.router.policyName }, requestId);
       return;
@@ -148,20 +148,18 @@ export class ApiServer {
       return;
     }
     if (method === 'GET' && path.startsWith(CODE_PREFIX)) {
-      this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
-      return;
+      return this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
     }
     const codeZip = /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/.exec(path);
     if (method === 'GET' && codeZip) {
       const record = this.#deps.registry.get(codeZip[1]!);
-      this.#streamBlob(res, record.codeSha256Hex, requestId);
-      return;
+      return this.#streamBlob(res, record.codeSha256Hex, requestId);
     }
     throw unknownOperation(method, path);
   }
 
   /** Zone nodes fetch packages here, presenting the cluster token as a bearer token. */
-  #serveCode(req: IncomingMessage, res: ServerResponse, sha: string, requestId: string): void {
+  #serveCode(req: IncomingMessage, res: ServerResponse, sha: string, requestId: string): Promise<void> {
     const auth = req.headers.authorization ?? '';
     const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '');
     const expected = Buffer.from(this.#deps.clusterToken);
@@ -169,12 +167,12 @@ export class ApiServer {
       throw new LambdaApiError('AccessDeniedException', 403, 'A valid cluster token is required to fetch code.');
     }
     if (!/^[0-9a-f]{64}$/.test(sha)) throw resourceNotFound(`No code with SHA-256 ${sha.slice(0, 80)}`);
-    this.#streamBlob(res, sha, requestId);
+    return this.#streamBlob(res, sha, requestId);
   }
 
-  #streamBlob(res: ServerResponse, sha: string, requestId: string): void {
+  async #streamBlob(res: ServerResponse, sha: string, requestId: string): Promise<void> {
     const store = this.#deps.registry.codeStore;
-    if (!store.has(sha)) throw resourceNotFound(`No code with SHA-256 ${sha}`);
+    if (!(await store.has(sha))) throw resourceNotFound(`No code with SHA-256 ${sha}`);
     const stream = createReadStream(store.path(sha));
     stream.once('open', () => {
       res.writeHead(200, { 'content-type': 'application/zip', 'x-amzn-requestid': requestId });

@@ -55,7 +55,7 @@ export class Registry {
         maxUnzippedBytes: this.#settings.maxUnzippedBytes,
         maxZippedBytes: this.#settings.maxZipBytes,
       });
-    } catch (err) {
+    } catch (err: unknown) {
       if (isCodeError(err)) throw invalidParameter(err.message, err);
       throw err;
     }
@@ -63,7 +63,7 @@ export class Registry {
     if (this.#functions.has(input.functionName)) {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
     }
-    await this.#store.put(input.zipFile, info.sha256Hex);
+    await this.#store.put(input.zipFile);
     const record: FunctionRecord = {
       name: input.functionName,
       arn: functionArn(this.#settings, input.functionName),

@@ -1,0 +1,38 @@
+import t from 'tap';
+import type { NodeSession } from '../membership/node-session.js';
+import { WarmFirstSpreadPolicy } from './placement.js';
+
+function node(nodeId: string, zone: string, inFlight: number, idle: Record<string, number> = {}, max = 4): NodeSession {
+  return {
+    nodeId,
+    zone,
+    sessionId: `s-${nodeId}`,
+    inFlight,
+    capacity: { memoryMb: 4096, maxEnvironments: max },
+    idleFor: (k: string) => idle[k] ?? 0,
+  } as unknown as NodeSession;
+}
+
+t.test('a node with a warm environment of the function wins', async (t) => {
+  const policy = new WarmFirstSpreadPolicy();
+  const nodes = [node('a', 'az-a', 0), node('b', 'az-b', 2, { k: 1 }), node('c', 'az-c', 0)];
+  t.equal(policy.choose({ specKey: 'k', memoryMb: 128 }, nodes)?.nodeId, 'b');
+});
+
+t.test('without a warm one, new environments spread over zones', async (t) => {
+  const policy = new WarmFirstSpreadPolicy();
+  const nodes = [node('a', 'az-a', 0), node('b', 'az-b', 0), node('c', 'az-c', 0)];
+  const picked: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const n = policy.choose({ specKey: 'k', memoryMb: 128 }, nodes)!;
+    (n as unknown as { inFlight: number }).inFlight++;
+    picked.push(n.zone);
+  }
+  t.same(picked.filter((z) => z === 'az-a').length, 2);
+  t.same(picked.filter((z) => z === 'az-b').length, 2);
+  t.same(picked.filter((z) => z === 'az-c').length, 2);
+});
+
+t.test('no candidates, no choice', async (t) => {
+  t.equal(new WarmFirstSpreadPolicy().choose({ specKey: 'k', memoryMb: 128 }, []), undefined);
+});
