@@ -120,6 +120,7 @@ t.test('a zone node survives thousands of random and mutated coordinator frames'
   });
   await finished;
   t.ok(sent >= FRAMES_PER_END, `sent ${sent} frames over ${sessions} sessions; ${answers} invocations answered`);
+  t.ok(sessions > 1, 'the node redialled after each dropped link');
   t.ok(isAlive(child.pid!), 'zone node process alive');
   t.equal(child.exitCode, null);
   child.kill('SIGTERM');
