@@ -80,7 +80,7 @@ function toSource(name: string, input: ZipInput): ZipSource {
  * @example buildZip({ 'index.mjs': 'export const handler = async () => 42;', bootstrap: { content: '#!/bin/sh', mode: 0o755 } })
  * @throws CodeError `UNSAFE_PATH` for a name that `inspectZip` would refuse.
  */
-export function buildZip(files: Readonly<Record<string, ZipInput>>, options: BuildZipOptions = {}): Promise<Buffer> {
+export async function buildZip(files: Readonly<Record<string, ZipInput>>, options: BuildZipOptions = {}): Promise<Buffer> {
   return writeZip(
     Object.entries(files).map(([name, input]) => toSource(name, input)),
     options,

@@ -152,6 +152,8 @@ export class CodeCache {
     assertSha256Hex(sha);
     options.signal?.throwIfAborted();
     await this.init();
+    // The signal may have fired while init() ran; join() only hears aborts that come later.
+    options.signal?.throwIfAborted();
     const slot = this.slots.get(sha);
     if (slot !== undefined) {
       this.touch(slot);
