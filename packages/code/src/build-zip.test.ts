@@ -15,7 +15,11 @@ t.test('buildZip is deterministic: same files, same bytes, whatever the order or
   t.ok(a.equals(b));
   const c = await buildZip({ 'z.txt': 'Z', 'lib/a.js': 'a', 'index.mjs': 'export const handler = 1;' });
   t.not(sha256Hex(a), sha256Hex(c), 'different content, different digest');
-  const d = await buildZip({ 'z.txt': { content: 'z', mode: 0o755 }, 'lib/a.js': 'a', 'index.mjs': 'export const handler = 1;' });
+  const d = await buildZip({
+    'z.txt': { content: 'z', mode: 0o755 },
+    'lib/a.js': 'a',
+    'index.mjs': 'export const handler = 1;',
+  });
   t.not(sha256Hex(a), sha256Hex(d), 'a mode change is a code change');
 });
 
@@ -61,7 +65,13 @@ t.test('zipDirectory packs a folder deterministically with exec bits, links and 
   t.ok(zip.equals(again), 'zipping the same folder twice gives the same bytes');
 
   const info = await inspectZip(zip);
-  t.same(info.files.sort(), ['bootstrap', 'index.mjs', 'lib/util.mjs', 'node_modules/.bin/dep', 'node_modules/dep/index.js']);
+  t.same(info.files.sort(), [
+    'bootstrap',
+    'index.mjs',
+    'lib/util.mjs',
+    'node_modules/.bin/dep',
+    'node_modules/dep/index.js',
+  ]);
   t.equal(info.directoryCount, 1, 'only the empty directory needs its own record');
 
   const dest = join(t.testdir(), 'out');

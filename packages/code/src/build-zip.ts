@@ -70,17 +70,25 @@ function toSource(name: string, input: ZipInput): ZipSource {
   if ('symlink' in input) return { name, mode: S_IFLNK | 0o777, data: Buffer.from(input.symlink, 'utf8') };
   const perms = input.mode ?? 0o644;
   if (!Number.isInteger(perms) || perms < 0 || perms > 0o7777) {
-    throw new RangeError(`buildZip: mode of ${JSON.stringify(name)} must be permission bits (0 to 0o7777), got ${perms}`);
+    const what = `buildZip: mode of ${JSON.stringify(name)}`;
+    throw new RangeError(`${what} must be permission bits (0 to 0o7777), got ${perms}`);
   }
   return { name, mode: S_IFREG | perms, data: toBuffer(input.content) };
 }
 
 /**
  * Builds a zip in memory from a map of names to contents.
- * @example buildZip({ 'index.mjs': 'export const handler = async () => 42;', bootstrap: { content: '#!/bin/sh', mode: 0o755 } })
+ * @example
+ * buildZip({
+ *   'index.mjs': 'export const handler = async () => 42;',
+ *   bootstrap: { content: '#!/bin/sh', mode: 0o755 },
+ * })
  * @throws CodeError `UNSAFE_PATH` for a name that `inspectZip` would refuse.
  */
-export async function buildZip(files: Readonly<Record<string, ZipInput>>, options: BuildZipOptions = {}): Promise<Buffer> {
+export async function buildZip(
+  files: Readonly<Record<string, ZipInput>>,
+  options: BuildZipOptions = {},
+): Promise<Buffer> {
   return writeZip(
     Object.entries(files).map(([name, input]) => toSource(name, input)),
     options,

@@ -334,7 +334,8 @@ export class CodeCache {
       if (!isSha256Hex(name)) continue;
       const info = await lstat(path);
       if (!info.isDirectory()) continue;
-      found.push({ slot: { sha256: name, dir: path, bytes: await directorySize(path), pins: 0 }, mtimeMs: info.mtimeMs });
+      const slot: Slot = { sha256: name, dir: path, bytes: await directorySize(path), pins: 0 };
+      found.push({ slot, mtimeMs: info.mtimeMs });
     }
     found.sort((a, b) => a.mtimeMs - b.mtimeMs);
     for (const { slot } of found) {

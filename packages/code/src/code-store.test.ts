@@ -28,7 +28,8 @@ t.test('put is idempotent, also when racing itself, and leaves no temp files', a
   const other = await buildZip({ 'b.txt': 'b' });
   const shas = await Promise.all([store.put(zip), store.put(zip), store.put(other), store.put(zip), store.put(other)]);
   t.equal(new Set(shas).size, 2);
-  t.same((await readdir(join(store.root, 'blobs'))).sort(), [`${sha256Hex(other)}.zip`, `${sha256Hex(zip)}.zip`].sort());
+  const expected = [`${sha256Hex(other)}.zip`, `${sha256Hex(zip)}.zip`].sort();
+  t.same((await readdir(join(store.root, 'blobs'))).sort(), expected);
   t.equal(await store.put(zip), sha256Hex(zip));
 });
 

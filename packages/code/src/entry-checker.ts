@@ -70,13 +70,29 @@ export class EntryChecker extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const { name, uncompressedSize, crc32: expectedCrc } = this.expect;
-    if (this.count !== uncompressedSize) {
-      callback(notAZip(`entry inflates to ${this.count} bytes but its header says ${uncompressedSize}`, undefined, name));
-    } else if (this.crc >>> 0 !== expectedCrc >>> 0) {
-      callback(notAZip('entry fails its CRC-32 check', undefined, name));
-    } else {
-      callback();
+    try {
+      checkEntryEnd(this.expect, this.count, this.crc);
+    } catch (err) {
+      callback(err as Error);
+      return;
     }
+    callback();
   }
+}
+
+/**
+ * The same checks for an entry inflated in one piece: count it, then compare size and CRC.
+ * @throws CodeError `TOO_LARGE_UNZIPPED` or `NOT_A_ZIP`.
+ */
+export function checkWholeEntry(budget: UnzippedBudget, expect: EntryExpectation, data: Buffer): void {
+  budget.add(data.length);
+  checkEntryEnd(expect, data.length, crc32(data));
+}
+
+function checkEntryEnd(expect: EntryExpectation, count: number, crc: number): void {
+  if (count !== expect.uncompressedSize) {
+    const detail = `entry inflates to ${count} bytes but its header says ${expect.uncompressedSize}`;
+    throw notAZip(detail, undefined, expect.name);
+  }
+  if (crc >>> 0 !== expect.crc32 >>> 0) throw notAZip('entry fails its CRC-32 check', undefined, expect.name);
 }

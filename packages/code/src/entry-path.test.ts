@@ -34,7 +34,8 @@ t.test('every escape is refused with UNSAFE_PATH and a reason', async (t) => {
     [`${'abc/'.repeat(1100)}f`, /4095 bytes/],
   ];
   for (const [name, reason] of cases) {
-    t.throws(() => parseEntryPath(name), { name: 'CodeError', code: 'UNSAFE_PATH', detail: reason }, JSON.stringify(name));
+    const expected = { name: 'CodeError', code: 'UNSAFE_PATH', detail: reason };
+    t.throws(() => parseEntryPath(name), expected, JSON.stringify(name));
   }
   t.equal(unsafePathReason('fine/name.js'), undefined);
 });

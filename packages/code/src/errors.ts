@@ -44,7 +44,10 @@ export interface CodeErrorFields {
   target?: string;
   /** The limit that was passed, for the `TOO_*` codes. */
   limit?: number;
-  /** What was seen: bytes inflated so far, archive bytes, or entry count. A lower bound when the check stopped early. */
+  /**
+   * What was seen: bytes inflated so far (a lower bound: checking stops at the first chunk past the
+   * limit), bytes the headers declare, archive bytes, or entry count.
+   */
   observed?: number;
   /** A short technical reason, for logs (e.g. the zip reader's own message). */
   detail?: string;

@@ -1,4 +1,5 @@
 import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildZip } from './build-zip.js';
@@ -7,8 +8,12 @@ import { deflatedZeros, rawZip } from './test-util/raw-zip.js';
 
 const handler = 'export const handler = async () => 42;\n';
 
+/** Incompressible and above the one-call inflate bound, so it takes the streaming path. */
+const bigFile = randomBytes(600 * 1024);
+
 async function samplePackage(): Promise<Buffer> {
   return buildZip({
+    'assets/big.bin': bigFile,
     'index.mjs': handler,
     bootstrap: { content: '#!/bin/sh\nexec node index.mjs\n', mode: 0o755 },
     'lib/deep/nested/x.js': 'module.exports = 1;\n',
@@ -30,7 +35,9 @@ t.test('a package is unpacked with its tree, exec bits and inside links', async 
   const result = await extractZip(await samplePackage(), dest);
   t.equal(result.dir, dest);
   t.equal(result.created, true);
-  t.equal(result.fileCount, 5);
+  t.equal(result.fileCount, 6);
+  t.ok((await readFile(join(dest, 'assets/big.bin'))).equals(bigFile), 'a large (streamed) file is intact');
+  t.equal((await stat(join(dest, 'assets/big.bin'))).mode & 0o777, 0o644);
   t.equal(result.symlinkCount, 1);
   t.equal(await readFile(join(dest, 'index.mjs'), 'utf8'), handler);
   t.equal(await readFile(join(dest, 'lib/deep/nested/x.js'), 'utf8'), 'module.exports = 1;\n');
@@ -130,7 +137,8 @@ t.test('an existing destination is kept as it is', async (t) => {
 
 t.test('an abort stops extraction and cleans up', async (t) => {
   const zeros = await deflatedZeros(64 * 1024 * 1024);
-  const zip = rawZip([{ name: 'big.bin', stored: zeros.stored, uncompressedSize: 64 * 1024 * 1024, crc32: zeros.crc32 }]);
+  const big = { name: 'big.bin', stored: zeros.stored, uncompressedSize: 64 * 1024 * 1024, crc32: zeros.crc32 };
+  const zip = rawZip([big]);
   const parent = t.testdir();
   const controller = new AbortController();
   const pending = extractZip(zip, join(parent, 'dest'), {}, { signal: controller.signal });

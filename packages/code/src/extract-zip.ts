@@ -13,6 +13,7 @@ import { chmod, mkdir, mkdtemp, open, rename, rm, symlink } from 'node:fs/promis
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ZipCallOptions } from './inspect-zip.js';
+import { BoundedTasks } from './bounded-tasks.js';
 import { resolveZipLimits, type ZipLimits } from './limits.js';
 import { walkZip, type WalkedEntry, type ZipSummary } from './zip-walker.js';
 
@@ -22,6 +23,12 @@ export const EXECUTABLE_FILE_MODE = 0o755;
 export const REGULAR_FILE_MODE = 0o644;
 /** Mode of extracted directories. */
 export const DIRECTORY_MODE = 0o755;
+
+/**
+ * Small files written at once. Writes go through libuv's thread pool (4 threads by default), so a
+ * few more than that keeps it busy without starving other I/O of the zone node.
+ */
+const PARALLEL_WRITES = 8;
 
 /** What `extractZip` did. */
 export interface ExtractResult extends ZipSummary {
@@ -55,24 +62,37 @@ export async function extractZip(
   await mkdir(dirname(dest), { recursive: true });
   // Beside the destination so the final rename stays on one file system (rename is atomic only there).
   const tmp = await mkdtemp(join(dirname(dest), `.${basename(dest)}.tmp-`));
+  const writes = new BoundedTasks(PARALLEL_WRITES);
   try {
     const links: Array<{ at: string; target: string }> = [];
+    const dirs = new DirectoryMaker(tmp);
+    const modeOf = (entry: WalkedEntry): number => (entry.executable ? EXECUTABLE_FILE_MODE : REGULAR_FILE_MODE);
     const summary = await walkZip(
       data,
       resolved,
       {
-        directory: async (entry) => {
-          await mkdir(inside(tmp, entry), { recursive: true, mode: DIRECTORY_MODE });
+        directory: (entry) => dirs.ensure(inside(tmp, entry)),
+        fileData: (entry, bytes) => {
+          const path = inside(tmp, entry);
+          return writes.add(async () => {
+            await dirs.ensure(dirname(path));
+            await writeNewFile(path, modeOf(entry), bytes);
+          });
         },
-        fileSink: (entry) => openFileSink(inside(tmp, entry), entry.executable ? EXECUTABLE_FILE_MODE : REGULAR_FILE_MODE),
+        fileSink: async (entry) => {
+          const path = inside(tmp, entry);
+          await dirs.ensure(dirname(path));
+          return openNewFile(path, modeOf(entry));
+        },
         symlink: (entry, target) => {
           links.push({ at: inside(tmp, entry), target });
         },
       },
       options.signal,
     );
+    await writes.drain();
     for (const link of links) {
-      await mkdir(dirname(link.at), { recursive: true, mode: DIRECTORY_MODE });
+      await dirs.ensure(dirname(link.at));
       await symlink(link.target, link.at);
     }
     // mkdtemp made the directory 0o700; the code directory is read by the function's process.
@@ -81,6 +101,8 @@ export async function extractZip(
     const created = await renameIntoPlace(tmp, dest);
     return { ...summary, dir: dest, created };
   } catch (err) {
+    // Let in-flight writes finish first, or they could recreate files under a directory being removed.
+    await writes.settle();
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
@@ -96,12 +118,39 @@ function inside(root: string, entry: WalkedEntry): string {
   return path;
 }
 
-/** Opens a new file (never an existing one, never through a link) with an exact mode. */
-async function openFileSink(path: string, mode: number): Promise<Writable> {
-  await mkdir(dirname(path), { recursive: true, mode: DIRECTORY_MODE });
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+/** Creates directories below the extraction root once each (archives repeat parents a lot). */
+class DirectoryMaker {
+  private readonly made = new Set<string>();
+
+  constructor(root: string) {
+    this.made.add(root);
+  }
+
+  async ensure(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE });
+    this.made.add(dir);
+  }
+}
+
+/** Never an existing file, never through a link: the entry must be new. */
+const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Writes a new file with an exact mode (fchmod, so the umask cannot strip bits). */
+async function writeNewFile(path: string, mode: number, data: Buffer): Promise<void> {
+  const handle = await open(path, NEW_FILE_FLAGS, mode);
   try {
-    // The umask would otherwise strip bits from `mode`; fchmod applies it exactly.
+    await handle.chmod(mode);
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens a new file with an exact mode, as a stream that closes the file when it ends or fails. */
+async function openNewFile(path: string, mode: number): Promise<Writable> {
+  const handle = await open(path, NEW_FILE_FLAGS, mode);
+  try {
     await handle.chmod(mode);
   } catch (err) {
     await handle.close();

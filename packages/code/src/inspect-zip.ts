@@ -53,7 +53,11 @@ export async function inspectZip(
   const summary = await walkZip(
     data,
     resolved,
-    { fileSink: () => new Writable({ write: (_chunk, _encoding, callback) => callback() }) },
+    {
+      // Bytes are counted and checked by the walker, then dropped: nothing is kept in memory.
+      fileData: () => undefined,
+      fileSink: () => new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+    },
     options.signal,
   );
   return {

@@ -21,7 +21,8 @@ export function notAZip(detail: string, cause?: unknown, entryName?: string): Co
 export function unsafePath(entryName: string, reason: string): CodeError {
   return new CodeError(
     CodeErrorCode.UnsafePath,
-    `${COULD_NOT_UNZIP} Entry ${q(entryName)} has an unsafe path (${reason}); every entry must stay inside the function's code directory.`,
+    `${COULD_NOT_UNZIP} Entry ${q(entryName)} has an unsafe path (${reason}); ` +
+      "every entry must stay inside the function's code directory.",
     { entryName, detail: reason },
   );
 }
@@ -30,7 +31,8 @@ export function unsafePath(entryName: string, reason: string): CodeError {
 export function unsafeSymlink(entryName: string, target: string, reason: string): CodeError {
   return new CodeError(
     CodeErrorCode.UnsafeSymlink,
-    `${COULD_NOT_UNZIP} Entry ${q(entryName)} is a symbolic link to ${q(target)}, which ${reason}; links must point inside the function's code directory.`,
+    `${COULD_NOT_UNZIP} Entry ${q(entryName)} is a symbolic link to ${q(target)}, which ${reason}; ` +
+      "links must point inside the function's code directory.",
     { entryName, target, detail: reason },
   );
 }
@@ -39,7 +41,8 @@ export function unsafeSymlink(entryName: string, target: string, reason: string)
 export function writesThroughSymlink(entryName: string, link: string): CodeError {
   return new CodeError(
     CodeErrorCode.UnsafeSymlink,
-    `${COULD_NOT_UNZIP} Entry ${q(entryName)} would be written through the symbolic link ${q(link)} stored in the same archive.`,
+    `${COULD_NOT_UNZIP} Entry ${q(entryName)} would be written through the symbolic link ${q(link)} ` +
+      'stored in the same archive.',
     { entryName, target: link, detail: 'path goes through a symbolic link' },
   );
 }
@@ -91,7 +94,8 @@ export function duplicateEntry(entryName: string, reason: string): CodeError {
 export function unsupportedCompression(entryName: string, method: number): CodeError {
   return new CodeError(
     CodeErrorCode.UnsupportedCompression,
-    `${COULD_NOT_UNZIP} Entry ${q(entryName)} uses compression method ${method}; only stored (0) and deflated (8) entries are supported.`,
+    `${COULD_NOT_UNZIP} Entry ${q(entryName)} uses compression method ${method}; ` +
+      'only stored (0) and deflated (8) entries are supported.',
     { entryName, detail: `compression method ${method}` },
   );
 }

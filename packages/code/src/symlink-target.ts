@@ -41,7 +41,9 @@ export function unsafeSymlinkReason(
   for (const part of target.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      if (throughLink !== undefined) return `goes through the link ${JSON.stringify(throughLink)} and then up with '..'`;
+      if (throughLink !== undefined) {
+        return `goes through the link ${JSON.stringify(throughLink)} and then up with '..'`;
+      }
       if (resolved.length === 0) return 'leaves the code directory';
       resolved.pop();
       continue;

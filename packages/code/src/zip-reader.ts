@@ -1,13 +1,13 @@
 /**
- * A thin promise layer over yauzl that turns every reader failure into `NOT_A_ZIP` (or `ENCRYPTED`),
- * so callers only ever see {@link CodeError}s for bad archives. yauzl is used with
+ * A thin promise layer over yauzl, used for the central directory only (entry data is sliced out of
+ * the buffer by `entry-data.ts`). Every reader failure becomes `NOT_A_ZIP` (or `ENCRYPTED`), so
+ * callers only ever see {@link CodeError}s for bad archives. yauzl is used with
  * `decodeStrings: false` (names are decoded and checked by this package, not rewritten: yauzl would
  * silently turn `\` into `/`) and `validateEntrySizes: false` (sizes are checked by the byte counter,
  * which also enforces the unzipped limit).
  */
-import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import type { Entry, LocalFileHeader, ZipFile } from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { encrypted, notAZip } from './refusals.js';
 
 /** Opens an in-memory archive; reads only the end-of-central-directory record. */
@@ -55,29 +55,11 @@ export function readEntries(zip: ZipFile, onEntry: (entry: Entry) => void): Prom
   });
 }
 
-/** The stored (still compressed) bytes of an entry, after checking its local header. */
-export async function openRawStream(zip: ZipFile, entry: Entry, name: string): Promise<Readable> {
-  const local = await new Promise<LocalFileHeader>((resolve, reject) => {
-    zip.readLocalFileHeader(entry, (err, header) => (err ? reject(readerError(err, name)) : resolve(header)));
-  });
-  // Tools that stream a zip read names from the local headers, zonesim from the central directory.
-  // An archive whose two copies disagree means different things to different readers, which is how
-  // checks get bypassed, so it is refused as corrupt.
-  if (!local.fileName.equals(entry.fileNameRaw)) {
-    throw notAZip('the local header names a different file than the central directory', undefined, name);
-  }
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, { decodeFileData: false }, (err, stream) =>
-      err ? reject(readerError(err, name)) : resolve(stream),
-    );
-  });
-}
-
 /**
  * Maps a yauzl error to a refusal. yauzl reports strong encryption only by message, before handing
  * out the entry, hence the one message test.
  */
-function readerError(err: Error, entryName?: string): Error {
-  if (/encryption/i.test(err.message)) return encrypted(entryName);
-  return notAZip(err.message, err, entryName);
+function readerError(err: Error): Error {
+  if (/encryption/i.test(err.message)) return encrypted(undefined);
+  return notAZip(err.message, err);
 }

@@ -6,19 +6,21 @@
  *    the end record, before reading any), unsafe names, encryption, unknown compression, duplicate
  *    paths, a path used as both file and directory, any entry below a link of the archive, and
  *    headers that already admit to more than the unzipped limit.
- * 2. Content: inflate each entry in archive order through an {@link EntryChecker} (counts bytes
- *    against the limit, checks size and CRC) into the visitor's sink; read link targets (bounded)
- *    and check them against the link policy.
+ * 2. Content: inflate each entry in archive order, counting inflated bytes against the limit and
+ *    checking size and CRC: small entries in one bounded call, others streamed through an
+ *    {@link EntryChecker} into the visitor's sink. Link targets (bounded to PATH_MAX) are checked
+ *    against the link policy.
  *
  * The walker never touches the disk; the visitor decides where bytes go.
  */
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry } from 'yauzl';
 import { ancestorsOf, parseEntryPath, unsafePathReason } from './entry-path.js';
-import { EntryChecker, UnzippedBudget } from './entry-checker.js';
+import { EntryChecker, UnzippedBudget, checkWholeEntry, type EntryExpectation } from './entry-checker.js';
+import { inflateBounded, storedBytes, storedStream } from './entry-data.js';
 import { entryKind, isExecutable, type EntryKind } from './entry-kind.js';
 import { isCodeError } from './errors.js';
 import type { ResolvedZipLimits } from './limits.js';
@@ -35,10 +37,17 @@ import {
   writesThroughSymlink,
 } from './refusals.js';
 import { MAX_SYMLINK_TARGET_BYTES, unsafeSymlinkReason } from './symlink-target.js';
-import { openRawStream, openZip, readEntries } from './zip-reader.js';
+import { openZip, readEntries } from './zip-reader.js';
 
 /** zlib's default output chunk is 16 KiB; 64 KiB means fewer callbacks on big entries. */
 const INFLATE_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Entries whose header claims at most this many bytes are inflated in one call, bounded to this
+ * size (a liar falls back to streaming). It bounds the memory of one entry in flight while sparing
+ * small files the cost of a stream pipeline (10x faster on a 20,000-file node_modules).
+ */
+export const SMALL_ENTRY_BYTES = 256 * 1024;
 
 /** One checked entry, as the visitor sees it. */
 export interface WalkedEntry {
@@ -57,7 +66,9 @@ export interface WalkedEntry {
 export interface ZipVisitor {
   /** Called for each explicit directory entry (parents implied by file paths are not reported). */
   directory?(entry: WalkedEntry): void | Promise<void>;
-  /** Returns the stream that receives a file's inflated, counted bytes. */
+  /** Receives a small file whole, already counted and checked (see {@link SMALL_ENTRY_BYTES}). */
+  fileData(entry: WalkedEntry, data: Buffer): void | Promise<void>;
+  /** Returns the stream that receives a larger file's inflated bytes as they are counted. */
   fileSink(entry: WalkedEntry): Writable | Promise<Writable>;
   /** Called with a link's target once it has passed the link policy. */
   symlink?(entry: WalkedEntry, target: string): void | Promise<void>;
@@ -98,7 +109,7 @@ export async function walkZip(
     if (zip.entryCount > limits.maxEntries) throw tooManyEntries(limits.maxEntries, zip.entryCount);
     const catalogue = await readCatalogue(zip, limits);
     signal?.throwIfAborted();
-    return await readContents(zip, catalogue, limits, visitor, signal);
+    return await readContents(buffer, zip.entryCount, catalogue, limits, visitor, signal);
   } finally {
     zip.close();
   }
@@ -159,7 +170,8 @@ function decodeName(entry: Entry): string {
 
 /** Pass 2: inflate and count everything, in archive order. */
 async function readContents(
-  zip: yauzl.ZipFile,
+  buffer: Buffer,
+  entryCount: number,
   catalogue: readonly Catalogued[],
   limits: ResolvedZipLimits,
   visitor: ZipVisitor,
@@ -168,7 +180,7 @@ async function readContents(
   const budget = new UnzippedBudget(limits.maxUnzippedBytes);
   const links = new Set(catalogue.filter((c) => c.walked.kind === 'symlink').map((c) => c.walked.path));
   const summary: ZipSummary = {
-    entryCount: zip.entryCount,
+    entryCount,
     fileCount: 0,
     directoryCount: 0,
     symlinkCount: 0,
@@ -182,14 +194,32 @@ async function readContents(
       await visitor.directory?.(walked);
       continue;
     }
+    const stored = storedBytes(buffer, entry, walked.name);
+    const expect = { name: walked.name, uncompressedSize: entry.uncompressedSize, crc32: entry.crc32 };
     if (walked.kind === 'symlink') {
-      const target = await readLinkTarget(zip, entry, walked, budget, signal);
+      const bytes = inflateBounded(stored, entry.compressionMethod, MAX_SYMLINK_TARGET_BYTES, walked.name);
+      if (bytes === undefined) {
+        throw unsafeSymlink(walked.name, '(too long to show)', `is longer than ${MAX_SYMLINK_TARGET_BYTES} bytes`);
+      }
+      checkWholeEntry(budget, expect, bytes);
+      const target = bytes.toString('utf8');
       const reason = unsafeSymlinkReason(walked.parts, target, (path) => links.has(path));
       if (reason !== undefined) throw unsafeSymlink(walked.name, target, reason);
       summary.symlinkCount++;
       await visitor.symlink?.(walked, target);
     } else {
-      await inflateInto(zip, entry, walked, budget, await visitor.fileSink(walked), signal);
+      // Most package files are small: inflate them in one bounded call. Anything that would inflate
+      // past the bound (big files, and bombs whatever their headers say) is streamed and counted.
+      const small =
+        entry.uncompressedSize <= SMALL_ENTRY_BYTES
+          ? inflateBounded(stored, entry.compressionMethod, SMALL_ENTRY_BYTES, walked.name)
+          : undefined;
+      if (small !== undefined) {
+        checkWholeEntry(budget, expect, small);
+        await visitor.fileData(walked, small);
+      } else {
+        await streamEntry(stored, entry.compressionMethod, expect, budget, await visitor.fileSink(walked), signal);
+      }
       summary.fileCount++;
     }
     if (summary.files.length < limits.maxListedFiles) summary.files.push(walked.path);
@@ -198,61 +228,26 @@ async function readContents(
   return summary;
 }
 
-/** Streams one entry through inflate and the checker into `sink`. */
-async function inflateInto(
-  zip: yauzl.ZipFile,
-  entry: Entry,
-  walked: WalkedEntry,
+/** Streams one entry through the inflater and the checker into `sink`. */
+async function streamEntry(
+  stored: Buffer,
+  method: number,
+  expect: EntryExpectation,
   budget: UnzippedBudget,
   sink: Writable,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  let raw;
+  const checker = new EntryChecker(budget, expect, signal);
   try {
-    raw = await openRawStream(zip, entry, walked.name);
-  } catch (err) {
-    sink.destroy();
-    throw err;
-  }
-  const checker = new EntryChecker(
-    budget,
-    { name: walked.name, uncompressedSize: entry.uncompressedSize, crc32: entry.crc32 },
-    signal,
-  );
-  try {
-    if (entry.compressionMethod === 8) {
-      await pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES }), checker, sink, signalOption(signal));
+    if (method === 8) {
+      const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES });
+      await pipeline(storedStream(stored), inflater, checker, sink, signalOption(signal));
     } else {
-      await pipeline(raw, checker, sink, signalOption(signal));
+      await pipeline(storedStream(stored), checker, sink, signalOption(signal));
     }
   } catch (err) {
-    throw classifyStreamError(err, walked.name, signal);
+    throw classifyStreamError(err, expect.name, signal);
   }
-}
-
-/** Reads a link target into memory, refusing one longer than PATH_MAX before it grows further. */
-async function readLinkTarget(
-  zip: yauzl.ZipFile,
-  entry: Entry,
-  walked: WalkedEntry,
-  budget: UnzippedBudget,
-  signal: AbortSignal | undefined,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const collector = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      length += chunk.length;
-      if (length > MAX_SYMLINK_TARGET_BYTES) {
-        callback(unsafeSymlink(walked.name, '(too long to show)', `is longer than ${MAX_SYMLINK_TARGET_BYTES} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  await inflateInto(zip, entry, walked, budget, collector, signal);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
