@@ -8,6 +8,8 @@ import type { Entry } from 'yauzl';
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+/** MS-DOS "directory" attribute, in the low byte of the external attributes. */
+const DOS_DIRECTORY = 0x10;
 
 /** The three kinds of entry zonesim creates on disk. */
 export type EntryKind = 'file' | 'directory' | 'symlink';
@@ -19,15 +21,18 @@ export function unixMode(entry: Pick<Entry, 'externalFileAttributes'>): number {
 
 /**
  * Classifies an entry. A trailing `/` always means a directory (that is what every zip tool writes
- * and reads). The link bit is honoured whatever "version made by" says: treating more entries as
- * links means checking more, never less. Sockets, FIFOs and devices become plain files: zonesim only
- * ever creates files, directories and links.
+ * and reads); without one, the Unix file type decides, and when no Unix mode was stored, the MS-DOS
+ * directory attribute. The link bit is honoured whatever "version made by" says: treating more
+ * entries as links means checking more, never less. Sockets, FIFOs and devices become plain files:
+ * zonesim only ever creates files, directories and links.
  */
 export function entryKind(entry: Pick<Entry, 'externalFileAttributes'>, endsWithSlash: boolean): EntryKind {
   if (endsWithSlash) return 'directory';
-  const type = unixMode(entry) & S_IFMT;
+  const mode = unixMode(entry);
+  const type = mode & S_IFMT;
   if (type === S_IFLNK) return 'symlink';
   if (type === S_IFDIR) return 'directory';
+  if (mode === 0 && (entry.externalFileAttributes & DOS_DIRECTORY) !== 0) return 'directory';
   return 'file';
 }
 

@@ -61,6 +61,13 @@ t.test('stored entries, "./" prefixes, repeated directory records and an empty a
   const info = await inspectZip(zip);
   t.same(info.files, ['a/b.txt']);
   t.equal(info.unzippedSize, 6);
+  const dos = await inspectZip(
+    rawZip([
+      { name: 'windows', method: 0, mode: 0, dosAttributes: 0x10 },
+      { name: 'windows/app.js', content: 'x', mode: 0 },
+    ]),
+  );
+  t.equal(dos.directoryCount, 1, 'a Windows-made directory record without a trailing slash');
   const empty = await inspectZip(rawZip([]));
   t.equal(empty.entryCount, 0);
 });

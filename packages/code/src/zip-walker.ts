@@ -57,6 +57,7 @@ export interface WalkedEntry {
   readonly path: string;
   /** The components of {@link path}. */
   readonly parts: readonly string[];
+  /** File, directory or symbolic link (see `entryKind`). */
   readonly kind: EntryKind;
   /** Any execute bit is set in the stored Unix mode. */
   readonly executable: boolean;

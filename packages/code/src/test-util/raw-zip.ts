@@ -21,6 +21,8 @@ export interface RawEntry {
   crc32?: number;
   /** Unix mode written into the high 16 bits of the external attributes, e.g. 0o100644 or 0o120777. */
   mode?: number;
+  /** MS-DOS attributes for the low byte of the external attributes (0x10 = directory). */
+  dosAttributes?: number;
   /** Extra general-purpose flag bits (1 = encrypted, 0x40 = strong encryption). */
   flags?: number;
   /** Extra field bytes, written into both headers. */
@@ -85,7 +87,7 @@ export function rawZip(entries: readonly RawEntry[], options: RawZipOptions = {}
     central.writeUInt16LE(0, 32);
     central.writeUInt16LE(0, 34);
     central.writeUInt16LE(0, 36);
-    central.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
+    central.writeUInt32LE((((e.mode ?? 0o100644) << 16) | (e.dosAttributes ?? 0)) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(Buffer.concat([central, name, extra]));
     locals.push(localRecord);
