@@ -61,7 +61,7 @@ export class ZoneNode extends EventEmitter {
     const o = this.options;
     this.#clock = components.clock ?? systemClock;
     this.#log = components.logger ?? createLogger('zone-node', { bindings: { zone: o.zone, nodeId: o.nodeId } });
-    this.#cache = new CodeCache(join(o.dataDir, 'code-cache'), { maxBytes: o.codeCacheBytes });
+    this.#cache = new CodeCache({ root: join(o.dataDir, 'code-cache'), maxBytes: o.codeCacheBytes });
     this.#pool = new EnvironmentPool({
       factory: createEnvironmentFactory(o.isolation, {
         initTimeoutMs: o.initTimeoutMs,
@@ -127,6 +127,7 @@ export class ZoneNode extends EventEmitter {
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#state !== LifecycleState.Idle) throw new Error(`zone node cannot start from state ${this.#state}`);
     this.#state = LifecycleState.Starting;
+    await this.#cache.init();
     this.#link.start();
     const aborted = new Promise<never>((_, reject) => {
       options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
@@ -174,8 +175,9 @@ export class ZoneNode extends EventEmitter {
     const fn = message.fn;
     let codeDir: string;
     try {
-      codeDir = await this.#cache.ensureUnpacked(fn.codeSha256Hex, (sha) =>
+      codeDir = await this.#cache.ensureUnpacked(fn.codeSha256Hex, (sha, { signal }) =>
         fetchCode({
+          signal,
           baseUrl: this.#welcome?.codeBaseUrl ?? '',
           sha256Hex: sha,
           clusterToken: this.options.clusterToken,
