@@ -81,6 +81,11 @@ export interface ExecutionEnvironment {
   invoke(input: EnvironmentInvokeInput, options?: { signal?: AbortSignal }): Promise<EnvironmentInvokeResult>;
   /** Shuts the environment down (graceful within Lambda's 2 s shutdown cap, then kill). Idempotent. */
   destroy(reason: string): Promise<void>;
+  /**
+   * Optional: calls `listener` once when the environment dies for any reason (also while idle, e.g.
+   * a leftover timer crashed it), so a pool can drop it at once. Called at once if already dead.
+   */
+  onDead?(listener: (reason: string) => void): void;
 }
 
 /** Settings shared by all environments of a zone node. */

@@ -1,0 +1,123 @@
+// Entry point of an execution environment, run with plain `node` (a child process) or as a worker
+// thread; both get the same code. It plays the part of Lambda's runtime (RIC src/index.mjs): patch
+// the console, load the handler (INIT), then run one invocation per `invoke` message.
+//
+// Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs}
+//                            {type:'invoke', requestId, payload, deadlineMs, invokedFunctionArn, clientContext?}
+//                            {type:'shutdown'}
+// Messages to the host:      {type:'log', line}
+//                            {type:'init-done', ok, error?, memoryBytes}
+//                            {type:'result', requestId, ok, payload? | error?, fatal, memoryBytes}
+//                            {type:'fatal', error}          (uncaught error outside an invocation)
+//                            {type:'over-memory'}           (worker only: external memory over the limit)
+// The TypeScript side of this contract is packages/zone-node/src/environment/runtime-messages.ts.
+import { openChannel } from './channel.mjs';
+import { logError, patchLogging } from './log-patch.mjs';
+import { loadHandler } from './handler-loader.mjs';
+import { toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
+import { createInvoker } from './invoker.mjs';
+import { createMemoryMeter } from './memory.mjs';
+
+const channel = openChannel();
+const flush = patchLogging((line) => channel.send({ type: 'log', line }));
+const meter = createMemoryMeter(channel.kind);
+
+/** @type {'waiting' | 'init' | 'ready' | 'failed' | 'shutdown'} */
+let phase = 'waiting';
+/** @type {ReturnType<typeof createInvoker> | undefined} */
+let invoker;
+
+function fatal(err) {
+  if (phase === 'failed') return;
+  if (phase === 'init') {
+    // An uncaught error while INIT is still running (e.g. from a timer started by top-level code).
+    failInit(err);
+    return;
+  }
+  phase = 'failed';
+  flush();
+  if (!invoker?.failFatal(err)) channel.send({ type: 'fatal', error: toRapidResponse(err) });
+  // Stay alive until the host kills us: exiting now could lose the message above (IPC is async).
+  invoker?.abandon();
+  channel.ref();
+}
+
+// As in the RIC, both are logged and end the environment (Lambda's runtime exits with 129 / 128).
+process.on('uncaughtException', (err) => {
+  logError('Uncaught Exception', err);
+  fatal(err);
+});
+process.on('unhandledRejection', (reason, promise) => {
+  const err = new UnhandledPromiseRejection(reason, promise);
+  logError('Unhandled Promise Rejection', err);
+  fatal(err);
+});
+process.on('beforeExit', () => {
+  if (phase === 'ready') invoker?.onEventLoopEmpty();
+});
+
+function failInit(err) {
+  phase = 'failed';
+  flush();
+  channel.send({ type: 'init-done', ok: false, error: toRapidResponse(err), memoryBytes: meter.peakBytes() });
+}
+
+const CALLBACK_WARNING =
+  'AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. You will need to update this function to use an async handler to use Node.js 24 or later. For more information and to provide feedback on this change, see https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.';
+
+async function init(msg) {
+  if (phase !== 'waiting') return;
+  phase = 'init';
+  const limits = { memoryLimitBytes: Number(msg.memoryLimitBytes), memoryPollMs: Number(msg.memoryPollMs) };
+  let handler;
+  try {
+    handler = await loadHandler(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), process.env['_HANDLER'] ?? '');
+  } catch (err) {
+    if (phase !== 'init') return;
+    // RIC: the failed load rejects the runtime's top-level await, which Node reports as an
+    // uncaught exception, hence "Uncaught Exception" with requestId `undefined`.
+    logError('Uncaught Exception', err);
+    failInit(err);
+    return;
+  }
+  if (phase !== 'init') return;
+  // RIC WarningForCallbackHandlers.js (Node.js 18/20/22 runtimes).
+  if (
+    process.env['AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING'] === undefined &&
+    handler.length === 3 &&
+    handler.constructor?.name !== 'AsyncFunction'
+  ) {
+    console.warn(CALLBACK_WARNING);
+  }
+  invoker = createInvoker({ handler, channel, flush, meter, limits });
+  phase = 'ready';
+  flush();
+  channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes() });
+}
+
+function shutdown() {
+  if (phase === 'shutdown') return;
+  phase = 'shutdown';
+  invoker?.abandon();
+  // Lambda sends SIGTERM to the runtime at shutdown (with a grace period) when anybody listens for it.
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+  // Let the process end once user code has nothing left to do; the host kills after its grace period.
+  channel.unref();
+}
+
+channel.onMessage((msg) => {
+  switch (msg?.type) {
+    case 'init':
+      void init(msg);
+      break;
+    case 'invoke':
+      if (phase === 'ready') invoker?.invoke(msg);
+      break;
+    case 'shutdown':
+      shutdown();
+      break;
+    default:
+      break;
+  }
+});
+channel.send({ type: 'hello' });

@@ -1,0 +1,181 @@
+// One invocation at a time, with the semantics of Lambda's Node.js runtime client (RIC
+// src/Runtime.js and src/CallbackContext.js):
+// - the handler is always called as handler(event, context, callback); a returned promise settles
+//   the invocation, otherwise callback / context.succeed / fail / done do; the first call wins;
+// - callback(null, result) waits for the event loop to drain when
+//   context.callbackWaitsForEmptyEventLoop is true (the default), as Lambda does;
+// - if the loop drains and nothing answered: an async handler fails with Runtime.NodeJsExit, any
+//   other handler succeeds with null.
+// "Event loop drained" is detected with process 'beforeExit': while user code runs, the channel
+// to the host is unref'd so that only user work keeps the loop alive.
+import { logError, setCurrentRequestId } from './log-patch.mjs';
+import { NodeJsExit, toRapidResponse } from './errors.mjs';
+
+const NOOP = () => {};
+
+function isPromise(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+}
+
+function parseJson(text) {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/**
+ * @param {{ handler: Function, channel: import('./channel.mjs').Channel, flush: () => void,
+ *   meter: ReturnType<import('./memory.mjs').createMemoryMeter>, limits: { memoryLimitBytes: number, memoryPollMs: number } }} deps
+ */
+export function createInvoker({ handler, channel, flush, meter, limits }) {
+  const isAsync = handler?.constructor?.name === 'AsyncFunction';
+  /** @type {{ requestId: string, done: boolean } | null} */
+  let current = null;
+  let beforeExit = NOOP;
+
+  function finish(message) {
+    if (!current || current.done) return;
+    current.done = true;
+    beforeExit = NOOP;
+    meter.unwatch();
+    flush();
+    channel.send({ ...message, requestId: current.requestId, memoryBytes: meter.peakBytes() });
+    current = null;
+    // Wait for the next event: the channel keeps the loop alive again.
+    channel.ref();
+  }
+
+  function postResponse(result) {
+    let payload;
+    try {
+      payload = JSON.stringify(result === undefined ? null : result);
+    } catch {
+      // RIC RAPIDClient._trySerializeResponse.
+      throw new Error('Unable to stringify response body');
+    }
+    finish({ type: 'result', ok: true, payload });
+  }
+
+  function postError(err, fatal = false) {
+    finish({ type: 'result', ok: false, error: toRapidResponse(err), fatal });
+  }
+
+  function buildCallbackContext() {
+    let completeInvoked = false;
+    let waitForEmptyEventLoop = true;
+    const complete = (result) => {
+      if (completeInvoked) {
+        console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+        return;
+      }
+      completeInvoked = true;
+      postResponse(result);
+    };
+    const failWith = (err) => {
+      logError('Invoke Error', err);
+      postError(err);
+    };
+    const callback = (err, result) => {
+      beforeExit = NOOP;
+      if (err !== undefined && err !== null) failWith(err);
+      else if (!waitForEmptyEventLoop) complete(result);
+      else beforeExit = () => setImmediate(() => complete(result));
+    };
+    const done = (err, result) => {
+      beforeExit = NOOP;
+      if (err !== undefined && err !== null) failWith(err);
+      else complete(result);
+    };
+    // Only the first call of callback / succeed / fail / done counts. As in the RIC, the flag is set
+    // after the call returns, so a response that fails to serialize can still be reported as an error.
+    let finished = false;
+    const once =
+      (fn) =>
+      (...args) => {
+        if (finished) return;
+        fn(...args);
+        finished = true;
+      };
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+      succeed: once((result) => done(null, result)),
+      fail: once((err) => (err === undefined || err === null ? done('handled') : done(err, null))),
+      done: once(done),
+    };
+    const markCompleted = () => {
+      completeInvoked = true;
+    };
+    return { callback: once(callback), context, markCompleted };
+  }
+
+  return {
+    get busy() {
+      return current !== null;
+    },
+
+    /** Runs one `invoke` message from the host. */
+    invoke(msg) {
+      if (current) return; // the host never double-books; ignore rather than corrupt state
+      current = { requestId: msg.requestId, done: false };
+      setCurrentRequestId(msg.requestId);
+      channel.unref();
+      meter.watch(limits.memoryLimitBytes, limits.memoryPollMs, () => channel.send({ type: 'over-memory' }));
+
+      const { callback, context, markCompleted } = buildCallbackContext();
+      // No answer by the time the loop drains (RIC Runtime._setDefaultExitListener).
+      beforeExit = () => {
+        markCompleted();
+        if (isAsync) {
+          const err = new NodeJsExit();
+          logError('Invoke Error', err);
+          postError(err);
+        } else {
+          postResponse(null);
+        }
+      };
+      const deadlineMs = msg.deadlineMs;
+      try {
+        Object.assign(context, {
+          functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'],
+          functionName: process.env['AWS_LAMBDA_FUNCTION_NAME'],
+          // A string, copied from the environment variable, as in Lambda.
+          memoryLimitInMB: process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],
+          logGroupName: process.env['AWS_LAMBDA_LOG_GROUP_NAME'],
+          logStreamName: process.env['AWS_LAMBDA_LOG_STREAM_NAME'],
+          clientContext: parseJson(msg.clientContext),
+          identity: undefined,
+          invokedFunctionArn: msg.invokedFunctionArn,
+          awsRequestId: msg.requestId,
+          getRemainingTimeInMillis: () => deadlineMs - Date.now(),
+        });
+        const result = handler(JSON.parse(msg.payload), context, callback);
+        if (isPromise(result)) result.then(context.succeed, context.fail).catch(context.fail);
+      } catch (err) {
+        callback(err);
+      }
+    },
+
+    /** An uncaught exception or unhandled rejection ends the invocation; the host then discards us. */
+    failFatal(err) {
+      if (!current) return false;
+      postError(err, true);
+      return true;
+    },
+
+    /** process 'beforeExit': the event loop has drained. */
+    onEventLoopEmpty() {
+      const listener = beforeExit;
+      beforeExit = NOOP;
+      listener();
+    },
+
+    /** Stops answering (shutdown). */
+    abandon() {
+      beforeExit = NOOP;
+      meter.unwatch();
+    },
+  };
+}

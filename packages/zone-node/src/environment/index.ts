@@ -1,0 +1,81 @@
+/**
+ * Execution environments of a zone node.
+ *
+ * An environment runs one function version, one invocation at a time, with the observable
+ * behaviour of an AWS Lambda Node.js sandbox: INIT on the first invoke (cold start, capped at
+ * 10 s), the handler contract and error shapes of Lambda's Node.js runtime client, console lines
+ * in Lambda's text format, START / END / REPORT framing, timeouts, out-of-memory kills and crashes
+ * that reset the environment. Two isolation modes share one contract ({@link EnvironmentFactory}):
+ * `process` (a child Node process per environment, the faithful one) and `worker` (a worker thread
+ * per environment, cheaper and weaker). User code runs the plain-JavaScript runtime in
+ * `packages/zone-node/runtime/`, never TypeScript or the zone node's loader.
+ *
+ * The {@link EnvironmentPool} keeps warm environments per `specKey` within the node's slots and
+ * memory, evicts idle ones after a keep-alive and reports evictions.
+ */
+export type {
+  EnvironmentConfig,
+  EnvironmentFactory,
+  EnvironmentInvokeInput,
+  EnvironmentInvokeResult,
+  EnvironmentSettings,
+  EnvironmentState,
+  ExecutionEnvironment,
+  InitializationType,
+  IsolationMode,
+} from './types.js';
+export { createEnvironmentFactory } from './factory.js';
+export {
+  DEFAULT_INIT_TIMEOUT_MS,
+  DEFAULT_KILL_WAIT_MS,
+  DEFAULT_MAX_LOG_BYTES_PER_INVOCATION,
+  DEFAULT_MEMORY_POLL_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  resolveEnvironmentSettings,
+  type EnvironmentOptions,
+  type ResolvedEnvironmentSettings,
+} from './settings.js';
+export { RuntimeEnvironment, type EnvironmentComponents } from './runtime-environment.js';
+export { ProcessEnvironment } from './process-environment.js';
+export { WorkerEnvironment } from './worker-environment.js';
+export {
+  DEFAULT_KEEP_ALIVE_MS,
+  EnvironmentPool,
+  EvictionReason,
+  type AcquireRequest,
+  type EnvironmentEvictedEvent,
+  type EnvironmentLease,
+  type EnvironmentPoolComponents,
+  type EnvironmentPoolOptions,
+  type PoolCounts,
+} from './pool.js';
+export {
+  computeBilledMs,
+  formatEndLine,
+  formatFunctionLogLine,
+  formatInitReportLine,
+  formatReportLine,
+  formatStartLine,
+  formatTimeoutLine,
+  formatTimeoutSeconds,
+  type InitReportLineFields,
+  type ReportLineFields,
+} from './report-lines.js';
+export {
+  PlatformErrorType,
+  abortedError,
+  describeRuntimeExit,
+  responseTooLargeError,
+  runtimeExitError,
+  timedOutError,
+  type RuntimeExit,
+} from './platform-errors.js';
+export { LAMBDA_DEFAULT_PATH, RESERVED_ENV_NAMES, buildLambdaEnvironment } from './lambda-env.js';
+export {
+  EnvironmentErrorCode,
+  EnvironmentSettingsError,
+  EnvironmentSpawnError,
+  EnvironmentStateError,
+  NodeCapacityError,
+} from './errors.js';
+export { BOOTSTRAP_PATH, RUNTIME_DIR } from './runtime-host.js';

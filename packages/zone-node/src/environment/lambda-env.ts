@@ -1,0 +1,62 @@
+import type { EnvironmentConfig } from './types.js';
+
+/**
+ * Environment variables Lambda reserves (lambda-facts 3.2) that zonesim sets. A function's own
+ * variables can never override them; `platformEnv` cannot either.
+ */
+export const RESERVED_ENV_NAMES = [
+  '_HANDLER',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'TZ',
+] as const;
+
+/** The default PATH of a Node.js Lambda environment, used when the zone node has none. */
+export const LAMBDA_DEFAULT_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin';
+
+/**
+ * Builds an environment's variables from scratch: nothing of the zone node's own environment
+ * leaks in (no NODE_OPTIONS, tokens or loader flags) except PATH, so that `child_process` in user
+ * code still finds binaries. Order of precedence, lowest first: Lambda's unreserved defaults, the
+ * function's variables, the platform's, the reserved ones.
+ * `NODE_PATH` is left unset: modules resolve from the code directory's own `node_modules`.
+ */
+export function buildLambdaEnvironment(
+  config: EnvironmentConfig,
+  runtimeDir: string,
+  parentPath: string | undefined = process.env['PATH'],
+): Record<string, string> {
+  const { spec } = config;
+  const reserved: Record<(typeof RESERVED_ENV_NAMES)[number], string> = {
+    _HANDLER: spec.handler,
+    AWS_REGION: spec.region,
+    AWS_DEFAULT_REGION: spec.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: spec.version,
+    AWS_LAMBDA_INITIALIZATION_TYPE: config.initializationType,
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: config.logStreamName,
+    LAMBDA_TASK_ROOT: config.codeDir,
+    LAMBDA_RUNTIME_DIR: runtimeDir,
+    // Lambda's observed value; the leading colon names a tz database entry.
+    TZ: ':UTC',
+  };
+  return {
+    LANG: 'en_US.UTF-8',
+    PATH: parentPath && parentPath.length > 0 ? parentPath : LAMBDA_DEFAULT_PATH,
+    ...spec.environment,
+    ...config.platformEnv,
+    ...reserved,
+  };
+}

@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import { newHex32, newShortId, systemClock, type Clock, type TimerHandle } from '@zonesim/common';
+import type { FunctionSpec } from '@zonesim/protocol';
+import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
+import type { EnvironmentFactory, ExecutionEnvironment, InitializationType } from './types.js';
+
+/** Lambda keeps idle environments for about 10 minutes (measured, lambda-facts 4). */
+export const DEFAULT_KEEP_ALIVE_MS = 10 * 60 * 1000;
+
+/** Why an environment left the pool without an invocation failing in it. */
+export const EvictionReason = {
+  /** Idle for longer than `keepAliveMs`. */
+  KeepAlive: 'keep-alive',
+  /** Made room for an environment of another function version. */
+  Capacity: 'capacity',
+  /** Died while idle (e.g. a leftover timer threw or called process.exit). */
+  Crashed: 'crashed',
+  /** The pool was stopped. */
+  Shutdown: 'shutdown',
+} as const;
+/** One of {@link EvictionReason}. */
+export type EvictionReason = (typeof EvictionReason)[keyof typeof EvictionReason];
+
+/** Payload of the pool's `evicted` event (the zone node forwards it as `environment-evicted`). */
+export interface EnvironmentEvictedEvent {
+  environmentId: string;
+  specKey: string;
+  reason: EvictionReason;
+}
+
+/** Capacity settings of one zone node. */
+export interface EnvironmentPoolOptions {
+  /** Most environments alive at once, busy or idle. */
+  maxEnvironments: number;
+  /** Memory offered to environments: the sum of their memory sizes stays at or below it, MB. */
+  memoryMb: number;
+  /** Idle time after which a warm environment is destroyed. @default 600000 (10 min) */
+  keepAliveMs?: number;
+}
+
+/** Components of the pool (kept apart from settings; tests pass a ManualClock). */
+export interface EnvironmentPoolComponents {
+  factory: EnvironmentFactory;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default newShortId('env-') */
+  newEnvironmentId?: () => string;
+}
+
+/** What to run: one function version, unpacked in `codeDir`. */
+export interface AcquireRequest {
+  spec: FunctionSpec;
+  codeDir: string;
+  /** Used when a new environment is created. @default `YYYY/MM/DD/[version]<32 hex>` from the clock */
+  logStreamName?: string;
+  /** @default 'on-demand' */
+  initializationType?: InitializationType;
+  platformEnv?: Record<string, string>;
+}
+
+/** An environment reserved for exactly one invocation; give it back with `release`. */
+export interface EnvironmentLease {
+  environment: ExecutionEnvironment;
+  /** True when the environment is new: its first invoke runs INIT. */
+  cold: boolean;
+}
+
+/** Counts for heartbeats and dashboards. */
+export interface PoolCounts {
+  busy: number;
+  idle: number;
+  total: number;
+  memoryMb: number;
+  bySpecKey: Record<string, { busy: number; idle: number }>;
+}
+
+interface Entry {
+  env: ExecutionEnvironment;
+  memoryMb: number;
+  leased: boolean;
+  /** Recency order of releases (the clock may not move between two releases). */
+  releasedSeq: number;
+  keepAlive: TimerHandle | undefined;
+}
+
+/** Lambda's log stream name for a new environment. */
+function defaultLogStreamName(epochMs: number, version: string): string {
+  const d = new Date(epochMs);
+  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `${day}/[${version}]${newHex32()}`;
+}
+
+function positiveInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new EnvironmentSettingsError(field, `must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * The execution environments of one zone node. `acquire` leases an idle warm environment of the
+ * same `specKey` (most recently used first, as Lambda tends to reuse the hottest sandbox) or creates
+ * a cold one, evicting least-recently-used idle environments of other versions when the node is out
+ * of slots or memory; when everything is busy it throws `NODE_AT_CAPACITY` so the router can try
+ * elsewhere. A leased environment belongs to one caller until `release`, so no environment ever
+ * runs two invocations at once (one request per environment, lambda-facts 4).
+ *
+ * Events: `evicted` ({@link EnvironmentEvictedEvent}) when an environment leaves for a reason the
+ * coordinator cannot see in an invoke result. Environments discarded by a failed invocation are
+ * reported by that result (`environmentKept: false`) instead.
+ */
+export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvictedEvent] }> {
+  readonly maxEnvironments: number;
+  readonly memoryMb: number;
+  readonly keepAliveMs: number;
+  readonly #factory: EnvironmentFactory;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+  readonly #entries = new Map<string, Entry>();
+  readonly #destroying = new Set<Promise<void>>();
+  #seq = 0;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: EnvironmentPoolOptions & EnvironmentPoolComponents) {
+    super();
+    this.maxEnvironments = positiveInt('maxEnvironments', options.maxEnvironments);
+    this.memoryMb = positiveInt('memoryMb', options.memoryMb);
+    this.keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+    this.#factory = options.factory;
+    this.#clock = options.clock ?? systemClock;
+    this.#newId = options.newEnvironmentId ?? (() => newShortId('env-'));
+  }
+
+  /** Environments leased to a caller (running, or about to run, an invocation). */
+  get busyCount(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.leased) n++;
+    return n;
+  }
+
+  /** Warm environments waiting for an invocation. */
+  get idleCount(): number {
+    return this.#entries.size - this.busyCount;
+  }
+
+  /** Busy / idle / total counts, memory in use and per-specKey counts. */
+  counts(): PoolCounts {
+    const bySpecKey: PoolCounts['bySpecKey'] = {};
+    let busy = 0;
+    let memoryMb = 0;
+    for (const e of this.#entries.values()) {
+      const c = (bySpecKey[e.env.specKey] ??= { busy: 0, idle: 0 });
+      if (e.leased) {
+        busy++;
+        c.busy++;
+      } else c.idle++;
+      memoryMb += e.memoryMb;
+    }
+    return { busy, idle: this.#entries.size - busy, total: this.#entries.size, memoryMb, bySpecKey };
+  }
+
+  /**
+   * Leases an environment for one invocation.
+   * @throws NodeCapacityError `NODE_AT_CAPACITY` when no slot or memory can be freed,
+   *   `NODE_DRAINING` after `stop()`.
+   */
+  async acquire(request: AcquireRequest): Promise<EnvironmentLease> {
+    if (this.#stopping) throw new NodeCapacityError(EnvironmentErrorCode.NodeDraining, 'the zone node is shutting down', request.spec.specKey);
+    const { spec } = request;
+    const warm = this.#mostRecentIdle(spec.specKey);
+    if (warm) {
+      this.#lease(warm);
+      return { environment: warm.env, cold: false };
+    }
+    this.#makeRoom(spec);
+    const env = this.#factory.create({
+      environmentId: this.#newId(),
+      spec,
+      codeDir: request.codeDir,
+      logStreamName: request.logStreamName ?? defaultLogStreamName(this.#clock.now(), spec.version),
+      initializationType: request.initializationType ?? 'on-demand',
+      ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
+    });
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, releasedSeq: 0, keepAlive: undefined };
+    this.#entries.set(env.id, entry);
+    env.onDead?.(() => this.#onDead(entry));
+    return { environment: env, cold: true };
+  }
+
+  /** Returns a leased environment. A dead one is dropped; a live one becomes idle (keep-alive starts). */
+  release(env: ExecutionEnvironment): void {
+    const entry = this.#entries.get(env.id);
+    if (!entry || entry.env !== env || !entry.leased) return;
+    entry.leased = false;
+    if (env.state === 'dead') {
+      this.#remove(entry);
+      return;
+    }
+    entry.releasedSeq = ++this.#seq;
+    entry.keepAlive = this.#clock.setTimeout(() => {
+      entry.keepAlive = undefined;
+      if (!entry.leased && this.#entries.get(env.id) === entry) this.#evict(entry, EvictionReason.KeepAlive);
+    }, this.keepAliveMs);
+  }
+
+  /** Destroys every environment (running invocations end as `Sandbox.Aborted`). Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      for (const entry of [...this.#entries.values()]) {
+        if (entry.leased) {
+          this.#remove(entry);
+          this.#track(entry.env.destroy(EvictionReason.Shutdown));
+        } else this.#evict(entry, EvictionReason.Shutdown);
+      }
+      while (this.#destroying.size > 0) await Promise.allSettled([...this.#destroying]);
+    })();
+    return this.#stopping;
+  }
+
+  #mostRecentIdle(specKey: string): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.#entries.values()) {
+      if (e.leased || e.env.specKey !== specKey || e.env.state !== 'idle') continue;
+      if (!best || e.releasedSeq > best.releasedSeq) best = e;
+    }
+    return best;
+  }
+
+  #lease(entry: Entry): void {
+    entry.leased = true;
+    if (entry.keepAlive !== undefined) this.#clock.clearTimeout(entry.keepAlive);
+    entry.keepAlive = undefined;
+  }
+
+  /** Evicts LRU idle environments until `spec` fits, or throws without evicting anything. */
+  #makeRoom(spec: FunctionSpec): void {
+    if (spec.memoryMb > this.memoryMb) {
+      throw new NodeCapacityError(
+        EnvironmentErrorCode.NodeAtCapacity,
+        `function needs ${spec.memoryMb} MB but the node offers ${this.memoryMb} MB`,
+        spec.specKey,
+      );
+    }
+    let count = this.#entries.size;
+    let memory = 0;
+    for (const e of this.#entries.values()) memory += e.memoryMb;
+    const fits = (): boolean => count + 1 <= this.maxEnvironments && memory + spec.memoryMb <= this.memoryMb;
+    const victims: Entry[] = [];
+    const idle = [...this.#entries.values()].filter((e) => !e.leased).sort((a, b) => a.releasedSeq - b.releasedSeq);
+    for (const e of idle) {
+      if (fits()) break;
+      victims.push(e);
+      count--;
+      memory -= e.memoryMb;
+    }
+    if (!fits()) {
+      throw new NodeCapacityError(
+        EnvironmentErrorCode.NodeAtCapacity,
+        `no room for another environment: ${this.busyCount} busy of ${this.maxEnvironments} slots, ${this.memoryMb} MB`,
+        spec.specKey,
+      );
+    }
+    for (const e of victims) this.#evict(e, EvictionReason.Capacity);
+  }
+
+  #evict(entry: Entry, reason: EvictionReason): void {
+    this.#remove(entry);
+    this.#track(entry.env.destroy(reason));
+    this.emit('evicted', { environmentId: entry.env.id, specKey: entry.env.specKey, reason });
+  }
+
+  #onDead(entry: Entry): void {
+    // Leased: the invoke result tells the caller, and release() drops it. Evicted: already gone.
+    if (entry.leased || this.#entries.get(entry.env.id) !== entry) return;
+    this.#evict(entry, EvictionReason.Crashed);
+  }
+
+  #remove(entry: Entry): void {
+    if (entry.keepAlive !== undefined) this.#clock.clearTimeout(entry.keepAlive);
+    entry.keepAlive = undefined;
+    if (this.#entries.get(entry.env.id) === entry) this.#entries.delete(entry.env.id);
+  }
+
+  #track(p: Promise<void>): void {
+    const tracked = p.catch(() => undefined).finally(() => this.#destroying.delete(tracked));
+    this.#destroying.add(tracked);
+  }
+}

@@ -1,0 +1,99 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { RssWatchdog } from './rss-watchdog.js';
+import { lineSplitter, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
+
+// V8 prints "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory".
+const V8_OOM = /heap out of memory|Reached heap limit/i;
+// After 'exit', stdio normally closes within a tick; a grandchild that inherited our pipes could keep
+// them open forever, so 'close' is awaited only this long.
+const CLOSE_WAIT_MS = 200;
+
+/**
+ * Starts the runtime as a child Node process. execArgv is set explicitly, never inherited: the zone
+ * node may run under a loader (tsx) that user code must not see. The child leads its own process
+ * group (`detached`), so a kill also takes down anything user code spawned, as Lambda's sandbox
+ * teardown does; the runtime exits by itself if the zone node disappears (IPC disconnect).
+ */
+export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
+  const child: ChildProcess = fork(o.bootstrapPath, [], {
+    cwd: o.codeDir,
+    env: o.env,
+    execArgv: [`--max-old-space-size=${o.memoryMb}`],
+    serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+  });
+
+  let outOfMemory = false;
+  let resolveExit!: (exit: HostExit) => void;
+  const exited = new Promise<HostExit>((resolve) => (resolveExit = resolve));
+  let done = false;
+  const finish = (exit: HostExit): void => {
+    if (done) return;
+    done = true;
+    watchdog?.stop();
+    resolveExit(exit);
+  };
+
+  const stderrTail = new TextTail();
+  const out = lineSplitter(o.onOutput);
+  const err = lineSplitter(o.onOutput);
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail.push(chunk);
+    err.push(chunk);
+  });
+  child.on('message', (raw: unknown) => o.onMessage(raw));
+  child.on('error', (e) => {
+    // Spawn failure (no pid) ends the host; later errors (e.g. a send on a closed channel) do not.
+    if (child.pid === undefined) finish({ code: null, signal: null, outOfMemory: false, spawnError: e });
+  });
+  child.on('exit', (code, signal) => {
+    const settle = (): void => {
+      out.end();
+      err.end();
+      finish({ code, signal, outOfMemory: outOfMemory || V8_OOM.test(stderrTail.text) });
+    };
+    // Wait for stdio to drain so V8's OOM report is seen, but not forever.
+    const timer = setTimeout(settle, CLOSE_WAIT_MS);
+    child.once('close', () => {
+      clearTimeout(timer);
+      settle();
+    });
+  });
+
+  const killGroup = (): void => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
+
+  const watchdog =
+    child.pid === undefined
+      ? undefined
+      : new RssWatchdog(child.pid, o.memoryMb * 1024 * 1024, o.memoryPollMs, o.clock, () => {
+          outOfMemory = true;
+          killGroup();
+        });
+
+  return {
+    exited,
+    send(message) {
+      if (!child.connected) return;
+      // The callback swallows send errors: a dying child is reported through 'exit'.
+      child.send(message, () => {});
+    },
+    kill(options) {
+      if (options?.outOfMemory) outOfMemory = true;
+      killGroup();
+    },
+    startMemoryWatch: () => watchdog?.start(),
+    stopMemoryWatch: () => watchdog?.stop(),
+    get peakBytes() {
+      return watchdog?.peakBytes ?? 0;
+    },
+  };
+}

@@ -1,0 +1,547 @@
+import { MAX_SYNC_RESPONSE_BYTES, type FunctionError } from '@zonesim/protocol';
+import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
+import { EnvironmentErrorCode, EnvironmentSpawnError, EnvironmentStateError } from './errors.js';
+import { buildLambdaEnvironment } from './lambda-env.js';
+import { LogBuffer } from './log-buffer.js';
+import {
+  abortedError,
+  describeRuntimeExit,
+  responseTooLargeError,
+  runtimeExitError,
+  timedOutError,
+} from './platform-errors.js';
+import {
+  computeBilledMs,
+  formatEndLine,
+  formatInitReportLine,
+  formatReportLine,
+  formatStartLine,
+  formatTimeoutLine,
+} from './report-lines.js';
+import { BOOTSTRAP_PATH, RUNTIME_DIR, type HostExit, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
+import { parseRuntimeMessage, type RuntimeMessage } from './runtime-messages.js';
+import type { ResolvedEnvironmentSettings } from './settings.js';
+import type {
+  EnvironmentConfig,
+  EnvironmentInvokeInput,
+  EnvironmentInvokeResult,
+  EnvironmentState,
+  ExecutionEnvironment,
+  IsolationMode,
+} from './types.js';
+
+/** Components injected into environments (kept apart from settings so tests can pass fakes). */
+export interface EnvironmentComponents {
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** What ended a wait for the runtime. */
+type Outcome =
+  | { kind: 'hello' }
+  | { kind: 'init-done'; ok: true }
+  | { kind: 'init-done'; ok: false; error: FunctionError }
+  | { kind: 'result'; message: Extract<RuntimeMessage, { type: 'result' }> }
+  | { kind: 'fatal'; error: FunctionError }
+  | { kind: 'exit'; exit: HostExit }
+  | { kind: 'timeout' }
+  | { kind: 'aborted'; reason: string };
+
+/** How a finished invocation is closed off. */
+interface Ending {
+  outcome: 'success' | 'function-error';
+  payload?: Uint8Array;
+  functionError?: FunctionError;
+  /** Lines printed between the function's own lines and END (timeout / exit lines). */
+  extraLines: string[];
+  /** REPORT status when the platform ended the invocation. */
+  status?: 'timeout' | 'error';
+  keep: boolean;
+  outOfMemory: boolean;
+}
+
+const MIB = 1024 * 1024;
+
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.message;
+  return r === undefined ? 'aborted' : String(r);
+}
+
+/**
+ * One execution environment: the state machine shared by both isolation modes.
+ * `created -> initializing -> busy <-> idle`, and `dead` from anywhere. It spawns its runtime on
+ * the first invoke (a cold start, INIT bounded by `initTimeoutMs`), runs one invocation at a time
+ * bounded by the function timeout, frames the log as Lambda does (START / END / REPORT, plus
+ * INIT_REPORT and timeout lines) and discards itself after anything that resets a Lambda
+ * environment: timeout, crash, exit, out of memory, uncaught error, failed INIT, abort.
+ */
+export class RuntimeEnvironment implements ExecutionEnvironment {
+  readonly id: string;
+  readonly specKey: string;
+  readonly config: EnvironmentConfig;
+  readonly isolation: IsolationMode;
+
+  readonly #settings: ResolvedEnvironmentSettings;
+  readonly #clock: Clock;
+  readonly #startHost: RuntimeHostFactory;
+  #state: EnvironmentState = 'created';
+  #lastUsedAt: number;
+  #host: RuntimeHost | undefined;
+  #waiter: ((o: Outcome) => void) | undefined;
+  #queued: Outcome[] = [];
+  #requestId: string | undefined;
+  #log: LogBuffer | undefined;
+  readonly #idleLog: LogBuffer;
+  #runtimePeakBytes = 0;
+  #destroying: Promise<void> | undefined;
+  readonly #deadListeners: Array<(reason: string) => void> = [];
+  #deadReason: string | undefined;
+
+  constructor(
+    config: EnvironmentConfig,
+    isolation: IsolationMode,
+    startHost: RuntimeHostFactory,
+    settings: ResolvedEnvironmentSettings,
+    components: EnvironmentComponents = {},
+  ) {
+    this.id = config.environmentId;
+    this.specKey = config.spec.specKey;
+    this.config = config;
+    this.isolation = isolation;
+    this.#startHost = startHost;
+    this.#settings = settings;
+    this.#clock = components.clock ?? systemClock;
+    this.#lastUsedAt = this.#clock.now();
+    this.#idleLog = new LogBuffer(settings.maxLogBytesPerInvocation);
+  }
+
+  get state(): EnvironmentState {
+    return this.#state;
+  }
+
+  get lastUsedAt(): number {
+    return this.#lastUsedAt;
+  }
+
+  /** Calls `listener` once when the environment dies (crash while idle, discard, destroy). */
+  onDead(listener: (reason: string) => void): void {
+    if (this.#deadReason !== undefined) queueMicrotask(() => listener(this.#deadReason ?? 'dead'));
+    else this.#deadListeners.push(listener);
+  }
+
+  async invoke(input: EnvironmentInvokeInput, options: { signal?: AbortSignal } = {}): Promise<EnvironmentInvokeResult> {
+    if (this.#state === 'dead' || this.#destroying) {
+      throw new EnvironmentStateError(EnvironmentErrorCode.Dead, this.id, `environment ${this.id} is dead`);
+    }
+    if (this.#state !== 'created' && this.#state !== 'idle') {
+      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}`);
+    }
+    const cold = this.#state === 'created';
+    // Set synchronously, before any await: a second invoke() now fails with Busy.
+    this.#state = cold ? 'initializing' : 'busy';
+    this.#requestId = input.requestId;
+    this.#queued = [];
+    const log = new LogBuffer(this.#settings.maxLogBytesPerInvocation);
+    this.#log = log;
+    try {
+      if (!cold) return await this.#runHandler(input, log, options.signal, undefined);
+      return await this.#coldStart(input, log, options.signal);
+    } finally {
+      this.#log = undefined;
+      this.#requestId = undefined;
+    }
+  }
+
+  destroy(reason: string): Promise<void> {
+    this.#destroying ??= this.#shutdown(reason);
+    return this.#destroying;
+  }
+
+  // ------------------------------------------------------------------ INIT
+
+  async #coldStart(input: EnvironmentInvokeInput, log: LogBuffer, signal: AbortSignal | undefined): Promise<EnvironmentInvokeResult> {
+    const t0 = this.#clock.monotonic();
+    const deadline = t0 + this.#settings.initTimeoutMs;
+    const host = this.#spawn();
+    host.startMemoryWatch();
+
+    let o = await this.#wait(deadline, signal);
+    if (o.kind === 'hello') {
+      host.send({
+        type: 'init',
+        memoryLimitBytes: this.config.spec.memoryMb * MIB,
+        memoryPollMs: this.#settings.memoryPollMs,
+      });
+      o = await this.#wait(deadline, signal);
+    }
+    const initMs = this.#clock.monotonic() - t0;
+
+    if (o.kind === 'init-done' && o.ok) {
+      this.#state = 'busy';
+      return this.#runHandler(input, log, signal, initMs);
+    }
+    if (o.kind === 'exit' && o.exit.spawnError) {
+      this.#markDead('spawn-failed');
+      throw new EnvironmentSpawnError(this.id, `cannot start the ${this.isolation} runtime: ${o.exit.spawnError.message}`, {
+        cause: o.exit.spawnError,
+      });
+    }
+    return this.#initFailed(input, log, o, initMs);
+  }
+
+  #spawn(): RuntimeHost {
+    try {
+      const host = this.#startHost({
+        environmentId: this.id,
+        bootstrapPath: BOOTSTRAP_PATH,
+        codeDir: this.config.codeDir,
+        env: buildLambdaEnvironment(this.config, RUNTIME_DIR),
+        memoryMb: this.config.spec.memoryMb,
+        memoryPollMs: this.#settings.memoryPollMs,
+        clock: this.#clock,
+        onMessage: (raw) => this.#onMessage(raw),
+        onOutput: (line) => (this.#log ?? this.#idleLog).push(line),
+      });
+      this.#host = host;
+      void host.exited.then((exit) => this.#deliver({ kind: 'exit', exit }));
+      return host;
+    } catch (err) {
+      this.#markDead('spawn-failed');
+      throw new EnvironmentSpawnError(this.id, `cannot start the ${this.isolation} runtime: ${String(err)}`, { cause: err });
+    }
+  }
+
+  /** INIT failed, crashed or timed out: Lambda prints INIT_REPORT, and the first invoke fails with the INIT error. */
+  async #initFailed(input: EnvironmentInvokeInput, log: LogBuffer, o: Outcome, initMs: number): Promise<EnvironmentInvokeResult> {
+    const { requestId } = input;
+    const startedAt = this.#clock.now();
+    let error: FunctionError;
+    let timedOut = false;
+    let outOfMemory = false;
+    const extraLines: string[] = [];
+    switch (o.kind) {
+      case 'init-done':
+        error = o.ok ? timedOutError(requestId, this.#settings.initTimeoutMs) : o.error;
+        break;
+      case 'fatal':
+        error = o.error;
+        break;
+      case 'exit':
+        outOfMemory = o.exit.outOfMemory;
+        error = runtimeExitError(requestId, o.exit, outOfMemory);
+        extraLines.push(`RequestId: ${requestId} Error: ${describeRuntimeExit(o.exit)}`, error.errorType);
+        break;
+      case 'aborted':
+        error = abortedError(requestId, o.reason);
+        break;
+      default:
+        timedOut = true;
+        error = timedOutError(requestId, this.#settings.initTimeoutMs);
+        extraLines.push(formatTimeoutLine(this.#clock.now(), requestId, this.#settings.initTimeoutMs));
+    }
+    await this.#discard(o.kind === 'aborted' ? `aborted: ${o.reason}` : 'init-failed');
+    log.push(
+      formatInitReportLine(
+        timedOut ? { initMs, phase: 'init', status: 'timeout' } : { initMs, phase: 'init', status: 'error', errorType: error.errorType },
+      ),
+    );
+    log.push(formatStartLine(requestId, this.config.spec.version));
+    log.pushAll(extraLines);
+    // INIT already reported its duration in INIT_REPORT; no handler ran, so Duration is 0.
+    return this.#finishResult(log, {
+      requestId,
+      startedAt,
+      endedAt: this.#clock.now(),
+      durationMs: 0,
+      initMs,
+      showInitInReport: false,
+      ending: {
+        outcome: 'function-error',
+        functionError: error,
+        extraLines: [],
+        status: timedOut ? 'timeout' : 'error',
+        keep: false,
+        outOfMemory,
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ INVOKE
+
+  async #runHandler(
+    input: EnvironmentInvokeInput,
+    log: LogBuffer,
+    signal: AbortSignal | undefined,
+    initMs: number | undefined,
+  ): Promise<EnvironmentInvokeResult> {
+    const host = this.#host;
+    if (!host) throw new EnvironmentStateError(EnvironmentErrorCode.Dead, this.id, `environment ${this.id} has no runtime`);
+    const { requestId } = input;
+    const timeoutMs = this.config.spec.timeoutSec * 1000;
+    log.push(formatStartLine(requestId, this.config.spec.version));
+    // Output produced between invocations (leftover timers) shows up in the next invocation, as
+    // it does in Lambda, where a frozen environment resumes those callbacks on the next event.
+    log.pushAll(this.#idleLog.drain());
+
+    const startedAt = this.#clock.now();
+    const t1 = this.#clock.monotonic();
+    host.startMemoryWatch();
+    host.send({
+      type: 'invoke',
+      requestId,
+      payload: Buffer.from(input.payload).toString('utf8'),
+      deadlineMs: startedAt + timeoutMs,
+      invokedFunctionArn: input.invokedFunctionArn,
+      ...(input.clientContext === undefined ? {} : { clientContext: input.clientContext }),
+    });
+    const o = await this.#wait(t1 + timeoutMs, signal);
+    const durationMs = this.#clock.monotonic() - t1;
+    host.stopMemoryWatch();
+    const endedAt = this.#clock.now();
+
+    const ending = this.#ending(o, requestId, timeoutMs, endedAt);
+    if (!ending.keep) await this.#discard(o.kind === 'aborted' ? `aborted: ${o.reason}` : `discarded: ${ending.functionError?.errorType}`);
+    else {
+      this.#state = 'idle';
+      this.#lastUsedAt = endedAt;
+    }
+    return this.#finishResult(log, { requestId, startedAt, endedAt, durationMs, initMs, showInitInReport: true, ending });
+  }
+
+  #ending(o: Outcome, requestId: string, timeoutMs: number, at: number): Ending {
+    const none = { extraLines: [], outOfMemory: false };
+    switch (o.kind) {
+      case 'result': {
+        const m = o.message;
+        if (!m.ok) {
+          // A thrown or rejected error keeps the environment; an uncaught one ends it (the RIC exits).
+          return m.fatal
+            ? { ...none, outcome: 'function-error', functionError: m.error, status: 'error', keep: false }
+            : { ...none, outcome: 'function-error', functionError: m.error, keep: true };
+        }
+        const payload = Buffer.from(m.payload, 'utf8');
+        if (payload.byteLength > MAX_SYNC_RESPONSE_BYTES) {
+          return { ...none, outcome: 'function-error', functionError: responseTooLargeError(MAX_SYNC_RESPONSE_BYTES), keep: true };
+        }
+        return { ...none, outcome: 'success', payload, keep: true };
+      }
+      case 'timeout':
+        return {
+          ...none,
+          outcome: 'function-error',
+          functionError: timedOutError(requestId, timeoutMs),
+          extraLines: [formatTimeoutLine(at, requestId, timeoutMs)],
+          status: 'timeout',
+          keep: false,
+        };
+      case 'exit': {
+        const error = runtimeExitError(requestId, o.exit, o.exit.outOfMemory);
+        return {
+          outcome: 'function-error',
+          functionError: error,
+          extraLines: [`RequestId: ${requestId} Error: ${describeRuntimeExit(o.exit)}`, error.errorType],
+          status: 'error',
+          keep: false,
+          outOfMemory: o.exit.outOfMemory,
+        };
+      }
+      case 'aborted':
+        return { ...none, outcome: 'function-error', functionError: abortedError(requestId, o.reason), status: 'error', keep: false };
+      case 'fatal':
+        return { ...none, outcome: 'function-error', functionError: o.error, status: 'error', keep: false };
+      default:
+        // hello / init-done cannot come during an invocation; treat as a broken runtime.
+        return {
+          ...none,
+          outcome: 'function-error',
+          functionError: runtimeExitError(requestId, { code: null, signal: 'SIGKILL' }, false),
+          status: 'error',
+          keep: false,
+        };
+    }
+  }
+
+  #finishResult(
+    log: LogBuffer,
+    r: {
+      requestId: string;
+      startedAt: number;
+      endedAt: number;
+      durationMs: number;
+      initMs: number | undefined;
+      showInitInReport: boolean;
+      ending: Ending;
+    },
+  ): EnvironmentInvokeResult {
+    const { spec } = this.config;
+    const billedMs = computeBilledMs(r.durationMs, r.initMs);
+    const maxMemoryUsedMb = this.#maxMemoryUsedMb(r.ending.outOfMemory);
+    log.pushAll(r.ending.extraLines);
+    log.push(formatEndLine(r.requestId));
+    log.push(
+      formatReportLine({
+        requestId: r.requestId,
+        durationMs: r.durationMs,
+        billedMs,
+        memorySizeMb: spec.memoryMb,
+        maxMemoryUsedMb,
+        ...(r.showInitInReport && r.initMs !== undefined ? { initMs: r.initMs } : {}),
+        ...(r.ending.status ? { status: r.ending.status, errorType: r.ending.functionError?.errorType } : {}),
+      }),
+    );
+    const result: EnvironmentInvokeResult = {
+      outcome: r.ending.outcome,
+      durationMs: r.durationMs,
+      billedMs,
+      maxMemoryUsedMb,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      logLines: log.lines(),
+      environmentKept: r.ending.keep,
+    };
+    if (r.ending.payload) result.payload = r.ending.payload;
+    if (r.ending.functionError) result.functionError = r.ending.functionError;
+    if (r.initMs !== undefined) result.initMs = r.initMs;
+    return result;
+  }
+
+  /** Lambda's Max Memory Used: the peak, in MB, never above the memory size (which an OOM reaches). */
+  #maxMemoryUsedMb(outOfMemory: boolean): number {
+    const size = this.config.spec.memoryMb;
+    if (outOfMemory) return size;
+    const peak = Math.max(this.#runtimePeakBytes, this.#host?.peakBytes ?? 0);
+    return Math.min(size, Math.max(1, Math.round(peak / MIB)));
+  }
+
+  // ------------------------------------------------------------------ runtime events
+
+  #onMessage(raw: unknown): void {
+    const m = parseRuntimeMessage(raw);
+    if (!m) return; // user code can reach the channel in worker mode: ignore what is not ours
+    switch (m.type) {
+      case 'log':
+        (this.#log ?? this.#idleLog).push(m.line);
+        return;
+      case 'hello':
+        this.#deliver({ kind: 'hello' });
+        return;
+      case 'init-done':
+        this.#notePeak(m.memoryBytes);
+        this.#deliver(m.ok ? { kind: 'init-done', ok: true } : { kind: 'init-done', ok: false, error: m.error });
+        return;
+      case 'result':
+        this.#notePeak(m.memoryBytes);
+        if (m.requestId === this.#requestId) this.#deliver({ kind: 'result', message: m });
+        return;
+      case 'fatal':
+        this.#deliver({ kind: 'fatal', error: m.error });
+        return;
+      case 'over-memory':
+        this.#host?.kill({ outOfMemory: true });
+        return;
+    }
+  }
+
+  #notePeak(bytes: number): void {
+    if (bytes > this.#runtimePeakBytes) this.#runtimePeakBytes = bytes;
+  }
+
+  /** Hands an outcome to the waiting invocation, queues it for the next wait, or handles idle death. */
+  #deliver(o: Outcome): void {
+    if (this.#waiter) {
+      this.#waiter(o);
+      return;
+    }
+    if (this.#state === 'initializing' || this.#state === 'busy') {
+      this.#queued.push(o);
+      return;
+    }
+    // Being destroyed: #shutdown owns the ending.
+    if (this.#destroying) return;
+    // Idle: the runtime crashed or reported an uncaught error between invocations.
+    if (o.kind === 'fatal') this.#host?.kill();
+    if (o.kind === 'exit' || o.kind === 'fatal') this.#markDead(o.kind === 'exit' ? 'exited' : 'crashed');
+  }
+
+  /** Waits for the next outcome until `deadline` (monotonic ms) or abort. */
+  #wait(deadline: number, signal: AbortSignal | undefined): Promise<Outcome> {
+    const queued = this.#queued.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise<Outcome>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const onAbort = (): void => finish({ kind: 'aborted', reason: signal ? reasonOf(signal) : 'aborted' });
+      const finish = (o: Outcome): void => {
+        if (this.#waiter !== finish) return;
+        this.#waiter = undefined;
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(o);
+      };
+      this.#waiter = finish;
+      timer = this.#clock.setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, deadline - this.#clock.monotonic()));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  /** Kills the runtime and waits (bounded) until it is reaped. */
+  async #discard(reason: string): Promise<void> {
+    this.#state = 'dead';
+    const host = this.#host;
+    if (host) {
+      host.stopMemoryWatch();
+      host.kill();
+      await this.#reaped(host, this.#settings.killWaitMs);
+    }
+    this.#markDead(reason);
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    const host = this.#host;
+    if (this.#state === 'initializing' || this.#state === 'busy') {
+      // The running invocation ends as Sandbox.Aborted; its own path kills and reaps the runtime.
+      this.#deliver({ kind: 'aborted', reason });
+      if (host) await this.#reaped(host, this.#settings.killWaitMs);
+      this.#markDead(reason);
+      return;
+    }
+    if (this.#state === 'created' || this.#state === 'dead' || !host) {
+      this.#state = 'dead';
+      if (host) await this.#reaped(host, this.#settings.killWaitMs);
+      this.#markDead(reason);
+      return;
+    }
+    // Idle: graceful shutdown within Lambda's 2 s cap (SIGTERM listeners run), then kill.
+    this.#state = 'dead';
+    host.send({ type: 'shutdown' });
+    if (!(await this.#reaped(host, this.#settings.shutdownGraceMs))) {
+      host.kill();
+      await this.#reaped(host, this.#settings.killWaitMs);
+    }
+    this.#markDead(reason);
+  }
+
+  /** True when the runtime exited within `ms`. */
+  async #reaped(host: RuntimeHost, ms: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([host.exited.then(() => true as const), timeout]);
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+    }
+  }
+
+  #markDead(reason: string): void {
+    this.#state = 'dead';
+    if (this.#deadReason !== undefined) return;
+    this.#deadReason = reason;
+    this.#host?.stopMemoryWatch();
+    for (const listener of this.#deadListeners.splice(0)) listener(reason);
+  }
+}

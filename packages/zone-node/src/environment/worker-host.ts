@@ -1,0 +1,59 @@
+import { Worker } from 'node:worker_threads';
+import { lineSplitter, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
+
+/**
+ * Starts the runtime as a worker thread of the zone node. The heap is capped with
+ * `resourceLimits.maxOldGenerationSizeMb` (V8 then ends the worker with ERR_WORKER_OUT_OF_MEMORY);
+ * `execArgv: []` keeps the zone node's loader flags (tsx) out of user code; `env` is a private copy.
+ * Weaker isolation than a process: a worker shares the zone node's address space, cwd, TZ and
+ * native crashes; external memory (Buffers) is only checked by the runtime between event-loop turns.
+ */
+export function startWorkerRuntime(o: RuntimeHostOptions): RuntimeHost {
+  const worker = new Worker(o.bootstrapPath, {
+    env: { ...o.env },
+    execArgv: [],
+    argv: [],
+    stdout: true,
+    stderr: true,
+    resourceLimits: { maxOldGenerationSizeMb: o.memoryMb },
+    name: o.environmentId,
+  });
+
+  let outOfMemory = false;
+  let killed = false;
+  let resolveExit!: (exit: HostExit) => void;
+  const exited = new Promise<HostExit>((resolve) => (resolveExit = resolve));
+
+  const out = lineSplitter(o.onOutput);
+  const err = lineSplitter(o.onOutput);
+  worker.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  worker.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  worker.on('message', (raw: unknown) => o.onMessage(raw));
+  worker.on('error', (e: Error & { code?: string }) => {
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') outOfMemory = true;
+    else o.onOutput(String(e.stack ?? e));
+  });
+  worker.on('exit', (code) => {
+    out.end();
+    err.end();
+    // A worker has no signals; an out-of-memory or forced end reads like Lambda's SIGKILL.
+    const signal = outOfMemory || killed ? ('SIGKILL' as const) : null;
+    resolveExit({ code: signal ? null : code, signal, outOfMemory });
+  });
+
+  return {
+    exited,
+    send(message) {
+      worker.postMessage(message);
+    },
+    kill(options) {
+      if (options?.outOfMemory) outOfMemory = true;
+      killed = true;
+      void worker.terminate();
+    },
+    // The runtime watches its own isolate (runtime/memory.mjs); the host cannot see a thread's memory.
+    startMemoryWatch() {},
+    stopMemoryWatch() {},
+    peakBytes: 0,
+  };
+}
