@@ -4,16 +4,23 @@ import { types } from 'node:util';
 
 class RuntimeError extends Error {}
 
-/** The handler module (or a module it imports) cannot be found. Message = the cause's `toString()`. */
+// `Error: <message>`. Node's own errors override toString() to add their code
+// (`Error [ERR_MODULE_NOT_FOUND]: ...`), and only in some contexts; Lambda shows the plain form
+// ("Runtime.ImportModuleError: Error: Cannot find package 'x' imported from /var/task/index.mjs").
+function plainToString(err) {
+  return err instanceof Error ? Error.prototype.toString.call(err) : String(err);
+}
+
+/** The handler module (or a module it imports) cannot be found. Message = `Error: <cause message>`. */
 export class ImportModuleError extends RuntimeError {
   constructor(cause) {
-    super(String(cause));
+    super(plainToString(cause));
   }
 }
 /** The handler module has a syntax error. Message = the cause's `toString()`; stack kept. */
 export class UserCodeSyntaxError extends RuntimeError {
   constructor(cause) {
-    super(String(cause));
+    super(plainToString(cause));
     if (typeof cause?.stack === 'string') this.stack = cause.stack;
   }
 }

@@ -175,7 +175,8 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
       });
       o = await this.#wait(deadline, signal);
     }
-    const initMs = this.#clock.monotonic() - t0;
+    const initElapsed = this.#clock.monotonic() - t0;
+    const initMs = o.kind === 'timeout' ? Math.max(initElapsed, this.#settings.initTimeoutMs) : initElapsed;
 
     if (o.kind === 'init-done' && o.ok) {
       this.#state = 'busy';
@@ -296,7 +297,10 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
       ...(input.clientContext === undefined ? {} : { clientContext: input.clientContext }),
     });
     const o = await this.#wait(t1 + timeoutMs, signal);
-    const durationMs = this.#clock.monotonic() - t1;
+    // Timers fire on a millisecond clock and can run a fraction early; a timed-out invocation lasted
+    // at least its timeout (Lambda's REPORT never shows less).
+    const elapsed = this.#clock.monotonic() - t1;
+    const durationMs = o.kind === 'timeout' ? Math.max(elapsed, timeoutMs) : elapsed;
     host.stopMemoryWatch();
     const endedAt = this.#clock.now();
 
