@@ -16,14 +16,13 @@ export function formatTimeoutSeconds(timeoutMs: number): string {
 
 /**
  * Lambda's `Billed Duration`: the duration rounded up to 1 ms (since Dec 2020), plus the INIT
- * duration on cold starts (on-demand INIT is billed since Aug 2025), never below 1 ms. It is
- * computed from the two-decimal values that REPORT shows, so the line adds up
- * (1293.83 + 1049.63 => 2344, lambda-facts 3.4).
+ * duration on cold starts (on-demand INIT is billed since Aug 2025), never below 1 ms
+ * (init 1293.83 + duration 1049.63 => 2344, lambda-facts 3.4).
  */
 export function computeBilledMs(durationMs: number, initMs?: number): number {
-  const shown = Number(ms2(durationMs)) + (initMs === undefined ? 0 : Number(ms2(initMs)));
-  // Rounding the sum to 2 decimals first keeps float noise (12.000000001) from adding a millisecond.
-  return Math.max(1, Math.ceil(Number(shown.toFixed(2))));
+  const total = durationMs + (initMs ?? 0);
+  // Rounded to microseconds first, so float noise (12.000000000000002) does not add a millisecond.
+  return Math.max(1, Math.ceil(Number(total.toFixed(3))));
 }
 
 /** `START RequestId: <id> Version: <version>` */

@@ -60,8 +60,9 @@ export class RssWatchdog {
 
   /** Samples once now, then every `pollMs`. */
   start(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#fired) return;
     this.sample();
+    if (this.#fired) return;
     this.#timer = this.clock.setInterval(() => this.sample(), this.pollMs);
   }
 
