@@ -3,7 +3,7 @@
  * (`process` and `worker`) with real child processes / worker threads and handler code written
  * to temporary directories. Each case destroys what it created.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -374,6 +374,56 @@ export const handler = async () => {
     t.equal(h.env.state, 'dead');
   });
 
+  t.test('Buffer (external memory) growth is Runtime.OutOfMemory too', async (t) => {
+    const h = harness(
+      t,
+      mode,
+      {
+        'index.mjs': `${SLEEP}const hog = [];\nexport const handler = async () => {\n  for (;;) { hog.push(Buffer.alloc(8 * 1024 * 1024, 1)); await sleep(2); }\n};\n`,
+      },
+      { memoryMb: 128, timeoutSec: 20 },
+    );
+    const r = await h.invoke();
+    t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
+    t.equal(r.maxMemoryUsedMb, 128);
+    t.notOk(r.environmentKept);
+  });
+
+  if (mode === 'process') {
+    t.test('process: V8 running out of heap before the watchdog sees it is Runtime.OutOfMemory', async (t) => {
+      const h = harness(
+        t,
+        mode,
+        { 'index.mjs': `const hog = [];\nexport const handler = async () => {\n  for (;;) hog.push({ a: Math.random(), b: [1, 2, 3] });\n};\n` },
+        // The watchdog samples once at INIT and then not again within the run, so V8's own
+        // --max-old-space-size=128 limit is what stops the function.
+        { memoryMb: 128, timeoutSec: 30 },
+        { memoryPollMs: 600_000 },
+      );
+      const r = await h.invoke({}, { requestId: 'v8-1' });
+      t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
+      t.match(r.functionError?.errorMessage ?? '', /^RequestId: v8-1 Error: Runtime exited with error: signal: aborted$/);
+      t.ok(r.logLines.some((l) => /heap out of memory/i.test(l)), "V8's fatal report is part of the log");
+    });
+  }
+
+  t.test('destroy: SIGTERM listeners run while idle; a running invocation ends as Sandbox.Aborted', async (t) => {
+    const h = harness(t, mode, {
+      'index.mjs': `import { writeFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => { writeFileSync(process.env.LAMBDA_TASK_ROOT + '/sigterm.txt', 'bye'); process.exit(0); });\nexport const handler = async () => 'ok';\n`,
+    });
+    await h.invoke();
+    await h.env.destroy('scale-in');
+    t.equal(readFileSync(join(h.env.config.codeDir, 'sigterm.txt'), 'utf8'), 'bye');
+
+    const busy = harness(t, mode, { 'index.mjs': `${SLEEP}export const handler = async () => { await sleep(5000); };\n` });
+    const running = busy.invoke({}, { requestId: 'busy-1' });
+    await new Promise((r) => setTimeout(r, 300));
+    await busy.env.destroy('node stopping');
+    const r = await running;
+    t.same(r.functionError, { errorType: 'Sandbox.Aborted', errorMessage: 'RequestId: busy-1 Error: Invocation aborted: node stopping' });
+    t.equal(busy.env.state, 'dead');
+  });
+
   t.test('process.exit and uncaught errors end the environment', async (t) => {
     const exit = harness(t, mode, { 'index.mjs': 'export const handler = async () => { process.exit(3); };\n' });
     const r = await exit.invoke({}, { requestId: 'exit-1' });
@@ -403,7 +453,7 @@ export const handler = async () => {
     t.notOk(p.environmentKept);
   });
 
-  t.test('INIT failures come back as the first invoke error, with INIT_REPORT', async (t) => {
+  t.test('INIT failures come back as the first invoke error, with INIT_REPORT', { jobs: 4 }, async (t) => {
     const cases: Array<{ name: string; files: Record<string, string>; handler?: string; type: string; message: RegExp }> = [
       { name: 'syntax error', files: { 'index.mjs': 'export const handler = async () => {\n' }, type: 'Runtime.UserCodeSyntaxError', message: /^SyntaxError: / },
       { name: 'missing module', files: { 'other.mjs': '' }, handler: 'index.handler', type: 'Runtime.ImportModuleError', message: /^Error: Cannot find module 'index'\nRequire stack:\n- / },
@@ -414,7 +464,7 @@ export const handler = async () => {
       { name: 'malformed handler', files: { 'index.mjs': '' }, handler: 'index', type: 'Runtime.MalformedHandlerName', message: /^Bad handler$/ },
       { name: 'top-level throw', files: { 'index.mjs': 'throw new RangeError("bad config");\n' }, type: 'RangeError', message: /^bad config$/ },
     ];
-    for (const c of cases) {
+    for (const c of cases) t.test(c.name, async (t) => {
       const h = harness(t, mode, c.files, c.handler ? { handler: c.handler } : {});
       const r = await h.invoke({}, { requestId: 'init-1' });
       t.equal(r.functionError?.errorType, c.type, c.name);
@@ -428,7 +478,7 @@ export const handler = async () => {
       t.equal(r.logLines[initReport + 1], 'START RequestId: init-1 Version: $LATEST');
       t.match(reportLine(r), new RegExp(`\\tStatus: error\\tError Type: ${c.type.replace('.', '\\.')}$`));
       t.equal(r.billedMs, Math.ceil(Number((r.initMs ?? 0).toFixed(3))));
-    }
+    });
   });
 
   t.test('INIT is capped by initTimeoutMs', async (t) => {

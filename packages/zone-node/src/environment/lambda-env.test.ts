@@ -68,5 +68,5 @@ t.test('settings: defaults and validation naming the field', async (t) => {
     killWaitMs: 5_000,
   });
   t.throws(() => resolveEnvironmentSettings({ memoryPollMs: 0 }), { code: 'INVALID_OPTION', field: 'memoryPollMs' });
-  t.throws(() => resolveEnvironmentSettings({ initTimeoutMs: 1.5 }), { field: 'initTimeoutMs' });
+  t.throws(() => resolveEnvironmentSettings({ initTimeoutMs: 1.5 }), { code: 'INVALID_OPTION', field: 'initTimeoutMs' });
 });

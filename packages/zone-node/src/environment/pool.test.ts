@@ -212,7 +212,7 @@ t.test('stop destroys everything and refuses new work', async (t) => {
 t.test('options are validated', async (t) => {
   const factory: EnvironmentFactory = { isolation: 'process', create: (c) => new FakeEnvironment(c) };
   t.throws(() => new EnvironmentPool({ maxEnvironments: 0, memoryMb: 128, factory }), { code: 'INVALID_OPTION', field: 'maxEnvironments' });
-  t.throws(() => new EnvironmentPool({ maxEnvironments: 1, memoryMb: 128, keepAliveMs: -1, factory }), { field: 'keepAliveMs' });
+  t.throws(() => new EnvironmentPool({ maxEnvironments: 1, memoryMb: 128, keepAliveMs: -1, factory }), { code: 'INVALID_OPTION', field: 'keepAliveMs' });
 });
 
 t.test('real environments: concurrent invocations are never double-booked', async (t) => {
