@@ -30,7 +30,7 @@ const CASES: Case[] = [
   },
   {
     name: 'times-out',
-    files: { 'index.mjs': `export const handler = () => new Promise(() => {});` },
+    files: { 'index.mjs': `export const handler = () => new Promise((resolve) => setTimeout(resolve, 60_000));` },
     config: { Timeout: 1 },
     errorType: 'Sandbox.Timedout',
     message: /^RequestId: \S+ Error: Task timed out after 1\.\d\d seconds$/,
