@@ -29,6 +29,9 @@ export function openChannel() {
     const ipc = process.channel;
     // A Lambda runtime has no IPC channel; hide it so user code cannot post fake results.
     delete process.send;
+    // The zone node is gone (crashed or killed): nobody will ever send another event. The runtime
+    // leads its own process group, so no terminal signal reaches it; end here instead of lingering.
+    process.once('disconnect', () => process.exit(0));
     return {
       kind: 'process',
       send: (message) => {

@@ -407,6 +407,38 @@ export const handler = async () => {
     });
   }
 
+  if (mode === 'process') {
+    t.test('process: killing the environment also kills what user code spawned', async (t) => {
+      const h = harness(
+        t,
+        mode,
+        { 'index.mjs': `import { spawn } from 'node:child_process';
+export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).pid;
+` },
+        {},
+        { shutdownGraceMs: 200 },
+      );
+      const pid = json(await h.invoke()) as number;
+      t.type(pid, 'number');
+      await h.env.destroy('scale-in');
+      // Gone, or a zombie waiting for a reaper that is not ours to run. SIGKILL is delivered at
+      // once but the victim needs a moment of CPU to die, so look a few times.
+      const stateOf = (): string => {
+        try {
+          return /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
+        } catch {
+          return 'gone';
+        }
+      };
+      let state = stateOf();
+      for (let i = 0; i < 50 && state !== 'gone' && state !== 'Z'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        state = stateOf();
+      }
+      t.ok(state === 'gone' || state === 'Z', `spawned process state: ${state}`);
+    });
+  }
+
   t.test('destroy: SIGTERM listeners run while idle; a running invocation ends as Sandbox.Aborted', async (t) => {
     const h = harness(t, mode, {
       'index.mjs': `import { writeFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => { writeFileSync(process.env.LAMBDA_TASK_ROOT + '/sigterm.txt', 'bye'); process.exit(0); });\nexport const handler = async () => 'ok';\n`,

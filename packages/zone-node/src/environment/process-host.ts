@@ -62,12 +62,14 @@ export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
     });
   });
 
+  // The whole group, even after the runtime itself exited: processes user code started must not
+  // outlive the environment. ESRCH (nobody left) is fine.
   const killGroup = (): void => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (child.pid === undefined) return;
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
-      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   };
 

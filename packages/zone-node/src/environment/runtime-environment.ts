@@ -514,17 +514,18 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     }
     if (this.#state === 'created' || this.#state === 'dead' || !host) {
       this.#state = 'dead';
+      host?.kill();
       if (host) await this.#reaped(host, this.#settings.killWaitMs);
       this.#markDead(reason);
       return;
     }
-    // Idle: graceful shutdown within Lambda's 2 s cap (SIGTERM listeners run), then kill.
+    // Idle: graceful shutdown within Lambda's 2 s cap (SIGTERM listeners run), then kill. The
+    // kill also runs after a graceful exit, to sweep processes user code left behind.
     this.#state = 'dead';
     host.send({ type: 'shutdown' });
-    if (!(await this.#reaped(host, this.#settings.shutdownGraceMs))) {
-      host.kill();
-      await this.#reaped(host, this.#settings.killWaitMs);
-    }
+    const graceful = await this.#reaped(host, this.#settings.shutdownGraceMs);
+    host.kill();
+    if (!graceful) await this.#reaped(host, this.#settings.killWaitMs);
     this.#markDead(reason);
   }
 

@@ -43,7 +43,10 @@ export interface RuntimeHost {
   /** Resolves once, when the runtime is gone (or never started). */
   readonly exited: Promise<HostExit>;
   send(message: HostMessage): void;
-  /** Kills at once (SIGKILL to the process group / worker.terminate()). */
+  /**
+   * Kills at once (SIGKILL to the process group / worker.terminate()). Safe after the runtime
+   * exited: it then sweeps whatever the runtime left behind (processes it spawned).
+   */
   kill(options?: { outOfMemory?: boolean }): void;
   /** Starts / stops the host-side memory watchdog (used while the environment is busy). */
   startMemoryWatch(): void;
