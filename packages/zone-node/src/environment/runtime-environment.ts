@@ -1,25 +1,11 @@
-import { MAX_SYNC_RESPONSE_BYTES, type FunctionError } from '@zonesim/protocol';
 import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import { EnvironmentErrorCode, EnvironmentSpawnError, EnvironmentStateError } from './errors.js';
+import { frameInvocation, initFailureEnding, invocationEnding, type Outcome } from './invocation-ending.js';
 import { buildLambdaEnvironment } from './lambda-env.js';
 import { LogBuffer } from './log-buffer.js';
-import {
-  abortedError,
-  describeRuntimeExit,
-  responseTooLargeError,
-  runtimeExitError,
-  timedOutError,
-} from './platform-errors.js';
-import {
-  computeBilledMs,
-  formatEndLine,
-  formatInitReportLine,
-  formatReportLine,
-  formatStartLine,
-  formatTimeoutLine,
-} from './report-lines.js';
-import { BOOTSTRAP_PATH, RUNTIME_DIR, type HostExit, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
-import { parseRuntimeMessage, type RuntimeMessage } from './runtime-messages.js';
+import { formatInitReportLine, formatStartLine } from './report-lines.js';
+import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
+import { parseRuntimeMessage } from './runtime-messages.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
 import type {
   EnvironmentConfig,
@@ -34,30 +20,6 @@ import type {
 export interface EnvironmentComponents {
   /** @default systemClock */
   clock?: Clock;
-}
-
-/** What ended a wait for the runtime. */
-type Outcome =
-  | { kind: 'hello' }
-  | { kind: 'init-done'; ok: true }
-  | { kind: 'init-done'; ok: false; error: FunctionError }
-  | { kind: 'result'; message: Extract<RuntimeMessage, { type: 'result' }> }
-  | { kind: 'fatal'; error: FunctionError }
-  | { kind: 'exit'; exit: HostExit }
-  | { kind: 'timeout' }
-  | { kind: 'aborted'; reason: string };
-
-/** How a finished invocation is closed off. */
-interface Ending {
-  outcome: 'success' | 'function-error';
-  payload?: Uint8Array;
-  functionError?: FunctionError;
-  /** Lines printed between the function's own lines and END (timeout / exit lines). */
-  extraLines: string[];
-  /** REPORT status when the platform ended the invocation. */
-  status?: 'timeout' | 'error';
-  keep: boolean;
-  outOfMemory: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -217,54 +179,27 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
   async #initFailed(input: EnvironmentInvokeInput, log: LogBuffer, o: Outcome, initMs: number): Promise<EnvironmentInvokeResult> {
     const { requestId } = input;
     const startedAt = this.#clock.now();
-    let error: FunctionError;
-    let timedOut = false;
-    let outOfMemory = false;
-    const extraLines: string[] = [];
-    switch (o.kind) {
-      case 'init-done':
-        error = o.ok ? timedOutError(requestId, this.#settings.initTimeoutMs) : o.error;
-        break;
-      case 'fatal':
-        error = o.error;
-        break;
-      case 'exit':
-        outOfMemory = o.exit.outOfMemory;
-        error = runtimeExitError(requestId, o.exit, outOfMemory);
-        extraLines.push(`RequestId: ${requestId} Error: ${describeRuntimeExit(o.exit)}`, error.errorType);
-        break;
-      case 'aborted':
-        error = abortedError(requestId, o.reason);
-        break;
-      default:
-        timedOut = true;
-        error = timedOutError(requestId, this.#settings.initTimeoutMs);
-        extraLines.push(formatTimeoutLine(this.#clock.now(), requestId, this.#settings.initTimeoutMs));
-    }
+    const { extraLines, ...ending } = initFailureEnding(o, requestId, this.#settings.initTimeoutMs, startedAt);
     await this.#discard(o.kind === 'aborted' ? `aborted: ${o.reason}` : 'init-failed');
+    const errorType = ending.functionError?.errorType;
     log.push(
       formatInitReportLine(
-        timedOut ? { initMs, phase: 'init', status: 'timeout' } : { initMs, phase: 'init', status: 'error', errorType: error.errorType },
+        ending.status === 'timeout' ? { initMs, phase: 'init', status: 'timeout' } : { initMs, phase: 'init', status: 'error', ...(errorType ? { errorType } : {}) },
       ),
     );
     log.push(formatStartLine(requestId, this.config.spec.version));
     log.pushAll(extraLines);
     // INIT already reported its duration in INIT_REPORT; no handler ran, so Duration is 0.
-    return this.#finishResult(log, {
+    return frameInvocation(log, {
       requestId,
       startedAt,
       endedAt: this.#clock.now(),
       durationMs: 0,
       initMs,
       showInitInReport: false,
-      ending: {
-        outcome: 'function-error',
-        functionError: error,
-        extraLines: [],
-        status: timedOut ? 'timeout' : 'error',
-        keep: false,
-        outOfMemory,
-      },
+      memorySizeMb: this.config.spec.memoryMb,
+      maxMemoryUsedMb: this.#maxMemoryUsedMb(ending.outOfMemory),
+      ending: { ...ending, extraLines: [] },
     });
   }
 
@@ -304,110 +239,23 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     host.stopMemoryWatch();
     const endedAt = this.#clock.now();
 
-    const ending = this.#ending(o, requestId, timeoutMs, endedAt);
+    const ending = invocationEnding(o, requestId, timeoutMs, endedAt);
     if (!ending.keep) await this.#discard(o.kind === 'aborted' ? `aborted: ${o.reason}` : `discarded: ${ending.functionError?.errorType}`);
     else {
       this.#state = 'idle';
       this.#lastUsedAt = endedAt;
     }
-    return this.#finishResult(log, { requestId, startedAt, endedAt, durationMs, initMs, showInitInReport: true, ending });
-  }
-
-  #ending(o: Outcome, requestId: string, timeoutMs: number, at: number): Ending {
-    const none = { extraLines: [], outOfMemory: false };
-    switch (o.kind) {
-      case 'result': {
-        const m = o.message;
-        if (!m.ok) {
-          // A thrown or rejected error keeps the environment; an uncaught one ends it (the RIC exits).
-          return m.fatal
-            ? { ...none, outcome: 'function-error', functionError: m.error, status: 'error', keep: false }
-            : { ...none, outcome: 'function-error', functionError: m.error, keep: true };
-        }
-        const payload = Buffer.from(m.payload, 'utf8');
-        if (payload.byteLength > MAX_SYNC_RESPONSE_BYTES) {
-          return { ...none, outcome: 'function-error', functionError: responseTooLargeError(MAX_SYNC_RESPONSE_BYTES), keep: true };
-        }
-        return { ...none, outcome: 'success', payload, keep: true };
-      }
-      case 'timeout':
-        return {
-          ...none,
-          outcome: 'function-error',
-          functionError: timedOutError(requestId, timeoutMs),
-          extraLines: [formatTimeoutLine(at, requestId, timeoutMs)],
-          status: 'timeout',
-          keep: false,
-        };
-      case 'exit': {
-        const error = runtimeExitError(requestId, o.exit, o.exit.outOfMemory);
-        return {
-          outcome: 'function-error',
-          functionError: error,
-          extraLines: [`RequestId: ${requestId} Error: ${describeRuntimeExit(o.exit)}`, error.errorType],
-          status: 'error',
-          keep: false,
-          outOfMemory: o.exit.outOfMemory,
-        };
-      }
-      case 'aborted':
-        return { ...none, outcome: 'function-error', functionError: abortedError(requestId, o.reason), status: 'error', keep: false };
-      case 'fatal':
-        return { ...none, outcome: 'function-error', functionError: o.error, status: 'error', keep: false };
-      default:
-        // hello / init-done cannot come during an invocation; treat as a broken runtime.
-        return {
-          ...none,
-          outcome: 'function-error',
-          functionError: runtimeExitError(requestId, { code: null, signal: 'SIGKILL' }, false),
-          status: 'error',
-          keep: false,
-        };
-    }
-  }
-
-  #finishResult(
-    log: LogBuffer,
-    r: {
-      requestId: string;
-      startedAt: number;
-      endedAt: number;
-      durationMs: number;
-      initMs: number | undefined;
-      showInitInReport: boolean;
-      ending: Ending;
-    },
-  ): EnvironmentInvokeResult {
-    const { spec } = this.config;
-    const billedMs = computeBilledMs(r.durationMs, r.initMs);
-    const maxMemoryUsedMb = this.#maxMemoryUsedMb(r.ending.outOfMemory);
-    log.pushAll(r.ending.extraLines);
-    log.push(formatEndLine(r.requestId));
-    log.push(
-      formatReportLine({
-        requestId: r.requestId,
-        durationMs: r.durationMs,
-        billedMs,
-        memorySizeMb: spec.memoryMb,
-        maxMemoryUsedMb,
-        ...(r.showInitInReport && r.initMs !== undefined ? { initMs: r.initMs } : {}),
-        ...(r.ending.status ? { status: r.ending.status, errorType: r.ending.functionError?.errorType } : {}),
-      }),
-    );
-    const result: EnvironmentInvokeResult = {
-      outcome: r.ending.outcome,
-      durationMs: r.durationMs,
-      billedMs,
-      maxMemoryUsedMb,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-      logLines: log.lines(),
-      environmentKept: r.ending.keep,
-    };
-    if (r.ending.payload) result.payload = r.ending.payload;
-    if (r.ending.functionError) result.functionError = r.ending.functionError;
-    if (r.initMs !== undefined) result.initMs = r.initMs;
-    return result;
+    return frameInvocation(log, {
+      requestId,
+      startedAt,
+      endedAt,
+      durationMs,
+      initMs,
+      showInitInReport: true,
+      memorySizeMb: this.config.spec.memoryMb,
+      maxMemoryUsedMb: this.#maxMemoryUsedMb(ending.outOfMemory),
+      ending,
+    });
   }
 
   /** Lambda's Max Memory Used: the peak, in MB, never above the memory size (which an OOM reaches). */
