@@ -563,6 +563,22 @@ export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).p
     t.same(json(await good.invoke()), 2, 'the good environment is still warm');
   });
 
+  t.test('a runtime that cannot start at all rejects with ENVIRONMENT_FAILED', async (t) => {
+    const env = createEnvironmentFactory(mode).create({
+      environmentId: `env-${mode}-nodir`,
+      spec: spec(),
+      codeDir: join(tmpdir(), 'zonesim-no-such-dir', String(process.pid)),
+      logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef',
+      initializationType: 'on-demand',
+    });
+    t.teardown(() => env.destroy('test over'));
+    await t.rejects(env.invoke({ requestId: 'x', payload: Buffer.from('{}'), invokedFunctionArn: ARN }), {
+      code: 'ENVIRONMENT_FAILED',
+      name: 'EnvironmentSpawnError',
+    });
+    t.equal(env.state, 'dead');
+  });
+
   t.test('destroy is graceful when idle and idempotent', async (t) => {
     const h = harness(t, mode, { 'index.mjs': 'export const handler = async () => 1;\n' });
     await h.invoke();

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { lineSplitter, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
 
@@ -9,6 +10,11 @@ import { lineSplitter, type HostExit, type RuntimeHost, type RuntimeHostOptions 
  * native crashes; external memory (Buffers) is only checked by the runtime between event-loop turns.
  */
 export function startWorkerRuntime(o: RuntimeHostOptions): RuntimeHost {
+  // A process cannot start without its working directory; a worker has none, so check the same
+  // precondition here and fail the same way (a spawn failure, not a user-code error).
+  if (!statSync(o.codeDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`code directory ${o.codeDir} does not exist`);
+  }
   const worker = new Worker(o.bootstrapPath, {
     env: { ...o.env },
     execArgv: [],
