@@ -227,6 +227,15 @@ function contract(t: Test, mode: IsolationMode): void {
     }
   });
 
+  t.test('user code runs on plain node: the TypeScript loader of the host does not reach it', async (t) => {
+    // These tests run under tsx (see .taprc); a .ts import must still fail inside the environment.
+    const h = harness(t, mode, {
+      'lib.ts': 'export const x: number = 1;\n',
+      'index.mjs': 'export const handler = async () => { try { await import("./lib.ts"); return "loaded"; } catch (e) { return e.code; } };\n',
+    });
+    t.same(json(await h.invoke()), 'ERR_UNKNOWN_FILE_EXTENSION');
+  });
+
   t.test('console and stdout capture in Lambda text format, in order', async (t) => {
     const h = harness(t, mode, {
       'index.mjs': `console.warn('during init', 1);
