@@ -367,6 +367,14 @@ export const handler = async () => {
     await t.rejects(h.invoke(), { code: 'ENVIRONMENT_DEAD' });
   });
 
+  t.test('a handler spinning the CPU is still killed at its timeout', async (t) => {
+    const h = harness(t, mode, { 'index.mjs': 'export const handler = () => { for (;;) {} };\n' }, { timeoutSec: 1 });
+    const r = await h.invoke({}, { requestId: 'spin-1' });
+    t.equal(r.functionError?.errorType, 'Sandbox.Timedout');
+    t.notOk(r.environmentKept);
+    t.equal(h.env.state, 'dead');
+  });
+
   t.test('memory blow-up at 128 MB is Runtime.OutOfMemory', async (t) => {
     const h = harness(
       t,
