@@ -114,7 +114,7 @@ t.test('a zone node survives thousands of random and mutated coordinator frames'
   const child = spawn(process.execPath, [
     ZONESIM_BIN, 'zone', '--coordinator', `ws://127.0.0.1:${port}/`, '--zone', 'az-f', '--data-dir', dir,
     '--reconnect-min-ms', '1', '--reconnect-max-ms', '5',
-  ], { env: { ...process.env, [TOKEN_ENV]: 'fuzz' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  ], { env: { ...process.env, [TOKEN_ENV]: 'fuzz' }, stdio: ['ignore', 'ignore', process.env['ZONESIM_TEST_LOGS'] === '1' ? 'inherit' : 'ignore'] });
   t.teardown(() => {
     child.kill('SIGKILL');
   });

@@ -53,6 +53,12 @@ export class ZoneNode extends EventEmitter {
   #state: LifecycleState = LifecycleState.Idle;
   #welcome: Welcome | undefined;
   #stopping: Promise<void> | undefined;
+  /**
+   * A ref'd handle held from start to stop. The clock's timers are unref'd, and while the link is
+   * down (backoff) nothing else may hold the event loop: without this the process would quietly
+   * exit instead of redialling.
+   */
+  #keepProcessAlive: NodeJS.Timeout | undefined;
   #firstWelcome: { promise: Promise<Welcome>; resolve: (w: Welcome) => void; reject: (e: Error) => void };
 
   constructor(options: ZoneNodeOptions, components: ZoneNodeComponents = {}) {
@@ -127,6 +133,7 @@ export class ZoneNode extends EventEmitter {
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#state !== LifecycleState.Idle) throw new Error(`zone node cannot start from state ${this.#state}`);
     this.#state = LifecycleState.Starting;
+    this.#keepProcessAlive = setInterval(() => undefined, 1 << 30);
     await this.#cache.init();
     this.#link.start();
     const aborted = new Promise<never>((_, reject) => {
@@ -149,6 +156,7 @@ export class ZoneNode extends EventEmitter {
     }
     this.#link.stop();
     await this.#pool.stop();
+    clearInterval(this.#keepProcessAlive);
     this.#state = LifecycleState.Stopped;
     this.#log.info('zone node stopped');
   }
