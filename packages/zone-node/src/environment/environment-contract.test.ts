@@ -450,7 +450,7 @@ export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).p
         }
       };
       let state = stateOf();
-      for (let i = 0; i < 50 && state !== 'gone' && state !== 'Z'; i++) {
+      for (let i = 0; i < 250 && state !== 'gone' && state !== 'Z'; i++) {
         await new Promise((r) => setTimeout(r, 20));
         state = stateOf();
       }
