@@ -2,7 +2,7 @@
 export function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number' || r[i] === '-' || r[i] === ''));
+  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number' || /^(-?\d+(\.\d+)?|-|)$/.test(String(r[i]))));
   const fmt = (r: string[]): string =>
     r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');

@@ -4,7 +4,6 @@ import { CodeCache } from '@zonesim/code';
 import { LifecycleState, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import {
   MAX_LOG_TAIL_BYTES,
-  MAX_SYNC_RESPONSE_BYTES,
   PROTOCOL_VERSION,
   WireErrorCode,
   msgpackCodec,
@@ -50,6 +49,8 @@ export class ZoneNode extends EventEmitter {
   readonly #pool: EnvironmentPool;
   readonly #cache: CodeCache;
   readonly #running = new Set<Promise<void>>();
+  /** The package each live environment runs from: its code directory stays pinned in the cache. */
+  readonly #codeOfEnvironment = new Map<string, string>();
   #state: LifecycleState = LifecycleState.Idle;
   #welcome: Welcome | undefined;
   #stopping: Promise<void> | undefined;
@@ -80,6 +81,7 @@ export class ZoneNode extends EventEmitter {
       clock: this.#clock,
     });
     this.#pool.on('evicted', (e: { environmentId: string; specKey: string; reason: string }) => {
+      this.#releaseCode(e.environmentId);
       this.#link.send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
     });
     this.#link = new CoordinatorLink({
@@ -192,6 +194,8 @@ export class ZoneNode extends EventEmitter {
           timeoutMs: this.options.codeFetchTimeoutMs,
           maxBytes: MAX_PACKAGE_BYTES,
         }),
+        // Pinned until we know whether a new environment will live in it (see below).
+        { pin: true },
       );
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, sha: fn.codeSha256Hex }, 'code unavailable');
@@ -206,10 +210,14 @@ export class ZoneNode extends EventEmitter {
         logStreamName: logStreamName(this.#clock.now(), fn.version),
       });
     } catch (err) {
+      this.#cache.unpin(fn.codeSha256Hex);
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err) });
       return;
     }
     const env = lease.environment;
+    // A new environment keeps the pin for its whole life; a warm one already holds its own.
+    if (lease.cold) this.#codeOfEnvironment.set(env.id, fn.codeSha256Hex);
+    else this.#cache.unpin(fn.codeSha256Hex);
     let result: EnvironmentInvokeResult;
     try {
       result = await env.invoke({
@@ -218,31 +226,34 @@ export class ZoneNode extends EventEmitter {
         invokedFunctionArn: message.invokedFunctionArn,
         ...(message.clientContext === undefined ? {} : { clientContext: message.clientContext }),
       });
+    } catch (err) {
+      // Only platform failures reject (the environment could not be created); user-code errors
+      // come back as results. Nothing ran, so the router may place the invocation elsewhere.
+      this.#releaseCode(env.id);
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.EnvironmentFailed) });
+      return;
     } finally {
       this.#pool.release(env);
     }
+    if (!result.environmentKept) this.#releaseCode(env.id);
     const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold }, receivedAt);
     for (const line of result.logLines) this.#log.debug({ function: fn.functionName, environmentId: env.id }, line);
     this.#link.send(answer);
   }
 
+  #releaseCode(environmentId: string): void {
+    const sha = this.#codeOfEnvironment.get(environmentId);
+    if (sha === undefined) return;
+    this.#codeOfEnvironment.delete(environmentId);
+    this.#cache.unpin(sha);
+  }
+
   #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean }, receivedAt: number): InvokeResult {
-    let outcome = r.outcome;
-    let payload = r.payload;
-    let functionError = r.functionError;
-    if (outcome === 'success' && payload && payload.length > MAX_SYNC_RESPONSE_BYTES) {
-      // Lambda checks the response against 6 MiB + 100 bytes (lambda-facts 1.3).
-      outcome = 'function-error';
-      payload = undefined;
-      functionError = {
-        errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
-      };
-    }
+    // The environment already turned an oversize response into Function.ResponseSizeTooLarge.
     const result: InvokeResult = {
       type: 'invoke-result',
       invocationId: message.invocationId,
-      outcome,
+      outcome: r.outcome,
       placement: { zone: this.options.zone, nodeId: this.options.nodeId, environmentId: where.environmentId, cold: where.cold },
       timings: {
         receivedAt,
@@ -256,8 +267,8 @@ export class ZoneNode extends EventEmitter {
       },
       environmentKept: r.environmentKept,
     };
-    if (payload) result.payload = payload;
-    if (functionError) result.functionError = functionError;
+    if (r.payload) result.payload = r.payload;
+    if (r.functionError) result.functionError = r.functionError;
     if (message.logTail) result.logTail = tail(r.logLines.join('\n') + '\n', MAX_LOG_TAIL_BYTES);
     return result;
   }
