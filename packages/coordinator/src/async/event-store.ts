@@ -1,0 +1,497 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite, { type Database } from 'better-sqlite3';
+import { silentLogger, systemClock, type Clock, type Logger } from '@zonesim/common';
+import { EventStatus, type AsyncEvent, type DestinationCondition, type LastAttemptError, type NewAsyncEvent } from './async-event.js';
+import { MAX_ERROR_MESSAGE_BYTES } from './async-limits.js';
+import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from './dead-letter.js';
+import { AsyncQueueError, AsyncQueueErrorCode } from './errors.js';
+import { resolveEventStoreOptions, type EventStoreOptions, type ResolvedEventStoreOptions } from './event-store-options.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { deadLetterFromRow, eventFromRow, type DeadLetterRow, type EventRow } from './rows.js';
+import { migrate } from './schema.js';
+import { validateNewEvent, type ValidEvent } from './validate-event.js';
+
+/** Components of an {@link EventStore}, apart from its settings. */
+export interface EventStoreComponents {
+  /** Source of `receivedAt` when an event has none. @default systemClock */
+  clock?: Clock;
+  /** @default a silent logger */
+  logger?: Logger;
+}
+
+/** What a started attempt looks like to the store. */
+export interface StartedAttempt {
+  /** The attempt's number, from 1. */
+  attempt: number;
+  /** True when an earlier attempt's outcome was never recorded: it may have run, so this is a duplicate. */
+  duplicate: boolean;
+}
+
+/** Fields of {@link EventStore.reschedule}. */
+export interface RescheduleFields {
+  /** Fencing token of the claim; a stale claim is refused (returns false). */
+  claimToken?: number;
+  retriesOnError?: number;
+  backoffs?: number;
+  lastError?: LastAttemptError;
+  /**
+   * The attempt may have run even though no answer came back (a zone lost mid-execution). The next
+   * delivery is then counted as a duplicate. @default false
+   */
+  attemptMayHaveRun?: boolean;
+}
+
+/** Fields of {@link EventStore.complete}. */
+export interface CompleteFields {
+  condition: DestinationCondition;
+  /** Epoch ms. */
+  at: number;
+  /** Fencing token of the claim; a stale claim is refused (returns false). */
+  claimToken?: number;
+  lastError?: LastAttemptError;
+}
+
+/** Counts of {@link EventStore.stats}. */
+export interface EventStoreStats {
+  queued: number;
+  inFlight: number;
+  /** Finished event rows still kept (`pruneFinished` removes them). */
+  done: number;
+  /** Events waiting in the dead-letter store. */
+  dead: number;
+  /** Payload bytes of queued and in-flight events. */
+  activeBytes: number;
+  /** Totals since the database was created. */
+  enqueued: number;
+  deliveries: number;
+  duplicates: number;
+  completed: number;
+  deadLettered: number;
+  redriven: number;
+  /** Group commits of this store instance. */
+  commits: GroupCommitStats;
+}
+
+const ACTIVE = `status IN ('queued', 'in-flight')`;
+
+/**
+ * The durable queue of accepted async events, in SQLite (better-sqlite3, WAL). An `Event` invoke is
+ * answered 202 only after {@link enqueue} resolved, i.e. after the row is committed (lambda-facts 6:
+ * "event persisted ... then 202").
+ *
+ * Delivery is at-least-once: {@link claimDue} leases events to a dispatcher; a claim whose owner
+ * died is re-queued ({@link recoverInFlight} on start, {@link recoverExpiredLeases} on a timer). An
+ * attempt started while an earlier one of the same event never reported back is counted as a
+ * duplicate, per event and in total. Every settle carries the claim's fencing token, so a late
+ * answer from an abandoned attempt cannot overwrite a newer claim.
+ *
+ * All methods except `enqueue` are synchronous (better-sqlite3 is); each is one transaction.
+ */
+export class EventStore {
+  readonly options: ResolvedEventStoreOptions;
+  /** Absolute path of the database file. */
+  readonly file: string;
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #group: GroupCommit<ValidEvent>;
+  readonly #sql: ReturnType<typeof prepare>;
+  #activeCount = 0;
+  #activeBytes = 0;
+  #closed = false;
+
+  constructor(options: EventStoreOptions, components: EventStoreComponents = {}) {
+    this.options = resolveEventStoreOptions(options);
+    this.#clock = components.clock ?? systemClock;
+    this.#log = components.logger ?? silentLogger();
+    mkdirSync(this.options.dataDir, { recursive: true });
+    this.file = join(this.options.dataDir, this.options.fileName);
+    try {
+      this.#db = new Sqlite(this.file, { timeout: this.options.busyTimeoutMs });
+      this.#db.pragma('journal_mode = WAL');
+      // See EventStoreOptions.synchronous: NORMAL survives kill -9 of the process (the WAL write is in
+      // the OS before the commit returns) but not power loss; FULL also fsyncs each commit.
+      this.#db.pragma(`synchronous = ${this.options.synchronous}`);
+      migrate(this.#db, this.file);
+    } catch (err) {
+      if ((err as { name?: unknown }).name === 'AsyncQueueError') throw err;
+      throw new AsyncQueueError(AsyncQueueErrorCode.StoreFailure, `cannot open ${this.file}: ${(err as Error).message}`, {}, { cause: err });
+    }
+    this.#sql = prepare(this.#db);
+    this.#recountActive();
+    this.#group = new GroupCommit<ValidEvent>((batch) => this.#insertBatch(batch), {
+      maxPending: this.options.maxPendingEnqueues,
+      maxBatch: this.options.maxBatchSize,
+    });
+  }
+
+  /**
+   * Stores an event; resolves once it is committed (so it survives `kill -9`). Enqueues within one
+   * event-loop turn share one transaction (group commit). Refuses with `QUEUE_FULL` at a bound,
+   * `PAYLOAD_TOO_LARGE` above 1 MB, `INVALID_EVENT`, `DUPLICATE_EVENT` or `STORE_CLOSED`.
+   */
+  enqueue(event: NewAsyncEvent, options: { signal?: AbortSignal } = {}): Promise<void> {
+    let valid: ValidEvent;
+    try {
+      if (this.#closed) throw closed();
+      valid = validateNewEvent(event, this.#clock.now());
+      this.#checkRoom(1, valid.payload.length, valid.eventId);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.#group.submit(valid, valid.payload.length, options.signal);
+  }
+
+  /** One event by id, in any status. */
+  get(eventId: string): AsyncEvent | undefined {
+    const row = this.#open().sql.get.get(eventId) as EventRow | undefined;
+    return row && eventFromRow(row);
+  }
+
+  /**
+   * Leases up to `limit` queued events due at `now` (oldest `nextAttemptAt` first) until
+   * `now + leaseMs`, moving them to `in-flight` and bumping their fencing token.
+   */
+  claimDue(now: number, limit: number, leaseMs = this.options.leaseMs): AsyncEvent[] {
+    if (limit <= 0) return [];
+    const rows = this.#open().sql.claim.all({ now, limit, leaseUntil: now + leaseMs }) as EventRow[];
+    return rows.map(eventFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.receivedAt - b.receivedAt);
+  }
+
+  /**
+   * Records the start of an attempt on a claimed event: attempt and delivery counts go up, and if
+   * the previous attempt never reported back (it may have run) the delivery counts as a duplicate.
+   * Returns undefined when the claim is stale.
+   */
+  startAttempt(eventId: string, claimToken: number): StartedAttempt | undefined {
+    const { db, sql } = this.#open();
+    return db.transaction((): StartedAttempt | undefined => {
+      const before = sql.openFlag.get({ id: eventId, token: claimToken }) as { attempt_open: number } | undefined;
+      if (!before) return undefined;
+      const duplicate = before.attempt_open !== 0;
+      const after = sql.startAttempt.get({ id: eventId, token: claimToken, dup: duplicate ? 1 : 0 }) as { attempt: number };
+      sql.bump.run({ name: 'deliveries', by: 1 });
+      if (duplicate) sql.bump.run({ name: 'duplicates', by: 1 });
+      return { attempt: after.attempt, duplicate };
+    })();
+  }
+
+  /** Extends the leases of claims a live dispatcher still holds. Returns how many were extended. */
+  renewLeases(claims: ReadonlyArray<{ eventId: string; claimToken: number }>, leaseUntil: number): number {
+    const { db, sql } = this.#open();
+    return db.transaction(() => claims.reduce((n, c) => n + sql.renew.run({ id: c.eventId, token: c.claimToken, leaseUntil }).changes, 0))();
+  }
+
+  /** Re-queues in-flight events whose lease ended before `now` (their dispatcher stalled or died). */
+  recoverExpiredLeases(now: number): number {
+    const n = this.#open().sql.recoverExpired.run({ now }).changes;
+    if (n > 0) this.#log.warn({ events: n }, 'async events re-queued after their lease expired');
+    return n;
+  }
+
+  /** Re-queues every in-flight event: run once on start, before anything else claims (at-least-once across a crash). */
+  recoverInFlight(): number {
+    const n = this.#open().sql.recoverAll.run().changes;
+    if (n > 0) this.#log.warn({ events: n }, 'async events in flight at the last stop re-queued');
+    return n;
+  }
+
+  /** Puts a claimed event back in the queue until `nextAttemptAt`. Returns false for a stale claim. */
+  reschedule(eventId: string, nextAttemptAt: number, fields: RescheduleFields = {}): boolean {
+    const changes = this.#open().sql.reschedule.run({
+      id: eventId,
+      token: fields.claimToken ?? null,
+      next: nextAttemptAt,
+      retries: fields.retriesOnError ?? null,
+      backoffs: fields.backoffs ?? null,
+      lastError: fields.lastError ? lastErrorJson(fields.lastError) : null,
+      open: fields.attemptMayHaveRun ? 1 : 0,
+    }).changes;
+    return changes > 0;
+  }
+
+  /** Finishes an event as `done` with its condition (Success, or a failure handed to an on-failure function). */
+  complete(eventId: string, fields: CompleteFields): boolean {
+    const { db, sql } = this.#open();
+    return db.transaction(() => {
+      const row = sql.finish.get({
+        id: eventId,
+        token: fields.claimToken ?? null,
+        status: EventStatus.Done,
+        outcome: fields.condition,
+        at: fields.at,
+        lastError: fields.lastError ? lastErrorJson(fields.lastError) : null,
+      }) as { payload_bytes: number } | undefined;
+      if (!row) return false;
+      sql.bump.run({ name: 'completed', by: 1 });
+      this.#activeCount--;
+      this.#activeBytes -= row.payload_bytes;
+      return true;
+    })();
+  }
+
+  /**
+   * Moves an event into the dead-letter store with its record and reason, in one transaction.
+   * Returns false for a stale claim or an event that is already finished.
+   */
+  deadLetter(eventId: string, input: DeadLetterInput): boolean {
+    const { db, sql } = this.#open();
+    return db.transaction(() => {
+      const row = sql.get.get(eventId) as EventRow | undefined;
+      if (!row || (row.status !== 'queued' && row.status !== 'in-flight')) return false;
+      if (input.claimToken !== undefined && row.claim_token !== input.claimToken) return false;
+      const lastError = input.lastError ? lastErrorJson(input.lastError) : row.last_error;
+      sql.insertDeadLetter.run({
+        ...row,
+        attempts: row.attempt,
+        condition: input.condition,
+        reason: input.reason,
+        last_error: lastError,
+        record: JSON.stringify(input.record),
+        dead_at: input.at,
+      });
+      sql.finish.run({ id: eventId, token: null, status: EventStatus.Dead, outcome: input.condition, at: input.at, lastError });
+      sql.bump.run({ name: 'dead_lettered', by: 1 });
+      this.#activeCount--;
+      this.#activeBytes -= row.payload_bytes;
+      return true;
+    })();
+  }
+
+  /** Dead letters, oldest first, optionally of one function. */
+  listDeadLetters(options: ListDeadLettersOptions = {}): DeadLetter[] {
+    const limit = Math.max(0, Math.min(options.limit ?? 100, 10_000));
+    const offset = Math.max(0, options.offset ?? 0);
+    const { sql } = this.#open();
+    const rows = (options.functionName === undefined
+      ? sql.listDead.all({ limit, offset })
+      : sql.listDeadOf.all({ fn: options.functionName, limit, offset })) as DeadLetterRow[];
+    return rows.map(deadLetterFromRow);
+  }
+
+  /** One dead letter by id (the event id). */
+  getDeadLetter(id: string): DeadLetter | undefined {
+    const row = this.#open().sql.getDead.get(id) as DeadLetterRow | undefined;
+    return row && deadLetterFromRow(row);
+  }
+
+  /**
+   * Moves dead letters back to the queue, due now, with fresh attempt, retry and backoff counts and a
+   * fresh age (a redrive is a new acceptance, as re-sending a DLQ message is). Stops when the queue
+   * bound is reached; refuses with `QUEUE_FULL` if nothing fits. Returns the ids redriven.
+   */
+  redrive(ids: readonly string[] | 'all', options: { functionName?: string; now?: number } = {}): string[] {
+    const { db, sql } = this.#open();
+    const now = options.now ?? this.#clock.now();
+    const done = db.transaction(() => {
+      const rows = (ids === 'all'
+        ? options.functionName === undefined
+          ? sql.listDead.all({ limit: -1, offset: 0 })
+          : sql.listDeadOf.all({ fn: options.functionName, limit: -1, offset: 0 })
+        : ids.map((id) => sql.getDead.get(id)).filter((r) => r !== undefined)) as DeadLetterRow[];
+      const moved: string[] = [];
+      for (const row of rows) {
+        if (!this.#hasRoom(moved.length + 1, row.payload.length)) {
+          if (moved.length === 0) this.#checkRoom(1, row.payload.length, row.event_id);
+          break;
+        }
+        sql.redrive.run({ ...row, now, payload_bytes: row.payload.length });
+        sql.deleteDead.run(row.event_id);
+        moved.push(row.event_id);
+      }
+      sql.bump.run({ name: 'redriven', by: moved.length });
+      return moved;
+    })();
+    this.#recountActive();
+    return done;
+  }
+
+  /** Deletes one dead letter for good. Returns false if there was none. */
+  deleteDeadLetter(id: string): boolean {
+    return this.#open().sql.deleteDead.run(id).changes > 0;
+  }
+
+  /** Deletes finished event rows (done or dead) that finished before `before`; the totals are kept. */
+  pruneFinished(before: number, limit = 10_000): number {
+    return this.#open().sql.prune.run({ before, limit }).changes;
+  }
+
+  /** Counts by status, totals, and group-commit counters. */
+  stats(): EventStoreStats {
+    const { sql } = this.#open();
+    const by = new Map((sql.countByStatus.all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+    const counters = new Map((sql.counters.all() as Array<{ name: string; value: number }>).map((r) => [r.name, r.value]));
+    return {
+      queued: by.get('queued') ?? 0,
+      inFlight: by.get('in-flight') ?? 0,
+      done: by.get('done') ?? 0,
+      dead: (sql.countDead.get() as { n: number }).n,
+      activeBytes: this.#activeBytes,
+      enqueued: counters.get('enqueued') ?? 0,
+      deliveries: counters.get('deliveries') ?? 0,
+      duplicates: counters.get('duplicates') ?? 0,
+      completed: counters.get('completed') ?? 0,
+      deadLettered: counters.get('dead_lettered') ?? 0,
+      redriven: counters.get('redriven') ?? 0,
+      commits: this.#group.stats,
+    };
+  }
+
+  /** Group-commit counters of this instance (batches, items, largest batch). */
+  get commitStats(): GroupCommitStats {
+    return this.#group.stats;
+  }
+
+  /** True once {@link close} ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Commits what waits for a group commit, then closes the database. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#group.close();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #open(): { db: Database; sql: ReturnType<typeof prepare> } {
+    if (this.#closed) throw closed();
+    return { db: this.#db, sql: this.#sql };
+  }
+
+  #hasRoom(events: number, bytes: number): boolean {
+    return (
+      this.#activeCount + this.#group.pending + events <= this.options.maxQueuedEvents &&
+      this.#activeBytes + this.#group.pendingWeight + bytes <= this.options.maxQueuedBytes
+    );
+  }
+
+  #checkRoom(events: number, bytes: number, eventId: string): void {
+    if (this.#activeCount + this.#group.pending + events > this.options.maxQueuedEvents) {
+      throw new AsyncQueueError(AsyncQueueErrorCode.QueueFull, `the async queue holds its maximum of ${this.options.maxQueuedEvents} events`, {
+        eventId,
+        field: 'maxQueuedEvents',
+        limit: this.options.maxQueuedEvents,
+        observed: this.#activeCount + this.#group.pending,
+      });
+    }
+    if (this.#activeBytes + this.#group.pendingWeight + bytes > this.options.maxQueuedBytes) {
+      throw new AsyncQueueError(AsyncQueueErrorCode.QueueFull, `the async queue holds its maximum of ${this.options.maxQueuedBytes} payload bytes`, {
+        eventId,
+        field: 'maxQueuedBytes',
+        limit: this.options.maxQueuedBytes,
+        observed: this.#activeBytes + this.#group.pendingWeight,
+      });
+    }
+  }
+
+  #insertBatch(batch: readonly ValidEvent[]): Array<Error | undefined> {
+    if (this.#closed) return batch.map(() => closed());
+    const { db, sql } = this.#open();
+    let added = 0;
+    let bytes = 0;
+    const results = db.transaction(() => {
+      const out = batch.map((e): Error | undefined => {
+        const changes = sql.insert.run({
+          ...e,
+          payloadBytes: e.payload.length,
+        }).changes;
+        if (changes === 0) {
+          return new AsyncQueueError(AsyncQueueErrorCode.DuplicateEvent, `an async event with id ${e.eventId} is already stored`, { eventId: e.eventId });
+        }
+        added++;
+        bytes += e.payload.length;
+        return undefined;
+      });
+      sql.bump.run({ name: 'enqueued', by: added });
+      return out;
+    })();
+    // Counted only after the commit: a failed transaction (thrown above) added nothing.
+    this.#activeCount += added;
+    this.#activeBytes += bytes;
+    return results;
+  }
+
+  #recountActive(): void {
+    const r = this.#sql.active.get() as { n: number; bytes: number | null };
+    this.#activeCount = r.n;
+    this.#activeBytes = r.bytes ?? 0;
+  }
+}
+
+function closed(): AsyncQueueError {
+  return new AsyncQueueError(AsyncQueueErrorCode.StoreClosed, 'event store is closed');
+}
+
+function lastErrorJson(e: LastAttemptError): string {
+  // Lambda keeps the first 1 KB of an error message with a dead-lettered event; so do we, so one
+  // huge stack trace cannot bloat every retry's row.
+  const message = Buffer.from(e.errorMessage, 'utf8');
+  const errorMessage = message.length <= MAX_ERROR_MESSAGE_BYTES ? e.errorMessage : message.subarray(0, MAX_ERROR_MESSAGE_BYTES).toString('utf8');
+  return JSON.stringify({ ...e, errorMessage });
+}
+
+function prepare(db: Database) {
+  return {
+    get: db.prepare(`SELECT * FROM events WHERE event_id = ?`),
+    insert: db.prepare(`
+      INSERT INTO events (event_id, function_name, qualifier, payload, payload_bytes, received_at, max_retry_attempts,
+        max_event_age_sec, on_success, on_failure, destination_depth, next_attempt_at, status)
+      VALUES (@eventId, @functionName, @qualifier, @payload, @payloadBytes, @receivedAt, @maxRetryAttempts,
+        @maxEventAgeSec, @onSuccess, @onFailure, @destinationDepth, @receivedAt, 'queued')
+      ON CONFLICT (event_id) DO NOTHING`),
+    claim: db.prepare(`
+      UPDATE events SET status = 'in-flight', lease_until = @leaseUntil, claim_token = claim_token + 1
+      WHERE event_id IN (
+        SELECT event_id FROM events WHERE status = 'queued' AND next_attempt_at <= @now
+        ORDER BY next_attempt_at, received_at LIMIT @limit)
+      RETURNING *`),
+    openFlag: db.prepare(`SELECT attempt_open FROM events WHERE event_id = @id AND claim_token = @token AND status = 'in-flight'`),
+    startAttempt: db.prepare(`
+      UPDATE events SET attempt = attempt + 1, deliveries = deliveries + 1, duplicates = duplicates + @dup, attempt_open = 1
+      WHERE event_id = @id AND claim_token = @token AND status = 'in-flight'
+      RETURNING attempt`),
+    bump: db.prepare(`UPDATE counters SET value = value + @by WHERE name = @name`),
+    renew: db.prepare(`UPDATE events SET lease_until = @leaseUntil WHERE event_id = @id AND claim_token = @token AND status = 'in-flight'`),
+    recoverExpired: db.prepare(`UPDATE events SET status = 'queued', lease_until = NULL WHERE status = 'in-flight' AND lease_until <= @now`),
+    recoverAll: db.prepare(`UPDATE events SET status = 'queued', lease_until = NULL WHERE status = 'in-flight'`),
+    reschedule: db.prepare(`
+      UPDATE events SET status = 'queued', lease_until = NULL, next_attempt_at = @next,
+        retries_on_error = COALESCE(@retries, retries_on_error), backoffs = COALESCE(@backoffs, backoffs),
+        last_error = COALESCE(@lastError, last_error), attempt_open = @open
+      WHERE event_id = @id AND status = 'in-flight' AND (@token IS NULL OR claim_token = @token)`),
+    finish: db.prepare(`
+      UPDATE events SET status = @status, outcome = @outcome, finished_at = @at, payload = X'', lease_until = NULL,
+        attempt_open = 0, last_error = COALESCE(@lastError, last_error)
+      WHERE event_id = @id AND ${ACTIVE} AND (@token IS NULL OR claim_token = @token)
+      RETURNING payload_bytes`),
+    insertDeadLetter: db.prepare(`
+      INSERT OR REPLACE INTO dead_letters (event_id, function_name, qualifier, payload, received_at, attempts, max_retry_attempts,
+        max_event_age_sec, on_success, on_failure, destination_depth, redrives, condition, reason, last_error, record, dead_at)
+      VALUES (@event_id, @function_name, @qualifier, @payload, @received_at, @attempts, @max_retry_attempts,
+        @max_event_age_sec, @on_success, @on_failure, @destination_depth, @redrives, @condition, @reason, @last_error, @record, @dead_at)`),
+    listDead: db.prepare(`SELECT * FROM dead_letters ORDER BY dead_at, event_id LIMIT @limit OFFSET @offset`),
+    listDeadOf: db.prepare(`SELECT * FROM dead_letters WHERE function_name = @fn ORDER BY dead_at, event_id LIMIT @limit OFFSET @offset`),
+    getDead: db.prepare(`SELECT * FROM dead_letters WHERE event_id = ?`),
+    deleteDead: db.prepare(`DELETE FROM dead_letters WHERE event_id = ?`),
+    // Upsert: the event's row may still be there (status 'dead') or may have been pruned. The claim
+    // token is kept, never reset, so fencing stays monotonic for this event id.
+    redrive: db.prepare(`
+      INSERT INTO events (event_id, function_name, qualifier, payload, payload_bytes, received_at, max_retry_attempts,
+        max_event_age_sec, on_success, on_failure, destination_depth, next_attempt_at, status, redrives)
+      VALUES (@event_id, @function_name, @qualifier, @payload, @payload_bytes, @now, @max_retry_attempts,
+        @max_event_age_sec, @on_success, @on_failure, @destination_depth, @now, 'queued', @redrives + 1)
+      ON CONFLICT (event_id) DO UPDATE SET
+        payload = excluded.payload, payload_bytes = excluded.payload_bytes, received_at = excluded.received_at,
+        attempt = 0, retries_on_error = 0, backoffs = 0, next_attempt_at = excluded.next_attempt_at, status = 'queued',
+        lease_until = NULL, attempt_open = 0, redrives = excluded.redrives, last_error = NULL, outcome = NULL, finished_at = NULL`),
+    prune: db.prepare(`DELETE FROM events WHERE event_id IN (
+      SELECT event_id FROM events WHERE finished_at IS NOT NULL AND finished_at < @before LIMIT @limit)`),
+    countByStatus: db.prepare(`SELECT status, COUNT(*) AS n FROM events GROUP BY status`),
+    countDead: db.prepare(`SELECT COUNT(*) AS n FROM dead_letters`),
+    counters: db.prepare(`SELECT name, value FROM counters`),
+    active: db.prepare(`SELECT COUNT(*) AS n, SUM(payload_bytes) AS bytes FROM events WHERE ${ACTIVE}`),
+  };
+}
