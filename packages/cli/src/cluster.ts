@@ -38,6 +38,11 @@ export interface LocalCluster {
   token: string;
   coordinator: ChildProcessHandle;
   zoneNodes: Array<{ zone: string; nodeId: string; handle: ChildProcessHandle }>;
+  /**
+   * Starts a zone node again with the same zone, node id and data directory (after it was killed
+   * or stopped) and waits until it is ready; its entry in `zoneNodes` gets the new handle.
+   */
+  restartZoneNode(nodeId: string): Promise<ChildProcessHandle>;
   /** Stops every process (zone nodes first), reaping each. Idempotent. */
   stop(): Promise<void>;
 }
@@ -86,25 +91,28 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     started.push(coordinator);
     const info = await coordinator.ready;
     const zoneNodes: LocalCluster['zoneNodes'] = [];
+    const startZoneNode = (zone: string, nodeId: string): ChildProcessHandle => {
+      const handle = new ChildProcessHandle({
+        label: `zone node ${nodeId}`,
+        args: [
+          'zone',
+          '--coordinator', info.zoneUrl!,
+          '--zone', zone,
+          '--node-id', nodeId,
+          '--data-dir', join(dataDir, 'zones', nodeId),
+          ...(options.zoneArgs ?? []),
+        ],
+        env,
+        ...(logToFiles ? { logFile: join(logDir, `${nodeId}.log`) } : {}),
+        readyTimeoutMs,
+      });
+      started.push(handle);
+      return handle;
+    };
     for (const zone of zones) {
       for (let i = 1; i <= perZone; i++) {
         const nodeId = `${zone}-node-${i}`;
-        const handle = new ChildProcessHandle({
-          label: `zone node ${nodeId}`,
-          args: [
-            'zone',
-            '--coordinator', info.zoneUrl!,
-            '--zone', zone,
-            '--node-id', nodeId,
-            '--data-dir', join(dataDir, 'zones', nodeId),
-            ...(options.zoneArgs ?? []),
-          ],
-          env,
-          ...(logToFiles ? { logFile: join(logDir, `${nodeId}.log`) } : {}),
-          readyTimeoutMs,
-        });
-        started.push(handle);
-        zoneNodes.push({ zone, nodeId, handle });
+        zoneNodes.push({ zone, nodeId, handle: startZoneNode(zone, nodeId) });
       }
     }
     await Promise.all(zoneNodes.map((z) => z.handle.ready));
@@ -115,6 +123,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       token,
       coordinator,
       zoneNodes,
+      async restartZoneNode(nodeId: string): Promise<ChildProcessHandle> {
+        const entry = zoneNodes.find((z) => z.nodeId === nodeId);
+        if (!entry) throw new Error(`no zone node ${nodeId} in this cluster`);
+        if (entry.handle.running) throw new Error(`zone node ${nodeId} is still running (pid ${entry.handle.pid})`);
+        entry.handle = startZoneNode(entry.zone, nodeId);
+        await entry.handle.ready;
+        return entry.handle;
+      },
       stop: () => (stopping ??= stopAll()),
     };
   } catch (err) {

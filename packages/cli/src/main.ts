@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--max-environments <n>', 'environments per zone node')
     .option('--memory-mb <mb>', 'memory per zone node for environments')
     .option('--keep-alive-ms <ms>', 'idle time before a warm environment is evicted')
+    .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
+    .option('--heartbeat-ms <ms>', 'heartbeat interval (detection takes about 4 of them)')
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .action(async (flags) => runUpCommand(flags));
 
@@ -47,6 +49,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--region <region>', 'region in ARNs')
     .option('--heartbeat-ms <ms>', 'heartbeat interval')
     .option('--miss-limit <n>', 'missed heartbeats before a node is down')
+    .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => runCoordinatorCommand(flags));
 

@@ -8,7 +8,7 @@ import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
 import { resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 import { Registry } from './registry/registry.js';
-import { WarmFirstSpreadPolicy, type PlacementPolicy } from './router/placement.js';
+import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
 
 /** Components a coordinator uses, injectable for tests (settings stay in {@link CoordinatorOptions}). */
@@ -56,12 +56,13 @@ export class Coordinator {
     });
     this.router = new Router({
       membership: this.membership,
-      policy: components.placement ?? new WarmFirstSpreadPolicy(),
+      policy: components.placement ?? PLACEMENT_POLICIES[o.placement](),
       settings: {
         placementTimeoutMs: o.placementTimeoutMs,
         maxPendingInvocations: o.maxPendingInvocations,
         initTimeoutMs: o.initTimeoutMs,
         invokeGraceMs: o.invokeGraceMs,
+        acceptWindowMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
       },
       clock,
       log: this.#log,

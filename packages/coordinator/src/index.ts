@@ -12,4 +12,11 @@ export { LambdaApiError } from './errors.js';
 export { ZONE_LINK_PATH } from './membership/zone-link-server.js';
 export type { NodeView, NodeHealth } from './membership/node-session.js';
 export type { ZoneView } from './membership/membership.js';
-export { WarmFirstSpreadPolicy, type PlacementPolicy, type PlacementRequest } from './router/placement.js';
+export {
+  PLACEMENT_POLICIES,
+  WarmFirstPackPolicy,
+  WarmFirstSpreadPolicy,
+  type PlacementPolicy,
+  type PlacementPolicyName,
+  type PlacementRequest,
+} from './router/placement.js';

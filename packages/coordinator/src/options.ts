@@ -19,6 +19,7 @@ export const DEFAULT_COORDINATOR = {
   maxZipBytes: 50 * 1024 * 1024,
   maxUnzippedBytes: 262_144_000,
   stopGraceMs: 5_000,
+  placement: 'spread',
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -61,6 +62,8 @@ export interface CoordinatorOptions {
   maxUnzippedBytes?: number;
   /** Grace period of `stop()` before connections are destroyed. @default 5000 */
   stopGraceMs?: number;
+  /** Placement policy: `spread` (warm first, then the least-used zone) or `pack`. @default 'spread' */
+  placement?: 'spread' | 'pack';
 }
 
 /** Fully resolved coordinator options. */
@@ -97,6 +100,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     positiveInt(name, o[name]);
   }
   positiveInt('activationDelayMs', o.activationDelayMs, 0);
+  if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
   return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken };

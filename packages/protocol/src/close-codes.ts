@@ -41,3 +41,23 @@ export function closeCodeName(code: number): string {
   for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
   return `Unknown(${code})`;
 }
+
+/** RFC 6455 caps a close frame's reason at 123 bytes of UTF-8. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Cuts a close reason to at most 123 UTF-8 bytes without splitting a character: `ws` throws on a
+ * longer reason, and reasons often quote peer-supplied text (found by the frame fuzzer).
+ */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_CLOSE_REASON_BYTES) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > MAX_CLOSE_REASON_BYTES) break;
+    out += ch;
+    bytes += size;
+  }
+  return out;
+}

@@ -21,6 +21,8 @@ export const WireErrorCode = {
   NodeDraining: 'NODE_DRAINING',
   /** The execution environment could not be created (spawn failure, not a user-code error). */
   EnvironmentFailed: 'ENVIRONMENT_FAILED',
+  /** The invocation reached the zone node after its `acceptBy` time; it did not run. */
+  DispatchExpired: 'DISPATCH_EXPIRED',
   /** The link to the zone node closed while the request was in flight. */
   LinkLost: 'LINK_LOST',
   /** Anything else. */

@@ -7,7 +7,7 @@
  * repository; every other package imports it.
  */
 export { PROTOCOL_VERSION } from './version.js';
-export { CloseCode, FATAL_CLOSE_CODES, closeCodeName } from './close-codes.js';
+export { CloseCode, FATAL_CLOSE_CODES, MAX_CLOSE_REASON_BYTES, closeCodeName, closeReason } from './close-codes.js';
 export { WireErrorCode, isWireErrorCode } from './error-codes.js';
 export { WireError, toWireErrorData, fromWireErrorData } from './errors.js';
 export {

@@ -65,6 +65,15 @@ export const InvokeResultSchema = Type.Object({
   environmentKept: Type.Boolean(),
 });
 
+/**
+ * The zone node received an invocation in time and will run it. Until this arrives the coordinator
+ * knows nothing ran, so if the node is lost the invocation can be re-dispatched transparently.
+ */
+export const InvokeAcceptedSchema = Type.Object({
+  type: Type.Literal('invoke-accepted'),
+  invocationId: Id,
+});
+
 /** The zone node could not take an invocation; nothing ran. The router may place it elsewhere. */
 export const InvokeRejectedSchema = Type.Object({
   type: Type.Literal('invoke-rejected'),
@@ -85,6 +94,7 @@ export const ZoneMessageSchema = Type.Union([
   HelloSchema,
   ZoneHeartbeatSchema,
   PongSchema,
+  InvokeAcceptedSchema,
   InvokeResultSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
@@ -124,6 +134,12 @@ export const InvokeSchema = Type.Object({
   clientContext: Type.Optional(Type.String({ maxLength: 8192 })),
   /** True when the caller asked for `X-Amz-Log-Type: Tail`. */
   logTail: Type.Boolean(),
+  /**
+   * Epoch ms (coordinator clock) after which the node must not start this invocation but refuse it
+   * with `DISPATCH_EXPIRED`: by then the coordinator may have declared the node down and placed the
+   * invocation elsewhere (a frozen node thawing must not run it a second time).
+   */
+  acceptBy: Type.Number(),
 });
 
 /** A protocol-level error report, usually followed by a close. */
@@ -143,6 +159,7 @@ export const CoordinatorMessageSchema = Type.Union([
 export type Hello = Static<typeof HelloSchema>;
 export type ZoneHeartbeat = Static<typeof ZoneHeartbeatSchema>;
 export type Pong = Static<typeof PongSchema>;
+export type InvokeAccepted = Static<typeof InvokeAcceptedSchema>;
 export type InvokeResult = Static<typeof InvokeResultSchema>;
 export type InvokeRejected = Static<typeof InvokeRejectedSchema>;
 export type EnvironmentEvicted = Static<typeof EnvironmentEvictedSchema>;

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
+  closeReason,
   FATAL_CLOSE_CODES,
   closeCodeName,
   parseCoordinatorFrame,
@@ -87,7 +88,7 @@ export class CoordinatorLink extends EventEmitter {
     this.#timers.clear();
     this.#stopHeartbeat();
     if (this.#ws) {
-      this.#ws.close(code, reason);
+      this.#ws.close(code, closeReason(reason));
       const ws = this.#ws;
       this.#later(() => ws.terminate(), 1000);
     }
@@ -139,7 +140,7 @@ export class CoordinatorLink extends EventEmitter {
       const parsed = parseCoordinatorFrame(this.#codec, toBytes(data));
       if (!parsed.ok) {
         this.#log.warn({ reason: parsed.reason }, 'malformed frame from coordinator; closing link');
-        ws.close(CloseCode.Malformed, parsed.reason.slice(0, 120));
+        ws.close(CloseCode.Malformed, closeReason(parsed.reason));
         return;
       }
       const message = parsed.message;

@@ -182,6 +182,14 @@ export class ZoneNode extends EventEmitter {
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.NodeDraining, message: 'zone node is stopping' } });
       return;
     }
+    if (receivedAt > message.acceptBy) {
+      // The coordinator may already have declared this node down (it was frozen, or its loop was
+      // blocked) and placed the invocation elsewhere: running it now would run it twice.
+      this.#log.warn({ invocationId: message.invocationId, lateByMs: receivedAt - message.acceptBy }, 'invocation arrived after its accept deadline; refusing');
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.DispatchExpired, message: 'arrived after its accept deadline' } });
+      return;
+    }
+    this.#link.send({ type: 'invoke-accepted', invocationId: message.invocationId });
     const fn = message.fn;
     let codeDir: string;
     try {

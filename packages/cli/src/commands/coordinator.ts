@@ -13,6 +13,7 @@ export interface CoordinatorCommandFlags {
   heartbeatMs?: string;
   missLimit?: string;
   region?: string;
+  placement?: 'spread' | 'pack';
   exitWithParent?: boolean;
 }
 
@@ -24,6 +25,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     dataDir: resolve(flags.dataDir),
     clusterToken: tokenFrom(flags.token),
     ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.placement ? { placement: flags.placement } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
   });

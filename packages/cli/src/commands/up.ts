@@ -13,6 +13,8 @@ export interface UpFlags {
   maxEnvironments?: string;
   memoryMb?: string;
   keepAliveMs?: string;
+  placement?: string;
+  heartbeatMs?: string;
   verbose?: boolean;
 }
 
@@ -47,6 +49,10 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     port: Number(flags.port),
     dataDir: flags.dataDir,
     zoneArgs: zoneArgsFrom(flags),
+    coordinatorArgs: [
+      ...(flags.placement ? ['--placement', flags.placement] : []),
+      ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
+    ],
     logToFiles: !flags.verbose,
   });
   const out = process.stdout;

@@ -6,7 +6,11 @@ import type { NodeSession, NodeView } from './node-session.js';
 /** A zone and its nodes, for the admin API. */
 export interface ZoneView {
   zone: string;
-  health: 'healthy' | 'degraded' | 'down';
+  /**
+   * `healthy`: every node healthy; `degraded`: some are not; `suspect`: every node connected is
+   * suspect; `down`: no node left (a zone is down when all its nodes are).
+   */
+  health: 'healthy' | 'degraded' | 'suspect' | 'down';
   nodes: NodeView[];
 }
 
@@ -31,6 +35,7 @@ export class Membership extends EventEmitter {
   readonly #settings: MembershipSettings;
   #timer: TimerHandle | undefined;
   #pingSeq = 0;
+  #ticks = 0;
 
   constructor(args: { clock: Clock; log: Logger; settings: MembershipSettings }) {
     super();
@@ -40,7 +45,9 @@ export class Membership extends EventEmitter {
   }
 
   start(): void {
-    this.#timer ??= this.#clock.setInterval(() => this.#tick(), this.#settings.heartbeatIntervalMs);
+    // The detector looks twice per interval (pings go out once per interval), so a silent node is
+    // declared down at most half an interval after its limit: 800-900 ms with the defaults.
+    this.#timer ??= this.#clock.setInterval(() => this.#tick(), Math.max(1, Math.floor(this.#settings.heartbeatIntervalMs / 2)));
   }
 
   stop(): void {
@@ -86,7 +93,9 @@ export class Membership extends EventEmitter {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([zone, nodes]) => {
         const healthy = nodes.filter((n) => n.health === 'healthy').length;
-        const health = healthy === 0 ? 'down' : healthy === nodes.length ? 'healthy' : 'degraded';
+        const live = nodes.filter((n) => n.health !== 'down').length;
+        const health: ZoneView['health'] =
+          live === 0 ? 'down' : healthy === nodes.length ? 'healthy' : healthy === 0 ? 'suspect' : 'degraded';
         return { zone, health, nodes };
       });
   }
@@ -99,7 +108,8 @@ export class Membership extends EventEmitter {
   #tick(): void {
     const now = this.#clock.monotonic();
     const interval = this.#settings.heartbeatIntervalMs;
-    const seq = this.#pingSeq++;
+    const ping = this.#ticks++ % 2 === 0;
+    const seq = ping ? this.#pingSeq++ : 0;
     for (const s of this.sessions()) {
       const silentMs = now - s.lastSeen;
       if (silentMs > interval * this.#settings.heartbeatMissLimit) {
@@ -111,7 +121,7 @@ export class Membership extends EventEmitter {
         s.health = 'suspect';
         this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
       }
-      s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
+      if (ping) s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
     }
   }
 }

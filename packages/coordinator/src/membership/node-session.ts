@@ -3,6 +3,7 @@ import type WebSocket from 'ws';
 import type { Clock, Logger } from '@zonesim/common';
 import {
   CloseCode,
+  closeReason,
   type Codec,
   type CoordinatorMessage,
   type Hello,
@@ -141,6 +142,9 @@ export class NodeSession extends EventEmitter {
         this.emit('capacity');
         break;
       }
+      case 'invoke-accepted':
+        this.#pending.markAccepted(message.invocationId);
+        break;
       case 'invoke-rejected':
         if (!this.#pending.settle(message)) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-rejected');
         this.emit('capacity');
@@ -168,7 +172,7 @@ export class NodeSession extends EventEmitter {
     this.health = 'down';
     this.#pending.dropAll(`link to ${this.nodeId} (${this.zone}) closed: ${reason}`);
     try {
-      this.#socket.close(code, reason.slice(0, 120));
+      this.#socket.close(code, closeReason(reason));
     } catch {
       this.#socket.terminate();
     }

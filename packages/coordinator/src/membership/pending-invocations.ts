@@ -4,9 +4,23 @@ import { WireError, WireErrorCode, type InvokeRejected, type InvokeResult } from
 /** The answer a zone node gives to one `invoke`. */
 export type NodeAnswer = InvokeResult | InvokeRejected;
 
+/**
+ * The error an invocation fails with when its node is lost. `accepted` says whether the node had
+ * confirmed receipt: if not, nothing can have run and the router may place it elsewhere.
+ */
+export class InvocationLostError extends WireError {
+  readonly accepted: boolean;
+
+  constructor(message: string, accepted: boolean) {
+    super(WireErrorCode.LinkLost, message);
+    this.accepted = accepted;
+  }
+}
+
 interface Entry {
   resolve(answer: NodeAnswer): void;
-  reject(err: WireError): void;
+  reject(err: InvocationLostError): void;
+  accepted: boolean;
   timer: TimerHandle;
   memoryMb: number;
   specKey: string;
@@ -42,10 +56,11 @@ export class PendingInvocations {
     return new Promise<NodeAnswer>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         if (this.#take(invocationId)) {
-          reject(new WireError(WireErrorCode.LinkLost, `zone node did not answer within ${deadlineMs} ms`));
+          // A node silent past the deadline may still be running it: treated as accepted.
+          reject(new InvocationLostError(`zone node did not answer within ${deadlineMs} ms`, true));
         }
       }, deadlineMs);
-      this.#entries.set(invocationId, { resolve, reject, timer, memoryMb, specKey });
+      this.#entries.set(invocationId, { resolve, reject, timer, memoryMb, specKey, accepted: false });
       this.#busyMemoryMb += memoryMb;
     });
   }
@@ -61,11 +76,19 @@ export class PendingInvocations {
     return { specKey: entry.specKey };
   }
 
-  /** Fails every invocation in flight (the link is gone). */
+  /** The node confirmed receipt (`invoke-accepted`); false when the invocation is unknown. */
+  markAccepted(invocationId: string): boolean {
+    const entry = this.#entries.get(invocationId);
+    if (!entry) return false;
+    entry.accepted = true;
+    return true;
+  }
+
+  /** Fails every invocation in flight (the link is gone), each saying whether it was accepted. */
   dropAll(reason: string): void {
     for (const id of [...this.#entries.keys()]) {
       const entry = this.#take(id);
-      entry?.reject(new WireError(WireErrorCode.LinkLost, reason));
+      entry?.reject(new InvocationLostError(reason, entry.accepted));
     }
   }
 

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { newShortId, type Clock, type Logger } from '@zonesim/common';
 import {
   CloseCode,
+  closeReason,
   PROTOCOL_VERSION,
   WireErrorCode,
   parseZoneFrame,
@@ -76,7 +77,7 @@ export class ZoneLinkServer {
 
   /** Closes every socket gracefully; `terminate` afterwards kills the stragglers. */
   closeAll(code: number, reason: string): void {
-    for (const ws of this.#sockets) ws.close(code, reason);
+    for (const ws of this.#sockets) ws.close(code, closeReason(reason));
   }
 
   terminateAll(): void {
@@ -91,7 +92,7 @@ export class ZoneLinkServer {
     const refuse = (code: number, reason: string, fields: Record<string, unknown> = {}): void => {
       this.#log.warn({ remote, closeCode: code, reason, ...fields }, 'zone link refused');
       this.#sendRaw(ws, { type: 'error', error: { code: codeFor(code), message: reason } });
-      ws.close(code, reason.slice(0, 120));
+      ws.close(code, closeReason(reason));
     };
     const helloTimer = this.#clock.setTimeout(() => {
       if (!session) refuse(CloseCode.HelloTimeout, `no hello within ${this.#settings.helloTimeoutMs} ms`);

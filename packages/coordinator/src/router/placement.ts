@@ -48,3 +48,33 @@ export class WarmFirstSpreadPolicy implements PlacementPolicy {
     return best;
   }
 }
+
+/**
+ * Warm first, then pack: new environments go to the busiest node that still has room, filling one
+ * node (and so one zone) before the next. Fewer nodes stay warm, which is cheaper, but a zone
+ * failure takes more of a function's environments with it — the contrast studies want to measure.
+ */
+export class WarmFirstPackPolicy implements PlacementPolicy {
+  readonly name = 'warm-first-pack';
+
+  choose(request: PlacementRequest, candidates: readonly NodeSession[]): NodeSession | undefined {
+    let warm: NodeSession | undefined;
+    for (const c of candidates) if (c.idleFor(request.specKey) > 0 && (!warm || c.inFlight < warm.inFlight)) warm = c;
+    if (warm) return warm;
+    let best: NodeSession | undefined;
+    for (const c of candidates) {
+      // Busiest first; ties go to the zone and node that sort first, so packing is deterministic.
+      if (!best || c.inFlight > best.inFlight || (c.inFlight === best.inFlight && `${c.zone}/${c.nodeId}` < `${best.zone}/${best.nodeId}`)) best = c;
+    }
+    return best;
+  }
+}
+
+/** Names accepted by the `placement` option. */
+export const PLACEMENT_POLICIES = {
+  spread: () => new WarmFirstSpreadPolicy(),
+  pack: () => new WarmFirstPackPolicy(),
+} as const;
+
+/** One of the keys of {@link PLACEMENT_POLICIES}. */
+export type PlacementPolicyName = keyof typeof PLACEMENT_POLICIES;

@@ -5,6 +5,7 @@ import { isWireErrorCode } from '@zonesim/protocol';
 import { serviceException, tooManyRequests, LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import type { NodeSession } from '../membership/node-session.js';
+import { InvocationLostError, type NodeAnswer } from '../membership/pending-invocations.js';
 import type { PlacementPolicy } from './placement.js';
 
 /** Settings of the router. */
@@ -13,6 +14,11 @@ export interface RouterSettings {
   maxPendingInvocations: number;
   initTimeoutMs: number;
   invokeGraceMs: number;
+  /**
+   * How long a node has to accept an invocation (the failure detector's detection time): past it
+   * the node must refuse it, because the coordinator may have re-dispatched it.
+   */
+  acceptWindowMs: number;
 }
 
 /** One invocation to route. */
@@ -29,6 +35,16 @@ interface Waiter {
   wake(): void;
   timer: TimerHandle;
 }
+
+/** Marks an offer whose node was lost before it accepted the invocation. */
+const LOST_BEFORE_ACCEPT = Symbol('lost-before-accept');
+
+/** Refusals after which nothing ran and another node may take the invocation. */
+const RETRY_ELSEWHERE: ReadonlySet<string> = new Set([
+  WireErrorCode.NodeAtCapacity,
+  WireErrorCode.NodeDraining,
+  WireErrorCode.DispatchExpired,
+]);
 
 /** How many nodes one invocation may be offered to before it waits for capacity. */
 const MAX_OFFERS_PER_ROUND = 8;
@@ -77,8 +93,13 @@ export class Router {
         if (!node) break;
         offers++;
         const answer = await this.#offer(node, request);
+        if (answer === LOST_BEFORE_ACCEPT) {
+          // Nothing ran on the lost node: place it elsewhere, transparently to the caller.
+          excluded.add(node.sessionId);
+          continue;
+        }
         if (answer.type === 'invoke-result') return answer;
-        if (answer.error.code !== WireErrorCode.NodeAtCapacity && answer.error.code !== WireErrorCode.NodeDraining) {
+        if (!RETRY_ELSEWHERE.has(answer.error.code)) {
           throw this.#toApiError(answer.error.code, answer.error.message);
         }
         excluded.add(node.sessionId);
@@ -102,7 +123,7 @@ export class Router {
     return this.#policy.choose({ specKey: spec.specKey, memoryMb: spec.memoryMb }, candidates);
   }
 
-  async #offer(node: NodeSession, request: RouteRequest) {
+  async #offer(node: NodeSession, request: RouteRequest): Promise<NodeAnswer | typeof LOST_BEFORE_ACCEPT> {
     const message: Invoke = {
       type: 'invoke',
       invocationId: newShortId('i-'),
@@ -111,6 +132,7 @@ export class Router {
       payload: request.payload,
       invokedFunctionArn: request.invokedFunctionArn,
       logTail: request.logTail,
+      acceptBy: this.#clock.now() + this.#settings.acceptWindowMs,
       ...(request.clientContext === undefined ? {} : { clientContext: request.clientContext }),
     };
     // A cold start may fetch code and run INIT before the handler's own timeout starts.
@@ -118,8 +140,14 @@ export class Router {
     try {
       return await node.invoke(message, deadlineMs);
     } catch (err) {
+      const accepted = err instanceof InvocationLostError ? err.accepted : true;
       const code = (err as { code?: string }).code ?? WireErrorCode.Internal;
-      this.#log.warn({ requestId: request.requestId, nodeId: node.nodeId, zone: node.zone, code, err: (err as Error).message }, 'invocation lost with its zone node');
+      this.#log.warn(
+        { requestId: request.requestId, nodeId: node.nodeId, zone: node.zone, code, accepted, err: (err as Error).message },
+        accepted ? 'invocation lost with its zone node' : 'zone node lost before it accepted the invocation; re-dispatching',
+      );
+      if (!accepted) return LOST_BEFORE_ACCEPT;
+      // Lambda never retries a synchronous invocation that may have run: the caller decides.
       throw this.#toApiError(code, (err as Error).message);
     }
   }
