@@ -8,6 +8,7 @@ import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
 import { resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 import { Registry } from './registry/registry.js';
+import { RegistryStore } from './registry/registry-store.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
 
@@ -45,6 +46,7 @@ export class Coordinator {
     const account = { region: o.region, accountId: o.accountId };
     this.registry = new Registry({
       store: new CodeStore({ root: join(o.dataDir, 'code') }),
+      records: new RegistryStore(join(o.dataDir, 'registry.db')),
       settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
       clock,
       log: this.#log,
@@ -111,6 +113,8 @@ export class Coordinator {
     if (this.#state !== LifecycleState.Idle) throw new Error(`coordinator cannot start from state ${this.#state}`);
     this.#state = LifecycleState.Starting;
     await mkdir(this.options.dataDir, { recursive: true });
+    const loaded = this.registry.load();
+    if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     this.membership.start();
     this.#state = LifecycleState.Running;

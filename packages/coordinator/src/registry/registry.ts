@@ -6,6 +6,7 @@ import { invalidParameter, resourceConflict, resourceNotFound } from '../errors.
 import type { CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
 import { toFunctionSpec, type FunctionRecord } from './function-record.js';
+import type { RegistryStore } from './registry-store.js';
 
 /** Settings of the registry. */
 export interface RegistrySettings {
@@ -18,8 +19,8 @@ export interface RegistrySettings {
 
 /**
  * Deployed functions and their code. Code is stored content-addressed by SHA-256 in a
- * {@link CodeStore} on disk, so identical packages are stored once; function records live in memory
- * for now (see docs/limits.md).
+ * {@link CodeStore} on disk, so identical packages are stored once; function records are held in
+ * memory and written through to a {@link RegistryStore}, so they survive a coordinator crash.
  */
 export class Registry {
   readonly #functions = new Map<string, FunctionRecord>();
@@ -29,9 +30,11 @@ export class Registry {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #timers = new Set<TimerHandle>();
+  readonly #records: RegistryStore | undefined;
 
-  constructor(args: { store: CodeStore; settings: RegistrySettings; clock: Clock; log: Logger }) {
+  constructor(args: { store: CodeStore; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger }) {
     this.#store = args.store;
+    this.#records = args.records;
     this.#settings = args.settings;
     this.#clock = args.clock;
     this.#log = args.log;
@@ -85,6 +88,8 @@ export class Registry {
       state: this.#settings.activationDelayMs > 0 ? 'Pending' : 'Active',
       lastUpdateStatus: 'Successful',
     };
+    // Written through before the caller hears 201: an acknowledged function survives a crash.
+    this.#records?.put(record);
     this.#functions.set(record.name, record);
     if (record.state === 'Pending') this.#activateLater(record);
     this.#log.info({ function: record.name, codeSha256: record.codeSha256Hex, codeSize: record.codeSize }, 'function created');
@@ -120,6 +125,7 @@ export class Registry {
   /** DeleteFunction. The code blob stays if another function uses the same package. */
   async delete(name: string): Promise<void> {
     const record = this.get(name);
+    this.#records?.remove(name);
     this.#functions.delete(name);
     this.#specs.delete(record.revisionId);
     const stillUsed = [...this.#functions.values()].some((f) => f.codeSha256Hex === record.codeSha256Hex);
@@ -127,16 +133,29 @@ export class Registry {
     this.#log.info({ function: name }, 'function deleted');
   }
 
+  /** Loads the functions a previous run stored; a function caught `Pending` by a crash is `Active` now. */
+  load(): number {
+    this.#records?.open();
+    for (const record of this.#records?.loadAll() ?? []) {
+      this.#functions.set(record.name, { ...record, state: record.state === 'Pending' ? 'Active' : record.state });
+    }
+    return this.#functions.size;
+  }
+
   stop(): void {
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers.clear();
+    this.#records?.close();
   }
 
   #activateLater(record: FunctionRecord): void {
     const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(timer);
       const live = this.#functions.get(record.name);
-      if (live && live.revisionId === record.revisionId) live.state = 'Active';
+      if (live && live.revisionId === record.revisionId) {
+        live.state = 'Active';
+        this.#records?.put(live);
+      }
     }, this.#settings.activationDelayMs);
     this.#timers.add(timer);
   }
