@@ -242,7 +242,11 @@ export class AsyncDispatcher implements Lifecycle {
       }, this.options.attemptTimeoutMs);
     });
     try {
-      return await Promise.race([this.#invoke(event, event.attempt, { signal: slot.controller.signal }), timeout]);
+      const outcome = await Promise.race([this.#invoke(event, event.attempt, { signal: slot.controller.signal }), timeout]);
+      if (!KNOWN_OUTCOMES.has((outcome as { kind?: unknown } | null)?.kind as string)) {
+        return { kind: 'platform-error', code: 'INVALID_OUTCOME', message: `invoke returned ${JSON.stringify(outcome)}`, mayHaveRun: true };
+      }
+      return outcome;
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
       return {
@@ -304,7 +308,9 @@ export class AsyncDispatcher implements Lifecycle {
     }
     const ok = this.#store.deadLetter(event.eventId, { condition, reason: deadLetterReason, record, at, ...fence });
     this.#settled(ok, condition);
-    if (ok) this.#counters.deadLettered[deadLetterReason] = (this.#counters.deadLettered[deadLetterReason] ?? 0) + 1;
+    if (!ok) return;
+    this.#counters.deadLettered[deadLetterReason] = (this.#counters.deadLettered[deadLetterReason] ?? 0) + 1;
+    this.#log.warn({ eventId: event.eventId, function: event.functionName, condition, reason: deadLetterReason, attempts: event.attempt }, 'async event dead-lettered');
   }
 
   #settled(ok: boolean, condition: DestinationCondition): void {
@@ -326,6 +332,8 @@ export class AsyncDispatcher implements Lifecycle {
     }
   }
 }
+
+const KNOWN_OUTCOMES: ReadonlySet<string> = new Set(['success', 'function-error', 'throttled', 'platform-error']);
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };

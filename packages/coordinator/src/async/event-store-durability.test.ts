@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -16,16 +16,23 @@ const payload = (id: string): Buffer => Buffer.from(JSON.stringify({ id }));
 
 /**
  * Runs `body` in a child Node process (TypeScript through tsx) with `EventStore` imported and
- * `DIR` set; the body ends by SIGKILLing its own process. Resolves with the lines it printed and
- * how it ended.
+ * `DIR` set; the body ends with `die()`, which writes the acknowledged ids to a file synchronously
+ * and SIGKILLs its own process. Resolves with those ids and how the child ended. (A file, not
+ * stdout: a synchronous write to a full non-blocking pipe fails with EAGAIN under load.)
  */
 function runChild(dir: string, body: string): Promise<{ lines: string[]; signal: NodeJS.Signals | null; stderr: string }> {
   const storeUrl = new URL('./event-store.ts', import.meta.url).href;
+  const ackFile = join(dir, 'acks.txt');
   const script = `
-    import { writeSync } from 'node:fs';
+    import { writeFileSync } from 'node:fs';
     import { EventStore } from ${JSON.stringify(storeUrl)};
     const DIR = process.env.ZONESIM_TEST_DIR;
-    const say = (line) => writeSync(1, line + '\\n');
+    const acked = [];
+    const say = (id) => acked.push(id);
+    const die = () => {
+      writeFileSync(${JSON.stringify(ackFile)}, acked.join('\\n'));
+      process.kill(process.pid, 'SIGKILL');
+    };
     const payload = (id) => Buffer.from(JSON.stringify({ id }));
     ${body}
   `;
@@ -34,12 +41,14 @@ function runChild(dir: string, body: string): Promise<{ lines: string[]; signal:
       env: { ...process.env, ZONESIM_TEST_DIR: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.resume();
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('exit', (_code, signal) => resolve({ lines: out.split('\n').filter(Boolean), signal, stderr: err }));
+    child.on('exit', (_code, signal) => {
+      const lines = existsSync(ackFile) ? readFileSync(ackFile, 'utf8').split('\n').filter(Boolean) : [];
+      resolve({ lines, signal, stderr: err });
+    });
   });
 }
 
@@ -66,7 +75,7 @@ t.test('an enqueue acknowledged before SIGKILL survives it; an in-flight event i
     store.startAttempt(claimed.eventId, claimed.claimToken);
     await store.enqueue({ eventId: 'accepted', functionName: 'f', payload: payload('accepted') });
     say('accepted');
-    process.kill(process.pid, 'SIGKILL');
+    die();
     `,
   );
   t.equal(child.signal, 'SIGKILL', child.stderr);
@@ -96,11 +105,10 @@ t.test('SIGKILL in the middle of a burst: every acknowledged enqueue is on disk'
     dir,
     `
     const store = new EventStore({ dataDir: DIR, maxBatchSize: 200 });
-    let acked = 0;
     for (let i = 0; i < ${total}; i++) {
       store.enqueue({ eventId: 'e' + i, functionName: 'f', payload: payload('e' + i) }).then(() => {
         say('e' + i);
-        if (++acked === ${killAfter}) process.kill(process.pid, 'SIGKILL');
+        if (acked.length === ${killAfter}) die();
       });
     }
     `,
