@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { ManualClock } from '@zonesim/common';
 import { EventStore } from './event-store.js';
@@ -236,6 +237,15 @@ t.test('redrive stops at the queue bound and refuses when nothing fits', async (
   t.same(store.redrive('all'), ['a'], 'only one place left');
   t.throws(() => store.redrive('all'), { code: 'QUEUE_FULL' });
   t.equal(store.stats().dead, 1);
+
+  const byBytes = open(t, { maxQueuedBytes: 100 }, clock);
+  for (const id of ['a', 'b']) await byBytes.enqueue(ev(id, { payload: Buffer.alloc(40) }));
+  for (const e of byBytes.claimDue(clock.now(), 2)) {
+    byBytes.deadLetter(e.eventId, { condition: 'EventAgeExceeded', reason: 'EventAgeExceeded', record: {}, at: clock.now() });
+  }
+  await byBytes.enqueue(ev('c', { payload: Buffer.alloc(40) }));
+  t.same(byBytes.redrive('all'), ['a'], 'the bytes of every redriven event count: 40 + 40 fits in 100, a third 40 does not');
+  t.match(byBytes.stats(), { activeBytes: 80, dead: 1 });
 });
 
 t.test('pruneFinished removes finished rows, keeps totals and active rows', async (t) => {
@@ -260,6 +270,20 @@ t.test('a closed store refuses work with STORE_CLOSED; close is safe twice', asy
   const again = new EventStore({ dataDir: store.options.dataDir });
   t.equal(again.stats().queued, 1, 'close committed what waited');
   again.close();
+});
+
+t.test('a database from a newer zonesim is refused with SCHEMA_TOO_NEW; reopening a current one migrates nothing', async (t) => {
+  const dataDir = freshDir(t);
+  const store = new EventStore({ dataDir });
+  await store.enqueue(ev('a'));
+  store.close();
+  const again = new EventStore({ dataDir });
+  t.equal(again.stats().queued, 1);
+  again.close();
+  const raw = new Sqlite(join(dataDir, 'async-events.db'));
+  raw.pragma('user_version = 99');
+  raw.close();
+  t.throws(() => new EventStore({ dataDir }), { name: 'AsyncQueueError', code: 'SCHEMA_TOO_NEW', observed: 99, limit: 1 });
 });
 
 t.test('options are validated with the field named', async (t) => {

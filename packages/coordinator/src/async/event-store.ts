@@ -106,18 +106,21 @@ export class EventStore {
     this.#log = components.logger ?? silentLogger();
     mkdirSync(this.options.dataDir, { recursive: true });
     this.file = join(this.options.dataDir, this.options.fileName);
+    let db: Database | undefined;
     try {
-      this.#db = new Sqlite(this.file, { timeout: this.options.busyTimeoutMs });
-      this.#db.pragma('journal_mode = WAL');
+      db = new Sqlite(this.file, { timeout: this.options.busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
       // See EventStoreOptions.synchronous: NORMAL survives kill -9 of the process (the WAL write is in
       // the OS before the commit returns) but not power loss; FULL also fsyncs each commit.
-      this.#db.pragma(`synchronous = ${this.options.synchronous}`);
-      migrate(this.#db, this.file);
+      db.pragma(`synchronous = ${this.options.synchronous}`);
+      migrate(db, this.file);
+      this.#sql = prepareStatements(db);
     } catch (err) {
+      db?.close();
       if ((err as { name?: unknown }).name === 'AsyncQueueError') throw err;
       throw new AsyncQueueError(AsyncQueueErrorCode.StoreFailure, `cannot open ${this.file}: ${(err as Error).message}`, {}, { cause: err });
     }
-    this.#sql = prepareStatements(this.#db);
+    this.#db = db;
     this.#recountActive();
     this.#group = new GroupCommit<ValidEvent>((batch) => this.#insertBatch(batch), {
       maxPending: this.options.maxPendingEnqueues,
@@ -290,14 +293,16 @@ export class EventStore {
           : sql.listDeadOf.all({ fn: options.functionName, limit: -1, offset: 0 })
         : ids.map((id) => sql.getDead.get(id)).filter((r) => r !== undefined)) as DeadLetterRow[];
       const moved: string[] = [];
+      let movedBytes = 0;
       for (const row of rows) {
-        if (!this.#hasRoom(moved.length + 1, row.payload.length)) {
+        if (!this.#hasRoom(moved.length + 1, movedBytes + row.payload.length)) {
           if (moved.length === 0) this.#checkRoom(1, row.payload.length, row.event_id);
           break;
         }
         sql.redrive.run({ ...row, now, payload_bytes: row.payload.length });
         sql.deleteDead.run(row.event_id);
         moved.push(row.event_id);
+        movedBytes += row.payload.length;
       }
       sql.bump.run({ name: 'redriven', by: moved.length });
       return moved;
