@@ -4,6 +4,7 @@ import { runDemoCommand } from './commands/demo.js';
 import { runUpCommand } from './commands/up.js';
 import { runZoneCommand } from './commands/zone.js';
 import { runZonesCommand } from './commands/zones.js';
+import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
 
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--keep-alive-ms <ms>', 'idle time before a warm environment is evicted')
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .option('--heartbeat-ms <ms>', 'heartbeat interval (detection takes about 4 of them)')
+    .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .action(async (flags) => runUpCommand(flags));
 
@@ -50,6 +52,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--heartbeat-ms <ms>', 'heartbeat interval')
     .option('--miss-limit <n>', 'missed heartbeats before a node is down')
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
+    .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
+    .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => runCoordinatorCommand(flags));
 
@@ -91,6 +95,28 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--json', 'print JSON')
     .action(async (flags) => {
       exitCode = await runZonesCommand(flags);
+    });
+
+  const dlq = program.command('dlq').description('dead-lettered asynchronous events');
+  dlq
+    .command('list')
+    .description('list dead-lettered events with their reason')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', `http://127.0.0.1:${DEFAULT_UP_PORT}`)
+    .option('--function <name>', 'only this function\'s')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print JSON')
+    .action(async (flags) => {
+      exitCode = await runDlqListCommand(flags);
+    });
+  dlq
+    .command('redrive')
+    .description('put dead-lettered events back on the queue')
+    .argument('[ids...]', 'event ids (request ids)')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', `http://127.0.0.1:${DEFAULT_UP_PORT}`)
+    .option('--all', 'every dead-lettered event')
+    .option('--function <name>', 'with --all: only this function\'s')
+    .action(async (ids: string[], flags) => {
+      exitCode = await runDlqRedriveCommand(ids, flags);
     });
 
   try {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CodeStore } from '@zonesim/code';
 import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
+import { AsyncInvocations } from './async-invocations.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
@@ -30,6 +31,7 @@ export class Coordinator {
   readonly registry: Registry;
   readonly membership: Membership;
   readonly router: Router;
+  readonly asyncInvocations: AsyncInvocations;
   readonly #api: ApiServer;
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
@@ -69,6 +71,20 @@ export class Coordinator {
       clock,
       log: this.#log,
     });
+    this.asyncInvocations = new AsyncInvocations({
+      settings: {
+        dataDir: o.dataDir,
+        region: o.region,
+        accountId: o.accountId,
+        timeScale: o.timeScale,
+        maxConcurrentAttempts: o.asyncMaxConcurrentAttempts,
+        stopGraceMs: o.stopGraceMs,
+      },
+      registry: this.registry,
+      router: this.router,
+      clock,
+      log: this.#log,
+    });
     this.#zoneLink = new ZoneLinkServer({
       settings: {
         clusterToken: o.clusterToken,
@@ -86,6 +102,7 @@ export class Coordinator {
     this.#api = new ApiServer({
       registry: this.registry,
       router: this.router,
+      asyncInvocations: this.asyncInvocations,
       membership: this.membership,
       zoneLink: this.#zoneLink,
       account,
@@ -117,6 +134,8 @@ export class Coordinator {
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     this.membership.start();
+    // Events a crash left in flight are queued again here: delivery is at-least-once.
+    this.asyncInvocations.start();
     this.#state = LifecycleState.Running;
     this.#log.info({ apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir }, 'coordinator listening');
   }
@@ -139,6 +158,7 @@ export class Coordinator {
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.router.stop();
+    await this.asyncInvocations.stop();
     if (!(await withinGrace(closed, this.options.stopGraceMs))) {
       this.#log.warn('grace period over; destroying open connections');
     }

@@ -20,6 +20,8 @@ export const DEFAULT_COORDINATOR = {
   maxUnzippedBytes: 262_144_000,
   stopGraceMs: 5_000,
   placement: 'spread',
+  timeScale: 1,
+  asyncMaxConcurrentAttempts: 64,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -64,6 +66,13 @@ export interface CoordinatorOptions {
   stopGraceMs?: number;
   /** Placement policy: `spread` (warm first, then the least-used zone) or `pack`. @default 'spread' */
   placement?: 'spread' | 'pack';
+  /**
+   * Speeds up the platform's own timers by this factor: async retry delays, backoff, maximum event
+   * age and leases (real handler execution time does not scale). @default 1
+   */
+  timeScale?: number;
+  /** Async attempts running at once. @default 64 */
+  asyncMaxConcurrentAttempts?: number;
 }
 
 /** Fully resolved coordinator options. */
@@ -100,6 +109,10 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     positiveInt(name, o[name]);
   }
   positiveInt('activationDelayMs', o.activationDelayMs, 0);
+  if (typeof o.timeScale !== 'number' || !Number.isFinite(o.timeScale) || o.timeScale < 1 || o.timeScale > 1_000_000) {
+    throw new TypeError(`coordinator option timeScale must be a number from 1 to 1000000, got ${String(o.timeScale)}`);
+  }
+  positiveInt('asyncMaxConcurrentAttempts', o.asyncMaxConcurrentAttempts);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);

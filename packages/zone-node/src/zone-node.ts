@@ -15,6 +15,7 @@ import {
   type Welcome,
 } from '@zonesim/protocol';
 import { CoordinatorLink } from './coordinator-link.js';
+import { Turnstile } from './turnstile.js';
 import { fetchCode } from './code-fetcher.js';
 import { EnvironmentPool, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
 import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
@@ -49,6 +50,8 @@ export class ZoneNode extends EventEmitter {
   readonly #pool: EnvironmentPool;
   readonly #cache: CodeCache;
   readonly #running = new Set<Promise<void>>();
+  /** Cold starts go through one per event-loop turn (see {@link Turnstile}). */
+  readonly #coldStarts = new Turnstile();
   /** The package each live environment runs from: its code directory stays pinned in the cache. */
   readonly #codeOfEnvironment = new Map<string, string>();
   #state: LifecycleState = LifecycleState.Idle;
@@ -226,6 +229,7 @@ export class ZoneNode extends EventEmitter {
     // A new environment keeps the pin for its whole life; a warm one already holds its own.
     if (lease.cold) this.#codeOfEnvironment.set(env.id, fn.codeSha256Hex);
     else this.#cache.unpin(fn.codeSha256Hex);
+    if (lease.cold) await this.#coldStarts.pass();
     let result: EnvironmentInvokeResult;
     try {
       result = await env.invoke({

@@ -14,6 +14,8 @@ export interface CoordinatorCommandFlags {
   missLimit?: string;
   region?: string;
   placement?: 'spread' | 'pack';
+  timeScale?: string;
+  placementTimeoutMs?: string;
   exitWithParent?: boolean;
 }
 
@@ -26,6 +28,8 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     clusterToken: tokenFrom(flags.token),
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.placement ? { placement: flags.placement } : {}),
+    ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
+    ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
   });

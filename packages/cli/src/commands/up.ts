@@ -15,6 +15,7 @@ export interface UpFlags {
   keepAliveMs?: string;
   placement?: string;
   heartbeatMs?: string;
+  timeScale?: string;
   verbose?: boolean;
 }
 
@@ -52,6 +53,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     coordinatorArgs: [
       ...(flags.placement ? ['--placement', flags.placement] : []),
       ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
+      ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
     ],
     logToFiles: !flags.verbose,
   });

@@ -8,6 +8,8 @@ import type { Membership } from '../membership/membership.js';
 import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-server.js';
 import type { Registry } from '../registry/registry.js';
 import type { Router } from '../router/router.js';
+import type { AsyncInvocations } from '../async-invocations.js';
+import { handleAsyncAdmin } from './async-admin-routes.js';
 import {
   handleCreateFunction,
   handleDeleteFunction,
@@ -23,6 +25,7 @@ import { sendError, sendJson } from './respond.js';
 export interface ApiServerDeps {
   registry: Registry;
   router: Router;
+  asyncInvocations: AsyncInvocations;
   membership: Membership;
   zoneLink: ZoneLinkServer;
   account: { region: string; accountId: string };
@@ -149,6 +152,9 @@ export class ApiServer {
     }
     if (method === 'GET' && path.startsWith(CODE_PREFIX)) {
       return this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
+    }
+    if (path === '/zonesim/v1/async' || path.startsWith('/zonesim/v1/dead-letters')) {
+      return handleAsyncAdmin(this.#deps.asyncInvocations, req, res, method, path, requestId);
     }
     const codeZip = /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/.exec(path);
     if (method === 'GET' && codeZip) {

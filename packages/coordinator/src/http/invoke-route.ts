@@ -5,6 +5,7 @@ import { invalidParameter, invalidRequestContent, resourceConflict } from '../er
 import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { Router } from '../router/router.js';
+import type { AsyncInvocations } from '../async-invocations.js';
 import { readBody } from './body.js';
 import { sendEmpty } from './respond.js';
 
@@ -19,6 +20,7 @@ const EMPTY_EVENT = Buffer.from('{}');
 export interface InvokeRouteDeps {
   registry: Registry;
   router: Router;
+  asyncInvocations: AsyncInvocations;
   account: { region: string; accountId: string };
   log: Logger;
 }
@@ -65,10 +67,13 @@ export async function handleInvoke(
     ...(clientContext === undefined || invocationType !== 'RequestResponse' ? {} : { clientContext }),
   };
   if (invocationType === 'Event') {
-    // Accepted and run in the background; the durable queue and Lambda's retries come with the
-    // failover issue (docs/limits.md says what is lost on a coordinator crash until then).
-    deps.router.route(route).catch((err: unknown) => {
-      deps.log.warn({ requestId, function: ref.name, err: (err as Error).message }, 'async invocation failed');
+    // 202 only once the event is committed: an accepted event survives a coordinator crash and is
+    // delivered at least once, or dead-lettered with a reason (docs/failover.md).
+    await deps.asyncInvocations.accept({
+      eventId: requestId,
+      functionName: ref.name,
+      qualifier: ref.qualifier ?? '$LATEST',
+      payload: Buffer.from(payload),
     });
     sendEmpty(res, 202, requestId);
     return;

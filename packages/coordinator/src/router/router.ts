@@ -148,7 +148,7 @@ export class Router {
       );
       if (!accepted) return LOST_BEFORE_ACCEPT;
       // Lambda never retries a synchronous invocation that may have run: the caller decides.
-      throw this.#toApiError(code, (err as Error).message);
+      throw this.#toApiError(code, (err as Error).message, err);
     }
   }
 
@@ -181,10 +181,10 @@ export class Router {
     return tooManyRequests('ConcurrentInvocationLimitExceeded', 'Rate Exceeded.', 1);
   }
 
-  #toApiError(code: string, message: string): LambdaApiError {
+  #toApiError(code: string, message: string, cause?: unknown): LambdaApiError {
     if (isWireErrorCode(code) && code === WireErrorCode.CodeUnavailable) {
-      return serviceException(`The function's code could not be loaded on the zone node: ${message}`);
+      return serviceException(`The function's code could not be loaded on the zone node: ${message}`, cause);
     }
-    return serviceException(`Internal error while running the function (${code}): ${message}`);
+    return serviceException(`Internal error while running the function (${code}): ${message}`, cause);
   }
 }

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { fork, type ChildProcess } from 'node:child_process';
 import { RssWatchdog } from './rss-watchdog.js';
 import { lineSplitter, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
@@ -14,6 +15,9 @@ const CLOSE_WAIT_MS = 200;
  * group (`detached`), so a kill also takes down anything user code spawned, as Lambda's sandbox
  * teardown does; the runtime exits by itself if the zone node disappears (IPC disconnect).
  */
+/** Niceness of environment processes (0 normal, 19 lowest). */
+export const ENVIRONMENT_NICENESS = 10;
+
 export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
   const child: ChildProcess = fork(o.bootstrapPath, [], {
     cwd: o.codeDir,
@@ -23,6 +27,17 @@ export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
   });
+  // User code runs at a lower CPU priority than the zone node and the coordinator: a cold-start
+  // storm on a small machine must not starve the platform's own heartbeats (a starved node would be
+  // declared down, failing its work: a failure the workload caused, not the zone). Lambda's host
+  // agents likewise run apart from the sandboxes they manage.
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, ENVIRONMENT_NICENESS);
+    } catch {
+      // Not permitted here (some containers): run at normal priority.
+    }
+  }
 
   let outOfMemory = false;
   let resolveExit!: (exit: HostExit) => void;

@@ -1,0 +1,137 @@
+import { isWireErrorCode } from '@zonesim/protocol';
+import type { Clock, Logger } from '@zonesim/common';
+import {
+  AsyncDispatcher,
+  EventStore,
+  isAsyncQueueError,
+  type AsyncEvent,
+  type AttemptOutcome,
+  type NewAsyncEvent,
+} from './async/index.js';
+import { LambdaApiError, requestTooLarge, tooManyRequests, invalidParameter, serviceException } from './errors.js';
+import { InvocationLostError } from './membership/pending-invocations.js';
+import type { Registry } from './registry/registry.js';
+import { functionArn } from './registry/function-name.js';
+import type { Router } from './router/router.js';
+
+/** Settings of asynchronous invocation. */
+export interface AsyncInvocationSettings {
+  dataDir: string;
+  region: string;
+  accountId: string;
+  /** Divides the platform's own delays (retry delays, backoff, event age, leases). */
+  timeScale: number;
+  maxConcurrentAttempts: number;
+  stopGraceMs: number;
+}
+
+/**
+ * Lambda's asynchronous invocation path: an `Event` invoke is answered 202 only once the event is
+ * committed to the durable {@link EventStore}; the {@link AsyncDispatcher} then runs it through the
+ * router with Lambda's retry rules and destinations (docs/failover.md). Owns both, with the
+ * coordinator's lifecycle.
+ */
+export class AsyncInvocations {
+  readonly #settings: AsyncInvocationSettings;
+  readonly #registry: Registry;
+  readonly #router: Router;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #store: EventStore | undefined;
+  #dispatcher: AsyncDispatcher | undefined;
+
+  constructor(args: { settings: AsyncInvocationSettings; registry: Registry; router: Router; clock: Clock; log: Logger }) {
+    this.#settings = args.settings;
+    this.#registry = args.registry;
+    this.#router = args.router;
+    this.#clock = args.clock;
+    this.#log = args.log;
+  }
+
+  /** Opens the store (re-queueing what a crash left in flight) and starts dispatching. */
+  start(): void {
+    const s = this.#settings;
+    this.#store = new EventStore({ dataDir: s.dataDir }, { clock: this.#clock, logger: this.#log });
+    this.#dispatcher = new AsyncDispatcher(
+      { store: this.#store, invoke: (event) => this.#attempt(event), clock: this.#clock, logger: this.#log },
+      { timeScale: s.timeScale, region: s.region, accountId: s.accountId, maxConcurrentAttempts: s.maxConcurrentAttempts, stopGraceMs: s.stopGraceMs },
+    );
+    this.#dispatcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#dispatcher?.stop();
+    this.#store?.close();
+  }
+
+  /** Accepts one event: resolves once it is durable. Throws Lambda's errors when it cannot be. */
+  async accept(event: NewAsyncEvent): Promise<void> {
+    const store = this.#opened();
+    try {
+      await store.enqueue(event);
+    } catch (err) {
+      if (isAsyncQueueError(err)) {
+        if (err.code === 'QUEUE_FULL') throw tooManyRequests('ConcurrentInvocationLimitExceeded', 'The asynchronous event queue is full.', 1);
+        if (err.code === 'PAYLOAD_TOO_LARGE') throw requestTooLarge(err.message);
+        if (err.code === 'INVALID_EVENT' || err.code === 'DUPLICATE_EVENT') throw invalidParameter(err.message);
+      }
+      throw serviceException('The event could not be stored.', err);
+    }
+    this.#dispatcher?.wake();
+  }
+
+  /** The store, for the admin API (stats, dead letters, redrive). */
+  get store(): EventStore {
+    return this.#opened();
+  }
+
+  get dispatcher(): AsyncDispatcher | undefined {
+    return this.#dispatcher;
+  }
+
+  /** Wakes the dispatcher (after a redrive). */
+  wake(): void {
+    this.#dispatcher?.wake();
+  }
+
+  #opened(): EventStore {
+    if (!this.#store) throw serviceException('The asynchronous queue is not running.');
+    return this.#store;
+  }
+
+  /** One attempt: routes the event like a sync invocation and reports what came of it. */
+  async #attempt(event: AsyncEvent): Promise<AttemptOutcome> {
+    let record;
+    try {
+      record = this.#registry.get(event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier);
+    } catch (err) {
+      // The function was deleted while its events waited: nothing can run them.
+      return { kind: 'platform-error', code: 'ResourceNotFoundException', message: (err as Error).message, retryable: false, statusCode: 404 };
+    }
+    if (record.state !== 'Active') {
+      return { kind: 'platform-error', code: 'ResourceConflictException', message: `function is ${record.state}`, statusCode: 409 };
+    }
+    const spec = this.#registry.spec(record);
+    try {
+      const result = await this.#router.route({
+        requestId: event.eventId,
+        spec,
+        payload: event.payload,
+        invokedFunctionArn: functionArn(this.#settings, event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier),
+        logTail: false,
+      });
+      if (result.outcome === 'success') {
+        return { kind: 'success', payload: Buffer.from(result.payload ?? 'null'), executedVersion: spec.version };
+      }
+      const fe = result.functionError ?? { errorType: 'Runtime.Unknown', errorMessage: 'unknown error' };
+      return { kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: spec.version };
+    } catch (err) {
+      if (err instanceof LambdaApiError && err.status === 429) {
+        return { kind: 'throttled', reason: String(err.extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded') };
+      }
+      const lost = err instanceof LambdaApiError && err.cause instanceof InvocationLostError;
+      const code = err instanceof LambdaApiError ? err.type : isWireErrorCode(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'ServiceException';
+      return { kind: 'platform-error', code, message: (err as Error).message, mayHaveRun: lost && (err.cause as InvocationLostError).accepted };
+    }
+  }
+}
