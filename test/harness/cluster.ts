@@ -21,6 +21,9 @@ export async function testCluster(t: Test, options: Partial<LocalClusterOptions>
     port: 0,
     logToFiles: process.env['ZONESIM_TEST_LOGS'] !== '1',
     stopGraceMs: 3000,
+    // A ceiling, not a wait: processes start in about a second, but a loaded CI machine running two
+    // test files at once can be much slower.
+    readyTimeoutMs: 60_000,
     ...options,
     dataDir,
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseReadyLine, type ReadyInfo } from '@zonesim/common';
 
@@ -28,6 +28,7 @@ export class ChildProcessHandle {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #stderrTail = '';
   #log: WriteStream | undefined;
+  readonly #logFile: string | undefined;
 
   constructor(spec: ChildSpec) {
     this.label = spec.label;
@@ -39,6 +40,7 @@ export class ChildProcessHandle {
       // stops the children in order (zone nodes first, then the coordinator).
       detached: true,
     });
+    this.#logFile = spec.logFile;
     if (spec.logFile) this.#log = createWriteStream(spec.logFile, { flags: 'a' });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderrTail = (this.#stderrTail + chunk.toString()).slice(-4000);
@@ -94,7 +96,14 @@ export class ChildProcessHandle {
   }
 
   #tail(): string {
-    const t = this.#stderrTail.trim();
+    let t = this.#stderrTail.trim();
+    if (!t && this.#logFile) {
+      try {
+        t = readFileSync(this.#logFile, 'utf8').trim().slice(-4000);
+      } catch {
+        // No log yet.
+      }
+    }
     return t ? `\n--- last output of ${this.label} ---\n${t.split('\n').slice(-15).join('\n')}` : '';
   }
 }
