@@ -4,6 +4,7 @@ import {
   AsyncDispatcher,
   EventStore,
   isAsyncQueueError,
+  storeDestinationDelivery,
   type AsyncEvent,
   type AttemptOutcome,
   type NewAsyncEvent,
@@ -13,6 +14,7 @@ import { InvocationLostError } from './membership/pending-invocations.js';
 import type { Registry } from './registry/registry.js';
 import { functionArn } from './registry/function-name.js';
 import type { Router } from './router/router.js';
+import type { EventInvokeConfig } from './registry/event-invoke-config.js';
 
 /** Settings of asynchronous invocation. */
 export interface AsyncInvocationSettings {
@@ -52,8 +54,25 @@ export class AsyncInvocations {
   start(): void {
     const s = this.#settings;
     this.#store = new EventStore({ dataDir: s.dataDir }, { clock: this.#clock, logger: this.#log });
+    const store = this.#store;
     this.#dispatcher = new AsyncDispatcher(
-      { store: this.#store, invoke: (event) => this.#attempt(event), clock: this.#clock, logger: this.#log },
+      {
+        store,
+        invoke: (event) => this.#attempt(event),
+        clock: this.#clock,
+        logger: this.#log,
+        // A destination function gets the record as a new async event with its own settings.
+        deliverToFunction: storeDestinationDelivery(store, {
+          account: { region: s.region, accountId: s.accountId },
+          configFor: (name) => {
+            try {
+              return asyncSettingsOf(this.#registry.get(name).eventInvokeConfig);
+            } catch {
+              return undefined;
+            }
+          },
+        }),
+      },
       { timeScale: s.timeScale, region: s.region, accountId: s.accountId, maxConcurrentAttempts: s.maxConcurrentAttempts, stopGraceMs: s.stopGraceMs },
     );
     this.#dispatcher.start();
@@ -134,4 +153,15 @@ export class AsyncInvocations {
       return { kind: 'platform-error', code, message: (err as Error).message, mayHaveRun: lost && (err.cause as InvocationLostError).accepted };
     }
   }
+}
+
+/** The function's FunctionEventInvokeConfig as the async store takes it (Lambda's defaults otherwise). */
+export function asyncSettingsOf(c: EventInvokeConfig | undefined): Pick<NewAsyncEvent, 'maxRetryAttempts' | 'maxEventAgeSec' | 'onSuccess' | 'onFailure'> {
+  if (!c) return {};
+  return {
+    ...(c.maximumRetryAttempts === undefined ? {} : { maxRetryAttempts: c.maximumRetryAttempts }),
+    ...(c.maximumEventAgeInSeconds === undefined ? {} : { maxEventAgeSec: c.maximumEventAgeInSeconds }),
+    ...(c.onSuccess ? { onSuccess: c.onSuccess } : {}),
+    ...(c.onFailure ? { onFailure: c.onFailure } : {}),
+  };
 }

@@ -19,6 +19,7 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { EVENT_INVOKE_CONFIG_PREFIX, handleEventInvokeConfig } from './event-invoke-config-routes.js';
 import { sendError, sendJson } from './respond.js';
 
 /** Everything the HTTP front door routes to. */
@@ -127,6 +128,12 @@ export class ApiServer {
       if (sub === '' && method === 'GET') return handleGetFunction(d, res, name, url.searchParams, requestId);
       if (sub === '' && method === 'DELETE') return handleDeleteFunction(d, res, name, url.searchParams, requestId);
       if (sub === 'configuration' && method === 'GET') return handleGetConfiguration(d, res, name, url.searchParams, requestId);
+    } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config')) {
+      const name = decodeURIComponent(path.slice(EVENT_INVOKE_CONFIG_PREFIX.length, -'/event-invoke-config'.length));
+      return handleEventInvokeConfig(
+        { registry: this.#deps.registry, account: this.#deps.account, now: () => Date.now() },
+        req, res, method, name, url.searchParams, requestId,
+      );
     } else if (path.startsWith('/zonesim/v1/')) {
       return this.#admin(req, res, method, path, requestId);
     }

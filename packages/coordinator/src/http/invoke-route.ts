@@ -5,7 +5,7 @@ import { invalidParameter, invalidRequestContent, resourceConflict } from '../er
 import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { Router } from '../router/router.js';
-import type { AsyncInvocations } from '../async-invocations.js';
+import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import { readBody } from './body.js';
 import { sendEmpty } from './respond.js';
 
@@ -74,6 +74,7 @@ export async function handleInvoke(
       functionName: ref.name,
       qualifier: ref.qualifier ?? '$LATEST',
       payload: Buffer.from(payload),
+      ...asyncSettingsOf(record.eventInvokeConfig),
     });
     sendEmpty(res, 202, requestId);
     return;

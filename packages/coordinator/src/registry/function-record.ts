@@ -1,4 +1,5 @@
 import type { FunctionSpec } from '@zonesim/protocol';
+import type { EventInvokeConfig } from './event-invoke-config.js';
 
 /** Lambda's function states (lambda-facts 2.2). */
 export type FunctionState = 'Pending' | 'Active' | 'Failed';
@@ -26,6 +27,8 @@ export interface FunctionRecord {
   revisionId: string;
   state: FunctionState;
   lastUpdateStatus: 'Successful' | 'InProgress' | 'Failed';
+  /** Asynchronous invocation settings, if any were put. */
+  eventInvokeConfig?: EventInvokeConfig;
 }
 
 /** Lambda's `LastModified` format: `2019-11-14T18:16:05.568+0000`. */

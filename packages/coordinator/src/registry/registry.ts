@@ -7,6 +7,7 @@ import type { CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
 import { toFunctionSpec, type FunctionRecord } from './function-record.js';
 import type { RegistryStore } from './registry-store.js';
+import type { EventInvokeConfig } from './event-invoke-config.js';
 
 /** Settings of the registry. */
 export interface RegistrySettings {
@@ -104,6 +105,15 @@ export class Registry {
       // Versions and aliases come with the Lambda API issue; until then only $LATEST exists.
       throw resourceNotFound(`Function not found: ${functionArn(this.#settings, name, qualifier)}`);
     }
+    return record;
+  }
+
+  /** Sets (or with undefined, deletes) the function's asynchronous invocation settings; persisted. */
+  setEventInvokeConfig(name: string, config: EventInvokeConfig | undefined): FunctionRecord {
+    const record = this.get(name);
+    if (config === undefined) delete record.eventInvokeConfig;
+    else record.eventInvokeConfig = config;
+    this.#records?.put(record);
     return record;
   }
 
