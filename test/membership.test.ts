@@ -1,5 +1,6 @@
 // Issue 2: the coordinator tracks zone nodes per zone with heartbeats; a frozen node is declared
 // down, and a node whose link was dropped re-registers by itself and serves again.
+import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { testCluster } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
@@ -31,4 +32,26 @@ t.test('zones view, failure detection and re-registration', async (t) => {
   b.handle.signal('SIGCONT');
   await waitFor(async () => (await zones()).zones.every((z) => z.health === 'healthy'), 10_000, 'az-b to re-register');
   t.pass('the thawed node re-registered on its own');
+});
+
+t.test('a node back from a lost link keeps its warm environments and drops stale ones', async (t) => {
+  const cluster = await testCluster(t, { zoneCount: 1 });
+  const zones = async (): Promise<any> => (await api(cluster.apiUrl, 'GET', '/zonesim/v1/zones')).json;
+  for (const name of ['keep', 'gone']) {
+    t.equal((await deploy(cluster.apiUrl, name, { 'index.mjs': 'export const handler = async () => "ok";' })).status, 201);
+    t.equal((await invoke(cluster.apiUrl, name, {})).headers.get('x-zonesim-cold'), 'true');
+  }
+  const node = cluster.zoneNodes[0]!;
+  node.handle.signal('SIGSTOP');
+  t.teardown(() => node.handle.signal('SIGCONT'));
+  await waitFor(async () => (await zones()).zones[0].health === 'down', 5000, 'the node to be down');
+  t.equal((await api(cluster.apiUrl, 'DELETE', '/2015-03-31/functions/gone')).status, 204, 'deleted while the node is away');
+  node.handle.signal('SIGCONT');
+  await waitFor(async () => (await zones()).zones[0].health === 'healthy', 10_000, 'the node to re-register');
+  await waitFor(async () => (await zones()).zones[0].nodes[0].idleEnvironments === 1, 5000, 'only the live function\'s environment counted');
+  const again = await invoke(cluster.apiUrl, 'keep', {});
+  t.equal(again.headers.get('x-zonesim-cold'), 'false', 'the kept warm environment serves after the reconnect');
+  const logFile = `${cluster.dataDir}/logs/az-a-node-1.log`;
+  await waitFor(async () => /dropped stale environments/.test(await readFile(logFile, 'utf8')), 5000, 'the node to drop the stale environment');
+  t.pass('the node was told to drop the deleted function\'s environment');
 });

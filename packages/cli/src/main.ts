@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--nodes-per-zone <n>', 'zone-node processes per zone', '1')
     .option('--host <host>', 'interface the API listens on', '127.0.0.1')
     .option('--port <port>', 'API port (0 picks a free one)', DEFAULT_UP_PORT)
-    .option('--data-dir <dir>', 'state, code and logs', '.zonesim')
+    .option('--data-dir <dir>', 'state, code and logs (default: a new temporary directory, named on start)')
     .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
     .option('--max-environments <n>', 'environments per zone node')
     .option('--memory-mb <mb>', 'memory per zone node for environments')

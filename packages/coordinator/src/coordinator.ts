@@ -97,7 +97,17 @@ export class Coordinator {
       codec,
       clock,
       log: this.#log,
-      onSession: (session) => this.membership.add(session),
+      onSession: (session) => {
+        this.membership.add(session);
+        // A node back from a lost link is told which of its warm environments can never be used
+        // again (their function was deleted or changed meanwhile).
+        const current = this.registry.currentSpecKeys();
+        const stale = session.warmSpecKeys().filter((k) => !current.has(k));
+        if (stale.length > 0) {
+          session.forgetSpecs(stale);
+          session.send({ type: 'drop-environments', specKeys: stale, reason: 'function deleted or changed while the node was away' });
+        }
+      },
     });
     this.#api = new ApiServer({
       registry: this.registry,

@@ -31,6 +31,13 @@ export const HelloSchema = Type.Object({
   /** How environments are isolated on this node (`process` or `worker`). */
   isolation: Type.String({ maxLength: 32 }),
   runtimes: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+  /**
+   * Warm environments the node kept from an earlier session (after a lost link), per configuration:
+   * the coordinator counts them for warm placement and says which ones to drop.
+   */
+  warm: Type.Optional(
+    Type.Array(Type.Object({ specKey: Type.String({ maxLength: 512 }), idle: Type.Integer({ minimum: 0 }) }), { maxItems: 10_000 }),
+  ),
 });
 
 /** Periodic liveness and load report. */
@@ -142,6 +149,16 @@ export const InvokeSchema = Type.Object({
   acceptBy: Type.Number(),
 });
 
+/**
+ * Drop the idle environments of these configurations: their function was deleted or changed while
+ * the node was away, so they can never be used again.
+ */
+export const DropEnvironmentsSchema = Type.Object({
+  type: Type.Literal('drop-environments'),
+  specKeys: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 10_000 }),
+  reason: Type.String({ maxLength: 256 }),
+});
+
 /** A protocol-level error report, usually followed by a close. */
 export const ErrorMessageSchema = Type.Object({
   type: Type.Literal('error'),
@@ -153,6 +170,7 @@ export const CoordinatorMessageSchema = Type.Union([
   WelcomeSchema,
   PingSchema,
   InvokeSchema,
+  DropEnvironmentsSchema,
   ErrorMessageSchema,
 ]);
 
@@ -170,6 +188,7 @@ export type Welcome = Static<typeof WelcomeSchema>;
 export type Ping = Static<typeof PingSchema>;
 export type Invoke = Static<typeof InvokeSchema>;
 export type ErrorMessage = Static<typeof ErrorMessageSchema>;
+export type DropEnvironments = Static<typeof DropEnvironmentsSchema>;
 /** Coordinator -> zone node messages, tagged by `type`. */
 export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;
 export type WireErrorData = Static<typeof WireErrorSchema>;

@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Codec } from './codec.js';
 import { WireErrorCode } from './error-codes.js';
 import {
+  DropEnvironmentsSchema,
   EnvironmentEvictedSchema,
   ErrorMessageSchema,
   HelloSchema,
@@ -45,7 +46,7 @@ const ZONE_CHECKS = compileTable([
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
 ]);
-const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, ErrorMessageSchema]);
+const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ErrorMessageSchema]);
 
 function check<T>(table: CheckTable, value: unknown): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

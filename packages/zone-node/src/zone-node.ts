@@ -105,6 +105,9 @@ export class ZoneNode extends EventEmitter {
         capacity: { memoryMb: o.memoryMb, maxEnvironments: o.maxEnvironments },
         isolation: o.isolation,
         runtimes: NODE_RUNTIMES,
+        warm: Object.entries(this.#pool.counts().bySpecKey)
+          .filter(([, c]) => c.idle > 0)
+          .map(([specKey, c]) => ({ specKey, idle: c.idle })),
       }),
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount }),
       codec: components.codec ?? msgpackCodec,
@@ -174,6 +177,9 @@ export class ZoneNode extends EventEmitter {
       });
       this.#running.add(run);
       void run.finally(() => this.#running.delete(run));
+    } else if (message.type === 'drop-environments') {
+      const dropped = this.#pool.evictIdle(new Set(message.specKeys));
+      this.#log.info({ dropped, specKeys: message.specKeys.length, reason: message.reason }, 'dropped stale environments');
     } else if (message.type === 'error') {
       this.#log.warn({ error: message.error }, 'coordinator reported an error');
     }

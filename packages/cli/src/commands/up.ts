@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
 import { onShutdownSignal } from '../signals.js';
 
@@ -8,7 +11,7 @@ export interface UpFlags {
   nodesPerZone: string;
   host: string;
   port: string;
-  dataDir: string;
+  dataDir?: string;
   isolation?: string;
   maxEnvironments?: string;
   memoryMb?: string;
@@ -35,6 +38,9 @@ export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments
  */
 export async function runUpCommand(flags: UpFlags): Promise<void> {
   const zones = flags.zoneNames ? flags.zoneNames.split(',').map((z) => z.trim()).filter(Boolean) : defaultZoneNames(Number(flags.zones));
+  // Restarting on the same --data-dir brings functions and queued events back; without one, a fresh
+  // temporary directory is used and named, and kept after stop so its logs can be read.
+  const dataDir = flags.dataDir ?? (await mkdtemp(join(tmpdir(), 'zonesim-up-')));
   let cluster: LocalCluster | undefined;
   let shuttingDown = false;
   onShutdownSignal(async () => {
@@ -48,7 +54,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     nodesPerZone: Number(flags.nodesPerZone),
     host: flags.host,
     port: Number(flags.port),
-    dataDir: flags.dataDir,
+    dataDir,
     zoneArgs: zoneArgsFrom(flags),
     coordinatorArgs: [
       ...(flags.placement ? ['--placement', flags.placement] : []),
@@ -63,7 +69,8 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   out.write(`  zone link    ${cluster.zoneUrl}\n`);
   out.write(`  coordinator  pid ${cluster.coordinator.pid}\n`);
   for (const z of cluster.zoneNodes) out.write(`  ${z.zone.padEnd(11)}  pid ${z.handle.pid} (${z.nodeId})\n`);
-  if (!flags.verbose) out.write(`  logs         ${flags.dataDir}/logs/\n`);
+  out.write(`  data         ${dataDir}\n`);
+  if (!flags.verbose) out.write(`  logs         ${join(dataDir, 'logs')}/\n`);
   out.write(`\nTry:  aws lambda list-functions --endpoint-url ${cluster.apiUrl}\n`);
   out.write(`      curl ${cluster.apiUrl}/zonesim/v1/zones\n`);
   out.write('Press Ctrl-C to stop.\n');

@@ -78,6 +78,8 @@ export class NodeSession extends EventEmitter {
     this.#highWaterBytes = args.highWaterBytes;
     this.connectedAt = args.clock.now();
     this.lastSeen = args.clock.monotonic();
+    // Warm environments the node kept across a lost link count for warm placement at once.
+    for (const w of args.hello.warm ?? []) if (w.idle > 0) this.#idleBySpec.set(w.specKey, w.idle);
   }
 
   /** Invocations in flight on this node. */
@@ -91,6 +93,16 @@ export class NodeSession extends EventEmitter {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Forgets the warm environments of these configurations (the node was told to drop them). */
+  forgetSpecs(specKeys: readonly string[]): void {
+    for (const k of specKeys) this.#idleBySpec.delete(k);
+  }
+
+  /** Configurations the node holds warm environments of. */
+  warmSpecKeys(): string[] {
+    return [...this.#idleBySpec.keys()];
   }
 
   /** Warm idle environments of a configuration on this node, as far as the coordinator knows. */

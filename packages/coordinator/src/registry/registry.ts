@@ -127,6 +127,11 @@ export class Registry {
     return spec;
   }
 
+  /** The configurations functions run now; any other key is stale (deleted or changed since). */
+  currentSpecKeys(): Set<string> {
+    return new Set([...this.#functions.values()].map((r) => this.spec(r).specKey));
+  }
+
   /** All functions, sorted by name. */
   list(): FunctionRecord[] {
     return [...this.#functions.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -17,6 +17,8 @@ export const EvictionReason = {
   Crashed: 'crashed',
   /** The pool was stopped. */
   Shutdown: 'shutdown',
+  /** The coordinator said the configuration is gone (function deleted or changed while away). */
+  Stale: 'stale',
 } as const;
 /** One of {@link EvictionReason}. */
 export type EvictionReason = (typeof EvictionReason)[keyof typeof EvictionReason];
@@ -186,6 +188,21 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
   }
 
   /** Returns a leased environment. A dead one is dropped; a live one becomes idle (keep-alive starts). */
+  /**
+   * Evicts the idle environments of the given configurations (busy ones finish first and are
+   * then kept or dropped by the caller). Returns how many were evicted.
+   */
+  evictIdle(specKeys: ReadonlySet<string>, reason: EvictionReason = EvictionReason.Stale): number {
+    let n = 0;
+    for (const entry of [...this.#entries.values()]) {
+      if (!entry.leased && specKeys.has(entry.env.specKey)) {
+        this.#evict(entry, reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
   release(env: ExecutionEnvironment): void {
     const entry = this.#entries.get(env.id);
     if (!entry || entry.env !== env || !entry.leased) return;
