@@ -5,7 +5,8 @@ import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
 t.test('an idle environment is evicted after the keep-alive', async (t) => {
-  const cluster = await testCluster(t, { zoneCount: 1, zoneArgs: ['--keep-alive-ms', '300'] });
+  // Lambda's observed 10 minutes, at a time scale of 2000: 300 ms.
+  const cluster = await testCluster(t, { zoneCount: 1, zoneArgs: ['--keep-alive-ms', '600000', '--time-scale', '2000'] });
   t.equal((await deploy(cluster.apiUrl, 'f', { 'index.mjs': 'export const handler = async () => "ok";' })).status, 201);
   const first = await invoke(cluster.apiUrl, 'f', {});
   t.equal(first.headers.get('x-zonesim-cold'), 'true');

@@ -69,6 +69,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--max-environments <n>', 'most environments alive at once')
     .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
     .option('--keep-alive-ms <ms>', 'idle time before a warm environment is evicted')
+    .option('--time-scale <factor>', 'speed up this node\'s platform timers (keep-alive) by this factor')
     .option('--reconnect-min-ms <ms>', 'first redial delay after the link drops')
     .option('--reconnect-max-ms <ms>', 'longest redial delay')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())

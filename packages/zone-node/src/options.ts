@@ -20,6 +20,7 @@ export const DEFAULT_ZONE_NODE = {
   codeFetchTimeoutMs: 30_000,
   codeCacheBytes: 2 * 1024 * 1024 * 1024,
   stopGraceMs: 5_000,
+  timeScale: 1,
 } as const;
 
 /** Options of a zone node; every field is optional unless marked required. */
@@ -64,6 +65,11 @@ export interface ZoneNodeOptions {
   codeCacheBytes?: number;
   /** Grace of `stop()` for running invocations. @default 5000 */
   stopGraceMs?: number;
+  /**
+   * Speeds up the platform's own timers on this node by this factor: the keep-alive of idle
+   * environments is `keepAliveMs / timeScale` (handler time, timeouts and INIT are real). @default 1
+   */
+  timeScale?: number;
 }
 
 /** Fully resolved zone-node options. */
@@ -99,6 +105,9 @@ export function resolveZoneNodeOptions(options: ZoneNodeOptions): ResolvedZoneNo
   ];
   for (const [name, value, min] of ints) {
     if (!Number.isInteger(value) || value < min) throw new TypeError(`zone-node option ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  if (typeof o.timeScale !== 'number' || !Number.isFinite(o.timeScale) || o.timeScale < 1 || o.timeScale > 1_000_000) {
+    throw new TypeError(`zone-node option timeScale must be a number from 1 to 1000000, got ${String(o.timeScale)}`);
   }
   if (o.reconnectMaxMs < o.reconnectMinMs) throw new TypeError('zone-node option reconnectMaxMs must be >= reconnectMinMs');
   const nodeId = o.nodeId ?? `${hostname()}-${o.zone}-${process.pid}`;

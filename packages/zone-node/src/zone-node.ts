@@ -80,7 +80,7 @@ export class ZoneNode extends EventEmitter {
       }),
       maxEnvironments: o.maxEnvironments,
       memoryMb: o.memoryMb,
-      keepAliveMs: o.keepAliveMs,
+      keepAliveMs: Math.max(1, Math.round(o.keepAliveMs / o.timeScale)),
       clock: this.#clock,
     });
     this.#pool.on('evicted', (e: { environmentId: string; specKey: string; reason: string }) => {

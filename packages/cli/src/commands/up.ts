@@ -23,8 +23,9 @@ export interface UpFlags {
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
-export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'memoryMb' | 'keepAliveMs'>): string[] {
+export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
   const args: string[] = [];
+  if (flags.timeScale) args.push('--time-scale', flags.timeScale);
   if (flags.isolation) args.push('--isolation', flags.isolation);
   if (flags.maxEnvironments) args.push('--max-environments', flags.maxEnvironments);
   if (flags.memoryMb) args.push('--memory-mb', flags.memoryMb);

@@ -16,6 +16,7 @@ export interface ZoneCommandFlags {
   isolation?: string;
   keepAliveMs?: string;
   reconnectMinMs?: string;
+  timeScale?: string;
   reconnectMaxMs?: string;
   exitWithParent?: boolean;
 }
@@ -33,6 +34,7 @@ export async function runZoneCommand(flags: ZoneCommandFlags): Promise<number | 
     ...(flags.isolation ? { isolation: flags.isolation as IsolationMode } : {}),
     ...(flags.keepAliveMs ? { keepAliveMs: Number(flags.keepAliveMs) } : {}),
     ...(flags.reconnectMinMs ? { reconnectMinMs: Number(flags.reconnectMinMs) } : {}),
+    ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
     ...(flags.reconnectMaxMs ? { reconnectMaxMs: Number(flags.reconnectMaxMs) } : {}),
   });
   node.on('fatal', (code: number, reason: string) => {
