@@ -24,6 +24,9 @@ export async function testCluster(t: Test, options: Partial<LocalClusterOptions>
     // A ceiling, not a wait: processes start in about a second, but a loaded CI machine running two
     // test files at once can be much slower.
     readyTimeoutMs: 60_000,
+    // tap injects its process-info hook into every child through NODE_OPTIONS; the cluster runs
+    // without it, as it does for users.
+    withoutNodeOptions: true,
     ...options,
     dataDir,
   });

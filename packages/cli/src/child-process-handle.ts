@@ -12,6 +12,12 @@ export interface ChildSpec {
   /** File that receives the child's stderr (its JSON log); omitted: inherited. */
   logFile?: string;
   readyTimeoutMs: number;
+  /**
+   * Start the child without the parent's NODE_OPTIONS, even if a loader in this process would add
+   * them back (test runners inject coverage hooks into every child they see, which would otherwise
+   * reach every execution environment and slow each cold start several-fold).
+   */
+  withoutNodeOptions?: boolean;
 }
 
 /** Path of the `zonesim` entry script. */
@@ -33,7 +39,11 @@ export class ChildProcessHandle {
   constructor(spec: ChildSpec) {
     this.label = spec.label;
     // stdin is a pipe the child watches: when this process dies, the pipe closes and the child exits.
-    this.child = spawn(process.execPath, [ZONESIM_BIN, ...spec.args, '--exit-with-parent'], {
+    const argv = [ZONESIM_BIN, ...spec.args, '--exit-with-parent'];
+    // `env -u` drops the variable after any spawn hook of this process has set it, then execs node
+    // (same pid).
+    const [cmd, args] = spec.withoutNodeOptions ? ['/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];
+    this.child = spawn(cmd, args, {
       env: spec.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which then

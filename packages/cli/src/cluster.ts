@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   readyTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL at stop. @default 5000 */
   stopGraceMs?: number;
+  /** Start the processes without this process's NODE_OPTIONS (see {@link ChildSpec}). @default false */
+  withoutNodeOptions?: boolean;
 }
 
 /** A running local cluster. */
@@ -87,6 +89,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       env,
       ...(logToFiles ? { logFile: join(logDir, 'coordinator.log') } : {}),
       readyTimeoutMs,
+      withoutNodeOptions: options.withoutNodeOptions ?? false,
     });
     started.push(coordinator);
     const info = await coordinator.ready;
@@ -105,6 +108,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         env,
         ...(logToFiles ? { logFile: join(logDir, `${nodeId}.log`) } : {}),
         readyTimeoutMs,
+        withoutNodeOptions: options.withoutNodeOptions ?? false,
       });
       started.push(handle);
       return handle;
