@@ -6,12 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { ChildProcessHandle, TOKEN_ENV, ZONESIM_BIN } from '@zonesim/cli';
 import { testCluster, tempDir } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { restartableCluster } from './harness/restartable.js';
 
 /** A handler that records every attempt (request id, attempt number) and fails the first `FAILS` times. */
 const FLAKY = {
@@ -128,41 +126,17 @@ t.test('no accepted event is lost when a zone node dies under an async burst', a
 });
 
 t.test('no accepted event is lost when the coordinator is killed mid-burst and restarted', async (t) => {
-  const dir = await tempDir(t);
   const sink = await tempDir(t);
-  const env = { ...process.env, [TOKEN_ENV]: 'async-restart' };
-  const startCoordinator = (port: string): ChildProcessHandle =>
-    new ChildProcessHandle({
-      label: 'coordinator',
-      args: ['coordinator', '--port', port, '--data-dir', join(dir, 'coordinator'), '--time-scale', '600'],
-      env,
-      logFile: join(dir, 'coordinator.log'),
-      readyTimeoutMs: 15_000,
-    });
-  let coordinator = startCoordinator('0');
-  t.teardown(() => coordinator.stop(2000));
-  const info = await coordinator.ready;
-  const port = new URL(info.apiUrl!).port;
-  const zone = spawn(process.execPath, [ZONESIM_BIN, 'zone', '--coordinator', info.zoneUrl!, '--zone', 'az-a', '--data-dir', join(dir, 'zone'), '--reconnect-max-ms', '200'], {
-    env,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  t.teardown(async () => {
-    if (zone.exitCode === null) {
-      const exited = once(zone, 'exit');
-      zone.kill('SIGTERM');
-      await exited;
-    }
-  });
-  await waitFor(async () => (await api(info.apiUrl!, 'GET', '/zonesim/v1/health')).json.nodes === 1, 10_000, 'zone node joined');
-  t.equal((await deploy(info.apiUrl!, 'rec', FLAKY, { Environment: { Variables: { SINK_DIR: sink, FAILS: '0' } } })).status, 201);
+  const cluster = await restartableCluster(t, ['--time-scale', '600']);
+  await cluster.waitForZoneNode();
+  t.equal((await deploy(cluster.apiUrl, 'rec', FLAKY, { Environment: { Variables: { SINK_DIR: sink, FAILS: '0' } } })).status, 201);
 
   const accepted: string[] = [];
   let stop = false;
   const sender = async (): Promise<void> => {
     while (!stop) {
       try {
-        const r = await invoke(info.apiUrl!, 'rec', { at: Date.now() }, { 'x-amz-invocation-type': 'Event' });
+        const r = await invoke(cluster.apiUrl, 'rec', { at: Date.now() }, { 'x-amz-invocation-type': 'Event' });
         if (r.status === 202) accepted.push(r.headers.get('x-amzn-requestid')!);
       } catch {
         // The coordinator is down: the client sees a connection error, nothing was accepted.
@@ -171,12 +145,10 @@ t.test('no accepted event is lost when the coordinator is killed mid-burst and r
   };
   const senders = Promise.all([sender(), sender(), sender()]);
   await waitFor(() => accepted.length >= 100, 20_000, '100 accepted events');
-  coordinator.signal('SIGKILL');
-  await coordinator.exited;
+  await cluster.killCoordinator();
   stop = true;
   await senders;
-  coordinator = startCoordinator(port);
-  await coordinator.ready;
+  await cluster.restartCoordinator();
   await waitFor(async () => {
     const ran = new Set(await lines(join(sink, 'all.txt')));
     return accepted.every((id) => ran.has(id));
