@@ -10,6 +10,7 @@ import { testCluster, tempDir } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 import { restartableCluster } from './harness/restartable.js';
+import { runZonesim } from './harness/cli.js';
 
 /** A handler that records every attempt (request id, attempt number) and fails the first `FAILS` times. */
 const FLAKY = {
@@ -65,9 +66,14 @@ t.test('retries and dead letters follow Lambda rules at a time scale', async (t)
   t.equal(dead.record.responseContext.functionError, 'Unhandled');
   t.equal((await deadLetters(cluster.apiUrl)).some((d) => d.eventId === flakyId), false, 'the flaky event is not dead-lettered');
 
-  // Redrive puts it back: it runs (and fails) three more times, then is dead-lettered again.
-  const redrive = await api(cluster.apiUrl, 'POST', '/zonesim/v1/dead-letters/redrive', { ids: [brokenId] });
-  t.same(redrive.json.redriven, [brokenId]);
+  // The CLI shows it, and redrive puts it back: it runs (and fails) three more times, then is
+  // dead-lettered again.
+  const listed = await runZonesim(['dlq', 'list', '--endpoint-url', cluster.apiUrl]);
+  t.equal(listed.code, 0, listed.stderr);
+  t.match(listed.stdout, new RegExp(`${brokenId}\\s+broken\\s+RetriesExhausted`), 'zonesim dlq list shows the event and why');
+  const redrive = await runZonesim(['dlq', 'redrive', brokenId, '--endpoint-url', cluster.apiUrl]);
+  t.equal(redrive.code, 0, redrive.stderr);
+  t.match(redrive.stdout, /redriven: 1 event/);
   await waitFor(async () => (await lines(join(sink, brokenId))).length >= 6, 10_000, 'the redriven event to run again');
   await waitFor(async () => (await deadLetters(cluster.apiUrl)).some((d) => d.eventId === brokenId), 10_000, 'dead-lettered again');
 

@@ -5,6 +5,7 @@ import t from 'tap';
 import { testCluster } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
+import { runZonesim } from './harness/cli.js';
 
 interface ZonesView {
   zones: Array<{ zone: string; health: string; nodes: Array<{ nodeId: string; health: string }> }>;
@@ -15,6 +16,10 @@ t.test('zones view, failure detection and re-registration', async (t) => {
   const zones = async (): Promise<ZonesView> => (await api(cluster.apiUrl, 'GET', '/zonesim/v1/zones')).json as ZonesView;
   const view = await zones();
   t.same(view.zones.map((z) => [z.zone, z.health, z.nodes.length]), [['az-a', 'healthy', 1], ['az-b', 'healthy', 1], ['az-c', 'healthy', 1]]);
+
+  const cli = await runZonesim(['zones', '--endpoint-url', cluster.apiUrl]);
+  t.equal(cli.code, 0, cli.stderr);
+  for (const zone of ['az-a', 'az-b', 'az-c']) t.match(cli.stdout, new RegExp(`${zone}\\s+healthy\\s+${zone}-node-1\\s+healthy`), `zonesim zones shows ${zone}`);
 
   const b = cluster.zoneNodes.find((z) => z.zone === 'az-b')!;
   const frozenAt = Date.now();
