@@ -130,7 +130,7 @@ export class AsyncInvocations {
     if (record.state !== 'Active') {
       return { kind: 'platform-error', code: 'ResourceConflictException', message: `function is ${record.state}`, statusCode: 409 };
     }
-    const spec = this.#registry.spec(record);
+    const spec = this.#registry.spec(this.#registry.resolve(event.functionName, event.qualifier, { pick: true }));
     try {
       const result = await this.#router.route({
         requestId: event.eventId,

@@ -16,9 +16,12 @@ import {
   handleGetConfiguration,
   handleGetFunction,
   handleListFunctions,
+  handleUpdateCode,
+  handleUpdateConfiguration,
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { handleVersionsAndAliases } from './version-alias-routes.js';
 import { EVENT_INVOKE_CONFIG_PREFIX, handleEventInvokeConfig } from './event-invoke-config-routes.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -128,6 +131,11 @@ export class ApiServer {
       if (sub === '' && method === 'GET') return handleGetFunction(d, res, name, url.searchParams, requestId);
       if (sub === '' && method === 'DELETE') return handleDeleteFunction(d, res, name, url.searchParams, requestId);
       if (sub === 'configuration' && method === 'GET') return handleGetConfiguration(d, res, name, url.searchParams, requestId);
+      if (sub === 'configuration' && method === 'PUT') return handleUpdateConfiguration(d, req, res, name, requestId);
+      if (sub === 'code' && method === 'PUT') return handleUpdateCode(d, req, res, name, requestId);
+      if (rest[1] === 'versions' || rest[1] === 'aliases') {
+        return handleVersionsAndAliases({ registry: this.#deps.registry, account: this.#deps.account }, req, res, method, name, rest.slice(1), url.searchParams, requestId);
+      }
     } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config')) {
       const name = decodeURIComponent(path.slice(EVENT_INVOKE_CONFIG_PREFIX.length, -'/event-invoke-config'.length));
       return handleEventInvokeConfig(

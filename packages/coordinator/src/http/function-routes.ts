@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidRequestContent, invalidParameter } from '../errors.js';
-import { parseCreateFunctionInput } from '../registry/create-function-input.js';
+import { parseConfigurationPatch, parseCreateFunctionInput } from '../registry/create-function-input.js';
 import { parseFunctionRef } from '../registry/function-name.js';
 import { toFunctionConfiguration } from '../registry/function-record.js';
 import type { Registry } from '../registry/registry.js';
@@ -41,9 +41,9 @@ export async function handleCreateFunction(deps: FunctionRouteDeps, req: Incomin
 /** `GET /2015-03-31/functions/{name}`: GetFunction. */
 export function handleGetFunction(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): void {
   const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
-  const record = deps.registry.get(ref.name, ref.qualifier);
+  const record = deps.registry.get(ref.name);
   sendJson(res, 200, {
-    Configuration: toFunctionConfiguration(record),
+    Configuration: toFunctionConfiguration(deps.registry.resolve(ref.name, ref.qualifier)),
     Code: { RepositoryType: 'S3', Location: `${deps.apiUrl()}/zonesim/v1/functions/${record.name}/code.zip` },
     Tags: record.tags,
   }, requestId);
@@ -52,7 +52,7 @@ export function handleGetFunction(deps: FunctionRouteDeps, res: ServerResponse, 
 /** `GET /2015-03-31/functions/{name}/configuration`: GetFunctionConfiguration. */
 export function handleGetConfiguration(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): void {
   const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
-  sendJson(res, 200, toFunctionConfiguration(deps.registry.get(ref.name, ref.qualifier)), requestId);
+  sendJson(res, 200, toFunctionConfiguration(deps.registry.resolve(ref.name, ref.qualifier)), requestId);
 }
 
 /** `GET /2015-03-31/functions`: ListFunctions with `Marker` / `MaxItems` paging. */
@@ -76,8 +76,36 @@ export function handleListFunctions(deps: FunctionRouteDeps, res: ServerResponse
 /** `DELETE /2015-03-31/functions/{name}`: DeleteFunction -> 204. */
 export async function handleDeleteFunction(deps: FunctionRouteDeps, res: ServerResponse, rawName: string, query: URLSearchParams, requestId: string): Promise<void> {
   const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
-  if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') deps.registry.get(ref.name, ref.qualifier);
   if (ref.qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
-  await deps.registry.delete(ref.name);
+  if (ref.qualifier !== undefined && ref.qualifier !== '') {
+    // With a qualifier only that version goes (Lambda: the qualifier must be a version number).
+    if (!/^\d+$/.test(ref.qualifier)) throw invalidParameter('Deletion of aliases is not supported. Use DeleteAlias.');
+    deps.registry.deleteVersion(ref.name, ref.qualifier);
+  } else {
+    // Without one, the function goes with all its versions and aliases.
+    await deps.registry.delete(ref.name);
+  }
   sendEmpty(res, 204, requestId);
+}
+
+/** `PUT /2015-03-31/functions/{name}/configuration`: UpdateFunctionConfiguration. */
+export async function handleUpdateConfiguration(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, rawName: string, requestId: string): Promise<void> {
+  const ref = parseFunctionRef(rawName, undefined, deps.account);
+  const body = await readJson(req, 256 * 1024, 'UpdateFunctionConfiguration');
+  const record = deps.registry.updateConfiguration(ref.name, parseConfigurationPatch(body));
+  sendJson(res, 200, toFunctionConfiguration(record), requestId);
+}
+
+/** `PUT /2015-03-31/functions/{name}/code`: UpdateFunctionCode (ZipFile; `Publish` publishes a version). */
+export async function handleUpdateCode(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, rawName: string, requestId: string): Promise<void> {
+  const ref = parseFunctionRef(rawName, undefined, deps.account);
+  const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 64 * 1024;
+  const body = (await readJson(req, limit, 'UpdateFunctionCode')) as Record<string, unknown> | null;
+  const zipB64 = body?.['ZipFile'];
+  if (typeof zipB64 !== 'string' || zipB64.length === 0 || zipB64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64)) {
+    throw invalidParameter('ZipFile must be a base64-encoded .zip file; S3 and image code are not supported by zonesim.');
+  }
+  const record = await deps.registry.updateCode(ref.name, Buffer.from(zipB64, 'base64'), typeof body?.['RevisionId'] === 'string' ? body['RevisionId'] : undefined);
+  const shown = body?.['Publish'] === true ? deps.registry.publishVersion(ref.name, {}) : record;
+  sendJson(res, 200, toFunctionConfiguration(shown), requestId);
 }

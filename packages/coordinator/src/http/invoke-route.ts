@@ -52,7 +52,8 @@ export async function handleInvoke(
   const payload = body.length === 0 ? EMPTY_EVENT : body;
   checkJson(payload);
   const clientContext = decodeClientContext(headerOf(req, 'x-amz-client-context'));
-  const spec = deps.registry.spec(record);
+  // An alias routes each request by its weights (lambda-facts 2.4).
+  const spec = deps.registry.spec(deps.registry.resolve(ref.name, ref.qualifier, { pick: true }));
   const executed = { 'x-amz-executed-version': spec.version };
   if (invocationType === 'DryRun') {
     sendEmpty(res, 204, requestId, executed);

@@ -37,6 +37,8 @@ export interface CreateFunctionInput {
   architecture: 'x86_64' | 'arm64';
   ephemeralStorageMb: number;
   tags: Record<string, string>;
+  /** `Publish: true` publishes version 1 right away. */
+  publish: boolean;
 }
 
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -133,5 +135,53 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
     architecture: archs[0],
     ephemeralStorageMb,
     tags: tags as Record<string, string>,
+    publish: body['Publish'] === true,
   };
+}
+
+/** The fields UpdateFunctionConfiguration may change, validated like CreateFunction's. */
+export interface ConfigurationPatch {
+  role?: string;
+  runtime?: string;
+  handler?: string;
+  description?: string;
+  memorySize?: number;
+  timeout?: number;
+  environment?: Record<string, string>;
+  ephemeralStorageMb?: number;
+  revisionId?: string;
+}
+
+/** Validates an UpdateFunctionConfiguration body with Lambda's rules and error types. */
+export function parseConfigurationPatch(body: unknown): ConfigurationPatch {
+  if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
+  const patch: ConfigurationPatch = {};
+  const role = body['Role'];
+  if (role !== undefined) {
+    if (typeof role !== 'string' || !ROLE.test(role)) throw validationError('role', role, 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+');
+    patch.role = role;
+  }
+  const runtime = body['Runtime'];
+  if (runtime !== undefined) {
+    if (typeof runtime !== 'string' || !LAMBDA_RUNTIMES.includes(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
+    if (!SUPPORTED_RUNTIMES.includes(runtime)) throw invalidParameter(`The runtime parameter of ${runtime} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
+    patch.runtime = runtime;
+  }
+  const handler = body['Handler'];
+  if (handler !== undefined) {
+    if (typeof handler !== 'string' || handler.length > 128 || !/^[^\s]+$/.test(handler)) throw validationError('handler', handler, 'Member must satisfy regular expression pattern: [^\\s]+ and have length at most 128');
+    patch.handler = handler;
+  }
+  const description = body['Description'];
+  if (description !== undefined) {
+    if (typeof description !== 'string' || description.length > 256) throw validationError('description', description, 'Member must have length less than or equal to 256');
+    patch.description = description;
+  }
+  if (body['MemorySize'] !== undefined) patch.memorySize = intIn('memorySize', body['MemorySize'], 128, 128, 10240);
+  if (body['Timeout'] !== undefined) patch.timeout = intIn('timeout', body['Timeout'], 3, 1, 900);
+  if (body['Environment'] !== undefined) patch.environment = validateEnvironment(body['Environment']);
+  const storage = body['EphemeralStorage'];
+  if (storage !== undefined) patch.ephemeralStorageMb = intIn('ephemeralStorage.size', isObject(storage) ? storage['Size'] : undefined, 512, 512, 10240);
+  if (typeof body['RevisionId'] === 'string') patch.revisionId = body['RevisionId'];
+  return patch;
 }

@@ -4,9 +4,14 @@ import type { EventInvokeConfig } from './event-invoke-config.js';
 /** Lambda's function states (lambda-facts 2.2). */
 export type FunctionState = 'Pending' | 'Active' | 'Failed';
 
-/** One function's `$LATEST` as the registry keeps it. */
-export interface FunctionRecord {
+/**
+ * One version of a function as it runs and as GetFunctionConfiguration shows it: `$LATEST` (the
+ * function record itself) or a published, immutable snapshot (`"1"`, `"2"`, ...).
+ */
+export interface FunctionVersionView {
   name: string;
+  /** `$LATEST` or a published version number. */
+  version: string;
   arn: string;
   runtime: string;
   role: string;
@@ -27,8 +32,36 @@ export interface FunctionRecord {
   revisionId: string;
   state: FunctionState;
   lastUpdateStatus: 'Successful' | 'InProgress' | 'Failed';
+  /** For a published version: the `$LATEST` revision it was published from. */
+  publishedFrom?: string;
+}
+
+/** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
+export function snapshotOf(r: FunctionRecord): FunctionVersionView {
+  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, ...view } = r;
+  return { ...view, environment: { ...r.environment }, tags: { ...r.tags } };
+}
+
+/** An alias: a name for a version, optionally splitting traffic with one more version. */
+export interface AliasRecord {
+  name: string;
+  functionVersion: string;
+  description: string;
+  /** `{ "2": 0.1 }`: that share of invocations goes to version 2, the rest to `functionVersion`. */
+  additionalVersionWeights: Record<string, number>;
+  revisionId: string;
+}
+
+/** A function as the registry keeps it: `$LATEST` plus its published versions and aliases. */
+export interface FunctionRecord extends FunctionVersionView {
+  version: '$LATEST';
   /** Asynchronous invocation settings, if any were put. */
   eventInvokeConfig?: EventInvokeConfig;
+  /** Published versions, oldest first. */
+  versions?: FunctionVersionView[];
+  aliases?: AliasRecord[];
+  /** The number the next PublishVersion gets (versions are never reused, even after a delete). */
+  nextVersion?: number;
 }
 
 /** Lambda's `LastModified` format: `2019-11-14T18:16:05.568+0000`. */
@@ -37,10 +70,11 @@ export function lambdaTimestamp(epochMs: number): string {
 }
 
 /** The `FunctionConfiguration` shape Lambda returns (lambda-facts 2.2). */
-export function toFunctionConfiguration(r: FunctionRecord): Record<string, unknown> {
+export function toFunctionConfiguration(r: FunctionVersionView): Record<string, unknown> {
   return {
     FunctionName: r.name,
-    FunctionArn: r.arn,
+    // A published version's ARN carries its number; $LATEST's is unqualified.
+    FunctionArn: r.version === '$LATEST' ? r.arn : `${r.arn}:${r.version}`,
     Runtime: r.runtime,
     Role: r.role,
     Handler: r.handler,
@@ -50,7 +84,7 @@ export function toFunctionConfiguration(r: FunctionRecord): Record<string, unkno
     MemorySize: r.memorySize,
     LastModified: lambdaTimestamp(r.lastModified),
     CodeSha256: r.codeSha256,
-    Version: '$LATEST',
+    Version: r.version,
     Environment: { Variables: r.environment },
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: r.revisionId,
@@ -69,11 +103,11 @@ export function toFunctionConfiguration(r: FunctionRecord): Record<string, unkno
  * What a zone node needs to run the function. The spec key changes with any change of code or
  * configuration, so warm environments of an older configuration are never reused for a newer one.
  */
-export function toFunctionSpec(r: FunctionRecord, region: string): FunctionSpec {
+export function toFunctionSpec(r: FunctionVersionView, region: string): FunctionSpec {
   return {
-    specKey: `${r.name}:$LATEST:${r.revisionId}`,
+    specKey: `${r.name}:${r.version}:${r.revisionId}`,
     functionName: r.name,
-    version: '$LATEST',
+    version: r.version,
     functionArn: r.arn,
     codeSha256Hex: r.codeSha256Hex,
     handler: r.handler,

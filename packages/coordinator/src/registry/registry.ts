@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { CodeStore, inspectZip, isCodeError } from '@zonesim/code';
-import { invalidParameter, resourceConflict, resourceNotFound } from '../errors.js';
-import type { CreateFunctionInput } from './create-function-input.js';
+import { LambdaApiError, invalidParameter, resourceConflict, resourceNotFound } from '../errors.js';
+import type { ConfigurationPatch, CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
-import { toFunctionSpec, type FunctionRecord } from './function-record.js';
+import { snapshotOf, toFunctionSpec, type AliasRecord, type FunctionRecord, type FunctionVersionView } from './function-record.js';
 import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 
@@ -70,6 +70,7 @@ export class Registry {
     await this.#store.put(input.zipFile);
     const record: FunctionRecord = {
       name: input.functionName,
+      version: '$LATEST',
       arn: functionArn(this.#settings, input.functionName),
       runtime: input.runtime,
       role: input.role,
@@ -94,18 +95,174 @@ export class Registry {
     this.#functions.set(record.name, record);
     if (record.state === 'Pending') this.#activateLater(record);
     this.#log.info({ function: record.name, codeSha256: record.codeSha256Hex, codeSize: record.codeSize }, 'function created');
-    return { ...record };
+    if (input.publish) this.publishVersion(record.name, {});
+    return record;
   }
 
-  /** The function, or ResourceNotFoundException in Lambda's words. */
+  /**
+   * The function, or ResourceNotFoundException in Lambda's words. With a qualifier, the version or
+   * alias must exist too.
+   */
   get(name: string, qualifier?: string): FunctionRecord {
     const record = this.#functions.get(name);
     if (!record) throw resourceNotFound(`Function not found: ${functionArn(this.#settings, name, qualifier)}`);
-    if (qualifier !== undefined && qualifier !== '$LATEST') {
-      // Versions and aliases come with the Lambda API issue; until then only $LATEST exists.
-      throw resourceNotFound(`Function not found: ${functionArn(this.#settings, name, qualifier)}`);
-    }
+    if (qualifier !== undefined) this.resolve(name, qualifier);
     return record;
+  }
+
+  /**
+   * The version a qualifier names: `$LATEST` (or none), a version number, or an alias. For an
+   * alias, `pick: true` applies its routing weights (one random draw per invocation, as Lambda
+   * routes per request); otherwise its primary version.
+   */
+  resolve(name: string, qualifier: string | undefined, options: { pick?: boolean } = {}): FunctionVersionView {
+    const record = this.#functions.get(name);
+    const notFound = () => resourceNotFound(`Function not found: ${functionArn(this.#settings, name, qualifier)}`);
+    if (!record) throw notFound();
+    if (qualifier === undefined || qualifier === '' || qualifier === '$LATEST') return record;
+    if (/^\d+$/.test(qualifier)) {
+      const v = record.versions?.find((x) => x.version === qualifier);
+      if (!v) throw notFound();
+      return v;
+    }
+    const alias = record.aliases?.find((a) => a.name === qualifier);
+    if (!alias) throw notFound();
+    let version = alias.functionVersion;
+    if (options.pick) {
+      let draw = Math.random();
+      for (const [v, weight] of Object.entries(alias.additionalVersionWeights)) {
+        if (draw < weight) {
+          version = v;
+          break;
+        }
+        draw -= weight;
+      }
+    }
+    return version === '$LATEST' ? record : this.resolve(name, version);
+  }
+
+  /**
+   * PublishVersion: snapshots `$LATEST` as the next version number. If nothing changed since the last
+   * version, Lambda returns that version instead of publishing a new one.
+   */
+  publishVersion(name: string, input: { description?: string; codeSha256?: string; revisionId?: string }): FunctionVersionView {
+    const record = this.get(name);
+    if (input.codeSha256 !== undefined && input.codeSha256 !== record.codeSha256) {
+      throw invalidParameter(`CodeSHA256 (${input.codeSha256}) is different from current CodeSHA256 in $LATEST (${record.codeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+    }
+    if (input.revisionId !== undefined && input.revisionId !== record.revisionId) {
+      throw new LambdaApiError('PreconditionFailedException', 412, 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+    }
+    const versions = (record.versions ??= []);
+    const last = versions[versions.length - 1];
+    if (last && last.publishedFrom === record.revisionId) return last;
+    const number = record.nextVersion ?? 1;
+    const view: FunctionVersionView = {
+      ...snapshotOf(record),
+      version: String(number),
+      description: input.description ?? record.description,
+      revisionId: randomUUID(),
+      lastModified: this.#clock.now(),
+      publishedFrom: record.revisionId,
+    };
+    versions.push(view);
+    record.nextVersion = number + 1;
+    this.#records?.put(record);
+    this.#log.info({ function: name, version: view.version }, 'version published');
+    return view;
+  }
+
+  /** Versions of a function, `$LATEST` first, as ListVersionsByFunction shows them. */
+  listVersions(name: string): FunctionVersionView[] {
+    const record = this.get(name);
+    return [record, ...(record.versions ?? [])];
+  }
+
+  /** Deletes one published version; refused while an alias points at it. */
+  deleteVersion(name: string, version: string): void {
+    const record = this.get(name);
+    const index = record.versions?.findIndex((v) => v.version === version) ?? -1;
+    if (index < 0) throw resourceNotFound(`Function not found: ${functionArn(this.#settings, name, version)}`);
+    const users = (record.aliases ?? []).filter((a) => a.functionVersion === version || version in a.additionalVersionWeights);
+    if (users.length > 0) {
+      throw resourceConflict(`Unable to delete version because the following aliases reference it: [${users.map((a) => a.name).join(', ')}]`);
+    }
+    const [removed] = record.versions!.splice(index, 1);
+    if (removed) this.#specs.delete(removed.revisionId);
+    this.#records?.put(record);
+  }
+
+  /** Creates or replaces an alias (validated by the caller), persisted with the function. */
+  putAlias(name: string, alias: AliasRecord): void {
+    const record = this.get(name);
+    const aliases = (record.aliases ??= []);
+    const i = aliases.findIndex((a) => a.name === alias.name);
+    if (i >= 0) aliases[i] = alias;
+    else aliases.push(alias);
+    this.#records?.put(record);
+  }
+
+  getAlias(name: string, aliasName: string): AliasRecord {
+    const alias = this.get(name).aliases?.find((a) => a.name === aliasName);
+    if (!alias) throw resourceNotFound(`Alias not found: ${functionArn(this.#settings, name, aliasName)}`);
+    return alias;
+  }
+
+  deleteAlias(name: string, aliasName: string): void {
+    const record = this.get(name);
+    const before = record.aliases?.length ?? 0;
+    record.aliases = (record.aliases ?? []).filter((a) => a.name !== aliasName);
+    if (record.aliases.length === before) throw resourceNotFound(`Alias not found: ${functionArn(this.#settings, name, aliasName)}`);
+    this.#records?.put(record);
+  }
+
+  /**
+   * UpdateFunctionConfiguration: changes `$LATEST` (a new revision, so new environments; published
+   * versions are immutable and unaffected).
+   */
+  updateConfiguration(name: string, patch: ConfigurationPatch): FunctionRecord {
+    const record = this.get(name);
+    this.#checkRevision(record, patch.revisionId);
+    const { revisionId: _ignored, ...fields } = patch;
+    Object.assign(record, fields, { revisionId: randomUUID(), lastModified: this.#clock.now(), lastUpdateStatus: 'Successful' });
+    this.#records?.put(record);
+    return record;
+  }
+
+  /** UpdateFunctionCode: a new package for `$LATEST`, checked like CreateFunction's. */
+  async updateCode(name: string, zipFile: Buffer, revisionId?: string): Promise<FunctionRecord> {
+    const record = this.get(name);
+    this.#checkRevision(record, revisionId);
+    let info;
+    try {
+      info = await inspectZip(zipFile, { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes });
+    } catch (err: unknown) {
+      if (isCodeError(err)) throw invalidParameter(err.message, err);
+      throw err;
+    }
+    await this.#store.put(zipFile);
+    Object.assign(record, {
+      codeSha256Hex: info.sha256Hex,
+      codeSha256: info.sha256Base64,
+      codeSize: info.codeSize,
+      revisionId: randomUUID(),
+      lastModified: this.#clock.now(),
+      lastUpdateStatus: 'Successful',
+    });
+    this.#records?.put(record);
+    return record;
+  }
+
+  #checkRevision(record: FunctionRecord, revisionId: string | undefined): void {
+    if (revisionId !== undefined && revisionId !== record.revisionId) {
+      throw new LambdaApiError('PreconditionFailedException', 412, 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+    }
+  }
+
+  /** True when `version` is `$LATEST` or a published version of the function. */
+  hasVersion(name: string, version: string): boolean {
+    const record = this.get(name);
+    return version === '$LATEST' || (record.versions ?? []).some((v) => v.version === version);
   }
 
   /** Sets (or with undefined, deletes) the function's asynchronous invocation settings; persisted. */
@@ -117,8 +274,8 @@ export class Registry {
     return record;
   }
 
-  /** The spec zone nodes run for the function (cached per revision). */
-  spec(record: FunctionRecord): FunctionSpec {
+  /** The spec zone nodes run for one version of a function (cached per revision). */
+  spec(record: FunctionVersionView): FunctionSpec {
     let spec = this.#specs.get(record.revisionId);
     if (!spec) {
       spec = toFunctionSpec(record, this.#settings.region);
@@ -129,7 +286,9 @@ export class Registry {
 
   /** The configurations functions run now; any other key is stale (deleted or changed since). */
   currentSpecKeys(): Set<string> {
-    return new Set([...this.#functions.values()].map((r) => this.spec(r).specKey));
+    const keys = new Set<string>();
+    for (const r of this.#functions.values()) for (const v of [r, ...(r.versions ?? [])]) keys.add(this.spec(v).specKey);
+    return keys;
   }
 
   /** All functions, sorted by name. */
@@ -142,9 +301,11 @@ export class Registry {
     const record = this.get(name);
     this.#records?.remove(name);
     this.#functions.delete(name);
-    this.#specs.delete(record.revisionId);
-    const stillUsed = [...this.#functions.values()].some((f) => f.codeSha256Hex === record.codeSha256Hex);
-    if (!stillUsed) await this.#store.delete(record.codeSha256Hex);
+    const views = [record, ...(record.versions ?? [])];
+    for (const v of views) this.#specs.delete(v.revisionId);
+    // A blob stays while any function or version still uses the same package.
+    const inUse = new Set([...this.#functions.values()].flatMap((f) => [f, ...(f.versions ?? [])].map((v) => v.codeSha256Hex)));
+    for (const sha of new Set(views.map((v) => v.codeSha256Hex))) if (!inUse.has(sha)) await this.#store.delete(sha);
     this.#log.info({ function: name }, 'function deleted');
   }
 
