@@ -14,6 +14,7 @@ import { InvocationLostError } from './membership/pending-invocations.js';
 import type { Registry } from './registry/registry.js';
 import { functionArn } from './registry/function-name.js';
 import type { Router } from './router/router.js';
+import type { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import type { EventInvokeConfig } from './registry/event-invoke-config.js';
 
 /** Settings of asynchronous invocation. */
@@ -37,15 +38,17 @@ export class AsyncInvocations {
   readonly #settings: AsyncInvocationSettings;
   readonly #registry: Registry;
   readonly #router: Router;
+  readonly #concurrency: ConcurrencyLimits;
   readonly #clock: Clock;
   readonly #log: Logger;
   #store: EventStore | undefined;
   #dispatcher: AsyncDispatcher | undefined;
 
-  constructor(args: { settings: AsyncInvocationSettings; registry: Registry; router: Router; clock: Clock; log: Logger }) {
+  constructor(args: { settings: AsyncInvocationSettings; registry: Registry; router: Router; concurrency: ConcurrencyLimits; clock: Clock; log: Logger }) {
     this.#settings = args.settings;
     this.#registry = args.registry;
     this.#router = args.router;
+    this.#concurrency = args.concurrency;
     this.#clock = args.clock;
     this.#log = args.log;
   }
@@ -131,6 +134,14 @@ export class AsyncInvocations {
       return { kind: 'platform-error', code: 'ResourceConflictException', message: `function is ${record.state}`, statusCode: 409 };
     }
     const spec = this.#registry.spec(this.#registry.resolve(event.functionName, event.qualifier, { pick: true }));
+    let release: () => void;
+    try {
+      release = this.#concurrency.acquire(event.functionName);
+    } catch (err) {
+      const reason = String((err as LambdaApiError).extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded');
+      // Reserved concurrency 0 sends async events straight to the failure destination (lambda-facts 5).
+      return { kind: 'throttled', reason, retryable: this.#concurrency.reserved(event.functionName) !== 0 };
+    }
     try {
       const result = await this.#router.route({
         requestId: event.eventId,
@@ -151,6 +162,8 @@ export class AsyncInvocations {
       const lost = err instanceof LambdaApiError && err.cause instanceof InvocationLostError;
       const code = err instanceof LambdaApiError ? err.type : isWireErrorCode(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'ServiceException';
       return { kind: 'platform-error', code, message: (err as Error).message, mayHaveRun: lost && (err.cause as InvocationLostError).accepted };
+    } finally {
+      release();
     }
   }
 }

@@ -4,6 +4,7 @@ import { CodeStore } from '@zonesim/code';
 import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
+import { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
@@ -32,6 +33,7 @@ export class Coordinator {
   readonly membership: Membership;
   readonly router: Router;
   readonly asyncInvocations: AsyncInvocations;
+  readonly concurrency: ConcurrencyLimits;
   readonly #api: ApiServer;
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
@@ -53,6 +55,7 @@ export class Coordinator {
       clock,
       log: this.#log,
     });
+    this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
     this.membership = new Membership({
       clock,
       log: this.#log,
@@ -82,6 +85,7 @@ export class Coordinator {
       },
       registry: this.registry,
       router: this.router,
+      concurrency: this.concurrency,
       clock,
       log: this.#log,
     });
@@ -112,6 +116,8 @@ export class Coordinator {
     this.#api = new ApiServer({
       registry: this.registry,
       router: this.router,
+      concurrency: this.concurrency,
+      maxUnzippedBytes: o.maxUnzippedBytes,
       asyncInvocations: this.asyncInvocations,
       membership: this.membership,
       zoneLink: this.#zoneLink,
@@ -141,6 +147,7 @@ export class Coordinator {
     this.#state = LifecycleState.Starting;
     await mkdir(this.options.dataDir, { recursive: true });
     const loaded = this.registry.load();
+    for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     this.membership.start();

@@ -22,6 +22,7 @@ export const DEFAULT_COORDINATOR = {
   placement: 'spread',
   timeScale: 1,
   asyncMaxConcurrentAttempts: 64,
+  accountConcurrency: 1000,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -73,6 +74,8 @@ export interface CoordinatorOptions {
   timeScale?: number;
   /** Async attempts running at once. @default 64 */
   asyncMaxConcurrentAttempts?: number;
+  /** Lambda's account concurrency limit (at least 100 always stays unreserved). @default 1000 */
+  accountConcurrency?: number;
 }
 
 /** Fully resolved coordinator options. */
@@ -113,6 +116,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     throw new TypeError(`coordinator option timeScale must be a number from 1 to 1000000, got ${String(o.timeScale)}`);
   }
   positiveInt('asyncMaxConcurrentAttempts', o.asyncMaxConcurrentAttempts);
+  positiveInt('accountConcurrency', o.accountConcurrency, 100);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);

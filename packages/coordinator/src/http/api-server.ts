@@ -21,6 +21,8 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { handleAccountSettings, handleFunctionConcurrency, type ConcurrencyRouteDeps } from './concurrency-routes.js';
+import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { handleVersionsAndAliases } from './version-alias-routes.js';
 import { EVENT_INVOKE_CONFIG_PREFIX, handleEventInvokeConfig } from './event-invoke-config-routes.js';
 import { sendError, sendJson } from './respond.js';
@@ -29,6 +31,8 @@ import { sendError, sendJson } from './respond.js';
 export interface ApiServerDeps {
   registry: Registry;
   router: Router;
+  concurrency: ConcurrencyLimits;
+  maxUnzippedBytes: number;
   asyncInvocations: AsyncInvocations;
   membership: Membership;
   zoneLink: ZoneLinkServer;
@@ -136,6 +140,12 @@ export class ApiServer {
       if (rest[1] === 'versions' || rest[1] === 'aliases') {
         return handleVersionsAndAliases({ registry: this.#deps.registry, account: this.#deps.account }, req, res, method, name, rest.slice(1), url.searchParams, requestId);
       }
+    } else if (/^\/(2017-10-31|2019-09-30)\/functions\/[^/]+\/concurrency$/.test(path)) {
+      const name = decodeURIComponent(path.split('/')[3] ?? '');
+      const allowed = path.startsWith('/2019-09-30/') ? method === 'GET' : method === 'PUT' || method === 'DELETE';
+      if (allowed) return handleFunctionConcurrency(this.#concurrencyDeps(), req, res, method, name, requestId);
+    } else if (path === '/2016-08-19/account-settings' || path === '/2016-08-19/account-settings/') {
+      if (method === 'GET') return handleAccountSettings(this.#concurrencyDeps(), res, requestId);
     } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config')) {
       const name = decodeURIComponent(path.slice(EVENT_INVOKE_CONFIG_PREFIX.length, -'/event-invoke-config'.length));
       return handleEventInvokeConfig(
@@ -147,6 +157,11 @@ export class ApiServer {
     }
     req.resume();
     throw unknownOperation(method, path);
+  }
+
+  #concurrencyDeps(): ConcurrencyRouteDeps {
+    const d = this.#deps;
+    return { registry: d.registry, concurrency: d.concurrency, account: d.account, maxZipBytes: d.maxZipBytes, maxUnzippedBytes: d.maxUnzippedBytes };
   }
 
   async #admin(req: IncomingMessage, res: ServerResponse, method: string, path: string, requestId: string): Promise<void> {

@@ -46,6 +46,7 @@ export function handleGetFunction(deps: FunctionRouteDeps, res: ServerResponse, 
     Configuration: toFunctionConfiguration(deps.registry.resolve(ref.name, ref.qualifier)),
     Code: { RepositoryType: 'S3', Location: `${deps.apiUrl()}/zonesim/v1/functions/${record.name}/code.zip` },
     Tags: record.tags,
+    ...(record.reservedConcurrency === undefined ? {} : { Concurrency: { ReservedConcurrentExecutions: record.reservedConcurrency } }),
   }, requestId);
 }
 

@@ -6,6 +6,7 @@ import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { Router } from '../router/router.js';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
+import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { readBody } from './body.js';
 import { sendEmpty } from './respond.js';
 
@@ -21,6 +22,7 @@ export interface InvokeRouteDeps {
   registry: Registry;
   router: Router;
   asyncInvocations: AsyncInvocations;
+  concurrency: ConcurrencyLimits;
   account: { region: string; accountId: string };
   log: Logger;
 }
@@ -80,7 +82,14 @@ export async function handleInvoke(
     sendEmpty(res, 202, requestId);
     return;
   }
-  const result = await deps.router.route(route);
+  // Lambda throttles a synchronous invoke at once with 429 and its Reason; the caller retries.
+  const release = deps.concurrency.acquire(ref.name);
+  let result;
+  try {
+    result = await deps.router.route(route);
+  } finally {
+    release();
+  }
   sendResult(res, result, requestId, executed);
 }
 

@@ -38,7 +38,7 @@ export interface FunctionVersionView {
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
 export function snapshotOf(r: FunctionRecord): FunctionVersionView {
-  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, ...view } = r;
+  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, reservedConcurrency: _r, ...view } = r;
   return { ...view, environment: { ...r.environment }, tags: { ...r.tags } };
 }
 
@@ -62,6 +62,8 @@ export interface FunctionRecord extends FunctionVersionView {
   aliases?: AliasRecord[];
   /** The number the next PublishVersion gets (versions are never reused, even after a delete). */
   nextVersion?: number;
+  /** PutFunctionConcurrency's ReservedConcurrentExecutions, if set. */
+  reservedConcurrency?: number;
 }
 
 /** Lambda's `LastModified` format: `2019-11-14T18:16:05.568+0000`. */

@@ -259,6 +259,14 @@ export class Registry {
     }
   }
 
+  /** Records the function's reserved concurrency (validated by the caller); persisted. */
+  setReservedConcurrency(name: string, value: number | undefined): void {
+    const record = this.get(name);
+    if (value === undefined) delete record.reservedConcurrency;
+    else record.reservedConcurrency = value;
+    this.#records?.put(record);
+  }
+
   /** True when `version` is `$LATEST` or a published version of the function. */
   hasVersion(name: string, version: string): boolean {
     const record = this.get(name);

@@ -1,0 +1,87 @@
+import { invalidParameter, tooManyRequests } from '../errors.js';
+
+/** Lambda's defaults (lambda-facts 5). */
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
+export const UNRESERVED_CONCURRENCY_FLOOR = 100;
+
+/**
+ * Lambda's concurrency accounting: in-flight invocations per function (all versions together) and
+ * per account. A function with reserved concurrency has a private pool that is both its floor and its
+ * ceiling (429 `ReservedFunctionConcurrentInvocationLimitExceeded`); the others share what is left of
+ * the account limit (429 `ConcurrentInvocationLimitExceeded`), which is never less than 100.
+ */
+export class ConcurrencyLimits {
+  readonly accountLimit: number;
+  readonly #reserved = new Map<string, number>();
+  readonly #inFlight = new Map<string, number>();
+  #unreservedInFlight = 0;
+
+  constructor(accountLimit = DEFAULT_ACCOUNT_CONCURRENCY) {
+    if (!Number.isInteger(accountLimit) || accountLimit < UNRESERVED_CONCURRENCY_FLOOR) {
+      throw new TypeError(`account concurrency must be an integer >= ${UNRESERVED_CONCURRENCY_FLOOR}, got ${accountLimit}`);
+    }
+    this.accountLimit = accountLimit;
+  }
+
+  /** Sum of all reserved concurrency. */
+  get totalReserved(): number {
+    let n = 0;
+    for (const v of this.#reserved.values()) n += v;
+    return n;
+  }
+
+  /** What unreserved functions share. */
+  get unreservedLimit(): number {
+    return this.accountLimit - this.totalReserved;
+  }
+
+  reserved(functionName: string): number | undefined {
+    return this.#reserved.get(functionName);
+  }
+
+  /** PutFunctionConcurrency; refuses to leave fewer than 100 unreserved, as Lambda does. */
+  setReserved(functionName: string, value: number | undefined): void {
+    if (value === undefined) {
+      this.#reserved.delete(functionName);
+      return;
+    }
+    const others = this.totalReserved - (this.#reserved.get(functionName) ?? 0);
+    if (this.accountLimit - others - value < UNRESERVED_CONCURRENCY_FLOOR) {
+      throw invalidParameter(
+        `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${UNRESERVED_CONCURRENCY_FLOOR}].`,
+      );
+    }
+    this.#reserved.set(functionName, value);
+  }
+
+  /** In-flight invocations of a function. */
+  inFlight(functionName: string): number {
+    return this.#inFlight.get(functionName) ?? 0;
+  }
+
+  /**
+   * Takes one unit of concurrency for an invocation, or throws Lambda's 429 with its `Reason`.
+   * Returns the release function (idempotent).
+   */
+  acquire(functionName: string): () => void {
+    const reserved = this.#reserved.get(functionName);
+    const current = this.inFlight(functionName);
+    if (reserved !== undefined) {
+      if (current >= reserved) throw tooManyRequests('ReservedFunctionConcurrentInvocationLimitExceeded');
+    } else if (this.#unreservedInFlight >= this.unreservedLimit) {
+      throw tooManyRequests('ConcurrentInvocationLimitExceeded');
+    }
+    const unreserved = reserved === undefined;
+    this.#inFlight.set(functionName, current + 1);
+    if (unreserved) this.#unreservedInFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = this.inFlight(functionName) - 1;
+      if (n <= 0) this.#inFlight.delete(functionName);
+      else this.#inFlight.set(functionName, n);
+      if (unreserved) this.#unreservedInFlight--;
+    };
+  }
+}
