@@ -5,6 +5,7 @@ import { runUpCommand } from './commands/up.js';
 import { runZoneCommand } from './commands/zone.js';
 import { runZonesCommand } from './commands/zones.js';
 import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
+import { runDeployCommand, runInvokeCommand, runListCommand } from './commands/functions.js';
 
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
@@ -96,6 +97,42 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--json', 'print JSON')
     .action(async (flags) => {
       exitCode = await runZonesCommand(flags);
+    });
+
+  const endpoint = `http://127.0.0.1:${DEFAULT_UP_PORT}`;
+  program
+    .command('deploy')
+    .description('zip a folder (or take a .zip) and create or update a function')
+    .argument('<source>', 'a folder or a .zip file')
+    .requiredOption('--name <name>', 'function name')
+    .option('--handler <handler>', 'file.export', 'index.handler')
+    .option('--runtime <runtime>', 'Lambda runtime', 'nodejs20.x')
+    .option('--memory <mb>', 'memory size, MB')
+    .option('--timeout <s>', 'timeout, seconds')
+    .option('--role <arn>', 'execution role (not enforced)', 'arn:aws:iam::000000000000:role/zonesim')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
+    .action(async (source: string, flags) => {
+      exitCode = await runDeployCommand(source, flags);
+    });
+  program
+    .command('invoke')
+    .description('invoke a function and print its result')
+    .argument('<name>', 'function name, name:qualifier or ARN')
+    .option('--payload <json>', 'the event', '{}')
+    .option('--qualifier <q>', 'version or alias')
+    .option('--async', 'an Event invocation (202, queued)')
+    .option('--tail', 'print the invocation\'s log')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
+    .action(async (name: string, flags) => {
+      exitCode = await runInvokeCommand(name, flags);
+    });
+  program
+    .command('ls')
+    .description('list the deployed functions')
+    .option('--json', 'print JSON')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
+    .action(async (flags) => {
+      exitCode = await runListCommand(flags);
     });
 
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');
