@@ -13,6 +13,9 @@ import {
   LambdaClient,
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
+  ListTagsCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   PublishVersionCommand,
   PutFunctionEventInvokeConfigCommand,
   ResourceConflictException,
@@ -107,6 +110,10 @@ t.test('the AWS SDK v3 drives zonesim unchanged', async (t) => {
   t.match(got.Code?.Location, /^http:\/\/127\.0\.0\.1:\d+\//);
   const conf = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'sdk-fn', Qualifier: '1' }));
   t.equal(conf.Version, '1');
+  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:sdk-fn';
+  await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { team: 'zones', tier: 'gold' } }));
+  await lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: ['tier'] }));
+  t.same((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags, { team: 'zones' }, 'tags');
   const listed = await lambda.send(new ListFunctionsCommand({}));
   t.same(listed.Functions?.map((f) => f.FunctionName), ['sdk-fn']);
 

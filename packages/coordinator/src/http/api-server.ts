@@ -21,6 +21,7 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { TAGS_PREFIX, handleTags } from './tag-routes.js';
 import { handleAccountSettings, handleFunctionConcurrency, type ConcurrencyRouteDeps } from './concurrency-routes.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { handleVersionsAndAliases } from './version-alias-routes.js';
@@ -144,6 +145,9 @@ export class ApiServer {
       const name = decodeURIComponent(path.split('/')[3] ?? '');
       const allowed = path.startsWith('/2019-09-30/') ? method === 'GET' : method === 'PUT' || method === 'DELETE';
       if (allowed) return handleFunctionConcurrency(this.#concurrencyDeps(), req, res, method, name, requestId);
+    } else if (path.startsWith(TAGS_PREFIX)) {
+      const arn = decodeURIComponent(path.slice(TAGS_PREFIX.length));
+      return handleTags({ registry: this.#deps.registry, account: this.#deps.account }, req, res, method, arn, url.searchParams, requestId);
     } else if (path === '/2016-08-19/account-settings' || path === '/2016-08-19/account-settings/') {
       if (method === 'GET') return handleAccountSettings(this.#concurrencyDeps(), res, requestId);
     } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config')) {

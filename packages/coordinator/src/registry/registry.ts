@@ -259,6 +259,13 @@ export class Registry {
     }
   }
 
+  /** Replaces the function's tags; persisted. */
+  setTags(name: string, tags: Record<string, string>): void {
+    const record = this.get(name);
+    record.tags = tags;
+    this.#records?.put(record);
+  }
+
   /** Records the function's reserved concurrency (validated by the caller); persisted. */
   setReservedConcurrency(name: string, value: number | undefined): void {
     const record = this.get(name);
