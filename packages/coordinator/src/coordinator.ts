@@ -97,6 +97,7 @@ export class Coordinator {
         heartbeatIntervalMs: o.heartbeatIntervalMs,
         sendHighWaterBytes: o.sendHighWaterBytes,
         codeBaseUrl: () => `${this.#apiUrl}/zonesim/v1/code`,
+        apiUrl: () => this.#apiUrl,
       },
       codec,
       clock,

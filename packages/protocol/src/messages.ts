@@ -117,6 +117,8 @@ export const WelcomeSchema = Type.Object({
   heartbeatIntervalMs: Type.Integer({ minimum: 1 }),
   /** Base URL the node fetches code from: `${codeBaseUrl}/${sha256hex}` with the cluster token. */
   codeBaseUrl: Type.String({ maxLength: 2048 }),
+  /** The Lambda API's base URL, given to environments as `AWS_ENDPOINT_URL_LAMBDA`. */
+  apiUrl: Type.Optional(Type.String({ maxLength: 2048 })),
 });
 
 /** Coordinator heartbeat; the node answers with `pong`. */

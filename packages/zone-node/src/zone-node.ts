@@ -225,6 +225,7 @@ export class ZoneNode extends EventEmitter {
         spec: fn,
         codeDir,
         logStreamName: logStreamName(this.#clock.now(), fn.version),
+        platformEnv: this.#platformEnv(),
       });
     } catch (err) {
       this.#cache.unpin(fn.codeSha256Hex);
@@ -257,6 +258,22 @@ export class ZoneNode extends EventEmitter {
     const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold }, receivedAt);
     for (const line of result.logLines) this.#log.debug({ function: fn.functionName, environmentId: env.id }, line);
     this.#link.send(answer);
+  }
+
+  /**
+   * What the platform adds to every environment: the Lambda API endpoint and dummy credentials, so
+   * a handler using the AWS SDK invokes other functions through this platform (SDKs read
+   * `AWS_ENDPOINT_URL_LAMBDA`), as on Lambda where the role's credentials are in the environment.
+   */
+  #platformEnv(): Record<string, string> {
+    const apiUrl = this.#welcome?.apiUrl;
+    if (!apiUrl) return {};
+    return {
+      AWS_ENDPOINT_URL_LAMBDA: apiUrl,
+      AWS_ACCESS_KEY_ID: 'zonesim',
+      AWS_SECRET_ACCESS_KEY: 'zonesim',
+      AWS_SESSION_TOKEN: 'zonesim',
+    };
   }
 
   #releaseCode(environmentId: string): void {

@@ -26,6 +26,7 @@ export interface ZoneLinkSettings {
   heartbeatIntervalMs: number;
   sendHighWaterBytes: number;
   codeBaseUrl: () => string;
+  apiUrl: () => string;
 }
 
 /**
@@ -149,6 +150,7 @@ export class ZoneLinkServer {
         sessionId: session.sessionId,
         heartbeatIntervalMs: this.#settings.heartbeatIntervalMs,
         codeBaseUrl: this.#settings.codeBaseUrl(),
+        apiUrl: this.#settings.apiUrl(),
       });
       this.#log.info(
         { remote, zone: session.zone, nodeId: session.nodeId, capacity: session.capacity, isolation: session.isolation },
