@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsyncInvocations } from '../async-invocations.js';
-import { invalidParameter, invalidRequestContent, unknownOperation } from '../errors.js';
-import { readBody } from './body.js';
+import { invalidParameter, unknownOperation } from '../errors.js';
+import { readJsonObject } from './body.js';
 import { sendJson } from './respond.js';
 
 /**
@@ -38,13 +38,7 @@ export async function handleAsyncAdmin(
     return;
   }
   if (method === 'POST' && path === '/zonesim/v1/dead-letters/redrive') {
-    const body = await readBody(req, 1024 * 1024, 'Redrive');
-    let input: { ids?: unknown; all?: unknown; function?: unknown };
-    try {
-      input = JSON.parse(body.toString('utf8') || '{}') as typeof input;
-    } catch (err) {
-      throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-    }
+    const input: { ids?: unknown; all?: unknown; function?: unknown } = await readJsonObject(req, 1024 * 1024, 'Redrive');
     let moved: string[];
     if (input.all === true) {
       moved = async.store.redrive('all', typeof input.function === 'string' ? { functionName: input.function } : {});

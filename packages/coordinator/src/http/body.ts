@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { requestTooLarge } from '../errors.js';
+import { invalidRequestContent, requestTooLarge } from '../errors.js';
 
 /**
  * Reads a request body up to `limit` bytes. A larger body is refused as soon as the limit is
@@ -33,4 +33,22 @@ export function readBody(req: IncomingMessage, limit: number, operation: string)
       if (!failed) reject(err);
     });
   });
+}
+
+/**
+ * Reads a JSON request body (an empty body is `{}`); a body that is not a JSON object is
+ * `InvalidRequestContentException`, as Lambda answers it.
+ */
+export async function readJsonObject(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {
+  const body = await readBody(req, limit, operation);
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8') || '{}');
+  } catch (err) {
+    throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidRequestContent('Could not parse request body into json: the body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
 }

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
-import { invalidRequestContent, unknownOperation, validationError } from '../errors.js';
+import { unknownOperation, validationError } from '../errors.js';
 import { parseFunctionRef } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
-import { readBody } from './body.js';
+import { readJsonObject } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** What the concurrency routes need. */
@@ -41,13 +41,7 @@ export async function handleFunctionConcurrency(
     return;
   }
   if (method === 'PUT') {
-    const body = await readBody(req, 64 * 1024, 'PutFunctionConcurrency');
-    let value: unknown;
-    try {
-      value = (JSON.parse(body.toString('utf8') || '{}') as { ReservedConcurrentExecutions?: unknown }).ReservedConcurrentExecutions;
-    } catch (err) {
-      throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-    }
+    const value = (await readJsonObject(req, 64 * 1024, 'PutFunctionConcurrency'))['ReservedConcurrentExecutions'];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
       throw validationError('reservedConcurrentExecutions', value ?? null, 'Member must have value greater than or equal to 0');
     }

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidParameter, invalidRequestContent, resourceNotFound, unknownOperation } from '../errors.js';
+import { invalidParameter, resourceNotFound, unknownOperation } from '../errors.js';
 import { parseEventInvokeConfig, toEventInvokeConfigResponse } from '../registry/event-invoke-config.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
-import { readBody } from './body.js';
+import { readJsonObject } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** Path prefix of the FunctionEventInvokeConfig operations. */
@@ -38,13 +38,7 @@ export async function handleEventInvokeConfig(
     return;
   }
   if (method === 'PUT' || method === 'POST') {
-    const body = await readBody(req, 256 * 1024, 'PutFunctionEventInvokeConfig');
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8') || '{}');
-    } catch (err) {
-      throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-    }
+    const json = await readJsonObject(req, 256 * 1024, 'PutFunctionEventInvokeConfig');
     if (method === 'POST' && !record.eventInvokeConfig) {
       throw resourceNotFound(`The function ${arn} doesn't have an EventInvokeConfig`);
     }

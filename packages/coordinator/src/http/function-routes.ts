@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidRequestContent, invalidParameter } from '../errors.js';
+import { invalidParameter } from '../errors.js';
 import { parseConfigurationPatch, parseCreateFunctionInput } from '../registry/create-function-input.js';
 import { parseFunctionRef } from '../registry/function-name.js';
 import { toFunctionConfiguration } from '../registry/function-record.js';
 import type { Registry } from '../registry/registry.js';
-import { readBody } from './body.js';
+import { readJsonObject } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** What the function routes need. */
@@ -19,20 +19,11 @@ export interface FunctionRouteDeps {
 /** ListFunctions returns at most 50 per page whatever MaxItems says (lambda-facts 2). */
 const LIST_PAGE_MAX = 50;
 
-async function readJson(req: IncomingMessage, limit: number, operation: string): Promise<unknown> {
-  const body = await readBody(req, limit, operation);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-  }
-}
-
 /** `POST /2015-03-31/functions`: CreateFunction -> 201 FunctionConfiguration. */
 export async function handleCreateFunction(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   // The zip travels base64 inside JSON: 4/3 of the zip limit plus room for the other fields.
   const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 256 * 1024;
-  const body = await readJson(req, limit, 'CreateFunction');
+  const body = await readJsonObject(req, limit, 'CreateFunction');
   const input = parseCreateFunctionInput(body, deps.maxZipBytes);
   const record = await deps.registry.create(input);
   sendJson(res, 201, toFunctionConfiguration(record), requestId);
@@ -92,7 +83,7 @@ export async function handleDeleteFunction(deps: FunctionRouteDeps, res: ServerR
 /** `PUT /2015-03-31/functions/{name}/configuration`: UpdateFunctionConfiguration. */
 export async function handleUpdateConfiguration(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, rawName: string, requestId: string): Promise<void> {
   const ref = parseFunctionRef(rawName, undefined, deps.account);
-  const body = await readJson(req, 256 * 1024, 'UpdateFunctionConfiguration');
+  const body = await readJsonObject(req, 256 * 1024, 'UpdateFunctionConfiguration');
   const record = deps.registry.updateConfiguration(ref.name, parseConfigurationPatch(body));
   sendJson(res, 200, toFunctionConfiguration(record), requestId);
 }
@@ -101,7 +92,7 @@ export async function handleUpdateConfiguration(deps: FunctionRouteDeps, req: In
 export async function handleUpdateCode(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, rawName: string, requestId: string): Promise<void> {
   const ref = parseFunctionRef(rawName, undefined, deps.account);
   const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 64 * 1024;
-  const body = (await readJson(req, limit, 'UpdateFunctionCode')) as Record<string, unknown> | null;
+  const body = await readJsonObject(req, limit, 'UpdateFunctionCode');
   const zipB64 = body?.['ZipFile'];
   if (typeof zipB64 !== 'string' || zipB64.length === 0 || zipB64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64)) {
     throw invalidParameter('ZipFile must be a base64-encoded .zip file; S3 and image code are not supported by zonesim.');

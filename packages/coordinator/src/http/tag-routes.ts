@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidParameter, invalidRequestContent, unknownOperation } from '../errors.js';
+import { invalidParameter, unknownOperation } from '../errors.js';
 import { parseFunctionRef } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
-import { readBody } from './body.js';
+import { readJsonObject } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** Path prefix of TagResource / UntagResource / ListTags. */
@@ -33,13 +33,7 @@ export async function handleTags(
     return;
   }
   if (method === 'POST') {
-    const body = await readBody(req, 64 * 1024, 'TagResource');
-    let tags: unknown;
-    try {
-      tags = (JSON.parse(body.toString('utf8') || '{}') as { Tags?: unknown }).Tags;
-    } catch (err) {
-      throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-    }
+    const tags = (await readJsonObject(req, 64 * 1024, 'TagResource'))['Tags'];
     if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
       throw invalidParameter('Tags must be a map of strings.');
     }

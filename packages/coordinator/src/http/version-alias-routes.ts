@@ -1,27 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { invalidParameter, invalidRequestContent, resourceConflict, unknownOperation, validationError } from '../errors.js';
+import { invalidParameter, resourceConflict, unknownOperation, validationError } from '../errors.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import { toFunctionConfiguration, type AliasRecord } from '../registry/function-record.js';
 import type { Registry } from '../registry/registry.js';
-import { readBody } from './body.js';
+import { readJsonObject } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 type Account = { region: string; accountId: string };
 
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 const PAGE = 50;
-
-async function readJson(req: IncomingMessage, operation: string): Promise<Record<string, unknown>> {
-  const body = await readBody(req, 256 * 1024, operation);
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8') || '{}');
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
-  } catch (err) {
-    throw invalidRequestContent(`Could not parse request body into json: ${(err as Error).message}`);
-  }
-}
 
 function page<T>(items: T[], query: URLSearchParams, key: string): Record<string, unknown> {
   const start = query.get('Marker') ? Number(Buffer.from(query.get('Marker')!, 'base64url').toString()) : 0;
@@ -81,7 +70,7 @@ export async function handleVersionsAndAliases(
   const registry = deps.registry;
   if (sub[0] === 'versions' && sub.length === 1) {
     if (method === 'POST') {
-      const body = await readJson(req, 'PublishVersion');
+      const body = await readJsonObject(req, 256 * 1024, 'PublishVersion');
       const view = registry.publishVersion(name, {
         ...(typeof body['Description'] === 'string' ? { description: body['Description'] } : {}),
         ...(typeof body['CodeSha256'] === 'string' ? { codeSha256: body['CodeSha256'] } : {}),
@@ -97,7 +86,7 @@ export async function handleVersionsAndAliases(
   }
   if (sub[0] === 'aliases' && sub.length === 1) {
     if (method === 'POST') {
-      const body = await readJson(req, 'CreateAlias');
+      const body = await readJsonObject(req, 256 * 1024, 'CreateAlias');
       const aliasName = body['Name'];
       if (typeof aliasName !== 'string' || aliasName.length > 128 || !ALIAS_NAME.test(aliasName)) {
         throw validationError('name', aliasName ?? null, 'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)');
@@ -137,7 +126,7 @@ export async function handleVersionsAndAliases(
     }
     if (method === 'PUT') {
       const current = registry.getAlias(name, aliasName);
-      const body = await readJson(req, 'UpdateAlias');
+      const body = await readJsonObject(req, 256 * 1024, 'UpdateAlias');
       if (typeof body['RevisionId'] === 'string' && body['RevisionId'] !== current.revisionId) {
         throw resourceConflict('The Revision Id provided does not match the latest Revision Id.');
       }
