@@ -47,15 +47,17 @@ export async function handleInvoke(
   const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
   const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
   const body = await readBody(req, limit, 'Invoke');
-  const record = deps.registry.get(ref.name, ref.qualifier);
+  const record = deps.registry.get(ref.name);
+  // One resolution per request: a missing version or alias is a 404 here, and an alias routes the
+  // request by its weights (lambda-facts 2.4).
+  const view = deps.registry.resolve(ref.name, ref.qualifier, { pick: true });
   if (record.state !== 'Active') {
     throw resourceConflict(`The operation cannot be performed at this time. The function is currently in the following state: ${record.state}`);
   }
   const payload = body.length === 0 ? EMPTY_EVENT : body;
   checkJson(payload);
   const clientContext = decodeClientContext(headerOf(req, 'x-amz-client-context'));
-  // An alias routes each request by its weights (lambda-facts 2.4).
-  const spec = deps.registry.spec(deps.registry.resolve(ref.name, ref.qualifier, { pick: true }));
+  const spec = deps.registry.spec(view);
   const executed = { 'x-amz-executed-version': spec.version };
   if (invocationType === 'DryRun') {
     sendEmpty(res, 204, requestId, executed);
