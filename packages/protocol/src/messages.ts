@@ -119,6 +119,17 @@ export const WelcomeSchema = Type.Object({
   codeBaseUrl: Type.String({ maxLength: 2048 }),
   /** The Lambda API's base URL, given to environments as `AWS_ENDPOINT_URL_LAMBDA`. */
   apiUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+  /**
+   * Credentials environments get for calling the Lambda API (`AWS_ACCESS_KEY_ID` and
+   * `AWS_SECRET_ACCESS_KEY`), as Lambda gives them the execution role's: present when the API
+   * requires SigV4 signatures, absent otherwise (environments then get dummy ones).
+   */
+  credentials: Type.Optional(
+    Type.Object({
+      accessKeyId: Type.String({ minLength: 1, maxLength: 128 }),
+      secretAccessKey: Type.String({ minLength: 1, maxLength: 256 }),
+    }),
+  ),
 });
 
 /** Coordinator heartbeat; the node answers with `pong`. */

@@ -268,6 +268,14 @@ export class ZoneNode extends EventEmitter {
   #platformEnv(): Record<string, string> {
     const apiUrl = this.#welcome?.apiUrl;
     if (!apiUrl) return {};
+    const credentials = this.#welcome?.credentials;
+    if (credentials) {
+      return {
+        AWS_ENDPOINT_URL_LAMBDA: apiUrl,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      };
+    }
     return {
       AWS_ENDPOINT_URL_LAMBDA: apiUrl,
       AWS_ACCESS_KEY_ID: 'zonesim',
