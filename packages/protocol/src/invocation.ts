@@ -19,6 +19,8 @@ export const PlacementSchema = Type.Object({
   environmentId: Type.String({ maxLength: 128 }),
   /** True when this invocation created the environment (ran INIT). */
   cold: Type.Boolean(),
+  /** True when the environment is a provisioned-concurrency one (initialised ahead of time). */
+  provisioned: Type.Optional(Type.Boolean()),
 });
 /** See {@link PlacementSchema}. */
 export type Placement = Static<typeof PlacementSchema>;

@@ -96,6 +96,45 @@ export const EnvironmentEvictedSchema = Type.Object({
   reason: Type.String({ maxLength: 64 }),
 });
 
+/**
+ * The node's provisioned environments of one configuration (answer to `provision`, and sent again
+ * whenever the numbers change): `ready` are initialised and kept, `initializing` are running INIT,
+ * `failed` counts INITs that failed since the last `provision`.
+ */
+export const ProvisionedStatusSchema = Type.Object({
+  type: Type.Literal('provisioned-status'),
+  specKey: Type.String({ maxLength: 512 }),
+  ready: Type.Integer({ minimum: 0 }),
+  initializing: Type.Integer({ minimum: 0 }),
+  failed: Type.Integer({ minimum: 0 }),
+  /** The last INIT failure (`errorType: errorMessage`), if any. */
+  lastError: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+
+/** One log line of an environment, with the epoch ms it was written at. */
+export const LogEventSchema = Type.Object({
+  t: Type.Number(),
+  line: Type.String({ maxLength: 256 * 1024 }),
+});
+
+/**
+ * Log lines of environments, batched (one frame per flush, not per invocation): what Lambda
+ * writes to CloudWatch Logs, one log stream per environment.
+ */
+export const LogEventsSchema = Type.Object({
+  type: Type.Literal('log-events'),
+  streams: Type.Array(
+    Type.Object({
+      functionName: Type.String({ maxLength: 64 }),
+      logStream: Type.String({ maxLength: 512 }),
+      events: Type.Array(LogEventSchema, { maxItems: 100_000 }),
+    }),
+    { maxItems: 10_000 },
+  ),
+  /** Lines the node dropped since its last batch because its log buffer was full. */
+  dropped: Type.Integer({ minimum: 0 }),
+});
+
 /** Zone node -> coordinator messages. */
 export const ZoneMessageSchema = Type.Union([
   HelloSchema,
@@ -105,6 +144,8 @@ export const ZoneMessageSchema = Type.Union([
   InvokeResultSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
+  ProvisionedStatusSchema,
+  LogEventsSchema,
 ]);
 
 // ---------------------------------------------------------------- coordinator -> zone node
@@ -172,6 +213,17 @@ export const DropEnvironmentsSchema = Type.Object({
   reason: Type.String({ maxLength: 256 }),
 });
 
+/**
+ * Keep `count` provisioned-concurrency environments of this configuration initialised on this node
+ * (an absolute target, so it is safe to resend after a reconnect; 0 releases them). They run INIT
+ * ahead of any invocation and are exempt from idle eviction.
+ */
+export const ProvisionSchema = Type.Object({
+  type: Type.Literal('provision'),
+  fn: FunctionSpecSchema,
+  count: Type.Integer({ minimum: 0, maximum: 100_000 }),
+});
+
 /** A protocol-level error report, usually followed by a close. */
 export const ErrorMessageSchema = Type.Object({
   type: Type.Literal('error'),
@@ -184,6 +236,7 @@ export const CoordinatorMessageSchema = Type.Union([
   PingSchema,
   InvokeSchema,
   DropEnvironmentsSchema,
+  ProvisionSchema,
   ErrorMessageSchema,
 ]);
 
@@ -194,6 +247,9 @@ export type InvokeAccepted = Static<typeof InvokeAcceptedSchema>;
 export type InvokeResult = Static<typeof InvokeResultSchema>;
 export type InvokeRejected = Static<typeof InvokeRejectedSchema>;
 export type EnvironmentEvicted = Static<typeof EnvironmentEvictedSchema>;
+export type ProvisionedStatus = Static<typeof ProvisionedStatusSchema>;
+export type LogEvents = Static<typeof LogEventsSchema>;
+export type LogEvent = Static<typeof LogEventSchema>;
 /** Zone node -> coordinator messages, tagged by `type`. */
 export type ZoneMessage = Static<typeof ZoneMessageSchema>;
 
@@ -202,6 +258,7 @@ export type Ping = Static<typeof PingSchema>;
 export type Invoke = Static<typeof InvokeSchema>;
 export type ErrorMessage = Static<typeof ErrorMessageSchema>;
 export type DropEnvironments = Static<typeof DropEnvironmentsSchema>;
+export type Provision = Static<typeof ProvisionSchema>;
 /** Coordinator -> zone node messages, tagged by `type`. */
 export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;
 export type WireErrorData = Static<typeof WireErrorSchema>;

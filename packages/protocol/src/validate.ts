@@ -13,6 +13,9 @@ import {
   InvokeSchema,
   PingSchema,
   PongSchema,
+  ProvisionSchema,
+  ProvisionedStatusSchema,
+  LogEventsSchema,
   WelcomeSchema,
   ZoneHeartbeatSchema,
   type CoordinatorMessage,
@@ -45,8 +48,10 @@ const ZONE_CHECKS = compileTable([
   InvokeResultSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
+  ProvisionedStatusSchema,
+  LogEventsSchema,
 ]);
-const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ErrorMessageSchema]);
+const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ProvisionSchema, ErrorMessageSchema]);
 
 function check<T>(table: CheckTable, value: unknown): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -10,6 +10,7 @@ import {
   toWireErrorData,
   type Codec,
   type CoordinatorMessage,
+  type FunctionSpec,
   type Invoke,
   type InvokeResult,
   type Welcome,
@@ -19,6 +20,8 @@ import { Turnstile } from './turnstile.js';
 import { fetchCode } from './code-fetcher.js';
 import { EnvironmentPool, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
 import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
+import { ProvisionedEnvironments } from './provisioned-environments.js';
+import { LogShipper } from './log-shipper.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
@@ -54,6 +57,8 @@ export class ZoneNode extends EventEmitter {
   readonly #coldStarts = new Turnstile();
   /** The package each live environment runs from: its code directory stays pinned in the cache. */
   readonly #codeOfEnvironment = new Map<string, string>();
+  readonly #provisioned: ProvisionedEnvironments;
+  readonly #logs: LogShipper;
   #state: LifecycleState = LifecycleState.Idle;
   #welcome: Welcome | undefined;
   #stopping: Promise<void> | undefined;
@@ -86,6 +91,20 @@ export class ZoneNode extends EventEmitter {
     this.#pool.on('evicted', (e: { environmentId: string; specKey: string; reason: string }) => {
       this.#releaseCode(e.environmentId);
       this.#link.send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
+      // A provisioned environment that died while idle is replaced.
+      if (e.reason === 'crashed') this.#provisioned.reconcile(e.specKey);
+    });
+    this.#logs = new LogShipper({ clock: this.#clock, send: (batch) => this.#link.send(batch) });
+    this.#provisioned = new ProvisionedEnvironments({
+      pool: this.#pool,
+      ensureCode: (spec) => this.#ensureCode(spec),
+      unpinCode: (spec) => this.#cache.unpin(spec.codeSha256Hex),
+      adoptCode: (environmentId, spec) => this.#codeOfEnvironment.set(environmentId, spec.codeSha256Hex),
+      environmentOptions: (spec) => ({ logStreamName: logStreamName(this.#clock.now(), spec.version), platformEnv: this.#platformEnv() }),
+      coldStartTurn: () => this.#coldStarts.pass(),
+      onInitLog: (env, lines) => this.#logs.push(env.config.spec.functionName, env.config.logStreamName, lines, this.#clock.now()),
+      send: (status) => this.#link.send(status),
+      log: this.#log,
     });
     this.#link = new CoordinatorLink({
       settings: {
@@ -105,9 +124,11 @@ export class ZoneNode extends EventEmitter {
         capacity: { memoryMb: o.memoryMb, maxEnvironments: o.maxEnvironments },
         isolation: o.isolation,
         runtimes: NODE_RUNTIMES,
+        // Provisioned environments are left out: the coordinator re-sends their targets and learns
+        // them from `provisioned-status` (counting them here too would count them twice).
         warm: Object.entries(this.#pool.counts().bySpecKey)
-          .filter(([, c]) => c.idle > 0)
-          .map(([specKey, c]) => ({ specKey, idle: c.idle })),
+          .filter(([, c]) => c.idle - c.provisioned > 0)
+          .map(([specKey, c]) => ({ specKey, idle: c.idle - c.provisioned })),
       }),
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount }),
       codec: components.codec ?? msgpackCodec,
@@ -162,6 +183,8 @@ export class ZoneNode extends EventEmitter {
     if (!(await withinGrace(Promise.all([...this.#running]), this.options.stopGraceMs))) {
       this.#log.warn({ running: this.#running.size }, 'grace period over; destroying busy environments');
     }
+    this.#provisioned.stop();
+    this.#logs.stop();
     this.#link.stop();
     await this.#pool.stop();
     clearInterval(this.#keepProcessAlive);
@@ -177,6 +200,9 @@ export class ZoneNode extends EventEmitter {
       });
       this.#running.add(run);
       void run.finally(() => this.#running.delete(run));
+    } else if (message.type === 'provision') {
+      this.#log.info({ function: message.fn.functionName, version: message.fn.version, count: message.count }, 'provisioned concurrency target');
+      this.#provisioned.setTarget(message.fn, message.count);
     } else if (message.type === 'drop-environments') {
       const dropped = this.#pool.evictIdle(new Set(message.specKeys));
       this.#log.info({ dropped, specKeys: message.specKeys.length, reason: message.reason }, 'dropped stale environments');
@@ -202,18 +228,8 @@ export class ZoneNode extends EventEmitter {
     const fn = message.fn;
     let codeDir: string;
     try {
-      codeDir = await this.#cache.ensureUnpacked(fn.codeSha256Hex, (sha, { signal }) =>
-        fetchCode({
-          signal,
-          baseUrl: this.#welcome?.codeBaseUrl ?? '',
-          sha256Hex: sha,
-          clusterToken: this.options.clusterToken,
-          timeoutMs: this.options.codeFetchTimeoutMs,
-          maxBytes: MAX_PACKAGE_BYTES,
-        }),
-        // Pinned until we know whether a new environment will live in it (see below).
-        { pin: true },
-      );
+      // Pinned until we know whether a new environment will live in it (see below).
+      codeDir = await this.#ensureCode(fn);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, sha: fn.codeSha256Hex }, 'code unavailable');
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.CodeUnavailable) });
@@ -255,9 +271,37 @@ export class ZoneNode extends EventEmitter {
       this.#pool.release(env);
     }
     if (!result.environmentKept) this.#releaseCode(env.id);
-    const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold }, receivedAt);
-    for (const line of result.logLines) this.#log.debug({ function: fn.functionName, environmentId: env.id }, line);
+    const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
+    this.#shipLog(env.config.logStreamName, fn, result);
     this.#link.send(answer);
+    // A provisioned environment the invocation destroyed (crash, timeout, OOM) is replaced.
+    if (lease.provisioned && !result.environmentKept) this.#provisioned.reconcile(fn.specKey);
+  }
+
+  /** Unpacks (fetching if needed) and pins a function's code; resolves with its directory. */
+  #ensureCode(fn: FunctionSpec): Promise<string> {
+    return this.#cache.ensureUnpacked(
+      fn.codeSha256Hex,
+      (sha, { signal }) =>
+        fetchCode({
+          signal,
+          baseUrl: this.#welcome?.codeBaseUrl ?? '',
+          sha256Hex: sha,
+          clusterToken: this.options.clusterToken,
+          timeoutMs: this.options.codeFetchTimeoutMs,
+          maxBytes: MAX_PACKAGE_BYTES,
+        }),
+      { pin: true },
+    );
+  }
+
+  /** Sends an invocation's log to its environment's log stream: END and REPORT at its end, the rest at its start. */
+  #shipLog(logStream: string, fn: FunctionSpec, result: EnvironmentInvokeResult): void {
+    const lines = result.logLines;
+    let split = lines.length;
+    while (split > 0 && /^(END|REPORT) RequestId: /.test(lines[split - 1]!)) split--;
+    this.#logs.push(fn.functionName, logStream, lines.slice(0, split), result.startedAt);
+    this.#logs.push(fn.functionName, logStream, lines.slice(split), result.endedAt);
   }
 
   /**
@@ -291,13 +335,19 @@ export class ZoneNode extends EventEmitter {
     this.#cache.unpin(sha);
   }
 
-  #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean }, receivedAt: number): InvokeResult {
+  #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean; provisioned: boolean }, receivedAt: number): InvokeResult {
     // The environment already turned an oversize response into Function.ResponseSizeTooLarge.
     const result: InvokeResult = {
       type: 'invoke-result',
       invocationId: message.invocationId,
       outcome: r.outcome,
-      placement: { zone: this.options.zone, nodeId: this.options.nodeId, environmentId: where.environmentId, cold: where.cold },
+      placement: {
+        zone: this.options.zone,
+        nodeId: this.options.nodeId,
+        environmentId: where.environmentId,
+        cold: where.cold,
+        ...(where.provisioned ? { provisioned: true } : {}),
+      },
       timings: {
         receivedAt,
         startedAt: r.startedAt,

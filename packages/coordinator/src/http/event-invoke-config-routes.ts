@@ -52,3 +52,20 @@ export async function handleEventInvokeConfig(
   }
   throw unknownOperation(method, req.url ?? '');
 }
+
+/**
+ * ListFunctionEventInvokeConfigs (`GET /2019-09-25/functions/{FunctionName}/event-invoke-config/list`).
+ * zonesim keeps one configuration per function (see docs/api.md), so the list has at most one entry.
+ */
+export function handleListEventInvokeConfigs(
+  deps: { registry: Registry; account: { region: string; accountId: string } },
+  res: ServerResponse,
+  rawName: string,
+  requestId: string,
+): void {
+  const ref = parseFunctionRef(rawName, undefined, deps.account);
+  const record = deps.registry.get(ref.name);
+  const arn = functionArn(deps.account, ref.name, '$LATEST');
+  const configs = record.eventInvokeConfig ? [toEventInvokeConfigResponse(arn, record.eventInvokeConfig)] : [];
+  sendJson(res, 200, { FunctionEventInvokeConfigs: configs }, requestId);
+}

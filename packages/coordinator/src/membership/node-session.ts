@@ -52,6 +52,8 @@ export class NodeSession extends EventEmitter {
   readonly #log: Logger;
   readonly #pending: PendingInvocations;
   readonly #idleBySpec = new Map<string, number>();
+  /** Provisioned environments the node reported ready, per configuration. */
+  readonly #provisionedReady = new Map<string, number>();
   readonly #highWaterBytes: number;
   #closed = false;
 
@@ -168,6 +170,19 @@ export class NodeSession extends EventEmitter {
         this.emit('capacity');
         break;
       }
+      case 'provisioned-status': {
+        // Newly initialised provisioned environments are idle and warm; ones that go away are
+        // reported by `environment-evicted` or by an invoke result.
+        const before = this.#provisionedReady.get(message.specKey) ?? 0;
+        if (message.ready > before) this.#idleBySpec.set(message.specKey, this.idleFor(message.specKey) + message.ready - before);
+        this.#provisionedReady.set(message.specKey, message.ready);
+        this.emit('provisioned-status', message);
+        if (message.ready > before) this.emit('capacity');
+        break;
+      }
+      case 'log-events':
+        this.emit('log-events', message);
+        break;
       case 'heartbeat':
       case 'pong':
         break;

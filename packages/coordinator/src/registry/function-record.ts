@@ -38,7 +38,7 @@ export interface FunctionVersionView {
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
 export function snapshotOf(r: FunctionRecord): FunctionVersionView {
-  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, reservedConcurrency: _r, ...view } = r;
+  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, reservedConcurrency: _r, provisionedConcurrency: _p, ...view } = r;
   return { ...view, environment: { ...r.environment }, tags: { ...r.tags } };
 }
 
@@ -64,6 +64,15 @@ export interface FunctionRecord extends FunctionVersionView {
   nextVersion?: number;
   /** PutFunctionConcurrency's ReservedConcurrentExecutions, if set. */
   reservedConcurrency?: number;
+  /** PutProvisionedConcurrencyConfig per qualifier (a version number or an alias name). */
+  provisionedConcurrency?: Record<string, ProvisionedConcurrencyRecord>;
+}
+
+/** One provisioned-concurrency configuration as stored. */
+export interface ProvisionedConcurrencyRecord {
+  requested: number;
+  /** Epoch ms of the last Put. */
+  lastModified: number;
 }
 
 /** Lambda's `LastModified` format: `2019-11-14T18:16:05.568+0000`. */

@@ -8,6 +8,7 @@ import { functionArn } from './function-name.js';
 import { snapshotOf, toFunctionSpec, type AliasRecord, type FunctionRecord, type FunctionVersionView } from './function-record.js';
 import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
+import type { ProvisionedConcurrencyRecord } from './function-record.js';
 
 /** Settings of the registry. */
 export interface RegistrySettings {
@@ -271,6 +272,17 @@ export class Registry {
     const record = this.get(name);
     if (value === undefined) delete record.reservedConcurrency;
     else record.reservedConcurrency = value;
+    this.#records?.put(record);
+  }
+
+  /** Sets (or with undefined, deletes) a provisioned-concurrency configuration; persisted. */
+  setProvisionedConcurrency(name: string, qualifier: string, value: ProvisionedConcurrencyRecord | undefined): void {
+    const record = this.get(name);
+    const all = { ...(record.provisionedConcurrency ?? {}) };
+    if (value === undefined) delete all[qualifier];
+    else all[qualifier] = value;
+    if (Object.keys(all).length === 0) delete record.provisionedConcurrency;
+    else record.provisionedConcurrency = all;
     this.#records?.put(record);
   }
 

@@ -7,6 +7,7 @@ import type { Membership } from '../membership/membership.js';
 import type { NodeSession } from '../membership/node-session.js';
 import { InvocationLostError, type NodeAnswer } from '../membership/pending-invocations.js';
 import type { PlacementPolicy } from './placement.js';
+import type { ScalingRate } from '../concurrency/scaling-rate.js';
 
 /** Settings of the router. */
 export interface RouterSettings {
@@ -63,8 +64,10 @@ export class Router {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #waiters = new Set<Waiter>();
+  readonly #scaling: ScalingRate | undefined;
 
-  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; log: Logger }) {
+  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; log: Logger; scaling?: ScalingRate }) {
+    this.#scaling = args.scaling;
     this.#membership = args.membership;
     this.#policy = args.policy;
     this.#settings = args.settings;
@@ -91,6 +94,11 @@ export class Router {
       while (offers < MAX_OFFERS_PER_ROUND) {
         const node = this.#pick(request.spec, excluded);
         if (!node) break;
+        // A node without an idle environment of this configuration starts a new one: that is
+        // Lambda's scaling, limited per function (lambda-facts 5).
+        if (this.#scaling && node.idleFor(request.spec.specKey) === 0 && !this.#scaling.tryTake(request.spec.functionName)) {
+          throw tooManyRequests('FunctionInvocationRateLimitExceeded', 'Rate Exceeded.', 1);
+        }
         offers++;
         const answer = await this.#offer(node, request);
         if (answer === LOST_BEFORE_ACCEPT) {

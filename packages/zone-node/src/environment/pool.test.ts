@@ -12,6 +12,7 @@ import { EnvironmentPool, createEnvironmentFactory, type EnvironmentEvictedEvent
 import type {
   EnvironmentConfig,
   EnvironmentFactory,
+  EnvironmentInitResult,
   EnvironmentInvokeResult,
   EnvironmentState,
   ExecutionEnvironment,
@@ -50,6 +51,17 @@ class FakeEnvironment implements ExecutionEnvironment {
     if (this.state !== 'created' && this.state !== 'idle') throw Object.assign(new Error('busy'), { code: 'ENVIRONMENT_BUSY' });
     this.state = 'idle';
     return { outcome: 'success', durationMs: 1, billedMs: 1, maxMemoryUsedMb: 1, startedAt: 0, endedAt: 0, logLines: [], environmentKept: true };
+  }
+  /** Set to make the next initialize() fail as a broken module would. */
+  failInit = false;
+  async initialize(): Promise<EnvironmentInitResult> {
+    if (this.state !== 'created') throw Object.assign(new Error('not created'), { code: 'ENVIRONMENT_BUSY' });
+    if (this.failInit) {
+      this.die('init-failed');
+      return { ok: false, initMs: 2, logLines: ['INIT_REPORT Init Duration: 2.00 ms\tPhase: init\tStatus: error'], error: { errorType: 'Runtime.ImportModuleError', errorMessage: 'nope' } };
+    }
+    this.state = 'idle';
+    return { ok: true, initMs: 2, logLines: [] };
   }
   async destroy(reason: string): Promise<void> {
     this.destroyedWith ??= reason;
@@ -113,7 +125,7 @@ t.test('warm reuse: same specKey, most recently used first', async (t) => {
   pool.release(again.environment);
   const other = await use('g');
   t.equal(other.cold, true, 'another specKey never reuses f environments');
-  t.same(pool.counts(), { busy: 0, idle: 3, total: 3, memoryMb: 384, bySpecKey: { f: { busy: 0, idle: 2 }, g: { busy: 0, idle: 1 } } });
+  t.same(pool.counts(), { busy: 0, idle: 3, total: 3, memoryMb: 384, bySpecKey: { f: { busy: 0, idle: 2, provisioned: 0 }, g: { busy: 0, idle: 1, provisioned: 0 } } });
   t.equal(pool.idleCount, 3);
   t.equal(pool.busyCount, 0);
 });
@@ -249,5 +261,64 @@ t.test('real environments: concurrent invocations are never double-booked', asyn
   t.equal(rejected, 8);
   t.ok(results.every((r) => r.peak === 1), 'no environment ever ran two invocations at once');
   t.equal(new Set(results.map((r) => r.id)).size, 3, 'three warm environments served all waves');
-  t.same(pool.counts(), { busy: 0, idle: 3, total: 3, memoryMb: 384, bySpecKey: { conc: { busy: 0, idle: 3 } } });
+  t.same(pool.counts(), { busy: 0, idle: 3, total: 3, memoryMb: 384, bySpecKey: { conc: { busy: 0, idle: 3, provisioned: 0 } } });
+});
+
+t.test('provisioned environments: initialised ahead, preferred, never evicted for idleness or room', async (t) => {
+  const { pool, clock, created, evicted, use } = setup({ maxEnvironments: 3, keepAliveMs: 1000 });
+  const { result, environment } = await pool.provision({ spec: spec('pc'), codeDir: '/x' });
+  t.ok(result.ok);
+  t.equal(environment.config.initializationType, 'provisioned-concurrency');
+  t.equal(environment.state, 'idle', 'INIT ran before any invocation');
+  t.equal(pool.provisionedCount('pc'), 1);
+  const first = await pool.acquire({ spec: spec('pc'), codeDir: '/x' });
+  t.equal(first.environment, environment, 'the provisioned environment serves first');
+  // While it is busy, the next invocation spills over to an on-demand environment.
+  const spill = await use('pc');
+  t.not(spill.environment, environment, 'spillover is on demand');
+  t.ok(spill.cold);
+  await first.environment.invoke({ requestId: 'r', payload: new Uint8Array(), invokedFunctionArn: 'arn' });
+  pool.release(first.environment);
+  clock.advance(5000);
+  t.same(evicted.map((e) => e.environmentId), [spill.environment.id], 'keep-alive evicts the on-demand one only');
+  const lease = await pool.acquire({ spec: spec('pc'), codeDir: '/x' });
+  t.equal(lease.environment, environment, 'the provisioned environment is preferred');
+  t.ok(lease.provisioned);
+  t.notOk(lease.cold, 'its INIT already ran: the invocation is warm');
+  pool.release(lease.environment);
+  // Filling the node with other functions never evicts the provisioned environment.
+  await use('a');
+  await use('b');
+  await use('c');
+  t.equal(pool.provisionedCount('pc'), 1);
+  t.notOk(created.find((e) => e.id === environment.id)?.destroyedWith);
+  t.equal(pool.counts().bySpecKey['pc']?.provisioned, 1);
+});
+
+t.test('deprovision evicts idle provisioned environments and demotes busy ones', async (t) => {
+  const { pool, clock, evicted } = setup({ maxEnvironments: 4, keepAliveMs: 1000 });
+  for (let i = 0; i < 3; i++) await pool.provision({ spec: spec('pc'), codeDir: '/x' });
+  const busy = await pool.acquire({ spec: spec('pc'), codeDir: '/x' });
+  t.ok(busy.provisioned);
+  t.equal(pool.deprovision('pc', 0), 2, 'two idle ones evicted');
+  t.same(evicted.map((e) => e.reason), ['deprovisioned', 'deprovisioned']);
+  t.equal(pool.provisionedCount('pc'), 0);
+  await busy.environment.invoke({ requestId: 'r', payload: new Uint8Array(), invokedFunctionArn: 'arn' });
+  pool.release(busy.environment);
+  clock.advance(1500);
+  t.equal(evicted.length, 3, 'the demoted one is now an on-demand environment with a keep-alive');
+});
+
+t.test('a failed provisioned INIT leaves nothing behind', async (t) => {
+  const clock = new ManualClock();
+  const factory: EnvironmentFactory = {
+    isolation: 'process',
+    create: (config) => Object.assign(new FakeEnvironment(config), { failInit: true }),
+  };
+  const pool = new EnvironmentPool({ maxEnvironments: 2, memoryMb: 1024, factory, clock });
+  const { result } = await pool.provision({ spec: spec('bad'), codeDir: '/x' });
+  t.notOk(result.ok);
+  t.equal(result.error?.errorType, 'Runtime.ImportModuleError');
+  t.equal(pool.provisionedCount('bad'), 0);
+  t.equal(pool.counts().total, 0);
 });

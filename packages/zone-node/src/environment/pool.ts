@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { newHex32, newShortId, systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
-import type { EnvironmentFactory, ExecutionEnvironment, InitializationType } from './types.js';
+import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
 
 /** Lambda keeps idle environments for about 10 minutes (measured, lambda-facts 4). */
 export const DEFAULT_KEEP_ALIVE_MS = 10 * 60 * 1000;
@@ -19,6 +19,8 @@ export const EvictionReason = {
   Shutdown: 'shutdown',
   /** The coordinator said the configuration is gone (function deleted or changed while away). */
   Stale: 'stale',
+  /** Provisioned concurrency of the configuration was lowered or removed. */
+  Deprovisioned: 'deprovisioned',
 } as const;
 /** One of {@link EvictionReason}. */
 export type EvictionReason = (typeof EvictionReason)[keyof typeof EvictionReason];
@@ -65,6 +67,8 @@ export interface EnvironmentLease {
   environment: ExecutionEnvironment;
   /** True when the environment is new: its first invoke runs INIT. */
   cold: boolean;
+  /** True when it is a provisioned-concurrency environment (initialised ahead of time). */
+  provisioned: boolean;
 }
 
 /** Counts for heartbeats and dashboards. */
@@ -73,13 +77,16 @@ export interface PoolCounts {
   idle: number;
   total: number;
   memoryMb: number;
-  bySpecKey: Record<string, { busy: number; idle: number }>;
+  /** Per configuration; `provisioned` counts provisioned environments among busy and idle. */
+  bySpecKey: Record<string, { busy: number; idle: number; provisioned: number }>;
 }
 
 interface Entry {
   env: ExecutionEnvironment;
   memoryMb: number;
   leased: boolean;
+  /** Provisioned concurrency: initialised ahead of time, never evicted for idleness or room. */
+  provisioned: boolean;
   /** Recency order of releases (the clock may not move between two releases). */
   releasedSeq: number;
   keepAlive: TimerHandle | undefined;
@@ -149,7 +156,8 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     let busy = 0;
     let memoryMb = 0;
     for (const e of this.#entries.values()) {
-      const c = (bySpecKey[e.env.specKey] ??= { busy: 0, idle: 0 });
+      const c = (bySpecKey[e.env.specKey] ??= { busy: 0, idle: 0, provisioned: 0 });
+      if (e.provisioned) c.provisioned++;
       if (e.leased) {
         busy++;
         c.busy++;
@@ -170,7 +178,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     const warm = this.#mostRecentIdle(spec.specKey);
     if (warm) {
       this.#lease(warm);
-      return { environment: warm.env, cold: false };
+      return { environment: warm.env, cold: false, provisioned: warm.provisioned };
     }
     this.#makeRoom(spec);
     const env = this.#factory.create({
@@ -181,10 +189,75 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       initializationType: request.initializationType ?? 'on-demand',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
-    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, releasedSeq: 0, keepAlive: undefined };
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined };
     this.#entries.set(env.id, entry);
     env.onDead?.(() => this.#onDead(entry));
-    return { environment: env, cold: true };
+    return { environment: env, cold: true, provisioned: false };
+  }
+
+  /** Provisioned environments of a configuration (initialising, busy or idle). */
+  provisionedCount(specKey: string): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.provisioned && e.env.specKey === specKey) n++;
+    return n;
+  }
+
+  /**
+   * Creates a provisioned-concurrency environment and runs its INIT now (Lambda's
+   * `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`). It then waits idle, without
+   * keep-alive, and is preferred by `acquire`. A failed INIT leaves nothing behind.
+   * @throws NodeCapacityError when no room can be made (provisioned environments are never evicted
+   *   to make room), or the runtime cannot start.
+   */
+  async provision(request: AcquireRequest, options: { initTimeoutMs?: number } = {}): Promise<{ environment: ExecutionEnvironment; result: EnvironmentInitResult }> {
+    if (this.#stopping) throw new NodeCapacityError(EnvironmentErrorCode.NodeDraining, 'the zone node is shutting down', request.spec.specKey);
+    const { spec } = request;
+    this.#makeRoom(spec);
+    const env = this.#factory.create({
+      environmentId: this.#newId(),
+      spec,
+      codeDir: request.codeDir,
+      logStreamName: request.logStreamName ?? defaultLogStreamName(this.#clock.now(), spec.version),
+      initializationType: 'provisioned-concurrency',
+      ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
+    });
+    // Leased while INIT runs, so no invocation can take it half-initialised.
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: true, releasedSeq: 0, keepAlive: undefined };
+    this.#entries.set(env.id, entry);
+    env.onDead?.(() => this.#onDead(entry));
+    let result: EnvironmentInitResult;
+    try {
+      result = await env.initialize(options);
+    } catch (err) {
+      this.#remove(entry);
+      throw err;
+    }
+    if (!result.ok || env.state === 'dead') this.#remove(entry);
+    else this.release(env);
+    return { environment: env, result };
+  }
+
+  /**
+   * Lowers a configuration's provisioned environments to `keep`: idle ones beyond it are evicted,
+   * and busy ones beyond it become ordinary on-demand environments (kept alive as usual).
+   * Returns how many were evicted.
+   */
+  deprovision(specKey: string, keep: number): number {
+    let count = this.provisionedCount(specKey);
+    let evicted = 0;
+    const mine = [...this.#entries.values()].filter((e) => e.provisioned && e.env.specKey === specKey);
+    for (const e of mine.filter((x) => !x.leased)) {
+      if (count <= keep) break;
+      this.#evict(e, EvictionReason.Deprovisioned);
+      count--;
+      evicted++;
+    }
+    for (const e of mine.filter((x) => x.leased)) {
+      if (count <= keep) break;
+      e.provisioned = false;
+      count--;
+    }
+    return evicted;
   }
 
   /** Returns a leased environment. A dead one is dropped; a live one becomes idle (keep-alive starts). */
@@ -212,6 +285,8 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       return;
     }
     entry.releasedSeq = ++this.#seq;
+    // Provisioned environments stay initialised until their configuration is lowered.
+    if (entry.provisioned) return;
     entry.keepAlive = this.#clock.setTimeout(() => {
       entry.keepAlive = undefined;
       if (!entry.leased && this.#entries.get(env.id) === entry) this.#evict(entry, EvictionReason.KeepAlive);
@@ -232,11 +307,12 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     return this.#stopping;
   }
 
+  /** Provisioned environments first (Lambda routes to provisioned concurrency before spilling over), then the most recently used. */
   #mostRecentIdle(specKey: string): Entry | undefined {
     let best: Entry | undefined;
     for (const e of this.#entries.values()) {
       if (e.leased || e.env.specKey !== specKey || e.env.state !== 'idle') continue;
-      if (!best || e.releasedSeq > best.releasedSeq) best = e;
+      if (!best || (e.provisioned && !best.provisioned) || (e.provisioned === best.provisioned && e.releasedSeq > best.releasedSeq)) best = e;
     }
     return best;
   }
@@ -261,7 +337,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     for (const e of this.#entries.values()) memory += e.memoryMb;
     const fits = (): boolean => count + 1 <= this.maxEnvironments && memory + spec.memoryMb <= this.memoryMb;
     const victims: Entry[] = [];
-    const idle = [...this.#entries.values()].filter((e) => !e.leased).sort((a, b) => a.releasedSeq - b.releasedSeq);
+    const idle = [...this.#entries.values()].filter((e) => !e.leased && !e.provisioned).sort((a, b) => a.releasedSeq - b.releasedSeq);
     for (const e of idle) {
       if (fits()) break;
       victims.push(e);

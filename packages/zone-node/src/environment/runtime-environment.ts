@@ -8,6 +8,7 @@ import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory 
 import { parseRuntimeMessage } from './runtime-messages.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
 import type {
+  EnvironmentInitResult,
   EnvironmentConfig,
   EnvironmentInvokeInput,
   EnvironmentInvokeResult,
@@ -123,8 +124,53 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
   // ------------------------------------------------------------------ INIT
 
   async #coldStart(input: EnvironmentInvokeInput, log: LogBuffer, signal: AbortSignal | undefined): Promise<EnvironmentInvokeResult> {
+    const { o, initMs } = await this.#runInit(this.#settings.initTimeoutMs, signal);
+    if (o.kind === 'init-done' && o.ok) {
+      this.#state = 'busy';
+      return this.#runHandler(input, log, signal, initMs);
+    }
+    return this.#initFailed(input, log, o, initMs);
+  }
+
+  /**
+   * Runs INIT ahead of any invocation, as Lambda does for provisioned concurrency:
+   * `created -> initializing -> idle`. The next invoke is then warm (its REPORT has no Init
+   * Duration). A failed INIT discards the environment and is reported, not thrown.
+   */
+  async initialize(options: { initTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<EnvironmentInitResult> {
+    if (this.#state !== 'created' || this.#destroying) {
+      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}, not created`);
+    }
+    this.#state = 'initializing';
+    const log = new LogBuffer(this.#settings.maxLogBytesPerInvocation);
+    this.#log = log;
+    const timeoutMs = options.initTimeoutMs ?? this.#settings.initTimeoutMs;
+    try {
+      const { o, initMs } = await this.#runInit(timeoutMs, options.signal);
+      if (o.kind === 'init-done' && o.ok) {
+        this.#state = 'idle';
+        this.#lastUsedAt = this.#clock.now();
+        return { ok: true, initMs, logLines: log.drain() };
+      }
+      const ending = initFailureEnding(o, '', timeoutMs, this.#clock.now());
+      await this.#discard(o.kind === 'aborted' ? `aborted: ${o.reason}` : 'init-failed');
+      const errorType = ending.functionError?.errorType;
+      log.pushAll(ending.extraLines.filter((l) => !l.includes('RequestId: ')));
+      log.push(
+        formatInitReportLine(
+          ending.status === 'timeout' ? { initMs, phase: 'init', status: 'timeout' } : { initMs, phase: 'init', status: 'error', ...(errorType ? { errorType } : {}) },
+        ),
+      );
+      return { ok: false, initMs, logLines: log.drain(), ...(ending.functionError ? { error: ending.functionError } : {}) };
+    } finally {
+      this.#log = undefined;
+    }
+  }
+
+  /** Spawns the runtime and runs INIT within `timeoutMs`; a spawn failure throws. */
+  async #runInit(timeoutMs: number, signal: AbortSignal | undefined): Promise<{ o: Outcome; initMs: number }> {
     const t0 = this.#clock.monotonic();
-    const deadline = t0 + this.#settings.initTimeoutMs;
+    const deadline = t0 + timeoutMs;
     const host = this.#spawn();
     host.startMemoryWatch();
 
@@ -138,19 +184,14 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
       o = await this.#wait(deadline, signal);
     }
     const initElapsed = this.#clock.monotonic() - t0;
-    const initMs = o.kind === 'timeout' ? Math.max(initElapsed, this.#settings.initTimeoutMs) : initElapsed;
-
-    if (o.kind === 'init-done' && o.ok) {
-      this.#state = 'busy';
-      return this.#runHandler(input, log, signal, initMs);
-    }
+    const initMs = o.kind === 'timeout' ? Math.max(initElapsed, timeoutMs) : initElapsed;
     if (o.kind === 'exit' && o.exit.spawnError) {
       this.#markDead('spawn-failed');
       throw new EnvironmentSpawnError(this.id, `cannot start the ${this.isolation} runtime: ${o.exit.spawnError.message}`, {
         cause: o.exit.spawnError,
       });
     }
-    return this.#initFailed(input, log, o, initMs);
+    return { o, initMs };
   }
 
   #spawn(): RuntimeHost {

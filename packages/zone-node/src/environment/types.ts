@@ -65,6 +65,16 @@ export interface EnvironmentInvokeResult {
   environmentKept: boolean;
 }
 
+/** What an INIT run ahead of any invocation (provisioned concurrency) produced. */
+export interface EnvironmentInitResult {
+  ok: boolean;
+  initMs: number;
+  /** Lines written during INIT (and INIT_REPORT when it failed). */
+  logLines: string[];
+  /** Why INIT failed (Lambda's error type and message). */
+  error?: FunctionError;
+}
+
 /** One execution environment. */
 export interface ExecutionEnvironment {
   readonly id: string;
@@ -79,6 +89,11 @@ export interface ExecutionEnvironment {
    * or dead, or when the environment cannot be created at all (spawn failure).
    */
   invoke(input: EnvironmentInvokeInput, options?: { signal?: AbortSignal }): Promise<EnvironmentInvokeResult>;
+  /**
+   * Runs INIT now, without an invocation (provisioned concurrency): `created -> idle`. Never
+   * rejects for user-code failures; rejects when not `created` or when the runtime cannot start.
+   */
+  initialize(options?: { initTimeoutMs?: number; signal?: AbortSignal }): Promise<EnvironmentInitResult>;
   /** Shuts the environment down (graceful within Lambda's 2 s shutdown cap, then kill). Idempotent. */
   destroy(reason: string): Promise<void>;
   /**
