@@ -73,6 +73,7 @@ export class ProvisionedConcurrency {
     this.#log = args.log;
     this.#account = args.account;
     this.#membership.on('node-up', () => this.#reallocateAll());
+    this.#registry.onFunctionChanged((name) => this.refresh(name));
     this.#membership.on('node-down', (session: NodeSession) => {
       this.#status.delete(session.sessionId);
       this.#reallocateAll();
@@ -180,8 +181,10 @@ export class ProvisionedConcurrency {
         this.#track(live.functionName, live.qualifier, live.requested, live.lastModified);
         this.#reallocate(live);
       } catch {
+        // Its version or alias (or the whole function) is gone.
         this.#release(live);
         this.#live.delete(key);
+        if (this.#registry.list().some((f) => f.name === functionName)) this.#registry.setProvisionedConcurrency(functionName, live.qualifier, undefined);
       }
     }
   }

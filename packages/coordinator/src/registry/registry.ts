@@ -32,6 +32,7 @@ export class Registry {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #timers = new Set<TimerHandle>();
+  readonly #changeListeners: Array<(name: string) => void> = [];
   readonly #records: RegistryStore | undefined;
 
   constructor(args: { store: CodeStore; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger }) {
@@ -191,6 +192,19 @@ export class Registry {
     const [removed] = record.versions!.splice(index, 1);
     if (removed) this.#specs.delete(removed.revisionId);
     this.#records?.put(record);
+    this.#changed(name);
+  }
+
+  /**
+   * Calls `listener` after a function's versions or aliases change or the function is deleted
+   * (provisioned concurrency follows what its qualifier points at).
+   */
+  onFunctionChanged(listener: (name: string) => void): void {
+    this.#changeListeners.push(listener);
+  }
+
+  #changed(name: string): void {
+    for (const l of this.#changeListeners) l(name);
   }
 
   /** Creates or replaces an alias (validated by the caller), persisted with the function. */
@@ -201,6 +215,7 @@ export class Registry {
     if (i >= 0) aliases[i] = alias;
     else aliases.push(alias);
     this.#records?.put(record);
+    this.#changed(name);
   }
 
   getAlias(name: string, aliasName: string): AliasRecord {
@@ -215,6 +230,7 @@ export class Registry {
     record.aliases = (record.aliases ?? []).filter((a) => a.name !== aliasName);
     if (record.aliases.length === before) throw resourceNotFound(`Alias not found: ${functionArn(this.#settings, name, aliasName)}`);
     this.#records?.put(record);
+    this.#changed(name);
   }
 
   /**
@@ -334,6 +350,7 @@ export class Registry {
     const inUse = new Set([...this.#functions.values()].flatMap((f) => [f, ...(f.versions ?? [])].map((v) => v.codeSha256Hex)));
     for (const sha of new Set(views.map((v) => v.codeSha256Hex))) if (!inUse.has(sha)) await this.#store.delete(sha);
     this.#log.info({ function: name }, 'function deleted');
+    this.#changed(name);
   }
 
   /** Loads the functions a previous run stored; a function caught `Pending` by a crash is `Active` now. */
