@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { SigV4Credentials } from '@zonesim/coordinator';
 import { ChildProcessHandle } from './child-process-handle.js';
+import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from './lambda-http.js';
 import { TOKEN_ENV } from './token.js';
 
 /** Options of a local cluster of real processes. */
@@ -23,6 +25,12 @@ export interface LocalClusterOptions {
   zoneArgs?: string[];
   /** Extra flags for the coordinator. */
   coordinatorArgs?: string[];
+  /**
+   * The API requires SigV4 signatures made with this key (passed to the coordinator in its
+   * environment, out of argv). @default undefined: whatever `ZONESIM_ACCESS_KEY_ID` and
+   * `ZONESIM_SECRET_ACCESS_KEY` in this process's environment say (unset: no authentication)
+   */
+  credentials?: SigV4Credentials;
   /** Write child logs to files under `<dataDir>/logs` (true) or inherit stderr (false). @default true */
   logToFiles?: boolean;
   /** Time each process has to print its ready line. @default 15000 */
@@ -69,7 +77,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const logToFiles = options.logToFiles ?? true;
   const logDir = join(dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
-  const env = { ...process.env, [TOKEN_ENV]: token };
+  const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV]: token };
+  if (options.credentials) {
+    env[ACCESS_KEY_ID_ENV] = options.credentials.accessKeyId;
+    env[SECRET_ACCESS_KEY_ENV] = options.credentials.secretAccessKey;
+  }
   const started: ChildProcessHandle[] = [];
   const stopAll = async (): Promise<void> => {
     const zonesFirst = [...started].reverse();

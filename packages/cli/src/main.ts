@@ -39,6 +39,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .option('--heartbeat-ms <ms>', 'heartbeat interval (detection takes about 4 of them)')
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
+    .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
+    .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .action(async (flags) => runUpCommand(flags));
 
@@ -55,6 +57,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')
+    .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
+    .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => runCoordinatorCommand(flags));
 

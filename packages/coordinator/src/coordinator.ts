@@ -4,6 +4,7 @@ import { CodeStore } from '@zonesim/code';
 import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
+import { SigV4Verifier } from './auth/sigv4-verifier.js';
 import { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
@@ -48,6 +49,9 @@ export class Coordinator {
     const codec = components.codec ?? msgpackCodec;
     this.#log = components.logger ?? createLogger('coordinator');
     const account = { region: o.region, accountId: o.accountId };
+    const apiCredentials = o.accessKeyId !== undefined && o.secretAccessKey !== undefined
+      ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey }
+      : undefined;
     this.registry = new Registry({
       store: new CodeStore({ root: join(o.dataDir, 'code') }),
       records: new RegistryStore(join(o.dataDir, 'registry.db')),
@@ -98,6 +102,7 @@ export class Coordinator {
         sendHighWaterBytes: o.sendHighWaterBytes,
         codeBaseUrl: () => `${this.#apiUrl}/zonesim/v1/code`,
         apiUrl: () => this.#apiUrl,
+        apiCredentials,
       },
       codec,
       clock,
@@ -125,6 +130,7 @@ export class Coordinator {
       account,
       clusterToken: o.clusterToken,
       maxZipBytes: o.maxZipBytes,
+      verifier: apiCredentials ? new SigV4Verifier({ credentials: [apiCredentials], service: 'lambda' }, { clock }) : undefined,
       log: this.#log,
     });
   }
@@ -155,7 +161,10 @@ export class Coordinator {
     // Events a crash left in flight are queued again here: delivery is at-least-once.
     this.asyncInvocations.start();
     this.#state = LifecycleState.Running;
-    this.#log.info({ apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir }, 'coordinator listening');
+    this.#log.info(
+      { apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir, apiAuth: this.options.accessKeyId ? 'sigv4' : 'off' },
+      'coordinator listening',
+    );
   }
 
   /** Graceful stop: no new requests, zone links closed, in-flight HTTP given `stopGraceMs`. */

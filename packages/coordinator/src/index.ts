@@ -9,6 +9,9 @@
 export { Coordinator, type CoordinatorComponents } from './coordinator.js';
 export { DEFAULT_COORDINATOR, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 export { LambdaApiError } from './errors.js';
+export { signRequest, presignUrl, type SignRequestInput } from './auth/sigv4-signer.js';
+export { SigV4Verifier, DEFAULT_MAX_CLOCK_SKEW_MS, type SigV4VerifierSettings } from './auth/sigv4-verifier.js';
+export type { SigV4Credentials } from './auth/signing-key.js';
 export { ZONE_LINK_PATH } from './membership/zone-link-server.js';
 export type { NodeView, NodeHealth } from './membership/node-session.js';
 export type { ZoneView } from './membership/membership.js';

@@ -76,10 +76,22 @@ export interface CoordinatorOptions {
   asyncMaxConcurrentAttempts?: number;
   /** Lambda's account concurrency limit (at least 100 always stays unreserved). @default 1000 */
   accountConcurrency?: number;
+  /**
+   * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
+   * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
+   * functions can call the API. @default undefined (no authentication)
+   */
+  accessKeyId?: string;
+  /** The secret of {@link CoordinatorOptions.accessKeyId}. @default undefined (no authentication) */
+  secretAccessKey?: string;
 }
 
+/** Options without a default: absent means the feature is off. */
+type OptionalCoordinatorOptions = 'accessKeyId' | 'secretAccessKey';
+
 /** Fully resolved coordinator options. */
-export type ResolvedCoordinatorOptions = Required<CoordinatorOptions>;
+export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions>> &
+  Pick<CoordinatorOptions, OptionalCoordinatorOptions>;
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -120,7 +132,21 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
+  checkCredentials(options.accessKeyId, options.secretAccessKey);
   return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken };
+}
+
+/** Both or neither; shapes that fit in a SigV4 `Credential=` and in the `welcome` frame. */
+function checkCredentials(accessKeyId: string | undefined, secretAccessKey: string | undefined): void {
+  if (accessKeyId === undefined && secretAccessKey === undefined) return;
+  if (accessKeyId === undefined) throw new TypeError('coordinator option accessKeyId is required when secretAccessKey is set');
+  if (secretAccessKey === undefined) throw new TypeError('coordinator option secretAccessKey is required when accessKeyId is set');
+  if (typeof accessKeyId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(accessKeyId)) {
+    throw new TypeError('coordinator option accessKeyId must be 1-128 characters of A-Z, a-z, 0-9, _ . -');
+  }
+  if (typeof secretAccessKey !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(secretAccessKey)) {
+    throw new TypeError('coordinator option secretAccessKey must be 1-256 printable ASCII characters without spaces');
+  }
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Coordinator } from '@zonesim/coordinator';
 import { formatReadyLine } from '@zonesim/common';
+import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from '../lambda-http.js';
 import { exitWithParent, onShutdownSignal } from '../signals.js';
 import { tokenFrom } from '../token.js';
 
@@ -16,6 +17,9 @@ export interface CoordinatorCommandFlags {
   placement?: 'spread' | 'pack';
   timeScale?: string;
   placementTimeoutMs?: string;
+  /** With `secretAccessKey`: API requests must be SigV4-signed with this key. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   exitWithParent?: boolean;
 }
 
@@ -32,6 +36,9 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
+    // Either half may come from the environment; the coordinator refuses a key without its secret.
+    accessKeyId: flags.accessKeyId ?? (process.env[ACCESS_KEY_ID_ENV] || undefined),
+    secretAccessKey: flags.secretAccessKey ?? (process.env[SECRET_ACCESS_KEY_ENV] || undefined),
   });
   onShutdownSignal(() => coordinator.stop());
   if (flags.exitWithParent) exitWithParent(() => coordinator.stop());

@@ -1,3 +1,4 @@
+import { apiFetch } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
 interface DeadLetterView {
@@ -10,8 +11,8 @@ interface DeadLetterView {
   payload: string;
 }
 
-async function call(url: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(url, init);
+async function call(url: string, init?: Parameters<typeof apiFetch>[1]): Promise<unknown> {
+  const res = await apiFetch(url, init);
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status} ${res.headers.get('x-amzn-errortype') ?? ''}: ${JSON.stringify(body)}`);
   return body;

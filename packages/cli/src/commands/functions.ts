@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { zipDirectory } from '@zonesim/code';
+import { apiFetch } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
 interface ApiAnswer {
@@ -9,7 +10,7 @@ interface ApiAnswer {
 }
 
 async function call(endpoint: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
-  const res = await fetch(endpoint.replace(/\/$/, '') + path, {
+  const res = await apiFetch(endpoint.replace(/\/$/, '') + path, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
+import { apiCredentialsFrom } from '../lambda-http.js';
 import { onShutdownSignal } from '../signals.js';
 
 /** Flags of `zonesim up`. */
@@ -19,6 +20,9 @@ export interface UpFlags {
   placement?: string;
   heartbeatMs?: string;
   timeScale?: string;
+  /** With `secretAccessKey` (or their environment variables): the API requires SigV4 signatures. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   verbose?: boolean;
 }
 
@@ -39,6 +43,7 @@ export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments
  */
 export async function runUpCommand(flags: UpFlags): Promise<void> {
   const zones = flags.zoneNames ? flags.zoneNames.split(',').map((z) => z.trim()).filter(Boolean) : defaultZoneNames(Number(flags.zones));
+  const credentials = apiCredentialsFrom(flags);
   // Restarting on the same --data-dir brings functions and queued events back; without one, a fresh
   // temporary directory is used and named, and kept after stop so its logs can be read.
   const dataDir = flags.dataDir ?? (await mkdtemp(join(tmpdir(), 'zonesim-up-')));
@@ -63,6 +68,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
     ],
     logToFiles: !flags.verbose,
+    ...(credentials ? { credentials } : {}),
   });
   const out = process.stdout;
   out.write(`zonesim is up: ${zones.length} zone(s), ${cluster.zoneNodes.length} zone node(s)\n\n`);
@@ -71,9 +77,11 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   out.write(`  coordinator  pid ${cluster.coordinator.pid}\n`);
   for (const z of cluster.zoneNodes) out.write(`  ${z.zone.padEnd(11)}  pid ${z.handle.pid} (${z.nodeId})\n`);
   out.write(`  data         ${dataDir}\n`);
+  if (credentials) out.write(`  auth         SigV4, access key id ${credentials.accessKeyId}\n`);
   if (!flags.verbose) out.write(`  logs         ${join(dataDir, 'logs')}/\n`);
   out.write(`\nTry:  aws lambda list-functions --endpoint-url ${cluster.apiUrl}\n`);
-  out.write(`      curl ${cluster.apiUrl}/zonesim/v1/zones\n`);
+  // With authentication on, curl's unsigned requests are refused; the zonesim commands sign.
+  out.write(credentials ? `      zonesim zones --endpoint-url ${cluster.apiUrl}  (with ZONESIM_ACCESS_KEY_ID and ZONESIM_SECRET_ACCESS_KEY set)\n` : `      curl ${cluster.apiUrl}/zonesim/v1/zones\n`);
   out.write('Press Ctrl-C to stop.\n');
   // If the coordinator dies on its own, stop the rest and say so.
   void cluster.coordinator.exited.then(async ({ code, signal }) => {

@@ -1,9 +1,10 @@
+import { apiFetch } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
 /** `zonesim zones`: the coordinator's live view of zones and nodes. */
 export async function runZonesCommand(flags: { endpointUrl: string; json?: boolean }): Promise<number> {
-  const res = await fetch(`${flags.endpointUrl.replace(/\/$/, '')}/zonesim/v1/zones`);
-  if (!res.ok) throw new Error(`GET /zonesim/v1/zones answered HTTP ${res.status}`);
+  const res = await apiFetch(`${flags.endpointUrl.replace(/\/$/, '')}/zonesim/v1/zones`);
+  if (!res.ok) throw new Error(`GET /zonesim/v1/zones answered HTTP ${res.status} ${res.headers.get('x-amzn-errortype') ?? ''}`.trim());
   const body = (await res.json()) as {
     zones: Array<{ zone: string; health: string; nodes: Array<{ nodeId: string; health: string; inFlight: number; idleEnvironments: number; capacity: { maxEnvironments: number }; lastSeenMsAgo: number }> }>;
   };

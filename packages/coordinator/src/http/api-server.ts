@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { newRequestId, type Logger } from '@zonesim/common';
+import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
+import { RequestAuthenticator } from '../auth/request-authenticator.js';
+import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { unknownOperation, resourceNotFound, LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-server.js';
@@ -40,6 +43,8 @@ export interface ApiServerDeps {
   account: { region: string; accountId: string };
   clusterToken: string;
   maxZipBytes: number;
+  /** Checks SigV4 signatures; undefined when authentication is off. */
+  verifier?: SigV4Verifier | undefined;
   log: Logger;
 }
 
@@ -56,11 +61,16 @@ export class ApiServer {
   readonly #deps: ApiServerDeps;
   readonly #fnDeps: FunctionRouteDeps;
   readonly #sockets = new Set<Socket>();
+  readonly #authenticator: RequestAuthenticator | undefined;
   #url = '';
 
   constructor(deps: ApiServerDeps) {
     this.#deps = deps;
     this.#fnDeps = { registry: deps.registry, account: deps.account, maxZipBytes: deps.maxZipBytes, apiUrl: () => this.#url };
+    // The signature covers the body, so it is read before routing: up to the largest body any route
+    // takes (CreateFunction's base64 zip, as function-routes sizes it, or a sync Invoke payload).
+    const maxBodyBytes = Math.max(Math.ceil((deps.maxZipBytes * 4) / 3) + 256 * 1024, MAX_SYNC_PAYLOAD_BYTES);
+    this.#authenticator = deps.verifier ? new RequestAuthenticator(deps.verifier, { maxBodyBytes }) : undefined;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -110,12 +120,24 @@ export class ApiServer {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = newRequestId();
-    this.#route(req, res, requestId).catch((err: unknown) => {
+    this.#authenticated(req).then((checked) => this.#route(checked, res, requestId)).catch((err: unknown) => {
       if (!(err instanceof LambdaApiError) || err.status >= 500) {
         this.#deps.log.error({ requestId, method: req.method, url: req.url, err }, 'request failed');
       }
       sendError(res, err, requestId);
     });
+  }
+
+  /**
+   * With authentication on, every request but the zone nodes' (code downloads carry the cluster
+   * token; the zone link upgrade never comes here) and the health check must carry a valid SigV4
+   * signature; routes then get a request whose body can be read again.
+   */
+  async #authenticated(req: IncomingMessage): Promise<IncomingMessage> {
+    if (!this.#authenticator) return req;
+    // The path as #route will see it (dot segments resolved), so `/zonesim/v1/code/../…` is not exempt.
+    if (req.method === 'GET' && isUnauthenticatedPath(new URL(req.url ?? '/', 'http://localhost').pathname)) return req;
+    return this.#authenticator.authenticate(req);
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -220,6 +242,11 @@ export class ApiServer {
     });
     stream.once('error', (err) => sendError(res, resourceNotFound(`No code with SHA-256 ${sha}: ${err.message}`), requestId));
   }
+}
+
+/** Paths served without a SigV4 signature: the health check and the token-protected code download. */
+function isUnauthenticatedPath(path: string): boolean {
+  return path === '/zonesim/v1/health' || path.startsWith(CODE_PREFIX);
 }
 
 function pathOf(url: string | undefined): string {

@@ -27,6 +27,8 @@ export interface ZoneLinkSettings {
   sendHighWaterBytes: number;
   codeBaseUrl: () => string;
   apiUrl: () => string;
+  /** The API's SigV4 key when authentication is on: sent in `welcome` so environments can call the API. */
+  apiCredentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
 /**
@@ -151,6 +153,7 @@ export class ZoneLinkServer {
         heartbeatIntervalMs: this.#settings.heartbeatIntervalMs,
         codeBaseUrl: this.#settings.codeBaseUrl(),
         apiUrl: this.#settings.apiUrl(),
+        ...(this.#settings.apiCredentials ? { credentials: this.#settings.apiCredentials } : {}),
       });
       this.#log.info(
         { remote, zone: session.zone, nodeId: session.nodeId, capacity: session.capacity, isolation: session.isolation },

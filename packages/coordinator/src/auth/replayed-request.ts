@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+/**
+ * A request whose body was already read (to check its signature) and is served again, so the
+ * routes read it with the same code as an untouched request. It carries what the routes look at:
+ * `method`, `url`, `headers` (Content-Length included, so a route's size check still answers
+ * early), `rawHeaders`, `httpVersion` and `socket`.
+ */
+class ReplayedRequest extends Readable {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingMessage['headers'];
+  readonly rawHeaders: string[];
+  readonly httpVersion: string;
+  readonly socket: IncomingMessage['socket'];
+  #body: Buffer | undefined;
+
+  constructor(original: IncomingMessage, body: Buffer) {
+    super();
+    this.method = original.method;
+    this.url = original.url;
+    this.headers = original.headers;
+    this.rawHeaders = original.rawHeaders;
+    this.httpVersion = original.httpVersion;
+    this.socket = original.socket;
+    this.#body = body;
+  }
+
+  override _read(): void {
+    const body = this.#body;
+    this.#body = undefined;
+    if (body !== undefined && body.length > 0) this.push(body);
+    this.push(null);
+  }
+}
+
+/**
+ * Wraps `original` (whose body has been consumed) so that its body can be read once more. The
+ * cast is deliberate: routes use only the stream and the fields {@link ReplayedRequest} carries.
+ */
+export function replayRequest(original: IncomingMessage, body: Buffer): IncomingMessage {
+  return new ReplayedRequest(original, body) as unknown as IncomingMessage;
+}
