@@ -6,6 +6,7 @@ import { runZoneCommand } from './commands/zone.js';
 import { runZonesCommand } from './commands/zones.js';
 import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
 import { runDeployCommand, runInvokeCommand, runListCommand } from './commands/functions.js';
+import { runLogsCommand } from './commands/logs.js';
 
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
@@ -57,6 +58,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')
+    .option('--account-concurrency <n>', 'the account\'s concurrency limit (Lambda: 1000)')
+    .option('--scaling-rate <n>', 'new execution environments per function per 10 s (Lambda: 1000)')
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
@@ -137,6 +140,20 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (flags) => {
       exitCode = await runListCommand(flags);
+    });
+
+  program
+    .command('logs')
+    .description('print a function\'s log lines (one log stream per execution environment); --follow keeps printing new ones')
+    .argument('<name>', 'function name')
+    .option('-f, --follow', 'keep polling for new lines until Ctrl-C')
+    .option('--since <when>', 'only lines from this long ago (10m, 90s, 2h, 1d) or this date')
+    .option('--stream <name>', 'only this log stream')
+    .addOption(new Option('--format <format>', 'line format').choices(['detailed', 'short']).default('detailed'))
+    .option('--poll-ms <ms>', 'with --follow: how often to poll', '500')
+    .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
+    .action(async (name: string, flags) => {
+      exitCode = await runLogsCommand(name, flags);
     });
 
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');

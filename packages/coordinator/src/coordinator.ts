@@ -1,11 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodeStore } from '@zonesim/code';
-import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
-import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
+import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { CloseCode, msgpackCodec, type Codec, type LogEvents, type ProvisionedStatus } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
 import { SigV4Verifier } from './auth/sigv4-verifier.js';
 import { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
+import { ScalingRate } from './concurrency/scaling-rate.js';
+import { LogStore } from './logs/log-store.js';
+import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
@@ -35,6 +38,10 @@ export class Coordinator {
   readonly router: Router;
   readonly asyncInvocations: AsyncInvocations;
   readonly concurrency: ConcurrencyLimits;
+  readonly provisioned: ProvisionedConcurrency;
+  readonly logs: LogStore;
+  #logTrimTimer: TimerHandle | undefined;
+  readonly #clock: Clock;
   readonly #api: ApiServer;
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
@@ -46,6 +53,7 @@ export class Coordinator {
     this.options = resolveCoordinatorOptions(options);
     const o = this.options;
     const clock = components.clock ?? systemClock;
+    this.#clock = clock;
     const codec = components.codec ?? msgpackCodec;
     this.#log = components.logger ?? createLogger('coordinator');
     const account = { region: o.region, accountId: o.accountId };
@@ -77,7 +85,17 @@ export class Coordinator {
       },
       clock,
       log: this.#log,
+      scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
     });
+    this.provisioned = new ProvisionedConcurrency({
+      registry: this.registry,
+      membership: this.membership,
+      concurrency: this.concurrency,
+      clock,
+      log: this.#log,
+      account,
+    });
+    this.logs = new LogStore(join(o.dataDir, 'logs.db'), { maxEventsPerFunction: o.logRetentionEvents });
     this.asyncInvocations = new AsyncInvocations({
       settings: {
         dataDir: o.dataDir,
@@ -108,6 +126,8 @@ export class Coordinator {
       clock,
       log: this.#log,
       onSession: (session) => {
+        session.on('provisioned-status', (status: ProvisionedStatus) => this.provisioned.onStatus(session, status));
+        session.on('log-events', (batch: LogEvents) => this.#storeLogs(batch));
         this.membership.add(session);
         // A node back from a lost link is told which of its warm environments can never be used
         // again (their function was deleted or changed meanwhile).
@@ -130,6 +150,8 @@ export class Coordinator {
       account,
       clusterToken: o.clusterToken,
       maxZipBytes: o.maxZipBytes,
+      provisioned: this.provisioned,
+      logs: this.logs,
       verifier: apiCredentials ? new SigV4Verifier({ credentials: [apiCredentials], service: 'lambda' }, { clock }) : undefined,
       log: this.#log,
     });
@@ -155,6 +177,9 @@ export class Coordinator {
     await mkdir(this.options.dataDir, { recursive: true });
     const loaded = this.registry.load();
     for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
+    this.provisioned.load();
+    this.logs.open();
+    this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     this.membership.start();
@@ -180,7 +205,7 @@ export class Coordinator {
     }
     this.#state = LifecycleState.Stopping;
     this.membership.stop();
-    this.registry.stop();
+    if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     const closed = this.#api.close();
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
@@ -191,7 +216,27 @@ export class Coordinator {
     }
     this.#api.destroy();
     this.#zoneLink.terminateAll();
+    this.registry.stop();
+    this.logs.close();
     this.#state = LifecycleState.Stopped;
     this.#log.info('coordinator stopped');
+  }
+
+  /** A zone node's batch of log lines; a store failure costs those lines, never the link. */
+  #storeLogs(batch: LogEvents): void {
+    try {
+      this.logs.append(batch);
+      if (batch.dropped > 0) this.#log.warn({ dropped: batch.dropped }, 'a zone node dropped log lines (its log buffer was full)');
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not store log lines');
+    }
+  }
+
+  #trimLogs(): void {
+    try {
+      this.logs.trim();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'log retention failed');
+    }
   }
 }

@@ -23,6 +23,8 @@ export const DEFAULT_COORDINATOR = {
   timeScale: 1,
   asyncMaxConcurrentAttempts: 64,
   accountConcurrency: 1000,
+  scalingRatePer10s: 1000,
+  logRetentionEvents: 100_000,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -77,6 +79,14 @@ export interface CoordinatorOptions {
   /** Lambda's account concurrency limit (at least 100 always stays unreserved). @default 1000 */
   accountConcurrency?: number;
   /**
+   * Lambda's per-function scaling rate: new execution environments a function may start per 10 s
+   * (refilled continuously, sped up by `timeScale`); beyond it invocations get 429
+   * `FunctionInvocationRateLimitExceeded`. @default 1000
+   */
+  scalingRatePer10s?: number;
+  /** Log lines kept per function in `<dataDir>/logs.db`; older ones are deleted. @default 100000 */
+  logRetentionEvents?: number;
+  /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
    * functions can call the API. @default undefined (no authentication)
@@ -129,6 +139,8 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   }
   positiveInt('asyncMaxConcurrentAttempts', o.asyncMaxConcurrentAttempts);
   positiveInt('accountConcurrency', o.accountConcurrency, 100);
+  positiveInt('scalingRatePer10s', o.scalingRatePer10s);
+  positiveInt('logRetentionEvents', o.logRetentionEvents);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);

@@ -17,6 +17,8 @@ export interface CoordinatorCommandFlags {
   placement?: 'spread' | 'pack';
   timeScale?: string;
   placementTimeoutMs?: string;
+  accountConcurrency?: string;
+  scalingRate?: string;
   /** With `secretAccessKey`: API requests must be SigV4-signed with this key. */
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -34,6 +36,8 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.placement ? { placement: flags.placement } : {}),
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
     ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
+    ...(flags.accountConcurrency ? { accountConcurrency: Number(flags.accountConcurrency) } : {}),
+    ...(flags.scalingRate ? { scalingRatePer10s: Number(flags.scalingRate) } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
     // Either half may come from the environment; the coordinator refuses a key without its secret.

@@ -28,8 +28,12 @@ import { TAGS_PREFIX, handleTags } from './tag-routes.js';
 import { handleAccountSettings, handleFunctionConcurrency, type ConcurrencyRouteDeps } from './concurrency-routes.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { handleVersionsAndAliases } from './version-alias-routes.js';
-import { EVENT_INVOKE_CONFIG_PREFIX, handleEventInvokeConfig } from './event-invoke-config-routes.js';
+import { EVENT_INVOKE_CONFIG_PREFIX, handleEventInvokeConfig, handleListEventInvokeConfigs } from './event-invoke-config-routes.js';
 import { sendError, sendJson } from './respond.js';
+import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './provisioned-concurrency-routes.js';
+import { LOG_PATH, handleLogs } from './log-routes.js';
+import type { ProvisionedConcurrency } from '../provisioned/provisioned-concurrency.js';
+import type { LogStore } from '../logs/log-store.js';
 
 /** Everything the HTTP front door routes to. */
 export interface ApiServerDeps {
@@ -43,6 +47,8 @@ export interface ApiServerDeps {
   account: { region: string; accountId: string };
   clusterToken: string;
   maxZipBytes: number;
+  provisioned: ProvisionedConcurrency;
+  logs: LogStore;
   /** Checks SigV4 signatures; undefined when authentication is off. */
   verifier?: SigV4Verifier | undefined;
   log: Logger;
@@ -167,11 +173,20 @@ export class ApiServer {
       const name = decodeURIComponent(path.split('/')[3] ?? '');
       const allowed = path.startsWith('/2019-09-30/') ? method === 'GET' : method === 'PUT' || method === 'DELETE';
       if (allowed) return handleFunctionConcurrency(this.#concurrencyDeps(), req, res, method, name, requestId);
+    } else if (PROVISIONED_CONCURRENCY_PATH.test(path)) {
+      const name = decodeURIComponent(PROVISIONED_CONCURRENCY_PATH.exec(path)![1]!);
+      return handleProvisionedConcurrency(
+        { provisioned: this.#deps.provisioned, account: this.#deps.account },
+        req, res, method, name, url.searchParams, requestId,
+      );
     } else if (path.startsWith(TAGS_PREFIX)) {
       const arn = decodeURIComponent(path.slice(TAGS_PREFIX.length));
       return handleTags({ registry: this.#deps.registry, account: this.#deps.account }, req, res, method, arn, url.searchParams, requestId);
     } else if (path === '/2016-08-19/account-settings' || path === '/2016-08-19/account-settings/') {
       if (method === 'GET') return handleAccountSettings(this.#concurrencyDeps(), res, requestId);
+    } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config/list')) {
+      const name = decodeURIComponent(path.slice(EVENT_INVOKE_CONFIG_PREFIX.length, -'/event-invoke-config/list'.length));
+      if (method === 'GET') return handleListEventInvokeConfigs({ registry: this.#deps.registry, account: this.#deps.account }, res, name, requestId);
     } else if (path.startsWith(EVENT_INVOKE_CONFIG_PREFIX) && path.endsWith('/event-invoke-config')) {
       const name = decodeURIComponent(path.slice(EVENT_INVOKE_CONFIG_PREFIX.length, -'/event-invoke-config'.length));
       return handleEventInvokeConfig(
@@ -211,6 +226,10 @@ export class ApiServer {
     }
     if (path === '/zonesim/v1/async' || path.startsWith('/zonesim/v1/dead-letters')) {
       return handleAsyncAdmin(this.#deps.asyncInvocations, req, res, method, path, requestId);
+    }
+    const logPath = LOG_PATH.exec(path);
+    if (method === 'GET' && logPath) {
+      return handleLogs({ logs: this.#deps.logs, registry: this.#deps.registry, account: this.#deps.account }, res, logPath[1]!, logPath[2]!, new URL(req.url ?? '/', 'http://localhost').searchParams, requestId);
     }
     const codeZip = /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/.exec(path);
     if (method === 'GET' && codeZip) {
