@@ -18,6 +18,7 @@ import {
   UntagResourceCommand,
   PublishVersionCommand,
   PutFunctionEventInvokeConfigCommand,
+  ListFunctionEventInvokeConfigsCommand,
   ResourceConflictException,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
@@ -104,6 +105,9 @@ t.test('the AWS SDK v3 drives zonesim unchanged', async (t) => {
   const eic = await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'sdk-fn', MaximumRetryAttempts: 0 }));
   t.equal(eic.MaximumRetryAttempts, 0);
   t.ok(eic.LastModified instanceof Date, 'LastModified parses as a timestamp');
+  const eics = await lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'sdk-fn' }));
+  t.equal(eics.FunctionEventInvokeConfigs?.length, 1);
+  t.equal(eics.FunctionEventInvokeConfigs?.[0]?.MaximumRetryAttempts, 0);
 
   const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'sdk-fn' }));
   t.equal(got.Configuration?.Timeout, 7);
