@@ -1,4 +1,4 @@
-import { isWireErrorCode } from '@zonesim/protocol';
+import { isWireErrorCode, type InvokeResult } from '@zonesim/protocol';
 import type { Clock, Logger } from '@zonesim/common';
 import {
   AsyncDispatcher,
@@ -13,7 +13,9 @@ import { LambdaApiError, requestTooLarge, tooManyRequests, invalidParameter, ser
 import { InvocationLostError } from './membership/pending-invocations.js';
 import type { Registry } from './registry/registry.js';
 import { functionArn } from './registry/function-name.js';
-import type { Router } from './router/router.js';
+import type { RouteTrace, Router } from './router/router.js';
+import type { InvocationLedger } from './ledger/invocation-ledger.js';
+import { attemptRecord } from './ledger/attempt-record.js';
 import type { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import type { EventInvokeConfig } from './registry/event-invoke-config.js';
 
@@ -39,12 +41,23 @@ export class AsyncInvocations {
   readonly #registry: Registry;
   readonly #router: Router;
   readonly #concurrency: ConcurrencyLimits;
+  readonly #ledger: InvocationLedger | undefined;
   readonly #clock: Clock;
   readonly #log: Logger;
   #store: EventStore | undefined;
   #dispatcher: AsyncDispatcher | undefined;
 
-  constructor(args: { settings: AsyncInvocationSettings; registry: Registry; router: Router; concurrency: ConcurrencyLimits; clock: Clock; log: Logger }) {
+  constructor(args: {
+    settings: AsyncInvocationSettings;
+    registry: Registry;
+    router: Router;
+    concurrency: ConcurrencyLimits;
+    /** Where every attempt is recorded. */
+    ledger?: InvocationLedger;
+    clock: Clock;
+    log: Logger;
+  }) {
+    this.#ledger = args.ledger;
     this.#settings = args.settings;
     this.#registry = args.registry;
     this.#router = args.router;
@@ -61,7 +74,7 @@ export class AsyncInvocations {
     this.#dispatcher = new AsyncDispatcher(
       {
         store,
-        invoke: (event) => this.#attempt(event),
+        invoke: (event, _attempt, options) => this.#attempt(event, options.duplicate === true),
         clock: this.#clock,
         logger: this.#log,
         // A destination function gets the record as a new async event with its own settings.
@@ -122,7 +135,7 @@ export class AsyncInvocations {
   }
 
   /** One attempt: routes the event like a sync invocation and reports what came of it. */
-  async #attempt(event: AsyncEvent): Promise<AttemptOutcome> {
+  async #attempt(event: AsyncEvent, duplicate: boolean): Promise<AttemptOutcome> {
     let record;
     try {
       record = this.#registry.get(event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier);
@@ -133,11 +146,29 @@ export class AsyncInvocations {
     if (record.state !== 'Active') {
       return { kind: 'platform-error', code: 'ResourceConflictException', message: `function is ${record.state}`, statusCode: 409 };
     }
-    const spec = this.#registry.spec(this.#registry.resolve(event.functionName, event.qualifier, { pick: true }));
+    const view = this.#registry.resolve(event.functionName, event.qualifier, { pick: true });
+    const spec = this.#registry.spec(view);
+    const trace: RouteTrace = {};
+    // The first attempt's wait in the queue counts from acceptance; a retry's from when it was due.
+    const first = event.attempt <= 1;
+    const facts = {
+      requestId: event.eventId,
+      attempt: Math.max(1, event.attempt),
+      invocationType: 'Event' as const,
+      view,
+      qualifier: event.qualifier,
+      receivedAt: first ? event.receivedAt : this.#clock.now(),
+      queuedAt: first ? event.receivedAt : Math.min(event.nextAttemptAt, this.#clock.now()),
+      trace,
+      duplicate,
+    };
+    const recordAttempt = (outcome: { result?: InvokeResult; error?: unknown }): void =>
+      this.#ledger?.record(attemptRecord({ ...facts, ...outcome, respondedAt: this.#clock.now() }));
     let release: () => void;
     try {
       release = this.#concurrency.acquire(event.functionName);
     } catch (err) {
+      recordAttempt({ error: err });
       const reason = String((err as LambdaApiError).extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded');
       // Reserved concurrency 0 sends async events straight to the failure destination (lambda-facts 5).
       return { kind: 'throttled', reason, retryable: this.#concurrency.reserved(event.functionName) !== 0 };
@@ -149,13 +180,16 @@ export class AsyncInvocations {
         payload: event.payload,
         invokedFunctionArn: functionArn(this.#settings, event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier),
         logTail: false,
+        trace,
       });
+      recordAttempt({ result });
       if (result.outcome === 'success') {
         return { kind: 'success', payload: Buffer.from(result.payload ?? 'null'), executedVersion: spec.version };
       }
       const fe = result.functionError ?? { errorType: 'Runtime.Unknown', errorMessage: 'unknown error' };
       return { kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: spec.version };
     } catch (err) {
+      recordAttempt({ error: err });
       if (err instanceof LambdaApiError && err.status === 429) {
         return { kind: 'throttled', reason: String(err.extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded') };
       }

@@ -8,6 +8,8 @@ import { SigV4Verifier } from './auth/sigv4-verifier.js';
 import { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import { ScalingRate } from './concurrency/scaling-rate.js';
 import { LogStore } from './logs/log-store.js';
+import { InvocationLedger } from './ledger/invocation-ledger.js';
+import { CoordinatorMetrics } from './ledger/metrics.js';
 import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
@@ -40,6 +42,7 @@ export class Coordinator {
   readonly concurrency: ConcurrencyLimits;
   readonly provisioned: ProvisionedConcurrency;
   readonly logs: LogStore;
+  readonly ledger: InvocationLedger;
   #logTrimTimer: TimerHandle | undefined;
   readonly #clock: Clock;
   readonly #api: ApiServer;
@@ -87,6 +90,11 @@ export class Coordinator {
       log: this.#log,
       scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
     });
+    this.ledger = new InvocationLedger({ settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier }, clock, log: this.#log });
+    this.ledger.setGaugeSource(() => ({
+      inFlight: this.membership.sessions().reduce((n, s) => n + s.inFlight, 0) + this.router.waiting,
+      healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
+    }));
     this.provisioned = new ProvisionedConcurrency({
       registry: this.registry,
       membership: this.membership,
@@ -94,6 +102,7 @@ export class Coordinator {
       clock,
       log: this.#log,
       account,
+      onWindow: (key, window) => this.ledger.provisioned(key, window),
     });
     this.logs = new LogStore(join(o.dataDir, 'logs.db'), { maxEventsPerFunction: o.logRetentionEvents });
     this.asyncInvocations = new AsyncInvocations({
@@ -108,6 +117,7 @@ export class Coordinator {
       registry: this.registry,
       router: this.router,
       concurrency: this.concurrency,
+      ledger: this.ledger,
       clock,
       log: this.#log,
     });
@@ -152,6 +162,14 @@ export class Coordinator {
       maxZipBytes: o.maxZipBytes,
       provisioned: this.provisioned,
       logs: this.logs,
+      ledger: this.ledger,
+      metrics: new CoordinatorMetrics({
+        ledger: this.ledger,
+        membership: this.membership,
+        router: this.router,
+        asyncInvocations: this.asyncInvocations,
+        provisioned: this.provisioned,
+      }),
       verifier: apiCredentials ? new SigV4Verifier({ credentials: [apiCredentials], service: 'lambda' }, { clock }) : undefined,
       log: this.#log,
     });
@@ -177,6 +195,7 @@ export class Coordinator {
     await mkdir(this.options.dataDir, { recursive: true });
     const loaded = this.registry.load();
     for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
+    await this.ledger.start();
     this.provisioned.load();
     this.logs.open();
     this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
@@ -218,6 +237,8 @@ export class Coordinator {
     this.#zoneLink.terminateAll();
     this.registry.stop();
     this.logs.close();
+    // Last: attempts that finished during the grace period are still recorded.
+    await this.ledger.stop();
     this.#state = LifecycleState.Stopped;
     this.#log.info('coordinator stopped');
   }

@@ -25,6 +25,7 @@ export const DEFAULT_COORDINATOR = {
   accountConcurrency: 1000,
   scalingRatePer10s: 1000,
   logRetentionEvents: 100_000,
+  freeTier: false,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -86,6 +87,8 @@ export interface CoordinatorOptions {
   scalingRatePer10s?: number;
   /** Log lines kept per function in `<dataDir>/logs.db`; older ones are deleted. @default 100000 */
   logRetentionEvents?: number;
+  /** Apply Lambda's monthly free tier (1M requests, 400,000 GB-s) to the run's bill. @default false */
+  freeTier?: boolean;
   /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
@@ -141,6 +144,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('accountConcurrency', o.accountConcurrency, 100);
   positiveInt('scalingRatePer10s', o.scalingRatePer10s);
   positiveInt('logRetentionEvents', o.logRetentionEvents);
+  if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);

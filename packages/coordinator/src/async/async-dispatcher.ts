@@ -211,7 +211,7 @@ export class AsyncDispatcher implements Lifecycle {
     this.#counters.attempts++;
     if (started.duplicate) this.#counters.duplicates++;
     const event: AsyncEvent = { ...claimed, attempt: started.attempt, attemptOpen: true };
-    const outcome = await this.#attempt(slot, event);
+    const outcome = await this.#attempt(slot, event, started.duplicate);
     if (slot.abandoned) return;
     this.#count(outcome);
     const now = this.#clock.now();
@@ -233,7 +233,7 @@ export class AsyncDispatcher implements Lifecycle {
   }
 
   /** Calls `invoke` under the attempt timeout; a throw or timeout becomes a platform error that may have run. */
-  async #attempt(slot: Slot, event: AsyncEvent): Promise<AttemptOutcome> {
+  async #attempt(slot: Slot, event: AsyncEvent, duplicate = false): Promise<AttemptOutcome> {
     let timer: TimerHandle | undefined;
     const timeout = new Promise<AttemptOutcome>((resolve) => {
       timer = this.#clock.setTimeout(() => {
@@ -242,7 +242,7 @@ export class AsyncDispatcher implements Lifecycle {
       }, this.options.attemptTimeoutMs);
     });
     try {
-      const outcome = await Promise.race([this.#invoke(event, event.attempt, { signal: slot.controller.signal }), timeout]);
+      const outcome = await Promise.race([this.#invoke(event, event.attempt, { signal: slot.controller.signal, duplicate }), timeout]);
       if (!KNOWN_OUTCOMES.has((outcome as { kind?: unknown } | null)?.kind as string)) {
         return { kind: 'platform-error', code: 'INVALID_OUTCOME', message: `invoke returned ${JSON.stringify(outcome)}`, mayHaveRun: true };
       }

@@ -49,4 +49,12 @@ export type AttemptOutcome =
     };
 
 /** The attempt runner the dispatcher is given: routes one attempt of `event` to a zone and reports. */
-export type InvokeAttempt = (event: AsyncEvent, attempt: number, options: { signal: AbortSignal }) => Promise<AttemptOutcome>;
+export type InvokeAttempt = (
+  event: AsyncEvent,
+  attempt: number,
+  options: {
+    signal: AbortSignal;
+    /** True when an earlier attempt may have run (its outcome was never recorded): this delivery may be a duplicate. */
+    duplicate?: boolean;
+  },
+) => Promise<AttemptOutcome>;

@@ -34,6 +34,8 @@ import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './pr
 import { LOG_PATH, handleLogs } from './log-routes.js';
 import type { ProvisionedConcurrency } from '../provisioned/provisioned-concurrency.js';
 import type { LogStore } from '../logs/log-store.js';
+import type { InvocationLedger } from '../ledger/invocation-ledger.js';
+import type { CoordinatorMetrics } from '../ledger/metrics.js';
 
 /** Everything the HTTP front door routes to. */
 export interface ApiServerDeps {
@@ -49,6 +51,8 @@ export interface ApiServerDeps {
   maxZipBytes: number;
   provisioned: ProvisionedConcurrency;
   logs: LogStore;
+  ledger: InvocationLedger;
+  metrics: CoordinatorMetrics;
   /** Checks SigV4 signatures; undefined when authentication is off. */
   verifier?: SigV4Verifier | undefined;
   log: Logger;
@@ -193,6 +197,11 @@ export class ApiServer {
         { registry: this.#deps.registry, account: this.#deps.account, now: () => Date.now() },
         req, res, method, name, url.searchParams, requestId,
       );
+    } else if (path === '/metrics' && method === 'GET') {
+      const text = await this.#deps.metrics.text();
+      res.writeHead(200, { 'content-type': this.#deps.metrics.contentType, 'x-amzn-requestid': requestId });
+      res.end(text);
+      return;
     } else if (path.startsWith('/zonesim/v1/')) {
       return this.#admin(req, res, method, path, requestId);
     }
@@ -221,6 +230,10 @@ export class ApiServer {
       }, requestId);
       return;
     }
+    if (method === 'GET' && path === '/zonesim/v1/stats') {
+      sendJson(res, 200, this.#stats(), requestId);
+      return;
+    }
     if (method === 'GET' && path.startsWith(CODE_PREFIX)) {
       return this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
     }
@@ -237,6 +250,26 @@ export class ApiServer {
       return this.#streamBlob(res, record.codeSha256Hex, requestId);
     }
     throw unknownOperation(method, path);
+  }
+
+  /** Live numbers as JSON: zones, invocations (counts, latency, last minute), async queue, bill. */
+  #stats(): Record<string, unknown> {
+    const d = this.#deps;
+    let queue: unknown = null;
+    try {
+      queue = d.asyncInvocations.store.stats();
+    } catch {
+      // not running
+    }
+    return {
+      time: new Date().toISOString(),
+      zones: d.membership.zones().map((z) => ({ zone: z.zone, health: z.health, nodes: z.nodes.length, inFlight: z.nodes.reduce((n, x) => n + x.inFlight, 0) })),
+      waitingInvocations: d.router.waiting,
+      invocations: d.ledger.stats(),
+      async: queue,
+      provisionedConcurrency: d.provisioned.allocations(),
+      billing: d.ledger.billing.run(),
+    };
   }
 
   /** Zone nodes fetch packages here, presenting the cluster token as a bearer token. */
@@ -263,9 +296,9 @@ export class ApiServer {
   }
 }
 
-/** Paths served without a SigV4 signature: the health check and the token-protected code download. */
+/** Paths served without a SigV4 signature: the health check, Prometheus's scrape (scrapers cannot sign) and the token-protected code download. */
 function isUnauthenticatedPath(path: string): boolean {
-  return path === '/zonesim/v1/health' || path.startsWith(CODE_PREFIX);
+  return path === '/zonesim/v1/health' || path === '/metrics' || path.startsWith(CODE_PREFIX);
 }
 
 function pathOf(url: string | undefined): string {

@@ -4,7 +4,9 @@ import type { Logger } from '@zonesim/common';
 import { invalidParameter, invalidRequestContent, resourceConflict } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
-import type { Router } from '../router/router.js';
+import type { RouteTrace, Router } from '../router/router.js';
+import type { InvocationLedger } from '../ledger/invocation-ledger.js';
+import { attemptRecord } from '../ledger/attempt-record.js';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { readBody } from './body.js';
@@ -24,6 +26,7 @@ export interface InvokeRouteDeps {
   asyncInvocations: AsyncInvocations;
   concurrency: ConcurrencyLimits;
   account: { region: string; accountId: string };
+  ledger: InvocationLedger;
   log: Logger;
 }
 
@@ -40,6 +43,7 @@ export async function handleInvoke(
   query: URLSearchParams,
   requestId: string,
 ): Promise<void> {
+  const receivedAt = Date.now();
   const invocationType = headerOf(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
     throw invalidParameter(`Unsupported invocation type: ${invocationType}. Use RequestResponse, Event or DryRun.`);
@@ -63,7 +67,9 @@ export async function handleInvoke(
     sendEmpty(res, 204, requestId, executed);
     return;
   }
+  const trace: RouteTrace = {};
   const route = {
+    trace,
     requestId,
     spec,
     payload,
@@ -84,15 +90,26 @@ export async function handleInvoke(
     sendEmpty(res, 202, requestId);
     return;
   }
+  const facts = { requestId, attempt: 1, invocationType: 'RequestResponse' as const, view, qualifier: ref.qualifier, receivedAt, trace };
   // Lambda throttles a synchronous invoke at once with 429 and its Reason; the caller retries.
-  const release = deps.concurrency.acquire(ref.name);
+  let release: () => void;
+  try {
+    release = deps.concurrency.acquire(ref.name);
+  } catch (err) {
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }));
+    throw err;
+  }
   let result;
   try {
     result = await deps.router.route(route);
+  } catch (err) {
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }));
+    throw err;
   } finally {
     release();
   }
   sendResult(res, result, requestId, executed);
+  deps.ledger.record(attemptRecord({ ...facts, result, respondedAt: Date.now() }));
 }
 
 function sendResult(res: ServerResponse, result: InvokeResult, requestId: string, executed: Record<string, string>): void {

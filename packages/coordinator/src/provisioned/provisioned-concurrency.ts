@@ -9,6 +9,7 @@ import { functionArn } from '../registry/function-name.js';
 import { lambdaTimestamp } from '../registry/function-record.js';
 import type { Registry } from '../registry/registry.js';
 import { allocateAcrossZones } from './allocation.js';
+import type { ProvisionedWindowInput } from '../ledger/invocation-ledger.js';
 
 /** Lambda's provisioned-concurrency status values. */
 export type ProvisionedStatusValue = 'IN_PROGRESS' | 'READY' | 'FAILED';
@@ -53,6 +54,7 @@ export class ProvisionedConcurrency {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #account: { region: string; accountId: string };
+  readonly #onWindow: ((key: string, window: ProvisionedWindowInput | undefined) => void) | undefined;
   /** `${function}:${qualifier}` -> configuration. */
   readonly #live = new Map<string, Live>();
   /** sessionId -> specKey -> last status. */
@@ -65,7 +67,10 @@ export class ProvisionedConcurrency {
     clock: Clock;
     log: Logger;
     account: { region: string; accountId: string };
+    /** Told when a configuration starts, changes or ends (billing of provisioned concurrency). */
+    onWindow?: (key: string, window: ProvisionedWindowInput | undefined) => void;
   }) {
+    this.#onWindow = args.onWindow;
     this.#registry = args.registry;
     this.#membership = args.membership;
     this.#concurrency = args.concurrency;
@@ -198,6 +203,7 @@ export class ProvisionedConcurrency {
     const spec = this.#registry.spec(this.#registry.resolve(functionName, qualifier));
     const key = `${functionName}:${qualifier}`;
     const live = this.#live.get(key);
+    const changed = !live || live.requested !== requested || live.spec.specKey !== spec.specKey;
     if (live) {
       if (live.spec.specKey !== spec.specKey) this.#release(live);
       live.spec = spec;
@@ -206,6 +212,10 @@ export class ProvisionedConcurrency {
     } else {
       this.#live.set(key, { functionName, qualifier, spec, requested, lastModified, shares: new Map() });
     }
+    if (!changed) return;
+    // A window is billed from enable to disable rounded up to 5 min: only a real change splits it.
+    const view = this.#registry.resolve(functionName, qualifier);
+    this.#onWindow?.(key, { functionName, qualifier, memoryMb: view.memorySize, architecture: view.architecture, count: requested });
   }
 
   /**
@@ -251,6 +261,7 @@ export class ProvisionedConcurrency {
   }
 
   #release(live: Live): void {
+    this.#onWindow?.(`${live.functionName}:${live.qualifier}`, undefined);
     for (const s of this.#membership.sessions()) {
       if ((live.shares.get(s.sessionId) ?? 0) > 0 && !s.closed) s.send({ type: 'provision', fn: live.spec, count: 0 });
     }

@@ -30,6 +30,16 @@ export interface RouteRequest {
   invokedFunctionArn: string;
   clientContext?: string;
   logTail: boolean;
+  /** Filled in as the invocation is routed, for the ledger. */
+  trace?: RouteTrace;
+}
+
+/** When an invocation waited and when it was last sent (epoch ms), for the ledger. */
+export interface RouteTrace {
+  /** The first time it had to wait for capacity. */
+  queuedAt?: number;
+  /** The last time it was offered to a node. */
+  dispatchedAt?: number;
 }
 
 interface Waiter {
@@ -100,6 +110,7 @@ export class Router {
           throw tooManyRequests('FunctionInvocationRateLimitExceeded', 'Rate Exceeded.', 1);
         }
         offers++;
+        if (request.trace) request.trace.dispatchedAt = this.#clock.now();
         const answer = await this.#offer(node, request);
         if (answer === LOST_BEFORE_ACCEPT) {
           // Nothing ran on the lost node: place it elsewhere, transparently to the caller.
@@ -115,6 +126,7 @@ export class Router {
       const remaining = this.#settings.placementTimeoutMs - (this.#clock.monotonic() - started);
       if (remaining <= 0) throw this.#noCapacity();
       excluded.clear();
+      if (request.trace) request.trace.queuedAt ??= this.#clock.now();
       await this.#waitForCapacity(remaining);
     }
   }
