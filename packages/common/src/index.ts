@@ -7,3 +7,5 @@ export { createLogger, silentLogger, type Logger, type LogLevel } from './logger
 export { LifecycleState, delay, withinGrace, type Lifecycle } from './lifecycle.js';
 export { newRequestId, newShortId, newHex32 } from './ids.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
+export { SeededRandom } from './random.js';
+export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';
