@@ -27,6 +27,8 @@ export interface AsyncInvocationSettings {
   /** Divides the platform's own delays (retry delays, backoff, event age, leases). */
   timeScale: number;
   maxConcurrentAttempts: number;
+  /** False: an attempt lost with its zone drops the event (a teaching switch, see CoordinatorOptions.failover). */
+  failover?: boolean;
   stopGraceMs: number;
 }
 
@@ -194,6 +196,12 @@ export class AsyncInvocations {
         return { kind: 'throttled', reason: String(err.extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded') };
       }
       const lost = err instanceof LambdaApiError && err.cause instanceof InvocationLostError;
+      if (lost && this.#settings.failover === false && (err.cause as InvocationLostError).accepted) {
+        // Failover off: the platform forgets the attempt lost with its zone and counts the event as
+        // handled. Nothing ran to completion, so a checker finds it lost, as the switch means to show.
+        this.#log.warn({ eventId: event.eventId, function: event.functionName }, 'failover is off: dropping an event lost with its zone');
+        return { kind: 'success', executedVersion: spec.version };
+      }
       const code = err instanceof LambdaApiError ? err.type : isWireErrorCode(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'ServiceException';
       return { kind: 'platform-error', code, message: (err as Error).message, mayHaveRun: lost && (err.cause as InvocationLostError).accepted };
     } finally {

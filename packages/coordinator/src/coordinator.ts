@@ -10,6 +10,8 @@ import { ScalingRate } from './concurrency/scaling-rate.js';
 import { LogStore } from './logs/log-store.js';
 import { InvocationLedger } from './ledger/invocation-ledger.js';
 import { CoordinatorMetrics } from './ledger/metrics.js';
+import { FaultWindows } from './chaos/fault-windows.js';
+import { ZoneDegradations } from './chaos/zone-degradations.js';
 import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
@@ -43,6 +45,8 @@ export class Coordinator {
   readonly provisioned: ProvisionedConcurrency;
   readonly logs: LogStore;
   readonly ledger: InvocationLedger;
+  readonly faults: FaultWindows;
+  readonly degradations: ZoneDegradations;
   #logTrimTimer: TimerHandle | undefined;
   readonly #clock: Clock;
   readonly #api: ApiServer;
@@ -85,16 +89,20 @@ export class Coordinator {
         initTimeoutMs: o.initTimeoutMs,
         invokeGraceMs: o.invokeGraceMs,
         acceptWindowMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
+        redispatch: o.failover,
       },
       clock,
       log: this.#log,
       scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
     });
     this.ledger = new InvocationLedger({ settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier }, clock, log: this.#log });
+    this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
+    this.ledger.setFaultSource((t) => this.faults.activeAt(t));
     this.ledger.setGaugeSource(() => ({
       inFlight: this.membership.sessions().reduce((n, s) => n + s.inFlight, 0) + this.router.waiting,
       healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
     }));
+    this.degradations = new ZoneDegradations(this.membership);
     this.provisioned = new ProvisionedConcurrency({
       registry: this.registry,
       membership: this.membership,
@@ -112,6 +120,7 @@ export class Coordinator {
         accountId: o.accountId,
         timeScale: o.timeScale,
         maxConcurrentAttempts: o.asyncMaxConcurrentAttempts,
+        failover: o.failover,
         stopGraceMs: o.stopGraceMs,
       },
       registry: this.registry,
@@ -139,6 +148,7 @@ export class Coordinator {
         session.on('provisioned-status', (status: ProvisionedStatus) => this.provisioned.onStatus(session, status));
         session.on('log-events', (batch: LogEvents) => this.#storeLogs(batch));
         this.membership.add(session);
+        this.degradations.onSession(session);
         // A node back from a lost link is told which of its warm environments can never be used
         // again (their function was deleted or changed meanwhile).
         const current = this.registry.currentSpecKeys();
@@ -163,6 +173,9 @@ export class Coordinator {
       provisioned: this.provisioned,
       logs: this.logs,
       ledger: this.ledger,
+      faults: this.faults,
+      brownout: { failRate: 0 },
+      degradations: this.degradations,
       metrics: new CoordinatorMetrics({
         ledger: this.ledger,
         membership: this.membership,
@@ -237,6 +250,7 @@ export class Coordinator {
     this.#zoneLink.terminateAll();
     this.registry.stop();
     this.logs.close();
+    this.#closeFaults();
     // Last: attempts that finished during the grace period are still recorded.
     await this.ledger.stop();
     this.#state = LifecycleState.Stopped;
@@ -250,6 +264,14 @@ export class Coordinator {
       if (batch.dropped > 0) this.#log.warn({ dropped: batch.dropped }, 'a zone node dropped log lines (its log buffer was full)');
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'could not store log lines');
+    }
+  }
+
+  #closeFaults(): void {
+    try {
+      this.faults.closeAll();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not record the open fault windows');
     }
   }
 

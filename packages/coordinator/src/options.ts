@@ -26,6 +26,7 @@ export const DEFAULT_COORDINATOR = {
   scalingRatePer10s: 1000,
   logRetentionEvents: 100_000,
   freeTier: false,
+  failover: true,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -90,6 +91,12 @@ export interface CoordinatorOptions {
   /** Apply Lambda's monthly free tier (1M requests, 400,000 GB-s) to the run's bill. @default false */
   freeTier?: boolean;
   /**
+   * Failover of in-flight work when a zone is lost. Off is a teaching switch: invocations a lost
+   * node never accepted are not placed elsewhere (500), and async events whose attempt was lost with
+   * its zone are dropped as if delivered, so a checker finds them lost. @default true
+   */
+  failover?: boolean;
+  /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
    * functions can call the API. @default undefined (no authentication)
@@ -144,6 +151,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('accountConcurrency', o.accountConcurrency, 100);
   positiveInt('scalingRatePer10s', o.scalingRatePer10s);
   positiveInt('logRetentionEvents', o.logRetentionEvents);
+  if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
   if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');

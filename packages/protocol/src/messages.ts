@@ -224,6 +224,17 @@ export const ProvisionSchema = Type.Object({
   count: Type.Integer({ minimum: 0, maximum: 100_000 }),
 });
 
+/**
+ * A gray failure of this node (chaos): it keeps answering heartbeats, but its invocations' answers
+ * are delayed by `slowFactor` (x their own duration) and a `failRate` fraction fail with a platform
+ * error before running. `slowFactor: 1, failRate: 0` heals it.
+ */
+export const DegradeSchema = Type.Object({
+  type: Type.Literal('degrade'),
+  slowFactor: Type.Number({ minimum: 1, maximum: 1000 }),
+  failRate: Type.Number({ minimum: 0, maximum: 1 }),
+});
+
 /** A protocol-level error report, usually followed by a close. */
 export const ErrorMessageSchema = Type.Object({
   type: Type.Literal('error'),
@@ -237,6 +248,7 @@ export const CoordinatorMessageSchema = Type.Union([
   InvokeSchema,
   DropEnvironmentsSchema,
   ProvisionSchema,
+  DegradeSchema,
   ErrorMessageSchema,
 ]);
 
@@ -259,6 +271,7 @@ export type Invoke = Static<typeof InvokeSchema>;
 export type ErrorMessage = Static<typeof ErrorMessageSchema>;
 export type DropEnvironments = Static<typeof DropEnvironmentsSchema>;
 export type Provision = Static<typeof ProvisionSchema>;
+export type Degrade = Static<typeof DegradeSchema>;
 /** Coordinator -> zone node messages, tagged by `type`. */
 export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;
 export type WireErrorData = Static<typeof WireErrorSchema>;

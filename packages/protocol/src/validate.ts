@@ -14,6 +14,7 @@ import {
   PingSchema,
   PongSchema,
   ProvisionSchema,
+  DegradeSchema,
   ProvisionedStatusSchema,
   LogEventsSchema,
   WelcomeSchema,
@@ -51,7 +52,7 @@ const ZONE_CHECKS = compileTable([
   ProvisionedStatusSchema,
   LogEventsSchema,
 ]);
-const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ProvisionSchema, ErrorMessageSchema]);
+const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ProvisionSchema, DegradeSchema, ErrorMessageSchema]);
 
 function check<T>(table: CheckTable, value: unknown): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

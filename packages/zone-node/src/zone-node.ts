@@ -60,6 +60,8 @@ export class ZoneNode extends EventEmitter {
   readonly #provisioned: ProvisionedEnvironments;
   readonly #logs: LogShipper;
   #state: LifecycleState = LifecycleState.Idle;
+  /** A gray failure the coordinator injected (chaos): slow answers and failing invocations. */
+  #degrade = { slowFactor: 1, failRate: 0 };
   #welcome: Welcome | undefined;
   #stopping: Promise<void> | undefined;
   /**
@@ -203,6 +205,9 @@ export class ZoneNode extends EventEmitter {
     } else if (message.type === 'provision') {
       this.#log.info({ function: message.fn.functionName, version: message.fn.version, count: message.count }, 'provisioned concurrency target');
       this.#provisioned.setTarget(message.fn, message.count);
+    } else if (message.type === 'degrade') {
+      this.#degrade = { slowFactor: message.slowFactor, failRate: message.failRate };
+      this.#log.warn(this.#degrade, message.slowFactor === 1 && message.failRate === 0 ? 'gray failure healed' : 'gray failure injected');
     } else if (message.type === 'drop-environments') {
       const dropped = this.#pool.evictIdle(new Set(message.specKeys));
       this.#log.info({ dropped, specKeys: message.specKeys.length, reason: message.reason }, 'dropped stale environments');
@@ -225,6 +230,11 @@ export class ZoneNode extends EventEmitter {
       return;
     }
     this.#link.send({ type: 'invoke-accepted', invocationId: message.invocationId });
+    if (this.#degrade.failRate > 0 && Math.random() < this.#degrade.failRate) {
+      // Gray failure: the node is alive and answers heartbeats, but this invocation fails in the platform.
+      this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.EnvironmentFailed, message: 'gray failure injected on this zone node' } });
+      return;
+    }
     const fn = message.fn;
     let codeDir: string;
     try {
@@ -273,6 +283,11 @@ export class ZoneNode extends EventEmitter {
     if (!result.environmentKept) this.#releaseCode(env.id);
     const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
     this.#shipLog(env.config.logStreamName, fn, result);
+    if (this.#degrade.slowFactor > 1) {
+      // Gray failure: the answer comes back slowFactor times later than it could have.
+      const extraMs = (this.#degrade.slowFactor - 1) * Math.max(1, this.#clock.now() - receivedAt);
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, extraMs));
+    }
     this.#link.send(answer);
     // A provisioned environment the invocation destroyed (crash, timeout, OOM) is replaced.
     if (lease.provisioned && !result.environmentKept) this.#provisioned.reconcile(fn.specKey);

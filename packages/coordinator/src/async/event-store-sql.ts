@@ -5,6 +5,7 @@ export type Statements = Record<
   'get'
   | 'insert'
   | 'claim'
+  | 'listActive'
   | 'openFlag'
   | 'startAttempt'
   | 'bump'
@@ -91,5 +92,6 @@ export function prepareStatements(db: Database): Statements {
     countDead: db.prepare(`SELECT COUNT(*) AS n FROM dead_letters`),
     counters: db.prepare(`SELECT name, value FROM counters`),
     active: db.prepare(`SELECT COUNT(*) AS n, SUM(payload_bytes) AS bytes FROM events WHERE ${ACTIVE}`),
+    listActive: db.prepare(`SELECT event_id, function_name, status, attempt FROM events WHERE ${ACTIVE} ORDER BY received_at, event_id LIMIT @limit OFFSET @offset`),
   };
 }

@@ -272,6 +272,14 @@ export class EventStore {
     return rows.map(deadLetterFromRow);
   }
 
+  /** Events not finished yet (queued or in flight), oldest first: what a checker calls pending. */
+  listPending(options: { limit?: number; offset?: number } = {}): Array<{ eventId: string; functionName: string; status: string; attempt: number }> {
+    const limit = Math.max(0, Math.min(options.limit ?? 1000, 100_000));
+    const offset = Math.max(0, options.offset ?? 0);
+    const rows = this.#open().sql.listActive.all({ limit, offset }) as Array<{ event_id: string; function_name: string; status: string; attempt: number }>;
+    return rows.map((r) => ({ eventId: r.event_id, functionName: r.function_name, status: r.status, attempt: r.attempt }));
+  }
+
   /** One dead letter by id (the event id). */
   getDeadLetter(id: string): DeadLetter | undefined {
     const row = this.#open().sql.getDead.get(id) as DeadLetterRow | undefined;

@@ -36,6 +36,10 @@ import type { ProvisionedConcurrency } from '../provisioned/provisioned-concurre
 import type { LogStore } from '../logs/log-store.js';
 import type { InvocationLedger } from '../ledger/invocation-ledger.js';
 import type { CoordinatorMetrics } from '../ledger/metrics.js';
+import type { FaultWindows } from '../chaos/fault-windows.js';
+import type { ZoneDegradations } from '../chaos/zone-degradations.js';
+import { CHAOS_PATH, handleChaos, type Brownout } from './chaos-routes.js';
+import { serviceException } from '../errors.js';
 
 /** Everything the HTTP front door routes to. */
 export interface ApiServerDeps {
@@ -53,6 +57,9 @@ export interface ApiServerDeps {
   logs: LogStore;
   ledger: InvocationLedger;
   metrics: CoordinatorMetrics;
+  faults: FaultWindows;
+  brownout: Brownout;
+  degradations: ZoneDegradations;
   /** Checks SigV4 signatures; undefined when authentication is off. */
   verifier?: SigV4Verifier | undefined;
   log: Logger;
@@ -155,6 +162,11 @@ export class ApiServer {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const d = this.#fnDeps;
+    if (this.#deps.brownout.failRate > 0 && !path.startsWith('/zonesim/') && path !== '/metrics' && Math.random() < this.#deps.brownout.failRate) {
+      // Injected brownout: the front door fails the call before accepting anything.
+      req.resume();
+      throw serviceException('Brownout injected by zonesim: the front door failed this request.');
+    }
     if (path === FUNCTIONS || path === `${FUNCTIONS}/`) {
       if (method === 'POST') return handleCreateFunction(d, req, res, requestId);
       if (method === 'GET') return handleListFunctions(d, res, url.searchParams, requestId);
@@ -237,8 +249,12 @@ export class ApiServer {
     if (method === 'GET' && path.startsWith(CODE_PREFIX)) {
       return this.#serveCode(req, res, path.slice(CODE_PREFIX.length), requestId);
     }
-    if (path === '/zonesim/v1/async' || path.startsWith('/zonesim/v1/dead-letters')) {
+    if (path === '/zonesim/v1/async' || path === '/zonesim/v1/async/pending' || path.startsWith('/zonesim/v1/dead-letters')) {
       return handleAsyncAdmin(this.#deps.asyncInvocations, req, res, method, path, requestId);
+    }
+    const chaos = CHAOS_PATH.exec(path);
+    if (chaos) {
+      return handleChaos({ faults: this.#deps.faults, brownout: this.#deps.brownout, degradations: this.#deps.degradations }, req, res, method, chaos, requestId);
     }
     const logPath = LOG_PATH.exec(path);
     if (method === 'GET' && logPath) {

@@ -25,6 +25,14 @@ export async function handleAsyncAdmin(
     sendJson(res, 200, { queue: async.store.stats(), dispatcher: async.dispatcher?.counters ?? null }, requestId);
     return;
   }
+  if (method === 'GET' && path === '/zonesim/v1/async/pending') {
+    const limit = Number(url.searchParams.get('limit') ?? 1000);
+    const offset = Number(url.searchParams.get('offset') ?? 0);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalidParameter('limit must be an integer from 1 to 100000');
+    if (!Number.isInteger(offset) || offset < 0) throw invalidParameter('offset must be a non-negative integer');
+    sendJson(res, 200, { pending: async.store.listPending({ limit, offset }) }, requestId);
+    return;
+  }
   if (method === 'GET' && path === '/zonesim/v1/dead-letters') {
     const limit = Number(url.searchParams.get('limit') ?? 100);
     const offset = Number(url.searchParams.get('offset') ?? 0);

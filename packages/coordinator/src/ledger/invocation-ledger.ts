@@ -71,6 +71,7 @@ export class InvocationLedger {
   #duplicates = 0;
   #sampler: TimerHandle | undefined;
   #gauges: () => { inFlight: number; healthyZones: number } = () => ({ inFlight: 0, healthyZones: 0 });
+  #faultIdsAt: (t: number) => string[] = () => [];
 
   constructor(args: { settings: InvocationLedgerSettings; clock: Clock; log: Logger }) {
     this.#settings = args.settings;
@@ -92,6 +93,11 @@ export class InvocationLedger {
     this.#gauges = source;
   }
 
+  /** Where the ids of the fault windows active at a time come from (records get `faultIds`). */
+  setFaultSource(source: (t: number) => string[]): void {
+    this.#faultIdsAt = source;
+  }
+
   async start(): Promise<void> {
     mkdirSync(this.#settings.dir, { recursive: true });
     await this.writer.start();
@@ -102,6 +108,10 @@ export class InvocationLedger {
   /** Records one attempt. Never throws: a ledger problem must not fail the invocation. */
   record(r: LedgerRecord): void {
     try {
+      if (r.faultIds === undefined) {
+        const ids = this.#faultIdsAt(r.receivedAt);
+        if (ids.length > 0) r.faultIds = ids;
+      }
       this.writer.append(r);
       this.#records++;
       this.#byOutcome[r.outcome] = (this.#byOutcome[r.outcome] ?? 0) + 1;

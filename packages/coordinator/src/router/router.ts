@@ -20,6 +20,8 @@ export interface RouterSettings {
    * the node must refuse it, because the coordinator may have re-dispatched it.
    */
   acceptWindowMs: number;
+  /** Place an invocation elsewhere when its node is lost before accepting it (failover). */
+  redispatch: boolean;
 }
 
 /** One invocation to route. */
@@ -113,6 +115,7 @@ export class Router {
         if (request.trace) request.trace.dispatchedAt = this.#clock.now();
         const answer = await this.#offer(node, request);
         if (answer === LOST_BEFORE_ACCEPT) {
+          if (!this.#settings.redispatch) throw serviceException(`Zone node ${node.nodeId} (${node.zone}) was lost; failover is off.`);
           // Nothing ran on the lost node: place it elsewhere, transparently to the caller.
           excluded.add(node.sessionId);
           continue;
