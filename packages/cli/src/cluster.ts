@@ -39,6 +39,13 @@ export interface LocalClusterOptions {
   stopGraceMs?: number;
   /** Start the processes without this process's NODE_OPTIONS (see {@link ChildSpec}). @default false */
   withoutNodeOptions?: boolean;
+  /** Node ids. @default `${zone}-node-${i}` (i from 1) */
+  nodeIdFor?: (zone: string, index: number) => string;
+  /**
+   * The URL a zone node dials instead of the coordinator's zone link, e.g. a link proxy's (the
+   * scenario runner puts one in front of each zone to inject network faults). @default the zone link
+   */
+  zoneLinkUrl?: (zone: string, nodeId: string, coordinatorZoneUrl: string) => string | Promise<string>;
 }
 
 /** A running local cluster. */
@@ -53,6 +60,11 @@ export interface LocalCluster {
    * or stopped) and waits until it is ready; its entry in `zoneNodes` gets the new handle.
    */
   restartZoneNode(nodeId: string): Promise<ChildProcessHandle>;
+  /**
+   * Starts the coordinator again on the same port and data directory (after it was killed or
+   * stopped) and waits until it is ready; zone nodes redial it on their own.
+   */
+  restartCoordinator(): Promise<ChildProcessHandle>;
   /** Stops every process (zone nodes first), reaping each. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,29 +101,36 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     if (zonesFirst.length > 0) await zonesFirst[zonesFirst.length - 1]!.stop(stopGraceMs);
   };
   try {
-    const coordinator = new ChildProcessHandle({
-      label: 'coordinator',
-      args: [
-        'coordinator',
-        '--host', options.host ?? '127.0.0.1',
-        '--port', String(options.port ?? 0),
-        '--data-dir', join(dataDir, 'coordinator'),
-        ...(options.coordinatorArgs ?? []),
-      ],
-      env,
-      ...(logToFiles ? { logFile: join(logDir, 'coordinator.log') } : {}),
-      readyTimeoutMs,
-      withoutNodeOptions: options.withoutNodeOptions ?? false,
-    });
-    started.push(coordinator);
+    const startCoordinator = (port: number, restarts: number): ChildProcessHandle => {
+      const handle = new ChildProcessHandle({
+        label: 'coordinator',
+        args: [
+          'coordinator',
+          '--host', options.host ?? '127.0.0.1',
+          '--port', String(port),
+          '--data-dir', join(dataDir, 'coordinator'),
+          ...(options.coordinatorArgs ?? []),
+        ],
+        env,
+        ...(logToFiles ? { logFile: join(logDir, restarts === 0 ? 'coordinator.log' : `coordinator.${restarts}.log`) } : {}),
+        readyTimeoutMs,
+        withoutNodeOptions: options.withoutNodeOptions ?? false,
+      });
+      started.push(handle);
+      return handle;
+    };
+    let coordinator = startCoordinator(options.port ?? 0, 0);
+    let coordinatorRestarts = 0;
     const info = await coordinator.ready;
+    const apiPort = Number(new URL(info.apiUrl!).port);
     const zoneNodes: LocalCluster['zoneNodes'] = [];
+    const linkUrls = new Map<string, string>();
     const startZoneNode = (zone: string, nodeId: string): ChildProcessHandle => {
       const handle = new ChildProcessHandle({
         label: `zone node ${nodeId}`,
         args: [
           'zone',
-          '--coordinator', info.zoneUrl!,
+          '--coordinator', linkUrls.get(nodeId) ?? info.zoneUrl!,
           '--zone', zone,
           '--node-id', nodeId,
           '--data-dir', join(dataDir, 'zones', nodeId),
@@ -127,7 +146,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     };
     for (const zone of zones) {
       for (let i = 1; i <= perZone; i++) {
-        const nodeId = `${zone}-node-${i}`;
+        const nodeId = options.nodeIdFor ? options.nodeIdFor(zone, i) : `${zone}-node-${i}`;
+        if (options.zoneLinkUrl) linkUrls.set(nodeId, await options.zoneLinkUrl(zone, nodeId, info.zoneUrl!));
         zoneNodes.push({ zone, nodeId, handle: startZoneNode(zone, nodeId) });
       }
     }
@@ -137,8 +157,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       apiUrl: info.apiUrl!,
       zoneUrl: info.zoneUrl!,
       token,
-      coordinator,
+      get coordinator() {
+        return coordinator;
+      },
       zoneNodes,
+      async restartCoordinator(): Promise<ChildProcessHandle> {
+        if (coordinator.running) throw new Error(`the coordinator is still running (pid ${coordinator.pid})`);
+        coordinator = startCoordinator(apiPort, ++coordinatorRestarts);
+        await coordinator.ready;
+        return coordinator;
+      },
       async restartZoneNode(nodeId: string): Promise<ChildProcessHandle> {
         const entry = zoneNodes.find((z) => z.nodeId === nodeId);
         if (!entry) throw new Error(`no zone node ${nodeId} in this cluster`);
