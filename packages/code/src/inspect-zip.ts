@@ -27,12 +27,23 @@ export interface ZipInfo {
   files: string[];
   /** True when more files and links exist than `files` lists. */
   filesTruncated: boolean;
+  /**
+   * Contents of the files named in {@link ZipCallOptions.readFiles} that the archive holds and that
+   * are small (at most 256 KiB inflated); absent when nothing was asked for.
+   */
+  contents?: Map<string, Buffer>;
 }
 
 /** Options for one call that are not limits. */
 export interface ZipCallOptions {
   /** Aborts the check; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Normalised paths (`synthetic.json`, `dir/file.json`) of small files whose contents to keep in
+   * {@link ZipInfo.contents}, read in the same pass that checks them (e.g. a synthetic function's
+   * definition). @default none
+   */
+  readFiles?: readonly string[];
 }
 
 /**
@@ -50,12 +61,17 @@ export async function inspectZip(
 ): Promise<ZipInfo> {
   const resolved = resolveZipLimits(limits);
   const data = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const wanted = new Set(options.readFiles ?? []);
+  const contents = new Map<string, Buffer>();
   const summary = await walkZip(
     data,
     resolved,
     {
-      // Bytes are counted and checked by the walker, then dropped: nothing is kept in memory.
-      fileData: () => undefined,
+      // Bytes are counted and checked by the walker, then dropped: nothing is kept in memory but
+      // the few small files the caller asked for.
+      fileData: (entry, bytes) => {
+        if (wanted.has(entry.path)) contents.set(entry.path, Buffer.from(bytes));
+      },
       fileSink: () => new Writable({ write: (_chunk, _encoding, callback) => callback() }),
     },
     options.signal,
@@ -71,5 +87,6 @@ export async function inspectZip(
     symlinkCount: summary.symlinkCount,
     files: summary.files,
     filesTruncated: summary.fileCount + summary.symlinkCount > summary.files.length,
+    ...(wanted.size > 0 ? { contents } : {}),
   };
 }

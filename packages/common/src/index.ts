@@ -1,6 +1,7 @@
 /**
  * @zonesim/common: the small components every process shares: the clock, the logger, the lifecycle
- * states, id generators and the ready line that launchers wait for.
+ * states, id generators, the ready line that launchers wait for, the seeded random source and
+ * distributions, and the definition of synthetic functions.
  */
 export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
@@ -9,3 +10,13 @@ export { newRequestId, newShortId, newHex32 } from './ids.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
 export { SeededRandom } from './random.js';
 export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';
+export {
+  MAX_SYNTHETIC_DEFINITION_BYTES,
+  SYNTHETIC_DEFINITION_FILE,
+  SYNTHETIC_RUNTIME,
+  SyntheticDefinitionError,
+  parseSyntheticDefinition,
+  validateSyntheticDefinition,
+  type ResolvedSyntheticDefinition,
+  type SyntheticDefinition,
+} from './synthetic-function.js';

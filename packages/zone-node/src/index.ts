@@ -5,7 +5,7 @@
  * packages, and a pool of execution environments (child processes or worker threads) that run real
  * Lambda-style Node.js handlers, one invocation at a time each.
  */
-export { ZoneNode, NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
+export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
 export type { IsolationMode } from './environment/types.js';

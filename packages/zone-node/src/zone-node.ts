@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { CodeCache } from '@zonesim/code';
-import { LifecycleState, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
+import { LifecycleState, SYNTHETIC_RUNTIME, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import {
   MAX_LOG_TAIL_BYTES,
   PROTOCOL_VERSION,
@@ -25,6 +25,9 @@ import { LogShipper } from './log-shipper.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+
+/** Every runtime a zone node advertises in `hello`: the Node.js ones and synthetic functions (timers, no process). */
+export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, SYNTHETIC_RUNTIME];
 
 /** Lambda's 50 MB zipped limit bounds what a node will download. */
 const MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
@@ -125,7 +128,7 @@ export class ZoneNode extends EventEmitter {
         nodeId: o.nodeId,
         capacity: { memoryMb: o.memoryMb, maxEnvironments: o.maxEnvironments },
         isolation: o.isolation,
-        runtimes: NODE_RUNTIMES,
+        runtimes: ZONE_NODE_RUNTIMES,
         // Provisioned environments are left out: the coordinator re-sends their targets and learns
         // them from `provisioned-status` (counting them here too would count them twice).
         warm: Object.entries(this.#pool.counts().bySpecKey)
@@ -262,7 +265,8 @@ export class ZoneNode extends EventEmitter {
     // A new environment keeps the pin for its whole life; a warm one already holds its own.
     if (lease.cold) this.#codeOfEnvironment.set(env.id, fn.codeSha256Hex);
     else this.#cache.unpin(fn.codeSha256Hex);
-    if (lease.cold) await this.#coldStarts.pass();
+    // Synthetic environments fork nothing, so they skip the turnstile (thousands may start at once).
+    if (lease.cold && fn.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
     let result: EnvironmentInvokeResult;
     try {
       result = await env.invoke({

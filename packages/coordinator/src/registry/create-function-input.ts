@@ -1,3 +1,4 @@
+import { SYNTHETIC_RUNTIME } from '@zonesim/common';
 import { invalidParameter, requestTooLarge, validationError } from '../errors.js';
 
 /** Runtimes in Lambda's API enum (lambda-facts 2.1); only the Node.js ones run here so far. */
@@ -8,8 +9,16 @@ export const LAMBDA_RUNTIMES: readonly string[] = [
   'ruby3.2', 'ruby3.3', 'ruby3.4', 'ruby4.0', 'provided.al2', 'provided.al2023',
 ];
 
-/** Runtimes a zone node can run today (all on the zone node's own Node.js; see docs/limits.md). */
-export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+/**
+ * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, and zonesim's
+ * synthetic functions (`zonesim.synthetic`, run on timers; see docs/limits.md).
+ */
+export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', SYNTHETIC_RUNTIME];
+
+/** Lambda's enum check, letting zonesim's own synthetic runtime through. */
+function inRuntimeEnum(runtime: string): boolean {
+  return runtime === SYNTHETIC_RUNTIME || LAMBDA_RUNTIMES.includes(runtime);
+}
 
 /** Variables Lambda sets itself; a function may not set them (lambda-facts 3.2). */
 export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
@@ -99,7 +108,7 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
   if (packageType !== 'Zip') throw invalidParameter(`PackageType ${String(packageType)} is not supported by zonesim yet; use Zip.`);
   const runtime = body['Runtime'];
   if (typeof runtime !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
-  if (!LAMBDA_RUNTIMES.includes(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
+  if (!inRuntimeEnum(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
   if (!SUPPORTED_RUNTIMES.includes(runtime)) throw invalidParameter(`The runtime parameter of ${runtime} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
   const handler = body['Handler'];
   if (typeof handler !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
@@ -163,7 +172,7 @@ export function parseConfigurationPatch(body: unknown): ConfigurationPatch {
   }
   const runtime = body['Runtime'];
   if (runtime !== undefined) {
-    if (typeof runtime !== 'string' || !LAMBDA_RUNTIMES.includes(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
+    if (typeof runtime !== 'string' || !inRuntimeEnum(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
     if (!SUPPORTED_RUNTIMES.includes(runtime)) throw invalidParameter(`The runtime parameter of ${runtime} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
     patch.runtime = runtime;
   }

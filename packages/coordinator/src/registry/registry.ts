@@ -5,6 +5,7 @@ import { CodeStore, inspectZip, isCodeError } from '@zonesim/code';
 import { LambdaApiError, invalidParameter, resourceConflict, resourceNotFound } from '../errors.js';
 import type { ConfigurationPatch, CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
+import { checkSyntheticPackage, filesToRead } from './synthetic-package.js';
 import { snapshotOf, toFunctionSpec, type AliasRecord, type FunctionRecord, type FunctionVersionView } from './function-record.js';
 import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
@@ -57,14 +58,16 @@ export class Registry {
     }
     let info;
     try {
-      info = await inspectZip(input.zipFile, {
-        maxUnzippedBytes: this.#settings.maxUnzippedBytes,
-        maxZippedBytes: this.#settings.maxZipBytes,
-      });
+      info = await inspectZip(
+        input.zipFile,
+        { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes },
+        { readFiles: filesToRead(input.runtime) },
+      );
     } catch (err: unknown) {
       if (isCodeError(err)) throw invalidParameter(err.message, err);
       throw err;
     }
+    checkSyntheticPackage(input.runtime, info);
     // A concurrent create of the same name may have won while the zip was inspected.
     if (this.#functions.has(input.functionName)) {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
@@ -252,11 +255,16 @@ export class Registry {
     this.#checkRevision(record, revisionId);
     let info;
     try {
-      info = await inspectZip(zipFile, { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes });
+      info = await inspectZip(
+        zipFile,
+        { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes },
+        { readFiles: filesToRead(record.runtime) },
+      );
     } catch (err: unknown) {
       if (isCodeError(err)) throw invalidParameter(err.message, err);
       throw err;
     }
+    checkSyntheticPackage(record.runtime, info);
     await this.#store.put(zipFile);
     Object.assign(record, {
       codeSha256Hex: info.sha256Hex,

@@ -1,12 +1,16 @@
+import { SYNTHETIC_RUNTIME } from '@zonesim/common';
 import { EnvironmentSettingsError } from './errors.js';
 import { ProcessEnvironment } from './process-environment.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
 import { resolveEnvironmentSettings, type EnvironmentOptions } from './settings.js';
-import type { EnvironmentFactory, IsolationMode } from './types.js';
+import { SyntheticEnvironment } from './synthetic-environment.js';
+import type { EnvironmentConfig, EnvironmentFactory, ExecutionEnvironment, IsolationMode } from './types.js';
 import { WorkerEnvironment } from './worker-environment.js';
 
 /**
  * Creates the factory for one isolation mode. Settings are resolved and validated once, here.
+ * Synthetic functions (`Runtime: zonesim.synthetic`) get a {@link SyntheticEnvironment} whatever the
+ * mode: they run on timers, with nothing to isolate.
  * @param mode `process` (child process per environment) or `worker` (worker thread per environment).
  * @param settings all optional; see {@link EnvironmentOptions} for defaults.
  * @param components injected clock (tests).
@@ -17,12 +21,19 @@ export function createEnvironmentFactory(
   components: EnvironmentComponents = {},
 ): EnvironmentFactory {
   const resolved = resolveEnvironmentSettings(settings);
+  let real: (config: EnvironmentConfig) => ExecutionEnvironment;
   switch (mode) {
     case 'process':
-      return { isolation: mode, create: (config) => new ProcessEnvironment(config, resolved, components) };
+      real = (config) => new ProcessEnvironment(config, resolved, components);
+      break;
     case 'worker':
-      return { isolation: mode, create: (config) => new WorkerEnvironment(config, resolved, components) };
+      real = (config) => new WorkerEnvironment(config, resolved, components);
+      break;
     default:
       throw new EnvironmentSettingsError('isolation', `must be 'process' or 'worker', got ${String(mode)}`);
   }
+  return {
+    isolation: mode,
+    create: (config) => (config.spec.runtime === SYNTHETIC_RUNTIME ? new SyntheticEnvironment(config, resolved, components) : real(config)),
+  };
 }

@@ -8,7 +8,9 @@
  * that reset the environment. Two isolation modes share one contract ({@link EnvironmentFactory}):
  * `process` (a child Node process per environment, the faithful one) and `worker` (a worker thread
  * per environment, cheaper and weaker). User code runs the plain-JavaScript runtime in
- * `packages/zone-node/runtime/`, never TypeScript or the zone node's loader.
+ * `packages/zone-node/runtime/`, never TypeScript or the zone node's loader. Synthetic functions
+ * (`zonesim.synthetic`) run in a {@link SyntheticEnvironment}: timers drawn from distributions, no
+ * process, same contract.
  *
  * The {@link EnvironmentPool} keeps warm environments per `specKey` within the node's slots and
  * memory, evicts idle ones after a keep-alive and reports evictions.
@@ -38,6 +40,8 @@ export {
 export { RuntimeEnvironment, type EnvironmentComponents } from './runtime-environment.js';
 export { ProcessEnvironment } from './process-environment.js';
 export { WorkerEnvironment } from './worker-environment.js';
+export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType } from './synthetic-environment.js';
+export { SyntheticModel, type SyntheticInvocationDraw } from './synthetic-model.js';
 export {
   DEFAULT_KEEP_ALIVE_MS,
   EnvironmentPool,
