@@ -7,6 +7,7 @@ import { runZonesCommand } from './commands/zones.js';
 import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
 import { runDeployCommand, runInvokeCommand, runListCommand } from './commands/functions.js';
 import { runLogsCommand } from './commands/logs.js';
+import { runReportCommand } from './commands/report.js';
 
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
@@ -154,6 +155,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (name: string, flags) => {
       exitCode = await runLogsCommand(name, flags);
+    });
+
+  program
+    .command('report')
+    .description('rebuild a run\'s reports from a coordinator\'s data directory: summary.json, timeseries.csv, report.html, and a summary table')
+    .argument('<data-dir>', 'the coordinator\'s data directory (holds ledger/)')
+    .option('--out <dir>', 'where to write the files (default: DATA_DIR/report)')
+    .option('--prices <file>', 'a price table file (default: the shipped us-east-1 prices)')
+    .option('--free-tier', 'apply the monthly free tier')
+    .option('--json', 'print the summary and the file paths as JSON')
+    .action(async (dataDir: string, flags) => {
+      exitCode = await runReportCommand(dataDir, flags);
     });
 
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');
