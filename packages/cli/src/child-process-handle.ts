@@ -18,6 +18,11 @@ export interface ChildSpec {
    * reach every execution environment and slow each cold start several-fold).
    */
   withoutNodeOptions?: boolean;
+  /**
+   * Node.js flags placed before the script, e.g. `['--cpu-prof', '--cpu-prof-dir', dir]` (the
+   * benchmark suite profiles the coordinator this way). @default []
+   */
+  nodeArgs?: string[];
 }
 
 /** Path of the `zonesim` entry script. */
@@ -39,7 +44,7 @@ export class ChildProcessHandle {
   constructor(spec: ChildSpec) {
     this.label = spec.label;
     // stdin is a pipe the child watches: when this process dies, the pipe closes and the child exits.
-    const argv = [ZONESIM_BIN, ...spec.args, '--exit-with-parent'];
+    const argv = [...(spec.nodeArgs ?? []), ZONESIM_BIN, ...spec.args, '--exit-with-parent'];
     // `env -u` drops the variable after any spawn hook of this process has set it, then execs node
     // (same pid).
     const [cmd, args] = spec.withoutNodeOptions ? ['/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];

@@ -25,6 +25,10 @@ export interface LocalClusterOptions {
   zoneArgs?: string[];
   /** Extra flags for the coordinator. */
   coordinatorArgs?: string[];
+  /** Node.js flags for the coordinator process (e.g. `--cpu-prof`), before the script. @default [] */
+  coordinatorNodeArgs?: string[];
+  /** Node.js flags for each zone-node process, before the script. @default [] */
+  zoneNodeArgs?: string[];
   /**
    * The API requires SigV4 signatures made with this key (passed to the coordinator in its
    * environment, out of argv). @default undefined: whatever `ZONESIM_ACCESS_KEY_ID` and
@@ -115,6 +119,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(logToFiles ? { logFile: join(logDir, restarts === 0 ? 'coordinator.log' : `coordinator.${restarts}.log`) } : {}),
         readyTimeoutMs,
         withoutNodeOptions: options.withoutNodeOptions ?? false,
+        nodeArgs: options.coordinatorNodeArgs ?? [],
       });
       started.push(handle);
       return handle;
@@ -140,6 +145,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(logToFiles ? { logFile: join(logDir, `${nodeId}.log`) } : {}),
         readyTimeoutMs,
         withoutNodeOptions: options.withoutNodeOptions ?? false,
+        nodeArgs: options.zoneNodeArgs ?? [],
       });
       started.push(handle);
       return handle;
