@@ -1,0 +1,81 @@
+import type { CheckResult } from './check-run.js';
+import { formatDuration } from './duration.js';
+import type { HypothesisResult, Verdict } from './hypotheses.js';
+
+/** Options of {@link formatVerdict}. */
+export interface FormatVerdictOptions {
+  /** ANSI colours (PASS green, FAIL red). @default false */
+  color?: boolean;
+  /** Cut the detail column to this many characters. @default 100 */
+  maxDetail?: number;
+}
+
+const GREEN = '\u001b[32m';
+const RED = '\u001b[31m';
+const YELLOW = '\u001b[33m';
+const BOLD = '\u001b[1m';
+const RESET = '\u001b[0m';
+
+function observedText(r: HypothesisResult): string {
+  if (r.observed === null) return '-';
+  switch (r.kind) {
+    case 'successRate':
+      return `${(Math.round(r.observed * 10_000) / 100).toFixed(2)}%`;
+    case 'p99':
+    case 'detection':
+      return formatDuration(r.observed);
+    case 'throttles':
+      return Number.isInteger(r.observed) ? String(r.observed) : `${(Math.round(r.observed * 10_000) / 100).toFixed(2)}%`;
+    default:
+      return String(r.observed);
+  }
+}
+
+/**
+ * The verdict as a table for the terminal: one row per hypothesis (PASS/FAIL, id, kind, expected,
+ * observed, detail), a headline, and, given the check, a summary of what happened to every
+ * operation and event.
+ *
+ * @example
+ * process.stdout.write(formatVerdict(v, check, { color: process.stdout.isTTY }));
+ */
+export function formatVerdict(verdict: Verdict, check?: CheckResult, options: FormatVerdictOptions = {}): string {
+  const paint = (code: string, text: string): string => (options.color ? `${code}${text}${RESET}` : text);
+  const maxDetail = options.maxDetail ?? 100;
+  const head = verdict.status === 'pass' ? paint(GREEN + BOLD, 'PASS') : verdict.status === 'fail' ? paint(RED + BOLD, 'FAIL') : paint(YELLOW + BOLD, 'STOPPED');
+  const lines = [`${verdict.scenario} (seed ${verdict.seed}): ${head}`];
+  if (verdict.stopped) lines.push(`  stopped by ${verdict.stopped.by}: ${verdict.stopped.reason}`);
+  const rows = verdict.results.map((r) => [r.holds ? 'PASS' : 'FAIL', r.id, r.kind, r.expected, observedText(r), r.detail.length > maxDetail ? `${r.detail.slice(0, maxDetail - 3)}...` : r.detail]);
+  const header = ['', 'hypothesis', 'kind', 'expected', 'observed', 'detail'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[], colorize: boolean): string =>
+    `  ${row
+      .map((cell, i) => {
+        const padded = i === row.length - 1 ? cell : cell.padEnd(widths[i]!);
+        if (i === 0 && colorize) return paint(cell === 'PASS' ? GREEN : RED, padded);
+        return padded;
+      })
+      .join('  ')}`.trimEnd();
+  if (rows.length === 0) lines.push('  (no hypotheses)');
+  else {
+    lines.push(fmt(header, false));
+    for (const row of rows) lines.push(fmt(row, true));
+  }
+  if (check) {
+    const s = check.ops.sync;
+    const a = check.ops.async;
+    const e = check.events;
+    lines.push(
+      `  ops ${check.ops.total}: sync ok ${s.ok} (function errors ${s.functionErrors}), fail ${s.fail} (throttled ${s.throttles}), unknown ${s.unknown}; async accepted ${a.ok}, fail ${a.fail}, unknown ${a.unknown}`,
+    );
+    if (e.accepted > 0) {
+      lines.push(`  events ${e.accepted}: delivered ${e.delivered}, with function error ${e.deliveredWithError}, dead-lettered ${e.deadLettered}, pending ${e.pending}, ${e.lost > 0 ? paint(RED, `lost ${e.lost}`) : 'lost 0'}`);
+    }
+    if (check.duplicates.count > 0) lines.push(`  duplicates ${check.duplicates.count}: ${check.duplicates.ids.slice(0, 5).join(', ')}`);
+    for (const d of check.detection) {
+      lines.push(`  detection ${d.faultId} ${d.zone ?? d.nodeId}: ${d.detectionMs === undefined ? 'never marked down' : formatDuration(d.detectionMs)}`);
+    }
+    for (const note of check.anomalies) lines.push(`  note: ${note}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,101 @@
+/**
+ * @zonesim/scenario: the pure parts of chaos scenarios. It parses, validates, schedules and
+ * judges; it never starts a process or opens a socket (the runner in packages/cli does that).
+ *
+ * - Format: {@link loadScenario} reads a YAML scenario (cluster, functions, workload, faults,
+ *   hypotheses, stop conditions) and returns a {@link ResolvedScenario} or every problem at once,
+ *   each naming file, line and field. The format is data ({@link ScenarioFileSchema}, TypeBox),
+ *   exported for editors as `scenario.schema.json`.
+ * - Schedule: {@link topology} (zones and node ids), {@link faultSchedule} (targets chosen under the
+ *   seed), {@link openArrivals} / {@link arrivals} (open-loop arrivals merged in time order, lazily,
+ *   traces streamed), {@link scheduleDigest} (SHA-256 of it all: same file + seed = same digest).
+ * - Run files: {@link HistoryOp} and friends with NDJSON readers and a writer.
+ * - Judging: {@link checkRun} accounts for every operation and accepted event (delivered,
+ *   dead-lettered, pending, lost) and every duplicate, Jepsen-style; {@link evaluateHypotheses},
+ *   {@link verdict} and {@link formatVerdict}; {@link StopConditionMonitor} for live early stops.
+ *
+ * Every random choice comes from @zonesim/common's SeededRandom, forked per workload entry and per
+ * fault, so that entries and faults do not disturb each other's draws. See README.md.
+ */
+export { ScenarioError, ScenarioErrorCode, ScenarioLoadError, RunFileError, formatScenarioErrors } from './errors.js';
+export { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
+export {
+  DEFAULT_SCENARIO,
+  DEFAULT_SYNTHETIC_INIT,
+  DEFAULT_SYNTHETIC_MEMORY,
+  DEFAULT_TRACE_INIT,
+  SYNTHETIC_FILE,
+  SYNTHETIC_HANDLER,
+  SYNTHETIC_RUNTIME,
+} from './defaults.js';
+export { DistributionSchema, SCENARIO_SCHEMA_ID, ScenarioFileSchema, scenarioJsonSchema } from './schema.js';
+export { scenarioJsonSchemaText } from './schema-file.js';
+export { validateShape } from './validate-shape.js';
+export { formatPath, type FieldPath, type Issue } from './field-path.js';
+export { loadScenario, loadScenarioOrThrow, parseScenario, type LoadResult } from './load-scenario.js';
+export {
+  FaultAction,
+  type ArrivalProcess,
+  type CodeFunction,
+  type FaultParams,
+  type FaultTarget,
+  type FunctionCommon,
+  type HypothesisKind,
+  type HypothesisWindow,
+  type LinkDirection,
+  type ResolvedArrival,
+  type ResolvedCluster,
+  type ResolvedFault,
+  type ResolvedFunction,
+  type ResolvedHypothesis,
+  type ResolvedScenario,
+  type ResolvedStopCondition,
+  type ResolvedTraceArrival,
+  type ResolvedWorkload,
+  type SyntheticFunction,
+  type SyntheticSpec,
+  type WindowSettings,
+} from './types.js';
+export { DETECTABLE_ACTIONS, defaultSettleMs } from './resolve-hypotheses.js';
+export { defaultZoneNames, nodeIdFor, topology, type Topology, type TopologyNode } from './topology.js';
+export { faultRandom, faultSchedule, percentCount, type FaultTargets, type ScheduledFault } from './fault-schedule.js';
+export { arrivals, openArrivals, type Arrival, type ArrivalSchedule } from './arrivals.js';
+export { rateShape, type RateShape } from './rate-shapes.js';
+export { workloadRandom } from './arrival-streams.js';
+export { SCHEDULE_FORMAT, canonicalJson, scheduleDigest, serializeArrival, serializeFault, serializeSchedule } from './schedule-digest.js';
+export { SYNTHETIC_FORMAT_VERSION, parseSyntheticPackage, syntheticPackageJson, type SyntheticPackage } from './synthetic.js';
+export { MAX_TRACE_FUNCTIONS, syntheticFunctionsFromTrace, type TraceFunctions, type TraceSyntheticSettings } from './trace-functions.js';
+export { invocationRows, invocationsHeaderProblem, minuteCount, readLines, type InvocationRow } from './trace-csv.js';
+export {
+  AsyncFinalSchema,
+  FaultRecordSchema,
+  HistoryOpSchema,
+  OpResult,
+  RunFile,
+  RunInfoSchema,
+  ZoneTransitionSchema,
+  type AsyncFinal,
+  type FaultRecord,
+  type HistoryOp,
+  type RunInfo,
+  type ZoneTransition,
+} from './run-files.js';
+export {
+  DEFAULT_NDJSON_MAX_LINE_BYTES,
+  NdjsonWriter,
+  readAsyncFinal,
+  readFaultRecords,
+  readHistory,
+  readNdjson,
+  readRunInfo,
+  readZoneTransitions,
+  type HistoryWriter,
+  type NdjsonReadOptions,
+  type NdjsonReadStats,
+} from './ndjson.js';
+export { LatencyHistogram } from './latency-histogram.js';
+export { hypothesisWindowKey, scenarioWindows, standardWindows, type WindowSpec, type WindowStats } from './window-stats.js';
+export { MAX_LISTED_IDS, checkRun, type CheckResult, type CheckRunOptions, type Detection, type EventAccount, type OpCounts } from './check-run.js';
+export { evaluateHypotheses, verdict, type HypothesisResult, type Verdict } from './hypotheses.js';
+export { formatVerdict, type FormatVerdictOptions } from './format-verdict.js';
+export { StopConditionMonitor, type StopConditionMonitorComponents, type StopOp, type StopTrip } from './stop-conditions.js';
