@@ -7,6 +7,7 @@ import { runZonesCommand } from './commands/zones.js';
 import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
 import { runDeployCommand, runInvokeCommand, runListCommand } from './commands/functions.js';
 import { runLogsCommand } from './commands/logs.js';
+import { runCheckCommand, runRunCommand } from './commands/run.js';
 import { runReportCommand } from './commands/report.js';
 
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')
     .option('--account-concurrency <n>', 'the account\'s concurrency limit (Lambda: 1000)')
     .option('--scaling-rate <n>', 'new execution environments per function per 10 s (Lambda: 1000)')
+    .option('--no-failover', 'teaching switch: do not place work lost with a zone elsewhere, drop async events lost with it')
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
@@ -167,6 +169,26 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--json', 'print the summary and the file paths as JSON')
     .action(async (dataDir: string, flags) => {
       exitCode = await runReportCommand(dataDir, flags);
+    });
+
+  program
+    .command('run')
+    .description('run a chaos scenario (YAML): a cluster, load, faults; exit 0 when every hypothesis holds, 1 when one fails')
+    .argument('<file>', 'a scenario file, e.g. sim-scenarios/az-power-loss.yaml')
+    .option('--out <dir>', 'results directory (default results/<scenario>-<time>/)')
+    .option('--quiet', 'no progress line')
+    .option('--json', 'print the verdict and the check as JSON')
+    .action(async (file: string, flags) => {
+      exitCode = await runRunCommand(file, flags);
+    });
+  program
+    .command('check')
+    .description('check a finished run again: account for every operation and event (delivered, dead-lettered, pending, lost), judge the hypotheses')
+    .argument('<dir>', 'a run\'s results directory')
+    .option('--scenario <file>', 'the scenario (default: the one named in run.json)')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, flags) => {
+      exitCode = await runCheckCommand(dir, flags);
     });
 
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');

@@ -53,7 +53,7 @@ export class SyntheticDefinitionError extends Error {
   }
 }
 
-const KEYS = new Set(['init', 'duration', 'memory', 'errorRate', 'seed']);
+const KEYS = new Set(['v', 'init', 'duration', 'memory', 'errorRate', 'seed']);
 
 function distribution(value: unknown, field: string): Distribution {
   if (value === undefined) throw new SyntheticDefinitionError(field, 'is required (a distribution such as {"kind":"constant","value":100})');
@@ -76,8 +76,10 @@ export function validateSyntheticDefinition(value: unknown): ResolvedSyntheticDe
   }
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (!KEYS.has(key)) throw new SyntheticDefinitionError(key, 'is not a known field (init, duration, memory, errorRate, seed)');
+    if (!KEYS.has(key)) throw new SyntheticDefinitionError(key, 'is not a known field (v, init, duration, memory, errorRate, seed)');
   }
+  // `v` is the format version the scenario package writes; 1 is the only one.
+  if (v['v'] !== undefined && v['v'] !== 1) throw new SyntheticDefinitionError('v', `must be 1, got ${JSON.stringify(v['v'])}`);
   const errorRate = v['errorRate'] ?? 0;
   if (typeof errorRate !== 'number' || !Number.isFinite(errorRate) || errorRate < 0 || errorRate > 1) {
     throw new SyntheticDefinitionError('errorRate', `must be a number from 0 to 1, got ${JSON.stringify(errorRate)}`);

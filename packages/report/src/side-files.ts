@@ -149,7 +149,17 @@ export function readProvisionedFile(file: string, options: { signal?: AbortSigna
   return readNdjson(file, checkProvisioned, options);
 }
 
-/** Reads `faults.ndjson` (see {@link FaultWindow}); a missing file is a run without faults. */
-export function readFaultsFile(file: string, options: { signal?: AbortSignal; maxEntries: number }): Promise<SideFile<FaultWindow>> {
-  return readNdjson(file, checkFault, options);
+/**
+ * Reads `faults.ndjson` (see {@link FaultWindow}); a missing file is a run without faults. A fault
+ * may have two lines (the scenario runner writes one when it applies it and one when it heals it):
+ * the last line of an id wins, so each fault is one window.
+ */
+export async function readFaultsFile(file: string, options: { signal?: AbortSignal; maxEntries: number }): Promise<SideFile<FaultWindow>> {
+  const read = await readNdjson(file, checkFault, options);
+  const byId = new Map<string, FaultWindow>();
+  for (const f of read.entries) {
+    byId.delete(f.id);
+    byId.set(f.id, f);
+  }
+  return { ...read, entries: [...byId.values()] };
 }

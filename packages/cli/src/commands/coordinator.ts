@@ -19,6 +19,8 @@ export interface CoordinatorCommandFlags {
   placementTimeoutMs?: string;
   accountConcurrency?: string;
   scalingRate?: string;
+  /** commander's `--no-failover`: false when given. */
+  failover?: boolean;
   /** With `secretAccessKey`: API requests must be SigV4-signed with this key. */
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -38,6 +40,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
     ...(flags.accountConcurrency ? { accountConcurrency: Number(flags.accountConcurrency) } : {}),
     ...(flags.scalingRate ? { scalingRatePer10s: Number(flags.scalingRate) } : {}),
+    ...(flags.failover === false ? { failover: false } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
     // Either half may come from the environment; the coordinator refuses a key without its secret.

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
+import { runScenario } from '../run/scenario-runner.js';
+
+/** Exit codes of `zonesim run` and `zonesim check`. */
+export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as const;
+
+/**
+ * `zonesim run FILE`: validates the scenario (every error, with file, line and field, before
+ * anything starts), runs it, prints the verdict and exits 0 when every hypothesis holds, 1 when one
+ * fails or a stop condition ended the run, 2 for a bad scenario, 130 when interrupted.
+ */
+export async function runRunCommand(file: string, flags: { out?: string; quiet?: boolean; json?: boolean }): Promise<number> {
+  const loaded = await loadScenario(file);
+  if (!loaded.scenario) {
+    process.stderr.write(`${formatScenarioErrors(loaded.errors)}\n`);
+    return RunExit.BadScenario;
+  }
+  if (loaded.warnings.length > 0) process.stderr.write(`${formatScenarioErrors(loaded.warnings)}\n`);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++interrupts > 1) {
+      process.stderr.write(`zonesim run: ${signal} again; exiting now (child processes exit with this one)\n`);
+      process.exit(RunExit.Interrupted);
+    }
+    process.stderr.write(`\nzonesim run: ${signal}: healing faults and stopping the cluster ...\n`);
+    controller.abort(new Error(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runScenario(loaded.scenario, {
+      ...(flags.out ? { outDir: flags.out } : {}),
+      quiet: flags.quiet === true || flags.json === true,
+      signal: controller.signal,
+    });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ outDir: result.outDir, verdict: result.verdict, check: result.check }, null, 2)}\n`);
+    } else {
+      if (result.report && !flags.quiet) process.stdout.write(`\n${result.report.table}\n`);
+      process.stdout.write(`\n${result.text}\n`);
+      process.stdout.write(`\nresults: ${result.outDir}${result.report ? `\nreport:  ${result.report.files.html}` : ''}\n`);
+    }
+    if (result.aborted) return RunExit.Interrupted;
+    return result.verdict.status === 'pass' ? RunExit.Pass : RunExit.Fail;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `zonesim check DIR [--scenario FILE]`: re-runs the checker and the hypotheses on a run's files. */
+export async function runCheckCommand(dir: string, flags: { scenario?: string; json?: boolean }): Promise<number> {
+  const info = await readRunInfo(join(dir, RunFile.Run)).catch(() => undefined);
+  const file = flags.scenario ?? info?.file;
+  const scenario = file ? await loadScenarioOrThrow(file) : undefined;
+  const check = await checkRun(dir, scenario ? { scenario } : {});
+  if (!scenario) {
+    process.stdout.write(`${JSON.stringify(check, null, 2)}\n`);
+    return check.events.lost > 0 ? RunExit.Fail : RunExit.Pass;
+  }
+  const v = judge(scenario, check);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ verdict: v, check }, null, 2)}\n`);
+  else process.stdout.write(`${formatVerdict(v, check, { color: process.stdout.isTTY === true })}\n`);
+  return v.status === 'pass' ? RunExit.Pass : RunExit.Fail;
+}

@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Arrival, HistoryOp, NdjsonWriter, StopConditionMonitor } from '@zonesim/scenario';
+import type { InvokeAnswer, LoadClient } from './load-client.js';
+
+/** Live counts for the progress line. */
+export interface LoadCounts {
+  sent: number;
+  ok: number;
+  fail: number;
+  unknown: number;
+  inFlight: number;
+}
+
+/** Most invocations in flight before new ones are recorded as failed at the client (a bound, not a throttle). */
+export const MAX_CLIENT_IN_FLIGHT = 20_000;
+
+/**
+ * Drives open-loop load: each arrival is sent at its intended time (`t0 + atMs`) whether or not
+ * earlier ones have answered, and its latency counts from that intended time, so a stalled
+ * platform shows as latency instead of hiding behind a slower sender (coordinated omission). Every
+ * operation becomes one `history.ndjson` line; results also feed the stop conditions.
+ */
+export class LoadDriver {
+  readonly counts: LoadCounts = { sent: 0, ok: 0, fail: 0, unknown: 0, inFlight: 0 };
+  readonly #client: LoadClient;
+  readonly #history: NdjsonWriter<HistoryOp>;
+  readonly #monitor: StopConditionMonitor | undefined;
+  readonly #target: (fn: string) => { name: string; timeoutMs: number };
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(args: {
+    client: LoadClient;
+    history: NdjsonWriter<HistoryOp>;
+    monitor?: StopConditionMonitor;
+    /** The name (with qualifier) to invoke for a scenario function, and the client timeout. */
+    target: (fn: string) => { name: string; timeoutMs: number };
+  }) {
+    this.#client = args.client;
+    this.#history = args.history;
+    this.#monitor = args.monitor;
+    this.#target = args.target;
+  }
+
+  /** Sends every arrival at its time; stops early when `signal` aborts. */
+  async run(schedule: Iterable<Arrival>, t0: number, signal: AbortSignal): Promise<void> {
+    for (const a of schedule) {
+      if (signal.aborted) return;
+      const intendedAt = t0 + a.atMs;
+      const wait = intendedAt - Date.now();
+      if (wait > 1) {
+        try {
+          await sleep(wait, undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+      this.#send(a, intendedAt);
+    }
+  }
+
+  /** Waits for the invocations in flight (each is bounded by its client timeout). */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #send(a: Arrival, intendedAt: number): void {
+    this.counts.sent++;
+    const { name, timeoutMs } = this.#target(a.function);
+    const sentAt = Date.now();
+    if (this.counts.inFlight >= MAX_CLIENT_IN_FLIGHT) {
+      this.#record(a, intendedAt, sentAt, { status: null, errorType: 'ClientOverload' });
+      return;
+    }
+    this.counts.inFlight++;
+    const p = this.#client.invoke(name, a.payload, a.invocation, timeoutMs).then((answer) => {
+      this.counts.inFlight--;
+      this.#record(a, intendedAt, sentAt, answer);
+    });
+    this.#inFlight.add(p);
+    void p.finally(() => this.#inFlight.delete(p));
+  }
+
+  #record(a: Arrival, intendedAt: number, sentAt: number, answer: InvokeAnswer): void {
+    const endedAt = Date.now();
+    const expected = a.invocation === 'async' ? 202 : 200;
+    const result: HistoryOp['result'] = answer.status === null ? 'unknown' : answer.status === expected ? 'ok' : 'fail';
+    this.counts[result]++;
+    const op: HistoryOp = {
+      seq: a.seq,
+      workload: a.workload,
+      function: a.function,
+      invocation: a.invocation,
+      intendedAt,
+      sentAt,
+      endedAt,
+      status: answer.status,
+      result,
+      ...(answer.requestId ? { requestId: answer.requestId } : {}),
+      ...(answer.zone ? { zone: answer.zone } : {}),
+      ...(answer.functionError ? { functionError: answer.functionError } : {}),
+      ...(answer.errorType ? { errorType: answer.errorType } : {}),
+      ...(answer.throttleReason ? { throttleReason: answer.throttleReason } : {}),
+    };
+    this.#history.write(op);
+    this.#monitor?.record({ result, latencyMs: endedAt - intendedAt });
+  }
+}

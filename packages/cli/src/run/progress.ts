@@ -1,0 +1,58 @@
+/** What the progress line shows. */
+export interface ProgressSource {
+  elapsedMs(): number;
+  totalMs: number;
+  counts(): { sent: number; ok: number; fail: number; unknown: number; inFlight: number };
+  zones(): { up: number; total: number };
+  faults(): string[];
+}
+
+/**
+ * The live progress line of a run on stderr: rewritten in place on a terminal, one plain line
+ * every 5 s otherwise (CI logs). Events (faults applied, healed) print on their own lines.
+ */
+export class Progress {
+  readonly #source: ProgressSource;
+  readonly #out: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  #timer: NodeJS.Timeout | undefined;
+  #lastLine = '';
+
+  constructor(source: ProgressSource, out: NodeJS.WriteStream = process.stderr) {
+    this.#source = source;
+    this.#out = out;
+    this.#tty = out.isTTY === true;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#draw(), this.#tty ? 250 : 5_000);
+  }
+
+  event(text: string): void {
+    const at = (this.#source.elapsedMs() / 1000).toFixed(1);
+    if (this.#tty) this.#out.write('\r\x1b[K');
+    this.#out.write(`  [${at}s] ${text}\n`);
+    if (this.#tty && this.#lastLine) this.#out.write(this.#lastLine);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#draw();
+    if (this.#tty) this.#out.write('\n');
+  }
+
+  #draw(): void {
+    const s = this.#source;
+    const c = s.counts();
+    const z = s.zones();
+    const elapsed = Math.max(0, s.elapsedMs());
+    const width = 20;
+    const filled = Math.min(width, Math.round((elapsed / Math.max(1, s.totalMs)) * width));
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    const faults = s.faults();
+    const line = `  [${bar}] ${(elapsed / 1000).toFixed(0)}/${(s.totalMs / 1000).toFixed(0)}s  sent ${c.sent}  ok ${c.ok}  err ${c.fail}  unknown ${c.unknown}  in flight ${c.inFlight}  zones up ${z.up}/${z.total}${faults.length ? `  fault: ${faults.join(',')}` : ''}`;
+    this.#lastLine = line;
+    if (this.#tty) this.#out.write(`\r\x1b[K${line}`);
+    else this.#out.write(`${line}\n`);
+  }
+}
