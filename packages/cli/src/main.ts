@@ -91,11 +91,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
 
   program
     .command('demo')
-    .description('start a 3-zone cluster, deploy a sample function from a zip, invoke it, print a report')
+    .description('the failover demo: a 3-zone cluster under steady load, one zone killed mid-run and restarted, the report and the verdict')
     .option('--zones <n>', 'number of zones', '3')
-    .option('--invocations <n>', 'number of invocations', '36')
+    .option('--duration <s>', 'seconds of load (a zone fails a third of the way in)', '24')
     .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
-    .option('--keep', 'keep the data directory and logs')
+    .option('--out <dir>', 'results directory (default results/demo-<time>/)')
+    .option('--quiet', 'no progress line')
     .action(async (flags) => {
       exitCode = await runDemoCommand(flags);
     });
@@ -178,6 +179,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--out <dir>', 'results directory (default results/<scenario>-<time>/)')
     .option('--quiet', 'no progress line')
     .option('--json', 'print the verdict and the check as JSON')
+    .option('--quick', 'a short form: the timeline (load, faults, cooldown) at half length; rates and thresholds as written')
+    .option('--time-factor <f>', 'multiply the timeline by this factor (--quick is 0.5)')
     .action(async (file: string, flags) => {
       exitCode = await runRunCommand(file, flags);
     });

@@ -166,6 +166,13 @@ export class AsyncInvocations {
     };
     const recordAttempt = (outcome: { result?: InvokeResult; error?: unknown }): void =>
       this.#ledger?.record(attemptRecord({ ...facts, ...outcome, respondedAt: this.#clock.now() }));
+    // The attempt's record reaches the file before the event is settled in the store: a crash of
+    // the coordinator between the two must not leave a delivered event without its ledger record
+    // (a checker would call it lost). Waiting callers share one write.
+    const recorded = async (outcome: AttemptOutcome): Promise<AttemptOutcome> => {
+      await this.#ledger?.writer.flushThrough().catch(() => undefined);
+      return outcome;
+    };
     let release: () => void;
     try {
       release = this.#concurrency.acquire(event.functionName);
@@ -186,10 +193,10 @@ export class AsyncInvocations {
       });
       recordAttempt({ result });
       if (result.outcome === 'success') {
-        return { kind: 'success', payload: Buffer.from(result.payload ?? 'null'), executedVersion: spec.version };
+        return await recorded({ kind: 'success', payload: Buffer.from(result.payload ?? 'null'), executedVersion: spec.version });
       }
       const fe = result.functionError ?? { errorType: 'Runtime.Unknown', errorMessage: 'unknown error' };
-      return { kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: spec.version };
+      return await recorded({ kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: spec.version });
     } catch (err) {
       recordAttempt({ error: err });
       if (err instanceof LambdaApiError && err.status === 429) {

@@ -177,6 +177,17 @@ export class LedgerWriter {
     while (this.#handle && (this.#buffer.length > 0 || this.#writing)) await this.#kick();
   }
 
+  /**
+   * Resolves once every record appended before the call is in the file (in the OS's page cache: it
+   * survives a crash of this process, not a power loss). Unlike {@link flush} it does not wait for
+   * records appended later, so it returns under continuous load. Writes are still batched: many
+   * callers waiting at once share one write.
+   */
+  async flushThrough(): Promise<void> {
+    const target = this.#stats.appended;
+    while (this.#handle && this.#stats.written < target && (this.#buffer.length > 0 || this.#writing)) await this.#kick();
+  }
+
   /** Resolves when no write is in progress (does not start one): lets tests wait on the timer's flush. */
   async whenIdle(): Promise<void> {
     while (this.#writing) await this.#writing;

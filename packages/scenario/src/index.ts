@@ -99,3 +99,4 @@ export { MAX_LISTED_IDS, checkRun, type CheckResult, type CheckRunOptions, type 
 export { evaluateHypotheses, verdict, type HypothesisResult, type Verdict } from './hypotheses.js';
 export { formatVerdict, type FormatVerdictOptions } from './format-verdict.js';
 export { StopConditionMonitor, type StopConditionMonitorComponents, type StopOp, type StopTrip } from './stop-conditions.js';
+export { QUICK_TIME_FACTOR, scaleScenarioTime } from './scale-time.js';

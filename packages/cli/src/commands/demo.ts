@@ -1,136 +1,124 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
-import { createFunction, invokeFunction, type InvokeOutcome } from '../lambda-http.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseScenario, formatScenarioErrors } from '@zonesim/scenario';
 import { buildSampleZip } from '../sample-function.js';
-import { onShutdownSignal } from '../signals.js';
-import { percentile, renderTable } from '../table.js';
+import { runScenario } from '../run/scenario-runner.js';
+import { RunExit } from './run.js';
 
 /** Flags of `zonesim demo`. */
 export interface DemoFlags {
   zones: string;
-  invocations: string;
+  duration: string;
   isolation?: string;
-  keep?: boolean;
+  out?: string;
+  quiet?: boolean;
 }
 
 const FUNCTION_NAME = 'hello-zones';
 
 /**
- * `zonesim demo` (and `npm run demo`): a 3-zone cluster of real processes, a sample function
- * deployed from a zip built on the fly, a few dozen invocations in waves (a concurrent burst that
- * starts cold environments across zones, then sequential warm calls, then more bursts), and a table
- * of where each ran, cold or warm, latency and billed time.
+ * The failover demo as a scenario: a real Node.js function (the sample, from a zip) under steady
+ * sync and async load on `zones` zones; one zone loses power a third of the way in and comes back
+ * later. Durations in seconds are the load phase; the rest follows from it.
+ */
+export function demoScenario(options: { zones: number; durationSec: number; isolation?: string; zipPath: string }): string {
+  const d = options.durationSec;
+  const killAt = Math.round(d / 3);
+  const restartAfter = Math.max(2, Math.round(d / 3));
+  return `
+name: failover-demo
+description: A zone loses power under steady load and comes back; failover keeps events flowing.
+seed: 1
+duration: ${d}s
+warmup: 3s
+cooldown: 8s
+cluster:
+  zones: ${options.zones}
+  heartbeat: 200ms
+  missLimit: 4
+  node: { maxEnvironments: 16${options.isolation ? `, isolation: ${options.isolation}` : ''} }
+functions:
+  - name: ${FUNCTION_NAME}
+    path: ${JSON.stringify(options.zipPath)}
+    handler: index.handler
+    runtime: nodejs20.x
+    memory: 256
+    timeout: 10s
+    environment: { GREETING_STYLE: friendly }
+workload:
+  - function: ${FUNCTION_NAME}
+    arrival: { poisson: { rate: 15 } }
+    payload: { name: class, workMs: 15 }
+  - function: ${FUNCTION_NAME}
+    invocation: async
+    arrival: { constant: { rate: 5 } }
+    payload: { name: async, workMs: 50 }
+faults:
+  - id: az-power-loss
+    description: every host of the second zone loses power, and comes back
+    action: kill
+    target: { zone: az-b }
+    at: ${killAt}s
+    restartAfter: ${restartAfter}s
+hypotheses:
+  - id: steady-success
+    description: outside the failure window, calls succeed
+    successRate: { min: 0.99 }
+  - id: fast-detection
+    description: the coordinator marks the zone down within 1.5 s
+    detection: { max: 1500ms }
+  - id: nothing-lost
+    description: every accepted async event is delivered
+    lostEvents: {}
+`;
+}
+
+/**
+ * `zonesim demo` (and `npm run demo`): the failover demo. A 3-zone cluster of real processes, the
+ * sample function deployed from a zip built on the fly, steady load, one zone killed mid-run and
+ * restarted, then the run's report (latency, throughput per zone, cold starts, cost) and the
+ * verdict on its hypotheses, in under a minute. The results directory keeps the report.
  */
 export async function runDemoCommand(flags: DemoFlags): Promise<number> {
-  const total = Number(flags.invocations);
-  if (!Number.isInteger(total) || total < 1 || total > 10_000) throw new Error('--invocations must be an integer from 1 to 10000');
+  const zones = Number(flags.zones);
+  const durationSec = Number(flags.duration);
+  if (!Number.isInteger(zones) || zones < 2 || zones > 26) throw new Error('--zones must be an integer from 2 to 26 (one of them fails)');
+  if (!Number.isInteger(durationSec) || durationSec < 6 || durationSec > 3600) throw new Error('--duration must be a whole number of seconds from 6 to 3600');
+  const outDir = resolve(flags.out ?? join('results', `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`));
+  await mkdir(outDir, { recursive: true });
+  const zipPath = join(outDir, `${FUNCTION_NAME}.zip`);
+  await writeFile(zipPath, await buildSampleZip());
+  const text = demoScenario({ zones, durationSec, zipPath, ...(flags.isolation ? { isolation: flags.isolation } : {}) });
+  await writeFile(join(outDir, 'demo.yaml'), text);
+  const loaded = await parseScenario(text, { file: join(outDir, 'demo.yaml'), baseDir: outDir });
+  if (!loaded.scenario) throw new Error(`the demo scenario is invalid:\n${formatScenarioErrors(loaded.errors)}`);
+
   const out = process.stdout;
-  const dataDir = await mkdtemp(join(tmpdir(), 'zonesim-demo-'));
-  let cluster: LocalCluster | undefined;
-  const cleanup = async (): Promise<void> => {
-    await cluster?.stop();
-    if (!flags.keep) await rm(dataDir, { recursive: true, force: true });
-  };
-  onShutdownSignal(cleanup);
+  out.write(`zonesim failover demo: ${zones} zones, the sample function ${FUNCTION_NAME} (a real Node.js handler from a zip),\n`);
+  out.write(`${durationSec} s of steady sync and async load; zone az-b loses power at ${Math.round(durationSec / 3)} s and comes back later.\n\n`);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    const zones = defaultZoneNames(Number(flags.zones));
-    out.write(`Starting a ${zones.length}-zone cluster (a coordinator and one zone-node process per zone)...\n`);
-    cluster = await startLocalCluster({
-      zones,
-      dataDir,
-      zoneArgs: flags.isolation ? ['--isolation', flags.isolation] : [],
+    const result = await runScenario(loaded.scenario, {
+      outDir,
+      signal: controller.signal,
+      quiet: flags.quiet === true,
+      beforeLoad: async ({ invokeWithLog }) => {
+        const log = await invokeWithLog(FUNCTION_NAME, { name: 'class', workMs: 15 });
+        if (log) out.write(`The first invocation's Lambda log (X-Amz-Log-Type: Tail):\n${indent(log)}\n`);
+      },
     });
-    out.write(`  Lambda API at ${cluster.apiUrl}; zone nodes: ${cluster.zoneNodes.map((z) => `${z.zone} (pid ${z.handle.pid})`).join(', ')}\n\n`);
-
-    const zip = await buildSampleZip();
-    const config = await createFunction(cluster.apiUrl, {
-      FunctionName: FUNCTION_NAME,
-      Runtime: 'nodejs20.x',
-      Role: 'arn:aws:iam::000000000000:role/demo',
-      Handler: 'index.handler',
-      MemorySize: 256,
-      Timeout: 10,
-      Code: { ZipFile: zip.toString('base64') },
-      Environment: { Variables: { GREETING_STYLE: 'friendly' } },
-    });
-    out.write(`Deployed ${FUNCTION_NAME} from a ${zip.length}-byte zip (CodeSha256 ${String(config['CodeSha256'])}, state ${String(config['State'])})\n\n`);
-
-    const results: Array<InvokeOutcome & { n: number; wave: string }> = [];
-    let n = 0;
-    const run = async (wave: string, count: number, concurrent: boolean): Promise<void> => {
-      const one = async (): Promise<void> => {
-        const i = ++n;
-        const r = await invokeFunction(cluster!.apiUrl, FUNCTION_NAME, { n: i, name: 'class', workMs: 15 }, { tail: i === 1 });
-        results.push({ ...r, n: i, wave });
-      };
-      if (concurrent) await Promise.all(Array.from({ length: count }, one));
-      else for (let i = 0; i < count; i++) await one();
-    };
-    const burst = Math.max(1, Math.min(6, Math.floor(total / 4)));
-    const waves: Array<[string, number, boolean]> = [
-      ['burst', burst, true],
-      ['sequential', Math.max(0, Math.min(12, total - burst)), false],
-    ];
-    let left = total - waves.reduce((s, w) => s + w[1], 0);
-    while (left > 0) {
-      const size = Math.min(left, burst + 3);
-      waves.push(['burst', size, true]);
-      left -= size;
-    }
-    for (const [wave, count, concurrent] of waves) await run(wave, count, concurrent);
-
-    results.sort((a, b) => a.n - b.n);
-    const first = results[0];
-    if (first?.logTail) out.write(`The first invocation's log (X-Amz-Log-Type: Tail):\n${indent(first.logTail)}\n`);
-    out.write(renderTable(
-      ['#', 'wave', 'zone', 'environment', 'start', 'init ms', 'duration ms', 'billed ms', 'max mem MB', 'latency ms'],
-      results.map((r) => [
-        r.n,
-        r.wave,
-        r.zone,
-        r.environment,
-        r.cold ? 'cold' : 'warm',
-        r.initMs === undefined ? '-' : r.initMs.toFixed(1),
-        r.durationMs.toFixed(1),
-        r.billedMs,
-        r.maxMemoryUsedMb,
-        r.latencyMs.toFixed(1),
-      ]),
-    ));
-    out.write('\nPer zone:\n');
-    out.write(renderTable(
-      ['zone', 'invocations', 'cold', 'warm', 'environments', 'p50 latency ms', 'p99 latency ms', 'billed ms'],
-      zones.map((zone) => {
-        const rs = results.filter((r) => r.zone === zone);
-        const lat = rs.map((r) => r.latencyMs);
-        return [
-          zone,
-          rs.length,
-          rs.filter((r) => r.cold).length,
-          rs.filter((r) => !r.cold).length,
-          new Set(rs.map((r) => r.environment)).size,
-          rs.length ? percentile(lat, 50).toFixed(1) : '-',
-          rs.length ? percentile(lat, 99).toFixed(1) : '-',
-          rs.reduce((s, r) => s + r.billedMs, 0),
-        ];
-      }),
-    ));
-    const errors = results.filter((r) => r.functionError).length;
-    const cold = results.filter((r) => r.cold);
-    const warm = results.filter((r) => !r.cold);
-    out.write(
-      `\n${results.length} invocations, ${errors} errors; ${cold.length} cold starts ` +
-        `(p50 ${percentile(cold.map((r) => r.latencyMs), 50).toFixed(1)} ms), ${warm.length} warm ` +
-        `(p50 ${warm.length ? percentile(warm.map((r) => r.latencyMs), 50).toFixed(1) : '-'} ms); ` +
-        `billed ${results.reduce((s, r) => s + r.billedMs, 0)} ms in all.\n`,
-    );
-    out.write('Cold starts ran INIT once per environment; warm invocations reused an environment in the same zone.\n');
-    if (flags.keep) out.write(`Data and logs kept in ${dataDir}\n`);
-    return errors === 0 ? 0 : 1;
+    if (result.report) out.write(`\n${result.report.table}\n`);
+    out.write(`\n${result.text}\n`);
+    out.write(`\nReport: ${result.report?.files.html ?? '(none)'}\nResults: ${result.outDir}\n`);
+    out.write('Open the report in a browser; `zonesim check` re-judges the run from its files.\n');
+    if (result.aborted) return RunExit.Interrupted;
+    return result.verdict.status === 'pass' ? RunExit.Pass : RunExit.Fail;
   } finally {
-    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
+import { QUICK_TIME_FACTOR, scaleScenarioTime, RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
 import { runScenario } from '../run/scenario-runner.js';
 
 /** Exit codes of `zonesim run` and `zonesim check`. */
@@ -10,12 +10,21 @@ export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as
  * anything starts), runs it, prints the verdict and exits 0 when every hypothesis holds, 1 when one
  * fails or a stop condition ended the run, 2 for a bad scenario, 130 when interrupted.
  */
-export async function runRunCommand(file: string, flags: { out?: string; quiet?: boolean; json?: boolean }): Promise<number> {
+export async function runRunCommand(
+  file: string,
+  flags: { out?: string; quiet?: boolean; json?: boolean; quick?: boolean; timeFactor?: string },
+): Promise<number> {
   const loaded = await loadScenario(file);
   if (!loaded.scenario) {
     process.stderr.write(`${formatScenarioErrors(loaded.errors)}\n`);
     return RunExit.BadScenario;
   }
+  const factor = flags.timeFactor !== undefined ? Number(flags.timeFactor) : flags.quick ? QUICK_TIME_FACTOR : 1;
+  if (!Number.isFinite(factor) || factor <= 0 || factor > 100) {
+    process.stderr.write(`zonesim run: --time-factor must be a number in (0, 100], got ${String(flags.timeFactor)}\n`);
+    return RunExit.BadScenario;
+  }
+  const scenario = scaleScenarioTime(loaded.scenario, factor);
   if (loaded.warnings.length > 0) process.stderr.write(`${formatScenarioErrors(loaded.warnings)}\n`);
   const controller = new AbortController();
   let interrupts = 0;
@@ -30,7 +39,7 @@ export async function runRunCommand(file: string, flags: { out?: string; quiet?:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runScenario(loaded.scenario, {
+    const result = await runScenario(scenario, {
       ...(flags.out ? { outDir: flags.out } : {}),
       quiet: flags.quiet === true || flags.json === true,
       signal: controller.signal,

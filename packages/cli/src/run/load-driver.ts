@@ -83,7 +83,9 @@ export class LoadDriver {
   #record(a: Arrival, intendedAt: number, sentAt: number, answer: InvokeAnswer): void {
     const endedAt = Date.now();
     const expected = a.invocation === 'async' ? 202 : 200;
-    const result: HistoryOp['result'] = answer.status === null ? 'unknown' : answer.status === expected ? 'ok' : 'fail';
+    // A refused connection never reached the front door: a definite failure, not an unknown.
+    const refused = answer.status === null && answer.errorType === 'ECONNREFUSED';
+    const result: HistoryOp['result'] = refused ? 'fail' : answer.status === null ? 'unknown' : answer.status === expected ? 'ok' : 'fail';
     this.counts[result]++;
     const op: HistoryOp = {
       seq: a.seq,

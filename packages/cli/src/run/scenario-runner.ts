@@ -37,6 +37,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where progress and events go. @default process.stderr */
   log?: NodeJS.WriteStream;
+  /** Called once the functions are deployed, before the load starts (the demo shows a first log). */
+  beforeLoad?: (ctx: { apiUrl: string; invokeWithLog(name: string, payload: unknown): Promise<string | undefined> }) => Promise<void>;
 }
 
 /** What a run produced. */
@@ -139,6 +141,22 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     client = new LoadClient(cluster.apiUrl);
     say(`  Lambda API at ${cluster.apiUrl}; deploying ${scenario.functions.length} function(s) ...`);
     const deployed = await deployFunctions(client, scenario.functions, { signal: abort.signal });
+    if (options.beforeLoad) {
+      const apiUrl = cluster.apiUrl;
+      await options.beforeLoad({
+        apiUrl,
+        invokeWithLog: async (name, payload) => {
+          const res = await fetch(`${apiUrl}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' },
+            body: JSON.stringify(payload),
+          });
+          await res.arrayBuffer();
+          const log = res.headers.get('x-amz-log-result');
+          return log ? Buffer.from(log, 'base64').toString('utf8') : undefined;
+        },
+      });
+    }
     const schedule = await openArrivals(scenario, { signal: abort.signal });
     const faults = faultSchedule(scenario);
 
