@@ -88,17 +88,23 @@ export class WindowClassifier {
     private readonly faults: readonly FaultWindow[],
   ) {}
 
-  includes(spec: WindowSpec, op: Pick<HistoryOp, 'intendedAt' | 'function'>): boolean {
+  /**
+   * An operation belongs to a fault when its life (intended send to answer) overlaps the fault's
+   * window: one in flight when a zone died failed because of the fault, even though it was sent
+   * before it. Steady operations overlap no fault window nor the settle time after one.
+   */
+  includes(spec: WindowSpec, op: Pick<HistoryOp, 'intendedAt' | 'function'> & { endedAt?: number }): boolean {
     const t = op.intendedAt;
+    const end = Math.max(t, op.endedAt ?? t);
     if (t < this.judgedFrom) return false;
     if (spec.functions && !spec.functions.includes(op.function)) return false;
     switch (spec.during) {
       case 'all':
         return true;
       case 'steady':
-        return !this.faults.some((f) => t >= f.startAt && t < f.endAt + spec.settleMs);
+        return !this.faults.some((f) => end >= f.startAt && t < f.endAt + spec.settleMs);
       case 'faults':
-        return this.faults.some((f) => (!spec.faultIds || spec.faultIds.includes(f.id)) && t >= f.startAt && t < f.endAt);
+        return this.faults.some((f) => (!spec.faultIds || spec.faultIds.includes(f.id)) && end >= f.startAt && t < f.endAt);
     }
   }
 }
