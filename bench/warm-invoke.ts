@@ -1,0 +1,119 @@
+/**
+ * Benchmark 1, warm invoke overhead (issue 10): a no-op Node function invoked one request at a time
+ * through the Lambda API over one keep-alive connection, against a bare node:http server answering
+ * the same POST with the same client in the same run; and the zone-link leg's floor, a bare ws +
+ * msgpackr echo of an invoke-shaped frame.
+ */
+import { startBaselineChild } from './lib/child.js';
+import { createFunction, invokePath, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
+import { HttpClient, sequential } from './lib/http-load.js';
+import { Samples, fmt } from './lib/stats.js';
+import { row, type BenchContext, type Benchmark, type ResultRow, type TargetCheck } from './lib/types.js';
+import { wsRoundTrips } from './lib/ws-load.js';
+
+const BODY = Buffer.from('{}');
+
+interface ModeResult {
+  api: Samples;
+  bare: Samples;
+  ws: Samples;
+  handler: Samples;
+}
+
+async function measureMode(ctx: BenchContext, isolation: 'process' | 'worker', count: number, rounds: number, barePort: number, wsPort: number): Promise<ModeResult> {
+  const cluster = await startBenchCluster({ zoneArgs: ['--isolation', isolation] });
+  const api = new HttpClient(cluster.apiUrl, 1);
+  const bare = new HttpClient(`http://127.0.0.1:${barePort}`, 1);
+  try {
+    await createFunction(cluster.apiUrl, 'noop', NOOP_FILES);
+    const invoke = { method: 'POST', path: invokePath('noop'), body: BODY };
+    const bareReq = { method: 'POST', path: '/2015-03-31/functions/noop/invocations', body: BODY };
+    // Warm-up: the environment's cold start, JIT of both servers and of this client.
+    const warm = Math.max(300, Math.round(count / 20));
+    await sequential(api, invoke, warm);
+    await sequential(bare, bareReq, warm);
+    await wsRoundTrips(wsPort, warm);
+    const out: ModeResult = { api: new Samples(count), bare: new Samples(count), ws: new Samples(count), handler: new Samples(count) };
+    // Interleaved rounds, so that the platform and its baselines see the same noise from the
+    // other work on this (shared) machine.
+    const per = Math.ceil(count / rounds);
+    for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
+      out.bare.addAll(await sequential(bare, bareReq, per));
+      out.api.addAll(await sequential(api, invoke, per, (a) => out.handler.add(Number(a.headers['x-zonesim-duration-ms']))));
+      out.ws.addAll(await wsRoundTrips(wsPort, per));
+    }
+    ctx.log(`  ${isolation}: API p50 ${fmt(out.api.percentile(50))} ms, bare ${fmt(out.bare.percentile(50))} ms, ws echo ${fmt(out.ws.percentile(50))} ms`);
+    return out;
+  } finally {
+    api.close();
+    bare.close();
+    await cluster.stop();
+  }
+}
+
+export const benchmark: Benchmark = {
+  name: 'warm-invoke',
+  title: 'Warm invoke overhead',
+  async run(ctx) {
+    const count = ctx.quick ? 1_000 : 20_000;
+    const rounds = ctx.quick ? 4 : 10;
+    const bareServer = await startBaselineChild('baseline-http-server.ts');
+    const wsServer = await startBaselineChild('baseline-ws-echo.ts');
+    try {
+      const proc = await measureMode(ctx, 'process', count, rounds, bareServer.port, wsServer.port);
+      const worker = await measureMode(ctx, 'worker', count, rounds, bareServer.port, wsServer.port);
+      const p = (s: Samples, q: number) => s.percentile(q);
+      const bareName = 'bare node:http';
+      const rows: ResultRow[] = [];
+      for (const [label, m] of [['process isolation (default)', proc], ['worker isolation', worker]] as const) {
+        rows.push(row(`API p50, ${label}`, p(m.api, 50), 'ms', { value: p(m.bare, 50), name: bareName }));
+        rows.push(row(`API p99, ${label}`, p(m.api, 99), 'ms', { value: p(m.bare, 99), name: bareName }));
+        rows.push(row(`API p99.9, ${label}`, p(m.api, 99.9), 'ms', { value: p(m.bare, 99.9), name: bareName }));
+        rows.push(row(`platform overhead at p50 (API p50 - bare p50), ${label}`, p(m.api, 50) - p(m.bare, 50), 'ms', undefined,
+          `of which ${fmt(p(m.handler, 50))} ms at p50 is REPORT Duration, timed on the zone node around the round trip to the environment (so it includes that hop)`));
+      }
+      rows.push(row('bare ws + msgpackr echo p50 (zone-link leg floor)', p(proc.ws, 50), 'ms', { value: p(proc.bare, 50), name: bareName }));
+      rows.push(row('bare ws + msgpackr echo p99', p(proc.ws, 99), 'ms', { value: p(proc.bare, 99), name: bareName }));
+      const p50Ratio = p(proc.api, 50) / p(proc.bare, 50);
+      const targets: TargetCheck[] = [
+        { target: 'API p50 at most 4x the bare HTTP round trip (process isolation, the default)', actual: `${fmt(p50Ratio)}x`, met: p50Ratio <= 4 },
+        { target: 'API p99 at most 5 ms (process isolation)', actual: `${fmt(p(proc.api, 99))} ms`, met: p(proc.api, 99) <= 5 },
+        {
+          target: 'the same with worker isolation',
+          actual: `${fmt(p(worker.api, 50) / p(worker.bare, 50))}x, p99 ${fmt(p(worker.api, 99))} ms`,
+          met: p(worker.api, 50) / p(worker.bare, 50) <= 4 && p(worker.api, 99) <= 5,
+        },
+      ];
+      const numbers: Record<string, number> = {};
+      const baseline: Record<string, number> = {};
+      for (const [k, m] of [['process', proc], ['worker', worker]] as const) {
+        for (const q of [50, 99, 99.9]) {
+          numbers[`${k}.apiP${q}Ms`] = p(m.api, q);
+          baseline[`${k}.bareHttpP${q}Ms`] = p(m.bare, q);
+        }
+        numbers[`${k}.handlerP50Ms`] = p(m.handler, 50);
+        numbers[`${k}.samples`] = m.api.count;
+      }
+      baseline['wsEchoP50Ms'] = p(proc.ws, 50);
+      baseline['wsEchoP99Ms'] = p(proc.ws, 99);
+      return {
+        measures:
+          `A no-op Node function (\`export const handler = async () => null\`) invoked with \`POST /2015-03-31/functions/noop/invocations\` ` +
+          `one request at a time over one keep-alive connection (node:http Agent, maxSockets 1), ${count.toLocaleString('en-US')} ` +
+          `invocations after a warm-up, on a 3-zone cluster, once with process isolation (the default) and once with worker isolation. ` +
+          `Baseline: a bare \`node:http\` server in its own process answering the same POST with \`{"ok":true}\`, same client; and, as the ` +
+          `floor of the coordinator <-> zone-node leg, a bare \`ws\` server decoding an \`invoke\`-shaped msgpackr frame and answering with ` +
+          `an \`invoke-result\`-shaped one (the real leg also carries \`invoke-accepted\` and checks every frame). ` +
+          `Platform and baselines run in ${rounds} interleaved rounds so that they share the machine's noise.`,
+        rows,
+        numbers,
+        baseline,
+        targets,
+        notes: [],
+      };
+    } finally {
+      await wsServer.stop();
+      await bareServer.stop();
+    }
+  },
+};
