@@ -26,10 +26,25 @@ export function onShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<void>
  * A child started by a supervisor exits when its stdin closes: if the supervisor dies, even by
  * SIGKILL, its children do not linger as orphans.
  */
-export function exitWithParent(stop: () => Promise<void>): void {
-  process.stdin.on('end', () => {
+export function exitWithParent(stop: () => Promise<void>, options: { hardDeadlineMs?: number; pollMs?: number } = {}): void {
+  let gone = false;
+  const parentGone = (): void => {
+    if (gone) return;
+    gone = true;
+    // An orphan must go even if a graceful stop hangs: past the deadline it exits anyway.
+    setTimeout(() => {
+      process.stderr.write('zonesim: parent gone and the graceful stop did not finish in time; exiting\n');
+      process.exit(1);
+    }, options.hardDeadlineMs ?? 10_000).unref();
     stop().finally(() => process.exit(0));
-  });
+  };
+  process.stdin.on('end', parentGone);
+  // Belt and braces: a pipe end can outlive the parent (a wrapper or a leaked descriptor holds it),
+  // but reparenting cannot be missed: when the parent dies the ppid changes.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) parentGone();
+  }, options.pollMs ?? 500).unref();
   process.stdin.on('error', () => undefined);
   process.stdin.resume();
 }
