@@ -253,7 +253,8 @@ export class ZoneNode extends EventEmitter {
       lease = await this.#pool.acquire({
         spec: fn,
         codeDir,
-        logStreamName: logStreamName(this.#clock.now(), fn.version),
+        // No logStreamName: the pool names the stream only when it creates an environment (a warm
+        // invoke needs none, and naming one costs random bytes).
         platformEnv: this.#platformEnv(),
       });
     } catch (err) {
