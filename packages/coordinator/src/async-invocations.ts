@@ -165,7 +165,7 @@ export class AsyncInvocations {
       duplicate,
     };
     const recordAttempt = (outcome: { result?: InvokeResult; error?: unknown }): void =>
-      this.#ledger?.record(attemptRecord({ ...facts, ...outcome, respondedAt: this.#clock.now() }));
+      this.#ledger?.record(attemptRecord({ ...facts, ...outcome, respondedAt: this.#clock.now() }), trace);
     // The attempt's record reaches the file before the event is settled in the store: a crash of
     // the coordinator between the two must not leave a delivered event without its ledger record
     // (a checker would call it lost). Waiting callers share one write.

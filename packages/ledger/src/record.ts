@@ -103,6 +103,11 @@ export const LedgerRecordSchema = Type.Object({
   duplicate: Type.Optional(Type.Boolean()),
   /** Ids of the fault windows active when the attempt was received (filled by the scenario runner). */
   faultIds: Type.Optional(Type.Array(Text(128), { maxItems: 64 })),
+  /**
+   * Why the coordinator placed the attempt where it ran (issue 9's "explain"), e.g. `warm
+   * environment on az-a-node-1` or `re-dispatched after az-b-node-1 (az-b) was lost before accepting it; ...`.
+   */
+  placement: Type.Optional(Text(512)),
 });
 
 /** One ledger record: see {@link LedgerRecordSchema} and the package README for each field. */

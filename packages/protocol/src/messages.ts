@@ -40,6 +40,32 @@ export const HelloSchema = Type.Object({
   ),
 });
 
+/** Most environments listed in one heartbeat's {@link EnvironmentReportSchema} (the counts stay exact). */
+export const MAX_REPORTED_ENVIRONMENTS = 256;
+
+/** States of an environment as a node reports them (the dashboard adds `frozen` and `evicted`). */
+export const ReportedEnvironmentStateSchema = Type.Union([Type.Literal('initializing'), Type.Literal('busy'), Type.Literal('idle')]);
+
+/**
+ * The node's environments for the dashboard (issue 9): exact counts per state, and a bounded list
+ * (at most {@link MAX_REPORTED_ENVIRONMENTS}, busy and initializing first). Sent at most every
+ * 500 ms, in some heartbeats only; absent means "unchanged" (an older node never sends it).
+ */
+export const EnvironmentReportSchema = Type.Object({
+  initializing: Type.Integer({ minimum: 0 }),
+  busy: Type.Integer({ minimum: 0 }),
+  idle: Type.Integer({ minimum: 0 }),
+  list: Type.Array(
+    Type.Object({
+      id: Id,
+      functionName: Type.String({ maxLength: 64 }),
+      state: ReportedEnvironmentStateSchema,
+      provisioned: Type.Optional(Type.Boolean()),
+    }),
+    { maxItems: MAX_REPORTED_ENVIRONMENTS },
+  ),
+});
+
 /** Periodic liveness and load report. */
 export const ZoneHeartbeatSchema = Type.Object({
   type: Type.Literal('heartbeat'),
@@ -47,6 +73,8 @@ export const ZoneHeartbeatSchema = Type.Object({
   sentAt: Type.Number(),
   busyEnvironments: Type.Integer({ minimum: 0 }),
   idleEnvironments: Type.Integer({ minimum: 0 }),
+  /** Optional (issue 9): the environments by state, for the dashboard. */
+  environments: Type.Optional(EnvironmentReportSchema),
 });
 
 /** Reply to the coordinator's `ping`. */
@@ -254,6 +282,7 @@ export const CoordinatorMessageSchema = Type.Union([
 
 export type Hello = Static<typeof HelloSchema>;
 export type ZoneHeartbeat = Static<typeof ZoneHeartbeatSchema>;
+export type EnvironmentReport = Static<typeof EnvironmentReportSchema>;
 export type Pong = Static<typeof PongSchema>;
 export type InvokeAccepted = Static<typeof InvokeAcceptedSchema>;
 export type InvokeResult = Static<typeof InvokeResultSchema>;

@@ -56,7 +56,7 @@ export class CoordinatorLink extends EventEmitter {
   constructor(args: {
     settings: CoordinatorLinkSettings;
     hello: () => Hello;
-    heartbeat: () => { busyEnvironments: number; idleEnvironments: number };
+    heartbeat: () => Omit<Extract<ZoneMessage, { type: 'heartbeat' }>, 'type' | 'seq' | 'sentAt'>;
     codec: Codec;
     clock: Clock;
     log: Logger;

@@ -4,12 +4,14 @@ import { CodeCache } from '@zonesim/code';
 import { LifecycleState, SYNTHETIC_RUNTIME, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import {
   MAX_LOG_TAIL_BYTES,
+  MAX_REPORTED_ENVIRONMENTS,
   PROTOCOL_VERSION,
   WireErrorCode,
   msgpackCodec,
   toWireErrorData,
   type Codec,
   type CoordinatorMessage,
+  type EnvironmentReport,
   type FunctionSpec,
   type Invoke,
   type InvokeResult,
@@ -28,6 +30,9 @@ export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs2
 
 /** Every runtime a zone node advertises in `hello`: the Node.js ones and synthetic functions (timers, no process). */
 export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, SYNTHETIC_RUNTIME];
+
+/** How often a heartbeat carries the environment report (dashboard, issue 9). */
+const ENVIRONMENT_REPORT_EVERY_MS = 500;
 
 /** Lambda's 50 MB zipped limit bounds what a node will download. */
 const MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
@@ -65,6 +70,8 @@ export class ZoneNode extends EventEmitter {
   #state: LifecycleState = LifecycleState.Idle;
   /** A gray failure the coordinator injected (chaos): slow answers and failing invocations. */
   #degrade = { slowFactor: 1, failRate: 0 };
+  /** Monotonic ms of the last heartbeat that carried the environment report (dashboard, issue 9). */
+  #reportedAt = -Infinity;
   #welcome: Welcome | undefined;
   #stopping: Promise<void> | undefined;
   /**
@@ -135,7 +142,7 @@ export class ZoneNode extends EventEmitter {
           .filter(([, c]) => c.idle - c.provisioned > 0)
           .map(([specKey, c]) => ({ specKey, idle: c.idle - c.provisioned })),
       }),
-      heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount }),
+      heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount, ...this.#environmentReport() }),
       codec: components.codec ?? msgpackCodec,
       clock: this.#clock,
       log: this.#log,
@@ -296,6 +303,17 @@ export class ZoneNode extends EventEmitter {
     this.#link.send(answer);
     // A provisioned environment the invocation destroyed (crash, timeout, OOM) is replaced.
     if (lease.provisioned && !result.environmentKept) this.#provisioned.reconcile(fn.specKey);
+  }
+
+  /**
+   * The environments for the dashboard, in at most one heartbeat per {@link ENVIRONMENT_REPORT_EVERY_MS}
+   * (bounded to MAX_REPORTED_ENVIRONMENTS entries): cheap enough at any load, fresh enough for a class.
+   */
+  #environmentReport(): { environments?: EnvironmentReport } {
+    const now = this.#clock.monotonic();
+    if (now - this.#reportedAt < ENVIRONMENT_REPORT_EVERY_MS) return {};
+    this.#reportedAt = now;
+    return { environments: this.#pool.environmentReport(MAX_REPORTED_ENVIRONMENTS) };
   }
 
   /** Unpacks (fetching if needed) and pins a function's code; resolves with its directory. */

@@ -96,20 +96,20 @@ export async function handleInvoke(
   try {
     release = deps.concurrency.acquire(ref.name);
   } catch (err) {
-    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }));
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }), trace);
     throw err;
   }
   let result;
   try {
     result = await deps.router.route(route);
   } catch (err) {
-    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }));
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }), trace);
     throw err;
   } finally {
     release();
   }
   sendResult(res, result, requestId, executed);
-  deps.ledger.record(attemptRecord({ ...facts, result, respondedAt: Date.now() }));
+  deps.ledger.record(attemptRecord({ ...facts, result, respondedAt: Date.now() }), trace);
 }
 
 function sendResult(res: ServerResponse, result: InvokeResult, requestId: string, executed: Record<string, string>): void {

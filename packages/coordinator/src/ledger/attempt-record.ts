@@ -23,6 +23,13 @@ export interface AttemptFacts {
   duplicate?: boolean;
 }
 
+/** The reason of the last offer (where it ran, or was lost), capped to the ledger field's length. */
+function placementOf(trace: RouteTrace): { placement?: string } {
+  const steps = trace.steps;
+  const last = steps?.[steps.length - 1];
+  return last ? { placement: last.reason.slice(0, 512) } : {};
+}
+
 /** True for an alias name (a qualifier that is not `$LATEST` and not a version number). */
 function aliasName(qualifier: string | undefined): string | undefined {
   if (qualifier === undefined || qualifier === '' || qualifier === '$LATEST' || /^\d+$/.test(qualifier)) return undefined;
@@ -57,6 +64,7 @@ export function attemptRecord(f: AttemptFacts): LedgerRecord {
     memoryMb: v.memorySize,
     ...(v.ephemeralStorageMb > 512 ? { ephemeralStorageMb: v.ephemeralStorageMb } : {}),
     ...(f.duplicate ? { duplicate: true } : {}),
+    ...placementOf(f.trace),
   };
   const r = f.result;
   if (r) {

@@ -10,6 +10,7 @@ import {
   type LedgerRecord,
   type SecondPoint,
 } from '@zonesim/ledger';
+import type { RouteTrace } from '../router/router.js';
 
 /** Settings of the coordinator's ledger. */
 export interface InvocationLedgerSettings {
@@ -62,7 +63,7 @@ export class InvocationLedger {
   readonly #settings: InvocationLedgerSettings;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #listeners: Array<(r: LedgerRecord) => void> = [];
+  readonly #listeners: Array<(r: LedgerRecord, trace?: RouteTrace) => void> = [];
   readonly #windows = new Map<string, OpenWindow>();
   readonly #byOutcome: Record<string, number> = {};
   #records = 0;
@@ -83,8 +84,11 @@ export class InvocationLedger {
     this.timeSeries = new TimeSeries({ timeSource: 'clock' }, { clock: args.clock, logger: args.log, costSource: () => this.billing.totalUsd() });
   }
 
-  /** Calls `listener` with every record (after it was queued for disk). */
-  onRecord(listener: (r: LedgerRecord) => void): void {
+  /**
+   * Calls `listener` with every record (after it was queued for disk), and the router's trace of
+   * the attempt when the caller passed it (the dashboard's "explain" keeps its placement steps).
+   */
+  onRecord(listener: (r: LedgerRecord, trace?: RouteTrace) => void): void {
     this.#listeners.push(listener);
   }
 
@@ -105,8 +109,11 @@ export class InvocationLedger {
     this.#sampler = this.#clock.setInterval(() => this.timeSeries.sample(this.#gauges()), 1000);
   }
 
-  /** Records one attempt. Never throws: a ledger problem must not fail the invocation. */
-  record(r: LedgerRecord): void {
+  /**
+   * Records one attempt, with the router's trace of it when there is one (for listeners only; the
+   * file gets the record). Never throws: a ledger problem must not fail the invocation.
+   */
+  record(r: LedgerRecord, trace?: RouteTrace): void {
     try {
       if (r.faultIds === undefined) {
         const ids = this.#faultIdsAt(r.receivedAt);
@@ -121,7 +128,7 @@ export class InvocationLedger {
       this.latency.record(r);
       this.timeSeries.record(r);
       this.billing.add(r);
-      for (const l of this.#listeners) l(r);
+      for (const l of this.#listeners) l(r, trace);
     } catch (err) {
       this.#log.error({ err: (err as Error).message, requestId: r.requestId }, 'could not record an attempt in the ledger');
     }

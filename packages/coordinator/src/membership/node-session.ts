@@ -6,6 +6,7 @@ import {
   closeReason,
   type Codec,
   type CoordinatorMessage,
+  type EnvironmentReport,
   type Hello,
   type Invoke,
   type ZoneMessage,
@@ -45,6 +46,10 @@ export class NodeSession extends EventEmitter {
   health: NodeHealth = 'healthy';
   /** Monotonic ms of the last frame received. */
   lastSeen: number;
+  /** The node's last environment report (heartbeats carry one at most every 500 ms), for the dashboard. */
+  environments: EnvironmentReport | undefined;
+  /** Epoch ms the last environment report arrived. */
+  environmentsAt = 0;
 
   readonly #socket: WebSocket;
   readonly #codec: Codec;
@@ -184,6 +189,12 @@ export class NodeSession extends EventEmitter {
         this.emit('log-events', message);
         break;
       case 'heartbeat':
+        // The dashboard's view of the node's environments (issue 9); absent means unchanged.
+        if (message.environments) {
+          this.environments = message.environments;
+          this.environmentsAt = this.#clock.now();
+        }
+        break;
       case 'pong':
         break;
       case 'hello':

@@ -42,7 +42,28 @@ export interface RouteTrace {
   queuedAt?: number;
   /** The last time it was offered to a node. */
   dispatchedAt?: number;
+  /** Each offer to a node, in order, with why that node (the dashboard's "explain", issue 9). */
+  steps?: PlacementStep[];
 }
+
+/** One offer of an invocation to a zone node. */
+export interface PlacementStep {
+  /** Epoch ms it was sent. */
+  at: number;
+  nodeId: string;
+  zone: string;
+  /** Why this node, e.g. `warm environment on az-a-node-1`, or a re-dispatch and its cause. */
+  reason: string;
+  /** Set when it did not run there: lost before the node accepted it, or refused (nothing ran). */
+  outcome?: 'lost-before-accept' | 'refused';
+  /** The node's refusal code. */
+  code?: string;
+  /** Epoch ms the offer ended without running. */
+  endedAt?: number;
+}
+
+/** Offers kept per trace (the first ones and the last): an invocation waiting long for room makes many. */
+const MAX_TRACE_STEPS = 16;
 
 interface Waiter {
   wake(): void;
@@ -101,6 +122,8 @@ export class Router {
   async route(request: RouteRequest): Promise<InvokeResult> {
     const started = this.#clock.monotonic();
     const excluded = new Set<string>();
+    // Why the next offer happens, when it is not the first (failover, refusal, waiting for room).
+    let because = '';
     for (;;) {
       let offers = 0;
       while (offers < MAX_OFFERS_PER_ROUND) {
@@ -112,31 +135,61 @@ export class Router {
           throw tooManyRequests('FunctionInvocationRateLimitExceeded', 'Rate Exceeded.', 1);
         }
         offers++;
-        if (request.trace) request.trace.dispatchedAt = this.#clock.now();
+        const step = request.trace ? this.#step(request.trace, node, request.spec.specKey, because) : undefined;
         const answer = await this.#offer(node, request);
         if (answer === LOST_BEFORE_ACCEPT) {
+          if (step) this.#ended(step, 'lost-before-accept');
           if (!this.#settings.redispatch) throw serviceException(`Zone node ${node.nodeId} (${node.zone}) was lost; failover is off.`);
           // Nothing ran on the lost node: place it elsewhere, transparently to the caller.
           excluded.add(node.sessionId);
+          because = `re-dispatched after ${node.nodeId} (${node.zone}) was lost before accepting it; `;
           continue;
         }
         if (answer.type === 'invoke-result') return answer;
+        if (step) this.#ended(step, 'refused', answer.error.code);
         if (!RETRY_ELSEWHERE.has(answer.error.code)) {
           throw this.#toApiError(answer.error.code, answer.error.message);
         }
         excluded.add(node.sessionId);
+        because = `placed again after ${node.nodeId} refused it (${answer.error.code}); `;
       }
       const remaining = this.#settings.placementTimeoutMs - (this.#clock.monotonic() - started);
       if (remaining <= 0) throw this.#noCapacity();
       excluded.clear();
       if (request.trace) request.trace.queuedAt ??= this.#clock.now();
+      const waitStarted = this.#clock.monotonic();
       await this.#waitForCapacity(remaining);
+      because = `after waiting ${Math.round(this.#clock.monotonic() - waitStarted)} ms for room; `;
     }
   }
 
   /** Wakes and fails nothing; waiting invocations give up at their own timeouts. */
   stop(): void {
     this.#wakeAll();
+  }
+
+  /** Records one offer in the trace: when, where, and why that node (warm, or the policy's choice). */
+  #step(trace: RouteTrace, node: NodeSession, specKey: string, because: string): PlacementStep {
+    const at = this.#clock.now();
+    trace.dispatchedAt = at;
+    const why = node.idleFor(specKey) > 0
+      ? `warm environment on ${node.nodeId}`
+      : this.#policy.name === 'warm-first-spread'
+        ? `no warm environment; least-loaded zone for this function (${node.zone})`
+        : this.#policy.name === 'warm-first-pack'
+          ? `no warm environment; busiest node with room (${node.nodeId})`
+          : `no warm environment; chosen by ${this.#policy.name}`;
+    const step: PlacementStep = { at, nodeId: node.nodeId, zone: node.zone, reason: because + why };
+    const steps = (trace.steps ??= []);
+    if (steps.length >= MAX_TRACE_STEPS) steps.splice(MAX_TRACE_STEPS - 2, 1);
+    steps.push(step);
+    return step;
+  }
+
+  #ended(step: PlacementStep, outcome: NonNullable<PlacementStep['outcome']>, code?: string): void {
+    step.outcome = outcome;
+    step.endedAt = this.#clock.now();
+    if (code !== undefined) step.code = code;
   }
 
   #pick(spec: FunctionSpec, excluded: Set<string>): NodeSession | undefined {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { newHex32, newShortId, systemClock, type Clock, type TimerHandle } from '@zonesim/common';
-import type { FunctionSpec } from '@zonesim/protocol';
+import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
 import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
 
@@ -165,6 +165,30 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       memoryMb += e.memoryMb;
     }
     return { busy, idle: this.#entries.size - busy, total: this.#entries.size, memoryMb, bySpecKey };
+  }
+
+  /**
+   * The environments by state for the dashboard (issue 9): exact counts, and at most `max` listed,
+   * busy and initializing ones first (those are what a class watches). A leased environment not yet
+   * started counts as busy; one running INIT (cold start or provisioning) as initializing.
+   */
+  environmentReport(max: number): EnvironmentReport {
+    const report: EnvironmentReport = { initializing: 0, busy: 0, idle: 0, list: [] };
+    const quiet: EnvironmentReport['list'] = [];
+    for (const e of this.#entries.values()) {
+      const s = e.env.state;
+      const state = s === 'initializing' || s === 'created' ? 'initializing' : e.leased ? 'busy' : 'idle';
+      report[state]++;
+      const item = { id: e.env.id, functionName: e.env.config.spec.functionName, state, ...(e.provisioned ? { provisioned: true } : {}) } as const;
+      if (state === 'idle') {
+        if (quiet.length < max) quiet.push(item);
+      } else if (report.list.length < max) report.list.push(item);
+    }
+    for (const item of quiet) {
+      if (report.list.length >= max) break;
+      report.list.push(item);
+    }
+    return report;
   }
 
   /**
