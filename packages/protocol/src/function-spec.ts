@@ -1,5 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** `Runtime` of the spec of a `PackageType: Image` function (Lambda shows no runtime for images). */
+export const IMAGE_RUNTIME = 'zonesim.image';
+
+/** How a zone node starts an image function: the image config (`ImageConfig` applied). */
+export const ImageRunConfigSchema = Type.Object({
+  /** `Entrypoint` (or `ImageConfig.EntryPoint`). */
+  entrypoint: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 256 }),
+  /** `Cmd` (or `ImageConfig.Command`); its first element is `_HANDLER`, as for AWS base images. */
+  command: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 256 }),
+  /** `WorkingDir` (or `ImageConfig.WorkingDirectory`), absolute inside the image root; `''` is the root. */
+  workingDirectory: Type.String({ maxLength: 4096 }),
+  /** The image's `Env`; the function's own variables override it. */
+  environment: Type.Record(Type.String(), Type.String()),
+});
+/** See {@link ImageRunConfigSchema}. */
+export type ImageRunConfig = Static<typeof ImageRunConfigSchema>;
+
 /**
  * What a zone node needs to run one version of one function. The coordinator sends it with each
  * invocation; `specKey` names the exact configuration, so a zone node reuses a warm environment
@@ -23,6 +40,12 @@ export const FunctionSpecSchema = Type.Object({
   /** The function's own environment variables (Lambda's reserved ones are added by the zone node). */
   environment: Type.Record(Type.String(), Type.String()),
   region: Type.String({ minLength: 1, maxLength: 64 }),
+  /**
+   * Present for `PackageType: Image` functions only: how to start the image's entrypoint under the
+   * Runtime API (the image config with `ImageConfig` applied). The package at `codeSha256Hex` is the
+   * image's unpacked root filesystem. Optional, so older peers keep working.
+   */
+  image: Type.Optional(ImageRunConfigSchema),
 });
 
 /** See {@link FunctionSpecSchema}. */

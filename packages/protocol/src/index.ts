@@ -12,12 +12,14 @@ export { WireErrorCode, isWireErrorCode } from './error-codes.js';
 export { WireError, toWireErrorData, fromWireErrorData } from './errors.js';
 export {
   DEFAULT_MAX_FRAME_BYTES,
+  MAX_IMAGE_PACKAGE_BYTES,
+  MAX_IMAGE_UNPACKED_BYTES,
   MAX_LOG_TAIL_BYTES,
   MAX_SYNC_PAYLOAD_BYTES,
   MAX_SYNC_RESPONSE_BYTES,
 } from './limits.js';
 export { MSGPACK_OPTIONS, MsgpackCodec, msgpackCodec, type Codec } from './codec.js';
-export { FunctionSpecSchema, type FunctionSpec } from './function-spec.js';
+export { FunctionSpecSchema, IMAGE_RUNTIME, ImageRunConfigSchema, type FunctionSpec, type ImageRunConfig } from './function-spec.js';
 export {
   FunctionErrorSchema,
   InvocationOutcome,

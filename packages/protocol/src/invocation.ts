@@ -8,6 +8,8 @@ export const FunctionErrorSchema = Type.Object({
   errorType: Type.String({ maxLength: 1024 }),
   errorMessage: Type.String({ maxLength: 256 * 1024 }),
   trace: Type.Optional(Type.Array(Type.String({ maxLength: 64 * 1024 }), { maxItems: 1000 })),
+  /** Custom runtimes and images post `stackTrace` through the Runtime API (lambda-facts 1.3). */
+  stackTrace: Type.Optional(Type.Array(Type.String({ maxLength: 64 * 1024 }), { maxItems: 1000 })),
 });
 /** See {@link FunctionErrorSchema}. */
 export type FunctionError = Static<typeof FunctionErrorSchema>;

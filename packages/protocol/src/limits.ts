@@ -18,3 +18,12 @@ export const MAX_LOG_TAIL_BYTES = 4 * 1024;
  * @default 8 MiB
  */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/**
+ * zonesim's cap on a container image's unpacked root (Lambda allows 10 GB): the root travels to
+ * zone nodes as one zip that a node holds in memory while it unpacks it. See docs/limits.md.
+ */
+export const MAX_IMAGE_UNPACKED_BYTES = 512 * 1024 * 1024;
+
+/** Largest zip of an image root a zone node downloads (the root's bytes plus zip overhead). */
+export const MAX_IMAGE_PACKAGE_BYTES = MAX_IMAGE_UNPACKED_BYTES + 64 * 1024 * 1024;

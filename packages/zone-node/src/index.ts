@@ -3,9 +3,11 @@
  *
  * A {@link ZoneNode} holds a WebSocket session with the coordinator, a cache of unpacked deployment
  * packages, and a pool of execution environments (child processes or worker threads) that run real
- * Lambda-style Node.js handlers, one invocation at a time each.
+ * Lambda-style Node.js handlers, one invocation at a time each. Custom runtimes (`provided.*`) and
+ * container images run any executable under the Lambda Runtime API ({@link RuntimeApiServer}).
  */
 export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
 export type { IsolationMode } from './environment/types.js';
+export { RUNTIME_API_PREFIX, RuntimeApiServer, type RuntimeApiEvent, type RuntimeApiServerOptions, type RuntimeApiSignal } from './runtime-api/runtime-api-server.js';

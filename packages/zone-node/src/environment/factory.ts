@@ -1,4 +1,6 @@
 import { SYNTHETIC_RUNTIME } from '@zonesim/common';
+import { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
+import { isCustomRuntime } from './custom-runtime-launch.js';
 import { EnvironmentSettingsError } from './errors.js';
 import { ProcessEnvironment } from './process-environment.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
@@ -10,7 +12,8 @@ import { WorkerEnvironment } from './worker-environment.js';
 /**
  * Creates the factory for one isolation mode. Settings are resolved and validated once, here.
  * Synthetic functions (`Runtime: zonesim.synthetic`) get a {@link SyntheticEnvironment} whatever the
- * mode: they run on timers, with nothing to isolate.
+ * mode: they run on timers, with nothing to isolate. Custom runtimes (`provided.*`) and container
+ * images get a {@link CustomRuntimeEnvironment} (a process under the Runtime API) whatever the mode.
  * @param mode `process` (child process per environment) or `worker` (worker thread per environment).
  * @param settings all optional; see {@link EnvironmentOptions} for defaults.
  * @param components injected clock (tests).
@@ -34,6 +37,11 @@ export function createEnvironmentFactory(
   }
   return {
     isolation: mode,
-    create: (config) => (config.spec.runtime === SYNTHETIC_RUNTIME ? new SyntheticEnvironment(config, resolved, components) : real(config)),
+    create: (config) => {
+      if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, components);
+      // Custom runtimes and images are executables under the Runtime API: a process whatever the mode.
+      if (isCustomRuntime(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
+      return real(config);
+    },
   };
 }

@@ -10,7 +10,8 @@
  * per environment, cheaper and weaker). User code runs the plain-JavaScript runtime in
  * `packages/zone-node/runtime/`, never TypeScript or the zone node's loader. Synthetic functions
  * (`zonesim.synthetic`) run in a {@link SyntheticEnvironment}: timers drawn from distributions, no
- * process, same contract.
+ * process, same contract. Custom runtimes (`provided.al2023`, `provided.al2`) and container images run
+ * in a {@link CustomRuntimeEnvironment}: any executable, pulling events from its own Runtime API.
  *
  * The {@link EnvironmentPool} keeps warm environments per `specKey` within the node's slots and
  * memory, evicts idle ones after a keep-alive and reports evictions.
@@ -40,6 +41,8 @@ export {
 export { RuntimeEnvironment, type EnvironmentComponents } from './runtime-environment.js';
 export { ProcessEnvironment } from './process-environment.js';
 export { WorkerEnvironment } from './worker-environment.js';
+export { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
+export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
 export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType } from './synthetic-environment.js';
 export { SyntheticModel, type SyntheticInvocationDraw } from './synthetic-model.js';
 export {
