@@ -74,6 +74,12 @@ export interface EnsureUnpackedOptions {
    * @default false
    */
   pin?: boolean;
+  /**
+   * Limits for extracting this package when this call is the one that fetches it (e.g. a container
+   * image's root, larger than a zip's 250 MB).
+   * @default the cache's `limits`
+   */
+  limits?: ZipLimits;
 }
 
 /** What the cache knows about one unpacked directory. */
@@ -204,7 +210,7 @@ export class CodeCache {
       const started: Flight = { controller: new AbortController(), waiters: new Set() };
       this.flights.set(sha, started);
       flight = started;
-      this.fly(sha, fetch, started);
+      this.fly(sha, fetch, started, options.limits ?? this.options.limits);
     }
     const current = flight;
     return new Promise<string>((resolvePromise, rejectPromise) => {
@@ -232,8 +238,8 @@ export class CodeCache {
   }
 
   /** Runs one fetch + verify + extract and settles every waiter of the flight. */
-  private fly(sha: string, fetch: FetchCode, flight: Flight): void {
-    this.fetchAndExtract(sha, fetch, flight.controller.signal).then(
+  private fly(sha: string, fetch: FetchCode, flight: Flight, limits: ZipLimits): void {
+    this.fetchAndExtract(sha, fetch, flight.controller.signal, limits).then(
       (bytes) => {
         if (this.flights.get(sha) === flight) this.flights.delete(sha);
         // An abandoned flight can finish after its successor; the directory is the same, count it once.
@@ -255,7 +261,7 @@ export class CodeCache {
     );
   }
 
-  private async fetchAndExtract(sha: string, fetch: FetchCode, signal: AbortSignal): Promise<number> {
+  private async fetchAndExtract(sha: string, fetch: FetchCode, signal: AbortSignal, limits: ZipLimits): Promise<number> {
     // An eviction of this digest may still be renaming the old directory away.
     await this.removals.get(sha);
     let data: Uint8Array;
@@ -280,7 +286,7 @@ export class CodeCache {
         { sha256: sha, actualSha256: actual },
       );
     }
-    const result = await extractZip(data, this.dirFor(sha), this.options.limits, { signal });
+    const result = await extractZip(data, this.dirFor(sha), limits, { signal });
     // `created: false` means a directory for this digest already existed (left by an eviction
     // whose removal failed): same digest, same content, so it is adopted.
     return result.unzippedSize;

@@ -34,6 +34,8 @@ export {
   type ZipLimits,
 } from './limits.js';
 export { inspectZip, type ZipCallOptions, type ZipInfo } from './inspect-zip.js';
+export { ancestorsOf, parseEntryPath, unsafePathReason, type EntryPath } from './entry-path.js';
+export { MAX_SYMLINK_TARGET_BYTES, unsafeSymlinkReason } from './symlink-target.js';
 export {
   DIRECTORY_MODE,
   EXECUTABLE_FILE_MODE,

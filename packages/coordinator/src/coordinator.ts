@@ -21,6 +21,9 @@ import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
+import { QueueService } from './queues/queue-service.js';
+import { isSqsRequest } from './http/sqs-routes.js';
+import { Triggers } from './triggers/triggers.js';
 
 /** Components a coordinator uses, injectable for tests (settings stay in {@link CoordinatorOptions}). */
 export interface CoordinatorComponents {
@@ -47,6 +50,10 @@ export class Coordinator {
   readonly ledger: InvocationLedger;
   readonly faults: FaultWindows;
   readonly degradations: ZoneDegradations;
+  /** The built-in queue service (SQS semantics, `<dataDir>/queues.db`). */
+  readonly queues: QueueService;
+  /** Event source mappings, schedules and function URLs (`<dataDir>/triggers.db`). */
+  readonly triggers: Triggers;
   #logTrimTimer: TimerHandle | undefined;
   readonly #clock: Clock;
   readonly #api: ApiServer;
@@ -103,6 +110,7 @@ export class Coordinator {
       healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
     }));
     this.degradations = new ZoneDegradations(this.membership);
+    this.queues = new QueueService({ dataDir: o.dataDir }, { ...account, baseUrl: () => this.#apiUrl }, { clock, logger: this.#log });
     this.provisioned = new ProvisionedConcurrency({
       registry: this.registry,
       membership: this.membership,
@@ -159,6 +167,14 @@ export class Coordinator {
         }
       },
     });
+    // SQS's JSON protocol is signed for the service `sqs`; everything else for `lambda`.
+    const verifier = apiCredentials
+      ? new SigV4Verifier({ credentials: [apiCredentials], service: (req) => (isSqsRequest({ method: req.method, headers: req.headers }) ? 'sqs' : 'lambda') }, { clock })
+      : undefined;
+    this.triggers = new Triggers(
+      { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: () => this.#apiUrl },
+      { registry: this.registry, router: this.router, concurrency: this.concurrency, ledger: this.ledger, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, log: this.#log, verifier },
+    );
     this.#api = new ApiServer({
       registry: this.registry,
       router: this.router,
@@ -183,7 +199,9 @@ export class Coordinator {
         asyncInvocations: this.asyncInvocations,
         provisioned: this.provisioned,
       }),
-      verifier: apiCredentials ? new SigV4Verifier({ credentials: [apiCredentials], service: 'lambda' }, { clock }) : undefined,
+      queues: this.queues,
+      triggers: this.triggers,
+      verifier,
       log: this.#log,
     });
   }
@@ -211,12 +229,15 @@ export class Coordinator {
     await this.ledger.start();
     this.provisioned.load();
     this.logs.open();
+    this.queues.start();
     this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     this.membership.start();
     // Events a crash left in flight are queued again here: delivery is at-least-once.
     this.asyncInvocations.start();
+    // Mappings resume polling and schedules their timers; function URLs answer from here on.
+    this.triggers.start();
     this.#state = LifecycleState.Running;
     this.#log.info(
       { apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir, apiAuth: this.options.accessKeyId ? 'sigv4' : 'off' },
@@ -242,7 +263,9 @@ export class Coordinator {
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.router.stop();
+    await this.triggers.stop();
     await this.asyncInvocations.stop();
+    this.queues.stop();
     if (!(await withinGrace(closed, this.options.stopGraceMs))) {
       this.#log.warn('grace period over; destroying open connections');
     }

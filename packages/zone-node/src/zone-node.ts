@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { CodeCache } from '@zonesim/code';
 import { LifecycleState, SYNTHETIC_RUNTIME, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
 import {
+  IMAGE_RUNTIME,
+  MAX_IMAGE_PACKAGE_BYTES,
+  MAX_IMAGE_UNPACKED_BYTES,
   MAX_LOG_TAIL_BYTES,
   MAX_REPORTED_ENVIRONMENTS,
   PROTOCOL_VERSION,
@@ -28,8 +31,11 @@ import { LogShipper } from './log-shipper.js';
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
 
-/** Every runtime a zone node advertises in `hello`: the Node.js ones and synthetic functions (timers, no process). */
-export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, SYNTHETIC_RUNTIME];
+/**
+ * Every runtime a zone node advertises in `hello`: the Node.js ones, custom runtimes and images
+ * (an executable under the Runtime API), and synthetic functions (timers, no process).
+ */
+export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, 'provided.al2023', 'provided.al2', IMAGE_RUNTIME, SYNTHETIC_RUNTIME];
 
 /** How often a heartbeat carries the environment report (dashboard, issue 9). */
 const ENVIRONMENT_REPORT_EVERY_MS = 500;
@@ -327,9 +333,10 @@ export class ZoneNode extends EventEmitter {
           sha256Hex: sha,
           clusterToken: this.options.clusterToken,
           timeoutMs: this.options.codeFetchTimeoutMs,
-          maxBytes: MAX_PACKAGE_BYTES,
+          // An image's root is a larger package than a zip (docs/limits.md).
+          maxBytes: fn.image ? MAX_IMAGE_PACKAGE_BYTES : MAX_PACKAGE_BYTES,
         }),
-      { pin: true },
+      fn.image ? { pin: true, limits: { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES } } : { pin: true },
     );
   }
 

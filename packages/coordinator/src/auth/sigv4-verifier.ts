@@ -38,8 +38,11 @@ export const DEFAULT_MAX_CLOCK_SKEW_MS = 15 * 60_000;
 export interface SigV4VerifierSettings {
   /** The keys that may call; any other access key id is `UnrecognizedClientException`. */
   credentials: readonly SigV4Credentials[];
-  /** The service the credential scope must name (`lambda`). */
-  service: string;
+  /**
+   * The service the credential scope must name: `lambda`, or per request (the coordinator also
+   * serves SQS's JSON protocol, signed for `sqs`).
+   */
+  service: string | ((req: SignedRequest) => string);
   /** Largest difference between the request's time and the clock. @default 900000 (15 min) */
   maxClockSkewMs?: number;
 }
@@ -67,7 +70,7 @@ export interface PendingVerification {
  */
 export class SigV4Verifier {
   readonly #secrets: ReadonlyMap<string, string>;
-  readonly #service: string;
+  readonly #service: string | ((req: SignedRequest) => string);
   readonly #maxSkewMs: number;
   readonly #clock: Clock;
 
@@ -96,7 +99,7 @@ export class SigV4Verifier {
     if (!presented) throw missingAuthenticationToken();
     const secret = this.#secrets.get(presented.accessKeyId);
     if (secret === undefined) throw unrecognizedClient();
-    this.#checkScope(presented);
+    this.#checkScope(presented, typeof this.#service === 'string' ? this.#service : this.#service(req));
     this.#checkTime(presented);
 
     const declared = single(req.headers['x-amz-content-sha256']) ?? (presented.presigned ? (query.get('X-Amz-Content-Sha256') ?? undefined) : undefined);
@@ -132,12 +135,12 @@ export class SigV4Verifier {
     };
   }
 
-  #checkScope(p: PresentedSignature): void {
+  #checkScope(p: PresentedSignature, service: string): void {
     if (p.scope.terminator !== SCOPE_TERMINATOR) {
       throw invalidSignature(`Credential should be scoped with a valid terminator: '${SCOPE_TERMINATOR}', not '${p.scope.terminator.slice(0, 40)}'.`);
     }
-    if (p.scope.service !== this.#service) {
-      throw invalidSignature(`Credential should be scoped to correct service: '${this.#service}'.`);
+    if (p.scope.service !== service) {
+      throw invalidSignature(`Credential should be scoped to correct service: '${service}'.`);
     }
     // Any region is accepted: the signature covers the one the client names, and a local cluster
     // should not refuse a client configured for another region (docs/api.md).

@@ -40,6 +40,11 @@ import type { FaultWindows } from '../chaos/fault-windows.js';
 import type { ZoneDegradations } from '../chaos/zone-degradations.js';
 import { CHAOS_PATH, handleChaos, type Brownout } from './chaos-routes.js';
 import { serviceException } from '../errors.js';
+import type { QueueService } from '../queues/queue-service.js';
+import { handleSqs, isSqsRequest, sendSqsError } from './sqs-routes.js';
+import type { Triggers } from '../triggers/triggers.js';
+import { functionUrlTarget } from '../triggers/function-urls.js';
+import { routeTriggers } from './trigger-routes.js';
 
 /** Everything the HTTP front door routes to. */
 export interface ApiServerDeps {
@@ -60,6 +65,10 @@ export interface ApiServerDeps {
   faults: FaultWindows;
   brownout: Brownout;
   degradations: ZoneDegradations;
+  /** The built-in queue service (SQS JSON protocol, issue 7). */
+  queues?: QueueService;
+  /** Event source mappings, function URLs, schedules (issue 7). */
+  triggers?: Triggers;
   /** Checks SigV4 signatures; undefined when authentication is off. */
   verifier?: SigV4Verifier | undefined;
   log: Logger;
@@ -141,7 +150,8 @@ export class ApiServer {
       if (!(err instanceof LambdaApiError) || err.status >= 500) {
         this.#deps.log.error({ requestId, method: req.method, url: req.url, err }, 'request failed');
       }
-      sendError(res, err, requestId);
+      if (isSqsRequest(req)) sendSqsError(res, err, requestId);
+      else sendError(res, err, requestId);
     });
   }
 
@@ -154,6 +164,8 @@ export class ApiServer {
     if (!this.#authenticator) return req;
     // The path as #route will see it (dot segments resolved), so `/zonesim/v1/code/../…` is not exempt.
     if (req.method === 'GET' && isUnauthenticatedPath(new URL(req.url ?? '/', 'http://localhost').pathname)) return req;
+    // A function URL checks its own AuthType (NONE takes anyone; AWS_IAM verifies the signature).
+    if (this.#deps.triggers && functionUrlTarget(req)) return req;
     return this.#authenticator.authenticate(req);
   }
 
@@ -167,6 +179,12 @@ export class ApiServer {
       req.resume();
       throw serviceException('Brownout injected by zonesim: the front door failed this request.');
     }
+    // SQS's JSON protocol posts to the queue URL's origin with X-Amz-Target: AmazonSQS.<Action>.
+    if (this.#deps.queues && isSqsRequest(req)) return handleSqs(this.#deps.queues, req, res, requestId);
+    const trigger = this.#deps.triggers && this.#deps.queues && !path.startsWith(`${FUNCTIONS}/`)
+      ? routeTriggers({ triggers: this.#deps.triggers, queues: this.#deps.queues, account: this.#deps.account }, req, url)
+      : undefined;
+    if (trigger) return trigger(res, requestId);
     if (path === FUNCTIONS || path === `${FUNCTIONS}/`) {
       if (method === 'POST') return handleCreateFunction(d, req, res, requestId);
       if (method === 'GET') return handleListFunctions(d, res, url.searchParams, requestId);

@@ -35,7 +35,9 @@ export function handleGetFunction(deps: FunctionRouteDeps, res: ServerResponse, 
   const record = deps.registry.get(ref.name);
   sendJson(res, 200, {
     Configuration: toFunctionConfiguration(deps.registry.resolve(ref.name, ref.qualifier)),
-    Code: { RepositoryType: 'S3', Location: `${deps.apiUrl()}/zonesim/v1/functions/${record.name}/code.zip` },
+    Code: record.image
+      ? { RepositoryType: 'ECR', ImageUri: record.image.uri, ResolvedImageUri: `${record.image.uri.split('#')[0]}@${record.image.digest}` }
+      : { RepositoryType: 'S3', Location: `${deps.apiUrl()}/zonesim/v1/functions/${record.name}/code.zip` },
     Tags: record.tags,
     ...(record.reservedConcurrency === undefined ? {} : { Concurrency: { ReservedConcurrentExecutions: record.reservedConcurrency } }),
   }, requestId);
@@ -93,9 +95,15 @@ export async function handleUpdateCode(deps: FunctionRouteDeps, req: IncomingMes
   const ref = parseFunctionRef(rawName, undefined, deps.account);
   const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 64 * 1024;
   const body = await readJsonObject(req, limit, 'UpdateFunctionCode');
+  const imageUri = body?.['ImageUri'];
+  if (typeof imageUri === 'string' && imageUri.length > 0) {
+    const updated = await deps.registry.updateImage(ref.name, imageUri, typeof body?.['RevisionId'] === 'string' ? body['RevisionId'] : undefined);
+    sendJson(res, 200, toFunctionConfiguration(body?.['Publish'] === true ? deps.registry.publishVersion(ref.name, {}) : updated), requestId);
+    return;
+  }
   const zipB64 = body?.['ZipFile'];
   if (typeof zipB64 !== 'string' || zipB64.length === 0 || zipB64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64)) {
-    throw invalidParameter('ZipFile must be a base64-encoded .zip file; S3 and image code are not supported by zonesim.');
+    throw invalidParameter('ZipFile must be a base64-encoded .zip file (or ImageUri for an image function); S3 code is not supported by zonesim.');
   }
   const record = await deps.registry.updateCode(ref.name, Buffer.from(zipB64, 'base64'), typeof body?.['RevisionId'] === 'string' ? body['RevisionId'] : undefined);
   const shown = body?.['Publish'] === true ? deps.registry.publishVersion(ref.name, {}) : record;

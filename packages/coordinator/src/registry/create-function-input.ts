@@ -1,5 +1,6 @@
 import { SYNTHETIC_RUNTIME } from '@zonesim/common';
 import { invalidParameter, requestTooLarge, validationError } from '../errors.js';
+import { parseImageConfig, type ImageConfigOverrides } from '../images/image-config.js';
 
 /** Runtimes in Lambda's API enum (lambda-facts 2.1); only the Node.js ones run here so far. */
 export const LAMBDA_RUNTIMES: readonly string[] = [
@@ -10,10 +11,11 @@ export const LAMBDA_RUNTIMES: readonly string[] = [
 ];
 
 /**
- * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, and zonesim's
+ * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, custom runtimes
+ * (`provided.*`: an executable `bootstrap` under the Runtime API, docs/runtimes.md), and zonesim's
  * synthetic functions (`zonesim.synthetic`, run on timers; see docs/limits.md).
  */
-export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', SYNTHETIC_RUNTIME];
+export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided.al2023', 'provided.al2', SYNTHETIC_RUNTIME];
 
 /** Lambda's enum check, letting zonesim's own synthetic runtime through. */
 function inRuntimeEnum(runtime: string): boolean {
@@ -48,6 +50,8 @@ export interface CreateFunctionInput {
   tags: Record<string, string>;
   /** `Publish: true` publishes version 1 right away. */
   publish: boolean;
+  /** `PackageType: Image`: `Code.ImageUri` and `ImageConfig` (then `zipFile` is empty until the image is built). */
+  image?: { uri: string; overrides?: ImageConfigOverrides };
 }
 
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -105,22 +109,39 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
   if (typeof role !== 'string') throw validationError('role', role ?? null, 'Member must not be null');
   if (!ROLE.test(role)) throw validationError('role', role, 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+');
   const packageType = body['PackageType'] ?? 'Zip';
-  if (packageType !== 'Zip') throw invalidParameter(`PackageType ${String(packageType)} is not supported by zonesim yet; use Zip.`);
-  const runtime = body['Runtime'];
-  if (typeof runtime !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
-  if (!inRuntimeEnum(runtime)) throw validationError('runtime', runtime, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
-  if (!SUPPORTED_RUNTIMES.includes(runtime)) throw invalidParameter(`The runtime parameter of ${runtime} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
-  const handler = body['Handler'];
-  if (typeof handler !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
-  if (handler.length > 128 || !/^[^\s]+$/.test(handler)) throw validationError('handler', handler, 'Member must satisfy regular expression pattern: [^\\s]+ and have length at most 128');
+  if (packageType !== 'Zip' && packageType !== 'Image') throw validationError('packageType', packageType, 'Member must satisfy enum value set: [Zip, Image]');
   const code = body['Code'];
   if (!isObject(code)) throw validationError('code', code ?? null, 'Member must not be null');
-  if (code['S3Bucket'] !== undefined || code['ImageUri'] !== undefined) throw invalidParameter('Only Code.ZipFile is supported by zonesim; S3 and image code are not.');
-  const zipB64 = code['ZipFile'];
-  if (typeof zipB64 !== 'string' || zipB64.length === 0) throw invalidParameter('Code.ZipFile must be a base64-encoded .zip file.');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64) || zipB64.length % 4 !== 0) throw invalidParameter('Code.ZipFile is not valid base64.');
-  const zipFile = Buffer.from(zipB64, 'base64');
-  if (zipFile.length > maxZipBytes) throw requestTooLarge(`Zipped size must be smaller than ${maxZipBytes} bytes`);
+  if (code['S3Bucket'] !== undefined) throw invalidParameter('Code.S3Bucket is not supported by zonesim; use Code.ZipFile or, with PackageType Image, Code.ImageUri.');
+  let runtime = '';
+  let handler = '';
+  let zipFile = Buffer.alloc(0);
+  let image: CreateFunctionInput['image'];
+  if (packageType === 'Image') {
+    // Lambda: an image brings its own runtime; Runtime, Handler and Layers are refused for it.
+    if (body['Runtime'] !== undefined || body['Handler'] !== undefined) throw invalidParameter('Runtime and Handler are not supported for functions with PackageType Image; use ImageConfig.');
+    const uri = code['ImageUri'];
+    if (typeof uri !== 'string' || uri.length === 0 || uri.length > 1024) throw invalidParameter('Code.ImageUri is required for PackageType Image.');
+    if (code['ZipFile'] !== undefined) throw invalidParameter('Please do not provide ZipFile when PackageType is Image.');
+    const overrides = parseImageConfig(body['ImageConfig']);
+    image = overrides ? { uri, overrides } : { uri };
+  } else {
+    const r = body['Runtime'];
+    if (typeof r !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+    if (!inRuntimeEnum(r)) throw validationError('runtime', r, `Member must satisfy enum value set: [${LAMBDA_RUNTIMES.join(', ')}]`);
+    if (!SUPPORTED_RUNTIMES.includes(r)) throw invalidParameter(`The runtime parameter of ${r} is not supported by zonesim yet. Supported: ${SUPPORTED_RUNTIMES.join(', ')}.`);
+    runtime = r;
+    const h = body['Handler'];
+    if (typeof h !== 'string') throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+    if (h.length > 128 || !/^[^\s]+$/.test(h)) throw validationError('handler', h, 'Member must satisfy regular expression pattern: [^\\s]+ and have length at most 128');
+    handler = h;
+    if (code['ImageUri'] !== undefined) throw invalidParameter('Please provide PackageType Image to deploy Code.ImageUri.');
+    const zipB64 = code['ZipFile'];
+    if (typeof zipB64 !== 'string' || zipB64.length === 0) throw invalidParameter('Code.ZipFile must be a base64-encoded .zip file.');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64) || zipB64.length % 4 !== 0) throw invalidParameter('Code.ZipFile is not valid base64.');
+    zipFile = Buffer.from(zipB64, 'base64');
+    if (zipFile.length > maxZipBytes) throw requestTooLarge(`Zipped size must be smaller than ${maxZipBytes} bytes`);
+  }
   const description = body['Description'] ?? '';
   if (typeof description !== 'string' || description.length > 256) throw validationError('description', description, 'Member must have length less than or equal to 256');
   const archs = body['Architectures'] ?? ['x86_64'];
@@ -145,6 +166,7 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
     ephemeralStorageMb,
     tags: tags as Record<string, string>,
     publish: body['Publish'] === true,
+    ...(image ? { image } : {}),
   };
 }
 
@@ -158,6 +180,8 @@ export interface ConfigurationPatch {
   timeout?: number;
   environment?: Record<string, string>;
   ephemeralStorageMb?: number;
+  /** Image functions only: new `ImageConfig` overrides. */
+  imageConfig?: ImageConfigOverrides;
   revisionId?: string;
 }
 
@@ -191,6 +215,8 @@ export function parseConfigurationPatch(body: unknown): ConfigurationPatch {
   if (body['Environment'] !== undefined) patch.environment = validateEnvironment(body['Environment']);
   const storage = body['EphemeralStorage'];
   if (storage !== undefined) patch.ephemeralStorageMb = intIn('ephemeralStorage.size', isObject(storage) ? storage['Size'] : undefined, 512, 512, 10240);
+  const imageConfig = parseImageConfig(body['ImageConfig']);
+  if (imageConfig) patch.imageConfig = imageConfig;
   if (typeof body['RevisionId'] === 'string') patch.revisionId = body['RevisionId'];
   return patch;
 }

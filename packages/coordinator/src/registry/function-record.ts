@@ -1,4 +1,5 @@
-import type { FunctionSpec } from '@zonesim/protocol';
+import { IMAGE_RUNTIME, type FunctionSpec } from '@zonesim/protocol';
+import { imageConfigResponse, imageRunConfig, type ImageRecord } from '../images/image-config.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 
 /** Lambda's function states (lambda-facts 2.2). */
@@ -34,6 +35,8 @@ export interface FunctionVersionView {
   lastUpdateStatus: 'Successful' | 'InProgress' | 'Failed';
   /** For a published version: the `$LATEST` revision it was published from. */
   publishedFrom?: string;
+  /** `PackageType: Image`: the image (its root is the package at `codeSha256Hex`); absent for zips. */
+  image?: ImageRecord;
 }
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
@@ -86,9 +89,9 @@ export function toFunctionConfiguration(r: FunctionVersionView): Record<string, 
     FunctionName: r.name,
     // A published version's ARN carries its number; $LATEST's is unqualified.
     FunctionArn: r.version === '$LATEST' ? r.arn : `${r.arn}:${r.version}`,
-    Runtime: r.runtime,
+    // Lambda shows no Runtime or Handler for image functions.
+    ...(r.image ? {} : { Runtime: r.runtime, Handler: r.handler }),
     Role: r.role,
-    Handler: r.handler,
     CodeSize: r.codeSize,
     Description: r.description,
     Timeout: r.timeout,
@@ -102,7 +105,8 @@ export function toFunctionConfiguration(r: FunctionVersionView): Record<string, 
     State: r.state,
     ...(r.state === 'Pending' ? { StateReason: 'The function is being created.', StateReasonCode: 'Creating' } : {}),
     LastUpdateStatus: r.lastUpdateStatus,
-    PackageType: 'Zip',
+    PackageType: r.image ? 'Image' : 'Zip',
+    ...(r.image && imageConfigResponse(r.image) ? { ImageConfigResponse: imageConfigResponse(r.image) } : {}),
     Architectures: [r.architecture],
     EphemeralStorage: { Size: r.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
@@ -121,12 +125,13 @@ export function toFunctionSpec(r: FunctionVersionView, region: string): Function
     version: r.version,
     functionArn: r.arn,
     codeSha256Hex: r.codeSha256Hex,
-    handler: r.handler,
-    runtime: r.runtime,
+    handler: r.image ? (imageRunConfig(r.image).command[0] ?? 'image').slice(0, 128) || 'image' : r.handler,
+    runtime: r.image ? IMAGE_RUNTIME : r.runtime,
     memoryMb: r.memorySize,
     timeoutSec: r.timeout,
     architecture: r.architecture,
     environment: r.environment,
     region,
+    ...(r.image ? { image: imageRunConfig(r.image) } : {}),
   };
 }

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { CodeStore, inspectZip, isCodeError } from '@zonesim/code';
+import { MAX_IMAGE_PACKAGE_BYTES, MAX_IMAGE_UNPACKED_BYTES } from '@zonesim/protocol';
+import { isImageError, type ImageBuilder } from '../images/index.js';
+import type { ImageConfigOverrides, ImageRecord } from '../images/image-config.js';
 import { LambdaApiError, invalidParameter, resourceConflict, resourceNotFound } from '../errors.js';
 import type { ConfigurationPatch, CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
@@ -35,9 +38,11 @@ export class Registry {
   readonly #timers = new Set<TimerHandle>();
   readonly #changeListeners: Array<(name: string) => void> = [];
   readonly #records: RegistryStore | undefined;
+  readonly #images: ImageBuilder | undefined;
 
-  constructor(args: { store: CodeStore; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger }) {
+  constructor(args: { store: CodeStore; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger; images?: ImageBuilder }) {
     this.#store = args.store;
+    this.#images = args.images;
     this.#records = args.records;
     this.#settings = args.settings;
     this.#clock = args.clock;
@@ -48,6 +53,29 @@ export class Registry {
     return this.#store;
   }
 
+  /** Container images (`PackageType: Image`), when the coordinator has a place for them. */
+  get images(): ImageBuilder | undefined {
+    return this.#images;
+  }
+
+  /**
+   * Builds the image `uri` names into a zip of its root (docs/runtimes.md) and checks that zip as
+   * a zone node will. A bad image is InvalidParameterValueException naming what is wrong.
+   */
+  async #buildImage(uri: string, overrides: ImageConfigOverrides | undefined): Promise<{ zipFile: Buffer; image: ImageRecord }> {
+    if (!this.#images) throw invalidParameter('This coordinator has no image store; PackageType Image is not available.');
+    try {
+      const built = await this.#images.build(uri);
+      await inspectZip(built.zip, { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES });
+      this.#log.info({ imageUri: uri, digest: built.digest, format: built.format, unpackedBytes: built.unpackedBytes }, 'image unpacked');
+      return { zipFile: built.zip, image: { uri, digest: built.digest, config: built.config, ...(overrides ? { overrides } : {}) } };
+    } catch (err) {
+      if (isImageError(err)) throw invalidParameter(`Image ${uri} is not usable: ${err.message}`, err);
+      if (isCodeError(err)) throw invalidParameter(`Image ${uri} is not usable: ${err.message.replace(/^Could not unzip uploaded file\. Please check your file, then try to upload again\. /, '')}`, err);
+      throw err;
+    }
+  }
+
   /**
    * CreateFunction: validates the package (a bad zip is refused with InvalidParameterValueException
    * and nothing is stored), stores the code, and records the function as `Pending`, then `Active`.
@@ -56,10 +84,17 @@ export class Registry {
     if (this.#functions.has(input.functionName)) {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
     }
+    let image: ImageRecord | undefined;
+    if (input.image) {
+      const built = await this.#buildImage(input.image.uri, input.image.overrides);
+      input = { ...input, zipFile: built.zipFile };
+      image = built.image;
+    }
     let info;
     try {
       info = await inspectZip(
         input.zipFile,
+        image ? { maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES, maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES } :
         { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes },
         { readFiles: filesToRead(input.runtime) },
       );
@@ -88,12 +123,14 @@ export class Registry {
       ephemeralStorageMb: input.ephemeralStorageMb,
       tags: input.tags,
       codeSha256Hex: info.sha256Hex,
-      codeSha256: info.sha256Base64,
+      // For an image Lambda's CodeSha256 is the image digest's hex; zone nodes fetch the root's zip.
+      codeSha256: image ? image.digest.slice('sha256:'.length) : info.sha256Base64,
       codeSize: info.codeSize,
       lastModified: this.#clock.now(),
       revisionId: randomUUID(),
       state: this.#settings.activationDelayMs > 0 ? 'Pending' : 'Active',
       lastUpdateStatus: 'Successful',
+      ...(image ? { image } : {}),
     };
     // Written through before the caller hears 201: an acknowledged function survives a crash.
     this.#records?.put(record);
@@ -243,8 +280,36 @@ export class Registry {
   updateConfiguration(name: string, patch: ConfigurationPatch): FunctionRecord {
     const record = this.get(name);
     this.#checkRevision(record, patch.revisionId);
-    const { revisionId: _ignored, ...fields } = patch;
+    const { revisionId: _ignored, imageConfig, ...fields } = patch;
+    if (imageConfig) {
+      if (!record.image) throw invalidParameter('ImageConfig is only supported for functions with PackageType Image.');
+      record.image = { ...record.image, overrides: imageConfig };
+    }
+    if (record.image && (fields.runtime !== undefined || fields.handler !== undefined)) {
+      throw invalidParameter('Runtime and Handler are not supported for functions with PackageType Image; use ImageConfig.');
+    }
     Object.assign(record, fields, { revisionId: randomUUID(), lastModified: this.#clock.now(), lastUpdateStatus: 'Successful' });
+    this.#records?.put(record);
+    return record;
+  }
+
+  /** UpdateFunctionCode with `ImageUri`: a new image for an image function's `$LATEST`. */
+  async updateImage(name: string, uri: string, revisionId?: string): Promise<FunctionRecord> {
+    const record = this.get(name);
+    this.#checkRevision(record, revisionId);
+    if (!record.image) throw invalidParameter('Please provide ZipFile for functions with PackageType Zip.');
+    const built = await this.#buildImage(uri, record.image.overrides);
+    const info = await inspectZip(built.zipFile, { maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES, maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES });
+    await this.#store.put(built.zipFile);
+    Object.assign(record, {
+      image: built.image,
+      codeSha256Hex: info.sha256Hex,
+      codeSha256: built.image.digest.slice('sha256:'.length),
+      codeSize: info.codeSize,
+      revisionId: randomUUID(),
+      lastModified: this.#clock.now(),
+      lastUpdateStatus: 'Successful',
+    });
     this.#records?.put(record);
     return record;
   }
@@ -253,6 +318,7 @@ export class Registry {
   async updateCode(name: string, zipFile: Buffer, revisionId?: string): Promise<FunctionRecord> {
     const record = this.get(name);
     this.#checkRevision(record, revisionId);
+    if (record.image) throw invalidParameter('Please provide ImageUri for functions with PackageType Image.');
     let info;
     try {
       info = await inspectZip(
