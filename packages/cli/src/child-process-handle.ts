@@ -23,6 +23,11 @@ export interface ChildSpec {
    * benchmark suite profiles the coordinator this way). @default []
    */
   nodeArgs?: string[];
+  /**
+   * Open Node's IPC channel to the child (`child.send`, `'message'`): the coordinator of a cluster
+   * asks its supervisor for process and network faults over it (the dashboard's controls). @default false
+   */
+  ipc?: boolean;
 }
 
 /** Path of the `zonesim` entry script. */
@@ -50,7 +55,7 @@ export class ChildProcessHandle {
     const [cmd, args] = spec.withoutNodeOptions ? ['/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];
     this.child = spawn(cmd, args, {
       env: spec.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: spec.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which then
       // stops the children in order (zone nodes first, then the coordinator).
       detached: true,

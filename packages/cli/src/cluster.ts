@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { SigV4Credentials } from '@zonesim/coordinator';
+import type { SigV4Credentials, SupervisorMessage } from '@zonesim/coordinator';
 import { ChildProcessHandle } from './child-process-handle.js';
 import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from './lambda-http.js';
 import { TOKEN_ENV } from './token.js';
@@ -50,6 +50,19 @@ export interface LocalClusterOptions {
    * scenario runner puts one in front of each zone to inject network faults). @default the zone link
    */
   zoneLinkUrl?: (zone: string, nodeId: string, coordinatorZoneUrl: string) => string | Promise<string>;
+  /**
+   * The process's side of the coordinator's supervisor channel (issue 9: the dashboard's kill,
+   * freeze, partition and latency controls). When set, the coordinator is started with an IPC
+   * channel and `--supervised`, and each coordinator process (restarts too) gets a connection.
+   * @default undefined: the coordinator has no supervisor and refuses those controls
+   */
+  supervisor?: SupervisorEndpoint;
+}
+
+/** Something that answers a coordinator's supervisor requests (see `ClusterSupervisor`). */
+export interface SupervisorEndpoint {
+  /** One coordinator process connected; `send` reaches it. */
+  connect(send: (message: SupervisorMessage) => void): { receive(message: unknown): void; close(): void };
 }
 
 /** A running local cluster. */
@@ -113,6 +126,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           '--host', options.host ?? '127.0.0.1',
           '--port', String(port),
           '--data-dir', join(dataDir, 'coordinator'),
+          ...(options.supervisor ? ['--supervised'] : []),
           ...(options.coordinatorArgs ?? []),
         ],
         env,
@@ -120,7 +134,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         readyTimeoutMs,
         withoutNodeOptions: options.withoutNodeOptions ?? false,
         nodeArgs: options.coordinatorNodeArgs ?? [],
+        ...(options.supervisor ? { ipc: true } : {}),
       });
+      if (options.supervisor) connectSupervisor(options.supervisor, handle);
       started.push(handle);
       return handle;
     };
@@ -187,4 +203,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await stopAll();
     throw err;
   }
+}
+
+/** Wires one coordinator process's IPC channel to the supervisor, until the process exits. */
+function connectSupervisor(supervisor: SupervisorEndpoint, handle: ChildProcessHandle): void {
+  const child = handle.child;
+  const link = supervisor.connect((message) => {
+    // A coordinator that just died cannot be told anything: the send error is not the supervisor's.
+    if (child.connected) child.send(message, (err) => void err);
+  });
+  child.on('message', (m: unknown) => link.receive(m));
+  child.once('exit', () => link.close());
 }

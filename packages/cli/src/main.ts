@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
+    .option('--open', 'print the live dashboard\'s URL and open it in a browser (xdg-open) where possible')
+    .addOption(new Option('--dashboard-controls <mode>', 'the dashboard\'s fault controls: auto (on for loopback or with SigV4) or off').choices(['auto', 'off']))
     .action(async (flags) => runUpCommand(flags));
 
   program
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--account-concurrency <n>', 'the account\'s concurrency limit (Lambda: 1000)')
     .option('--scaling-rate <n>', 'new execution environments per function per 10 s (Lambda: 1000)')
     .option('--no-failover', 'teaching switch: do not place work lost with a zone elsewhere, drop async events lost with it')
+    .addOption(new Option('--dashboard-controls <mode>', 'the dashboard\'s fault controls: auto (on for loopback or with SigV4) or off').choices(['auto', 'off']))
+    .addOption(new Option('--supervised', 'started by zonesim up/demo/run with an IPC channel').hideHelp())
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())

@@ -21,6 +21,10 @@ import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
+import { DashboardAssets } from './dashboard/dashboard-assets.js';
+import { DashboardFeed } from './dashboard/dashboard-feed.js';
+import { ClusterControl } from './supervisor/cluster-control.js';
+import type { SupervisorChannel } from './supervisor/supervisor-messages.js';
 import { QueueService } from './queues/queue-service.js';
 import { isSqsRequest } from './http/sqs-routes.js';
 import { Triggers } from './triggers/triggers.js';
@@ -31,6 +35,12 @@ export interface CoordinatorComponents {
   logger?: Logger;
   codec?: Codec;
   placement?: PlacementPolicy;
+  /**
+   * The channel to the process that started this coordinator and owns its zone nodes' processes and
+   * link proxies (`zonesim up`, `zonesim demo`): the dashboard's kill, freeze, partition and latency
+   * controls go through it. Absent: those controls are refused (issue 9).
+   */
+  supervisor?: SupervisorChannel;
 }
 
 /**
@@ -50,6 +60,10 @@ export class Coordinator {
   readonly ledger: InvocationLedger;
   readonly faults: FaultWindows;
   readonly degradations: ZoneDegradations;
+  /** The live dashboard's feed and its index of recent invocations (issue 9). */
+  readonly dashboard: DashboardFeed;
+  /** The dashboard's controls. */
+  readonly control: ClusterControl;
   /** The built-in queue service (SQS semantics, `<dataDir>/queues.db`). */
   readonly queues: QueueService;
   /** Event source mappings, schedules and function URLs (`<dataDir>/triggers.db`). */
@@ -167,6 +181,25 @@ export class Coordinator {
         }
       },
     });
+    this.control = new ClusterControl({
+      settings: { ...controlsAllowed(o), requestTimeoutMs: 30_000 },
+      ...(components.supervisor ? { channel: components.supervisor } : {}),
+      faults: this.faults,
+      degradations: this.degradations,
+      membership: this.membership,
+      clock,
+      log: this.#log,
+    });
+    this.dashboard = new DashboardFeed(o.dashboard, {
+      ledger: this.ledger,
+      membership: this.membership,
+      asyncInvocations: this.asyncInvocations,
+      faults: this.faults,
+      control: this.control,
+      region: o.region,
+      clock,
+      log: this.#log,
+    });
     // SQS's JSON protocol is signed for the service `sqs`; everything else for `lambda`.
     const verifier = apiCredentials
       ? new SigV4Verifier({ credentials: [apiCredentials], service: (req) => (isSqsRequest({ method: req.method, headers: req.headers }) ? 'sqs' : 'lambda') }, { clock })
@@ -191,6 +224,16 @@ export class Coordinator {
       ledger: this.ledger,
       faults: this.faults,
       brownout: { failRate: 0 },
+      dashboard: {
+        feed: this.dashboard,
+        control: this.control,
+        assets: new DashboardAssets(),
+        ledger: this.ledger,
+        ledgerDir: join(o.dataDir, 'ledger'),
+        logs: this.logs,
+        asyncInvocations: this.asyncInvocations,
+        settings: o.dashboard,
+      },
       degradations: this.degradations,
       metrics: new CoordinatorMetrics({
         ledger: this.ledger,
@@ -238,6 +281,8 @@ export class Coordinator {
     this.asyncInvocations.start();
     // Mappings resume polling and schedules their timers; function URLs answer from here on.
     this.triggers.start();
+    this.dashboard.start();
+    void this.control.refresh();
     this.#state = LifecycleState.Running;
     this.#log.info(
       { apiUrl: this.#apiUrl, zoneUrl: this.zoneUrl, dataDir: this.options.dataDir, apiAuth: this.options.accessKeyId ? 'sigv4' : 'off' },
@@ -258,6 +303,9 @@ export class Coordinator {
     }
     this.#state = LifecycleState.Stopping;
     this.membership.stop();
+    // Dashboard streams never end by themselves: end them first, or they hold the grace period.
+    this.dashboard.stop();
+    this.control.close();
     if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     const closed = this.#api.close();
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
@@ -305,4 +353,21 @@ export class Coordinator {
       this.#log.error({ err: (err as Error).message }, 'log retention failed');
     }
   }
+}
+
+/**
+ * Whether the dashboard's controls may act (issue 9): on by default only when the API listens on
+ * loopback (only this machine's users reach it), or behind the API's SigV4 authentication.
+ */
+function controlsAllowed(o: ResolvedCoordinatorOptions): { enabled: boolean; disabledReason?: string } {
+  if (o.dashboard.controls === 'off') return { enabled: false, disabledReason: 'The dashboard controls are off (--dashboard-controls off).' };
+  if (isLoopback(o.host) || o.accessKeyId !== undefined) return { enabled: true };
+  return {
+    enabled: false,
+    disabledReason: `The API listens on ${o.host}, beyond loopback, without authentication: the controls are off. Start it with --access-key-id and --secret-access-key to use them.`,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -23,3 +23,19 @@ export {
   type PlacementPolicyName,
   type PlacementRequest,
 } from './router/placement.js';
+export { DEFAULT_DASHBOARD, type DashboardOptions } from './dashboard/dashboard-options.js';
+export { DASHBOARD_EVENTS_PATH } from './dashboard/dashboard-routes.js';
+export {
+  MAX_CONTROL_LATENCY_MS,
+  SUPERVISOR_PROTOCOL_VERSION,
+  SupervisorErrorCode,
+  ZoneFaultAction,
+  parseSupervisorMessage,
+  parseSupervisorRequest,
+  type SupervisorChannel,
+  type SupervisorMessage,
+  type SupervisorRequest,
+  type SupervisorScenario,
+  type SupervisorState,
+  type SupervisorZoneFault,
+} from './supervisor/supervisor-messages.js';

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
 
 /** Defaults of {@link CoordinatorOptions}; docs/limits.md lists them. */
 export const DEFAULT_COORDINATOR = {
@@ -104,14 +105,16 @@ export interface CoordinatorOptions {
   accessKeyId?: string;
   /** The secret of {@link CoordinatorOptions.accessKeyId}. @default undefined (no authentication) */
   secretAccessKey?: string;
+  /** The live dashboard at `/` (issue 9): feed interval, bounds, controls. See `DEFAULT_DASHBOARD`. */
+  dashboard?: DashboardOptions;
 }
 
 /** Options without a default: absent means the feature is off. */
 type OptionalCoordinatorOptions = 'accessKeyId' | 'secretAccessKey';
 
 /** Fully resolved coordinator options. */
-export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions>> &
-  Pick<CoordinatorOptions, OptionalCoordinatorOptions>;
+export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions | 'dashboard'>> &
+  Pick<CoordinatorOptions, OptionalCoordinatorOptions> & { dashboard: ResolvedDashboardOptions };
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -157,7 +160,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
   checkCredentials(options.accessKeyId, options.secretAccessKey);
-  return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken };
+  return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken, dashboard: resolveDashboardOptions(options.dashboard) };
 }
 
 /** Both or neither; shapes that fit in a SigV4 `Credential=` and in the `welcome` frame. */

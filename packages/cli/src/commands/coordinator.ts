@@ -4,6 +4,7 @@ import { formatReadyLine } from '@zonesim/common';
 import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from '../lambda-http.js';
 import { exitWithParent, onShutdownSignal } from '../signals.js';
 import { tokenFrom } from '../token.js';
+import { parentSupervisorChannel } from '../supervisor/ipc-channel.js';
 
 /** Flags of `zonesim coordinator`. */
 export interface CoordinatorCommandFlags {
@@ -25,6 +26,10 @@ export interface CoordinatorCommandFlags {
   accessKeyId?: string;
   secretAccessKey?: string;
   exitWithParent?: boolean;
+  /** Started by a supervisor with an IPC channel (the dashboard's process and network faults go through it). */
+  supervised?: boolean;
+  /** `auto` (on for loopback or with SigV4) or `off`. */
+  dashboardControls?: 'auto' | 'off';
 }
 
 /** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
@@ -46,9 +51,15 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     // Either half may come from the environment; the coordinator refuses a key without its secret.
     accessKeyId: flags.accessKeyId ?? (process.env[ACCESS_KEY_ID_ENV] || undefined),
     secretAccessKey: flags.secretAccessKey ?? (process.env[SECRET_ACCESS_KEY_ENV] || undefined),
-  });
+    ...(flags.dashboardControls ? { dashboard: { controls: flags.dashboardControls } } : {}),
+  }, supervisorComponents(flags));
   onShutdownSignal(() => coordinator.stop());
   if (flags.exitWithParent) exitWithParent(() => coordinator.stop());
   await coordinator.start();
   process.stdout.write(formatReadyLine({ role: 'coordinator', pid: process.pid, apiUrl: coordinator.apiUrl, zoneUrl: coordinator.zoneUrl }));
+}
+
+function supervisorComponents(flags: CoordinatorCommandFlags): { supervisor?: NonNullable<ReturnType<typeof parentSupervisorChannel>> } {
+  const channel = flags.supervised ? parentSupervisorChannel() : undefined;
+  return channel ? { supervisor: channel } : {};
 }

@@ -1,7 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LinkProxy } from '@zonesim/link-proxy';
 import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
+import { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
+import { openInBrowser } from '../supervisor/open-url.js';
 import { apiCredentialsFrom } from '../lambda-http.js';
 import { onShutdownSignal } from '../signals.js';
 
@@ -24,6 +27,10 @@ export interface UpFlags {
   accessKeyId?: string;
   secretAccessKey?: string;
   verbose?: boolean;
+  /** Print the dashboard's URL and open it in a browser where possible (xdg-open, open). */
+  open?: boolean;
+  /** The dashboard's fault controls: `auto` (on for loopback or with SigV4) or `off`. */
+  dashboardControls?: 'auto' | 'off';
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
@@ -49,10 +56,19 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   const dataDir = flags.dataDir ?? (await mkdtemp(join(tmpdir(), 'zonesim-up-')));
   let cluster: LocalCluster | undefined;
   let shuttingDown = false;
+  // The dashboard's kill, freeze, partition and latency buttons act through this process, which
+  // owns the zone nodes and the link proxies in front of them (issue 9).
+  const proxies = new Map<string, LinkProxy>();
+  const supervisor = new ClusterSupervisor({ resultsDir: join(dataDir, 'dashboard-runs'), log: (text) => process.stdout.write(`  dashboard: ${text}\n`) });
+  const stopAll = async (): Promise<void> => {
+    await supervisor.stop();
+    await cluster?.stop();
+    await Promise.allSettled([...proxies.values()].map((p) => p.stop()));
+  };
   onShutdownSignal(async () => {
     shuttingDown = true;
     process.stdout.write('\nstopping the cluster...\n');
-    await cluster?.stop();
+    await stopAll();
     process.stdout.write('stopped.\n');
   });
   cluster = await startLocalCluster({
@@ -66,13 +82,27 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       ...(flags.placement ? ['--placement', flags.placement] : []),
       ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
       ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
+      ...(flags.dashboardControls ? ['--dashboard-controls', flags.dashboardControls] : []),
     ],
     logToFiles: !flags.verbose,
     ...(credentials ? { credentials } : {}),
+    supervisor,
+    zoneLinkUrl: async (zone, nodeId, coordinatorZoneUrl) => {
+      const target = new URL(coordinatorZoneUrl);
+      const proxy = new LinkProxy({ name: `${zone}/${nodeId}`, targetHost: target.hostname, targetPort: Number(target.port) });
+      const { host, port } = await proxy.start();
+      proxies.set(nodeId, proxy);
+      return `ws://${host}:${port}${target.pathname}`;
+    },
+  }).catch(async (err: unknown) => {
+    await Promise.allSettled([...proxies.values()].map((p) => p.stop()));
+    throw err;
   });
+  supervisor.attach(cluster, proxies);
   const out = process.stdout;
   out.write(`zonesim is up: ${zones.length} zone(s), ${cluster.zoneNodes.length} zone node(s)\n\n`);
   out.write(`  Lambda API   ${cluster.apiUrl}\n`);
+  out.write(`  dashboard    ${cluster.apiUrl}/\n`);
   out.write(`  zone link    ${cluster.zoneUrl}\n`);
   out.write(`  coordinator  pid ${cluster.coordinator.pid}\n`);
   for (const z of cluster.zoneNodes) out.write(`  ${z.zone.padEnd(11)}  pid ${z.handle.pid} (${z.nodeId})\n`);
@@ -83,12 +113,16 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   // With authentication on, curl's unsigned requests are refused; the zonesim commands sign.
   out.write(credentials ? `      zonesim zones --endpoint-url ${cluster.apiUrl}  (with ZONESIM_ACCESS_KEY_ID and ZONESIM_SECRET_ACCESS_KEY set)\n` : `      curl ${cluster.apiUrl}/zonesim/v1/zones\n`);
   out.write('Press Ctrl-C to stop.\n');
+  if (flags.open) {
+    const how = await openInBrowser(`${cluster.apiUrl}/`);
+    out.write(how ? `Opened the dashboard with ${how}.\n` : `Open the dashboard: ${cluster.apiUrl}/\n`);
+  }
   // If the coordinator dies on its own, stop the rest and say so.
   void cluster.coordinator.exited.then(async ({ code, signal }) => {
     if (!cluster || shuttingDown) return;
     shuttingDown = true;
     process.stderr.write(`zonesim: the coordinator exited (${signal ?? `code ${code}`}); stopping\n`);
-    await cluster.stop();
+    await stopAll();
     process.exit(1);
   });
 }

@@ -39,6 +39,7 @@ import type { CoordinatorMetrics } from '../ledger/metrics.js';
 import type { FaultWindows } from '../chaos/fault-windows.js';
 import type { ZoneDegradations } from '../chaos/zone-degradations.js';
 import { CHAOS_PATH, handleChaos, type Brownout } from './chaos-routes.js';
+import { handleDashboardApi, handleDashboardPage, isDashboardPagePath, type DashboardRouteDeps } from '../dashboard/dashboard-routes.js';
 import { serviceException } from '../errors.js';
 import type { QueueService } from '../queues/queue-service.js';
 import { handleSqs, isSqsRequest, sendSqsError } from './sqs-routes.js';
@@ -65,6 +66,8 @@ export interface ApiServerDeps {
   faults: FaultWindows;
   brownout: Brownout;
   degradations: ZoneDegradations;
+  /** The live dashboard: its page at `/`, its feed, "explain" and controls (issue 9). */
+  dashboard?: DashboardRouteDeps;
   /** The built-in queue service (SQS JSON protocol, issue 7). */
   queues?: QueueService;
   /** Event source mappings, function URLs, schedules (issue 7). */
@@ -174,7 +177,7 @@ export class ApiServer {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const d = this.#fnDeps;
-    if (this.#deps.brownout.failRate > 0 && !path.startsWith('/zonesim/') && path !== '/metrics' && Math.random() < this.#deps.brownout.failRate) {
+    if (this.#deps.brownout.failRate > 0 && !path.startsWith('/zonesim/') && path !== '/metrics' && !isDashboardPagePath(path) && Math.random() < this.#deps.brownout.failRate) {
       // Injected brownout: the front door fails the call before accepting anything.
       req.resume();
       throw serviceException('Brownout injected by zonesim: the front door failed this request.');
@@ -234,6 +237,9 @@ export class ApiServer {
       return;
     } else if (path.startsWith('/zonesim/v1/')) {
       return this.#admin(req, res, method, path, requestId);
+    } else if (this.#deps.dashboard && isDashboardPagePath(path)) {
+      req.resume();
+      return handleDashboardPage(this.#deps.dashboard.assets, res, method, path, requestId);
     }
     req.resume();
     throw unknownOperation(method, path);
@@ -270,6 +276,7 @@ export class ApiServer {
     if (path === '/zonesim/v1/async' || path === '/zonesim/v1/async/pending' || path.startsWith('/zonesim/v1/dead-letters')) {
       return handleAsyncAdmin(this.#deps.asyncInvocations, req, res, method, path, requestId);
     }
+    if (this.#deps.dashboard && (await handleDashboardApi(this.#deps.dashboard, req, res, method, path, requestId))) return;
     const chaos = CHAOS_PATH.exec(path);
     if (chaos) {
       return handleChaos({ faults: this.#deps.faults, brownout: this.#deps.brownout, degradations: this.#deps.degradations }, req, res, method, chaos, requestId);
@@ -330,9 +337,13 @@ export class ApiServer {
   }
 }
 
-/** Paths served without a SigV4 signature: the health check, Prometheus's scrape (scrapers cannot sign) and the token-protected code download. */
+/**
+ * Paths served without a SigV4 signature: the health check, Prometheus's scrape (scrapers cannot
+ * sign), the token-protected code download, and the dashboard's page and files (they hold no data:
+ * the page signs its own API calls when authentication is on).
+ */
 function isUnauthenticatedPath(path: string): boolean {
-  return path === '/zonesim/v1/health' || path === '/metrics' || path.startsWith(CODE_PREFIX);
+  return path === '/zonesim/v1/health' || path === '/metrics' || path.startsWith(CODE_PREFIX) || isDashboardPagePath(path);
 }
 
 function pathOf(url: string | undefined): string {

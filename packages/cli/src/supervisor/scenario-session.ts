@@ -1,0 +1,133 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LinkProxy } from '@zonesim/link-proxy';
+import { NdjsonWriter, faultSchedule, openArrivals, type FaultRecord, type HistoryOp, type ResolvedScenario } from '@zonesim/scenario';
+import type { LocalCluster } from '../cluster.js';
+import { deployFunctions } from '../run/deploy-functions.js';
+import { FaultInjector } from '../run/fault-injector.js';
+import { LoadClient } from '../run/load-client.js';
+import { LoadDriver } from '../run/load-driver.js';
+
+/** Where a scenario started from the dashboard is. */
+export type ScenarioSessionState = 'running' | 'finished' | 'failed';
+
+/**
+ * A shipped scenario's workload and fault timeline, run against a cluster that is already up (the
+ * dashboard's "start a scenario"; `zonesim run` starts a cluster of its own instead). It deploys the
+ * scenario's functions, sends its open-loop arrivals and applies its faults with the runner's own
+ * parts (LoadDriver, FaultInjector: signals, link proxies, the chaos API), and heals everything at
+ * the end or on `stop()`. The scenario's `cluster:` section is not applied: the running cluster's
+ * settings are used, and its zones and node ids must cover the scenario's fault targets.
+ */
+export class ScenarioSession {
+  readonly name: string;
+  readonly startedAt = Date.now();
+  readonly endsAt: number;
+  state: ScenarioSessionState = 'running';
+  message: string | undefined;
+  readonly done: Promise<void>;
+  readonly #abort = new AbortController();
+
+  constructor(args: {
+    scenario: ResolvedScenario;
+    cluster: LocalCluster;
+    proxies: ReadonlyMap<string, LinkProxy>;
+    outDir: string;
+    log: (text: string) => void;
+    onChange: () => void;
+  }) {
+    this.name = args.scenario.name;
+    this.endsAt = this.startedAt + args.scenario.runEndMs + 2_000;
+    this.done = this.#run(args).then(
+      () => {
+        this.state = 'finished';
+        this.message ??= `history in ${args.outDir}`;
+      },
+      (err: unknown) => {
+        this.state = this.#abort.signal.aborted ? 'finished' : 'failed';
+        this.message = this.#abort.signal.aborted ? 'stopped' : (err as Error).message;
+      },
+    ).finally(() => args.onChange());
+  }
+
+  /** Stops the load and heals its faults; resolves when everything is undone. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('stopped from the dashboard'));
+    await this.done;
+  }
+
+  async #run(args: {
+    scenario: ResolvedScenario;
+    cluster: LocalCluster;
+    proxies: ReadonlyMap<string, LinkProxy>;
+    outDir: string;
+    log: (text: string) => void;
+  }): Promise<void> {
+    const { scenario, cluster } = args;
+    const signal = this.#abort.signal;
+    const zones = new Set(cluster.zoneNodes.map((n) => n.zone));
+    const missing = scenario.cluster.zones.filter((z) => !zones.has(z));
+    if (missing.length > 0) throw new Error(`this cluster has no zone ${missing.join(', ')} (the scenario wants ${scenario.cluster.zones.join(', ')})`);
+    const faults = faultSchedule(scenario);
+    const nodes = new Set(cluster.zoneNodes.map((n) => n.nodeId));
+    for (const f of faults) {
+      const absent = (f.targets.nodeIds ?? []).filter((id) => !nodes.has(id));
+      if (absent.length > 0) throw new Error(`fault ${f.id} targets node(s) ${absent.join(', ')} this cluster does not have`);
+    }
+    await mkdir(args.outDir, { recursive: true });
+    const client = new LoadClient(cluster.apiUrl);
+    const history = new NdjsonWriter<HistoryOp>(join(args.outDir, 'history.ndjson'));
+    const faultsOut = new NdjsonWriter<FaultRecord>(join(args.outDir, 'faults.ndjson'));
+    const injector = new FaultInjector({ cluster, proxies: args.proxies, client, out: faultsOut, onEvent: args.log });
+    const timers = new Set<NodeJS.Timeout>();
+    const pending = new Set<Promise<void>>();
+    try {
+      args.log(`scenario ${scenario.name}: deploying ${scenario.functions.length} function(s)`);
+      const deployed = await deployFunctions(client, scenario.functions, { signal });
+      const arrivals = await openArrivals(scenario, { signal });
+      const driver = new LoadDriver({
+        client,
+        history,
+        target: (fn) => {
+          const d = deployed.get(fn);
+          return d ? { name: d.invokeName, timeoutMs: d.timeoutMs } : { name: fn, timeoutMs: 30_000 };
+        },
+      });
+      const t0 = Date.now() + 250;
+      const track = (p: Promise<void>): void => {
+        const t = p.catch((err: unknown) => args.log(`fault error: ${(err as Error).message}`)).finally(() => pending.delete(t));
+        pending.add(t);
+      };
+      for (const f of faults) {
+        const at = setTimeout(() => {
+          timers.delete(at);
+          const applied = injector.apply(f);
+          track(applied);
+          if (f.endMs !== undefined) {
+            const heal = setTimeout(() => {
+              timers.delete(heal);
+              track(applied.then(() => injector.heal(f.id)));
+            }, Math.max(0, t0 + f.endMs - Date.now()));
+            timers.add(heal);
+          }
+        }, Math.max(0, t0 + f.startMs - Date.now()));
+        timers.add(at);
+      }
+      args.log(`scenario ${scenario.name}: load for ${Math.round(scenario.durationMs / 1000)} s, ${faults.length} fault(s)`);
+      await driver.run(arrivals, t0, signal);
+      await driver.drain();
+      // Cooldown: faults still scheduled act until the scenario's end.
+      while (Date.now() < t0 + scenario.runEndMs && !signal.aborted && (timers.size > 0 || pending.size > 0)) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const c = driver.counts;
+      this.message = `${c.sent} sent, ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown; history in ${args.outDir}`;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([...pending]);
+      await injector.healAll().catch(() => undefined);
+      await Promise.allSettled([history.close(), faultsOut.close()]);
+      client.close();
+    }
+  }
+}

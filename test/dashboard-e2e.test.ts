@@ -1,0 +1,105 @@
+// Issue 9, must show: the live dashboard driven in headless Chromium (Debian's chromium through
+// playwright-core) against `zonesim up`, as a teacher would use it. The three zones appear, a
+// Kill button marks its zone down within the detection time and the rates move to the other
+// zones, "explain" shows a failed-over invocation's steps, Heal brings the zone back, the page logs
+// no error and asks nothing of any other origin. A screenshot is saved under .tap/screenshots/.
+import { existsSync } from 'node:fs';
+import t from 'tap';
+import { deploy } from './harness/lambda.js';
+import { CHROMIUM, SteadyLoad, openPage, screenshot, zonesimUp } from './harness/dashboard.js';
+import { tempDir } from './harness/cluster.js';
+import { waitFor } from './harness/processes.js';
+
+// page.waitForFunction runs in the browser; its DOM is declared here only (lib "dom" in the test
+// build would retype Node's timers in every test).
+declare const document: { querySelectorAll(selector: string): { length: number } };
+
+/** The failure detector's detection time with `zonesim up`'s defaults: 4 missed 200 ms heartbeats, checked twice per interval. */
+const DETECTION_MS = 900;
+/** The feed sends one update per 500 ms: the page can show a change at most this much later. */
+const FEED_INTERVAL_MS = 500;
+/** Rendering and scheduling on a 2-core machine running the cluster, the load and the browser at once. */
+const SLACK_MS = 1000;
+
+t.test('the dashboard: zones, kill, failover, explain, heal', async (t) => {
+  t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (apt-get install chromium)`);
+  const dir = await tempDir(t, 'zonesim-dashboard-');
+  // Platform timers 60x faster: an async attempt lost with its zone is retried after ~20 ms, not ~1 s.
+  const { apiUrl, output } = await zonesimUp(t, ['--zones', '3', '--data-dir', dir, '--time-scale', '60', '--max-environments', '64']);
+  t.match(output(), new RegExp(`dashboard\\s+${apiUrl.replace(/[.]/g, '\\.')}/`), 'up prints the dashboard URL');
+
+  // A synthetic function (timers, no process) that runs for 600 ms: plenty are in flight in every zone.
+  const created = await deploy(apiUrl, 'lesson', {
+    'synthetic.json': JSON.stringify({ init: { kind: 'constant', value: 120 }, duration: { kind: 'constant', value: 600 }, memory: { kind: 'constant', value: 64 } }),
+  }, { Runtime: 'zonesim.synthetic', Handler: 'ignored', MemorySize: 128 });
+  t.equal(created.status, 201, created.text);
+
+  const { page, errors, foreign } = await openPage(t, `${apiUrl}/`);
+  await page.waitForSelector('body[data-feed="live"]', { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#topology article.zone[data-health="healthy"]').length === 3, undefined, { timeout: 30_000 });
+  t.same(await page.locator('#topology article.zone').evaluateAll((zones) => zones.map((z) => z.getAttribute('data-zone'))), ['az-a', 'az-b', 'az-c'], 'the three zones appear');
+  t.equal(await page.locator('#topology .node').count(), 3, 'one node per zone');
+
+  const load = new SteadyLoad(apiUrl, 'lesson', { syncPerSec: 30, asyncPerSec: 30 });
+  t.teardown(() => load.stop());
+  const rate = (zone: string) => page.locator(`#rates tr[data-zone="${zone}"] td`).first().getAttribute('data-value').then((v) => Number(v ?? 0));
+  await waitFor(async () => (await rate('az-a')) > 0 && (await rate('az-b')) > 0 && (await rate('az-c')) > 0, 30_000, 'every zone to take invocations');
+  await waitFor(async () => (await page.locator('#topology .env.s-busy').count()) > 0, 10_000, 'busy environments to be drawn');
+  const before = { a: await rate('az-a'), b: await rate('az-b'), c: await rate('az-c') };
+  t.ok(before.b > 0, `az-b runs ${before.b.toFixed(1)} invocations/s before the kill`);
+
+  // Kill az-b from the page.
+  const killButton = page.locator('button[data-zone="az-b"][data-action="kill"]');
+  t.equal(await killButton.isEnabled(), true, 'the kill button is enabled (loopback API, supervised cluster)');
+  const killedAt = Date.now();
+  await killButton.click();
+  await page.waitForSelector('#topology article.zone[data-zone="az-b"][data-health="down"]', { timeout: DETECTION_MS + FEED_INTERVAL_MS + SLACK_MS + 5_000 });
+  const shownDownMs = Date.now() - killedAt;
+  t.ok(shownDownMs <= DETECTION_MS + FEED_INTERVAL_MS + SLACK_MS, `az-b shown down ${shownDownMs} ms after the click (detection ${DETECTION_MS} ms + one feed interval ${FEED_INTERVAL_MS} ms + ${SLACK_MS} ms slack)`);
+  t.match(await page.locator('#topology article.zone[data-zone="az-b"] .zone-faults').textContent(), /killed/, 'the zone says it was killed');
+  t.equal(await page.locator('button[data-zone="az-b"][data-action="kill"]').getAttribute('aria-pressed'), 'true');
+  t.ok(await page.locator('#topology article.zone[data-zone="az-b"] .env.s-evicted').count() > 0, 'the dead node\'s environments are drawn evicted');
+
+  // The rates move to the two zones left.
+  await waitFor(async () => (await rate('az-b')) === 0 && (await rate('az-a')) + (await rate('az-c')) > 0, 15_000, 'az-b to get nothing and the others everything');
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = { a: await rate('az-a'), b: await rate('az-b'), c: await rate('az-c') };
+  t.equal(after.b, 0, 'az-b takes no invocations while down');
+  t.ok(after.a > before.a && after.c > before.c, `az-a ${before.a.toFixed(1)} -> ${after.a.toFixed(1)}/s, az-c ${before.c.toFixed(1)} -> ${after.c.toFixed(1)}/s`);
+  t.ok(after.a + after.c >= 0.6 * (before.a + before.b + before.c), 'the two zones left carry the load');
+
+  // Explain a failed-over invocation: picked from the page's list of notable invocations.
+  await page.selectOption('#explain-filter', 'failed-over');
+  const failedOver = page.locator('#notable-list a[data-kind="failed-over"]').first();
+  await failedOver.waitFor({ timeout: 20_000 });
+  const requestId = await failedOver.getAttribute('data-request-id');
+  await failedOver.click();
+  await page.waitForSelector(`#story[data-request-id="${requestId}"]`, { timeout: 10_000 });
+  const kinds = await page.locator('#story li.step').evaluateAll((steps) => steps.map((s) => s.getAttribute('data-kind')));
+  t.ok(kinds.includes('received') && kinds.includes('placed'), `the story starts with received and placed: ${kinds.join(', ')}`);
+  t.ok(kinds.includes('failover'), 'the story has a failover step');
+  t.ok(kinds.includes('lost') || kinds.filter((k) => k === 'placed').length >= 2, 'it was lost with az-b or placed again');
+  t.ok(kinds.includes('run') && (kinds.includes('answered') || kinds.includes('delivered')), 'then it ran elsewhere and succeeded');
+  const storyText = (await page.locator('#story').textContent()) ?? '';
+  t.match(storyText, /az-b/, 'the story names the zone it was lost in');
+  t.match(storyText, /REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms/, 'its REPORT line');
+  t.match(storyText, /Cost: \$/, 'its cost');
+  t.ok(await page.locator('#story .tag[data-tag="failed-over"]').count(), 'tagged failed over');
+  const failoverStep = (await page.locator('#story li.step[data-kind="failover"]').first().textContent()) ?? '';
+  t.match(failoverStep, /\d\d:\d\d:\d\d\.\d{3}/, 'each step has its timestamp');
+  const shot = await screenshot(page, 'dashboard-failover.png');
+  t.comment(`screenshot: ${shot}`);
+
+  // Heal: the zone's node is restarted and the zone is healthy again.
+  await page.locator('button[data-zone="az-b"][data-action="heal"]').click();
+  await page.waitForSelector('#topology article.zone[data-zone="az-b"][data-health="healthy"]', { timeout: 30_000 });
+  await waitFor(async () => (await rate('az-b')) > 0, 20_000, 'az-b to take invocations again');
+  t.pass('az-b is back and takes invocations');
+  load.stop();
+  t.comment(`load: ${JSON.stringify(load.counts)}`);
+  const healed = await screenshot(page, 'dashboard-healed.png');
+  t.comment(`screenshot: ${healed}`);
+
+  t.same(errors, [], 'no console errors or page errors');
+  t.same(foreign, [], 'nothing requested from another origin (no CDN)');
+});
