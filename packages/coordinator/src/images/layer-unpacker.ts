@@ -124,6 +124,8 @@ export class RootBuilder {
     const abs = join(this.root, ...parts);
     const existing = await lstat(abs).catch(() => undefined);
     created.add(rel);
+    // Its parents belong to this layer too: an opaque whiteout of a grandparent must keep them.
+    for (let i = 1; i < parts.length; i++) created.add(parts.slice(0, i).join('/'));
 
     if (type === 'directory') {
       if (existing?.isDirectory()) return;
