@@ -7,6 +7,7 @@ import {
   storeDestinationDelivery,
   type AsyncEvent,
   type AttemptOutcome,
+  type DeliverToFunction,
   type NewAsyncEvent,
 } from './async/index.js';
 import { LambdaApiError, requestTooLarge, tooManyRequests, invalidParameter, serviceException } from './errors.js';
@@ -18,6 +19,7 @@ import type { InvocationLedger } from './ledger/invocation-ledger.js';
 import { attemptRecord } from './ledger/attempt-record.js';
 import type { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import type { EventInvokeConfig } from './registry/event-invoke-config.js';
+import { isQueueDestination, type DeliverToQueue } from './queues/queue-destination.js';
 
 /** Settings of asynchronous invocation. */
 export interface AsyncInvocationSettings {
@@ -47,6 +49,7 @@ export class AsyncInvocations {
   readonly #clock: Clock;
   readonly #log: Logger;
   #store: EventStore | undefined;
+  readonly #deliverToQueue: DeliverToQueue | undefined;
   #dispatcher: AsyncDispatcher | undefined;
 
   constructor(args: {
@@ -56,9 +59,12 @@ export class AsyncInvocations {
     concurrency: ConcurrencyLimits;
     /** Where every attempt is recorded. */
     ledger?: InvocationLedger;
+    /** Destinations that are SQS queue ARNs (the built-in queue service, issue 7). */
+    deliverToQueue?: DeliverToQueue;
     clock: Clock;
     log: Logger;
   }) {
+    this.#deliverToQueue = args.deliverToQueue;
     this.#ledger = args.ledger;
     this.#settings = args.settings;
     this.#registry = args.registry;
@@ -79,17 +85,21 @@ export class AsyncInvocations {
         invoke: (event, _attempt, options) => this.#attempt(event, options.duplicate === true),
         clock: this.#clock,
         logger: this.#log,
-        // A destination function gets the record as a new async event with its own settings.
-        deliverToFunction: storeDestinationDelivery(store, {
-          account: { region: s.region, accountId: s.accountId },
-          configFor: (name) => {
-            try {
-              return asyncSettingsOf(this.#registry.get(name).eventInvokeConfig);
-            } catch {
-              return undefined;
-            }
-          },
-        }),
+        // A destination function gets the record as a new async event with its own settings; a
+        // destination queue gets it as a message.
+        deliverToFunction: withQueues(
+          storeDestinationDelivery(store, {
+            account: { region: s.region, accountId: s.accountId },
+            configFor: (name) => {
+              try {
+                return asyncSettingsOf(this.#registry.get(name).eventInvokeConfig);
+              } catch {
+                return undefined;
+              }
+            },
+          }),
+          this.#deliverToQueue,
+        ),
       },
       { timeScale: s.timeScale, region: s.region, accountId: s.accountId, maxConcurrentAttempts: s.maxConcurrentAttempts, stopGraceMs: s.stopGraceMs },
     );
@@ -215,6 +225,12 @@ export class AsyncInvocations {
       release();
     }
   }
+}
+
+/** Routes a destination ARN to the queue service when it names a queue, else to the function path. */
+function withQueues(toFunction: DeliverToFunction, toQueue: DeliverToQueue | undefined): DeliverToFunction {
+  if (!toQueue) return toFunction;
+  return (arn, record, source) => (isQueueDestination(arn) ? toQueue(arn, record, source) : toFunction(arn, record, source));
 }
 
 /** The function's FunctionEventInvokeConfig as the async store takes it (Lambda's defaults otherwise). */

@@ -28,6 +28,7 @@ import type { SupervisorChannel } from './supervisor/supervisor-messages.js';
 import { QueueService } from './queues/queue-service.js';
 import { isSqsRequest } from './http/sqs-routes.js';
 import { Triggers } from './triggers/triggers.js';
+import { queueDestinationDelivery } from './queues/queue-destination.js';
 
 /** Components a coordinator uses, injectable for tests (settings stay in {@link CoordinatorOptions}). */
 export interface CoordinatorComponents {
@@ -149,6 +150,7 @@ export class Coordinator {
       router: this.router,
       concurrency: this.concurrency,
       ledger: this.ledger,
+      deliverToQueue: queueDestinationDelivery(this.queues),
       clock,
       log: this.#log,
     });

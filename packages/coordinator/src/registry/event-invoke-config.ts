@@ -11,6 +11,8 @@ export interface EventInvokeConfig {
 }
 
 const FUNCTION_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[a-zA-Z0-9-_]{1,64}(:[a-zA-Z0-9$_-]{1,128})?$/;
+/** A queue of the built-in queue service (issue 7); whether it exists is checked at delivery. */
+const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:sqs:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,9 +24,9 @@ function destination(field: string, raw: unknown): string | undefined {
   const arn = raw['Destination'];
   if (arn === undefined || arn === null) return undefined;
   if (typeof arn !== 'string') throw invalidParameter(`${field}.Destination must be an ARN.`);
-  if (!FUNCTION_ARN.test(arn)) {
-    // Queues and topics as destinations come with the queue service (triggers issue).
-    throw invalidParameter(`The destination ARN ${arn} is not supported. zonesim supports Lambda function ARNs as destinations.`);
+  if (!FUNCTION_ARN.test(arn) && !QUEUE_ARN.test(arn)) {
+    // Topics, event buses and buckets are not built.
+    throw invalidParameter(`The destination ARN ${arn} is not supported. zonesim supports Lambda function and SQS queue ARNs as destinations.`);
   }
   return arn;
 }
