@@ -92,10 +92,10 @@ export class FunctionUrls {
   create(name: string, qualifier: string | undefined, body: Record<string, unknown>): Record<string, unknown> {
     this.#registry.get(name, qualifier);
     if (qualifier !== undefined) this.#registry.getAlias(name, qualifier);
+    const s = parseUrlSettings(body, true);
     const key = keyOf(name, qualifier);
     const arn = functionArn(this.#account, name, qualifier);
     if (this.#byKey.has(key)) throw resourceConflict(`Failed to create function url config for [functionArn = ${arn}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
-    const s = parseUrlSettings(body, true);
     const now = this.#clock.now();
     const r: FunctionUrlRecord = {
       urlId: newUrlId(),

@@ -41,11 +41,16 @@ export interface ScheduleStatus {
   lastFireAt?: number;
   fires: number;
   failures: number;
+  /** Slots skipped because the timer came more than {@link MAX_CATCH_UP} slots late. */
+  skipped: number;
   lastError?: string;
 }
 
 /** Hands one scheduled event to the async path; rejects when it could not be accepted. */
 export type FireSchedule = (schedule: ScheduleRecord, payload: Buffer, scheduledAt: number) => Promise<void>;
+
+/** Missed slots a late timer still fires (in order); beyond it they are skipped and counted. */
+export const MAX_CATCH_UP = 16;
 
 /** Longest single timer: far fires re-arm (Node timers overflow past 2^31 ms). */
 const MAX_TIMER_MS = 60 * 60_000;
@@ -61,8 +66,10 @@ interface Armed {
  * Fires schedules at their times on the platform's scaled clock ({@link ScaledTime}): one timer per
  * enabled schedule, armed for the real moment its next scaled fire time comes. A fire hands
  * Lambda's scheduled event to `fire` (the coordinator's durable async path, so async retries and
- * destinations apply, as for EventBridge). A timer that comes late (a stalled event loop) fires
- * once for the latest slot and skips the ones it missed, as EventBridge does not catch up.
+ * destinations apply, as for EventBridge). Every slot fires once, in order, with its own scheduled
+ * time: a timer that comes late (a busy event loop, or a time scale whose slots are shorter than
+ * the loop's jitter) fires the slots it missed, up to {@link MAX_CATCH_UP}; past that the rest are
+ * skipped and counted, so a long stall does not release a flood of old fires.
  */
 export class Scheduler {
   readonly #clock: Clock;
@@ -95,7 +102,7 @@ export class Scheduler {
   put(record: ScheduleRecord): void {
     const old = this.#armed.get(record.name);
     if (old) this.#disarm(old);
-    const a: Armed = { record, expr: parseScheduleExpression(record.expression), timer: undefined, status: old?.status ?? { fires: 0, failures: 0 } };
+    const a: Armed = { record, expr: parseScheduleExpression(record.expression), timer: undefined, status: old?.status ?? { fires: 0, failures: 0, skipped: 0 } };
     this.#armed.set(record.name, a);
     this.#arm(a, this.#time.scaled(this.#clock.now()));
   }
@@ -132,7 +139,7 @@ export class Scheduler {
       delete a.status.nextFireAt;
       return;
     }
-    const next = a.expr.kind === 'rate' ? a.expr.nextAfter(afterScaled, this.#time.scaled(a.record.createdAt)) : a.expr.nextAfter(afterScaled);
+    const next = this.#nextAfter(a, afterScaled);
     if (next === undefined) {
       delete a.status.nextFireAt;
       return;
@@ -151,6 +158,27 @@ export class Scheduler {
 
   #fireNow(a: Armed, slot: number): void {
     const nowScaled = this.#time.scaled(this.#clock.now());
+    this.#fireSlot(a, slot);
+    // Slots the timer came too late for fire now, in order, up to the catch-up bound.
+    let last = slot;
+    for (let caught = 0; caught < MAX_CATCH_UP; caught++) {
+      const next = this.#nextAfter(a, last);
+      if (next === undefined || next > nowScaled) break;
+      this.#fireSlot(a, next);
+      last = next;
+    }
+    const missed = this.#nextAfter(a, last);
+    if (missed !== undefined && missed <= nowScaled) {
+      let n = 0;
+      for (let t: number | undefined = missed; t !== undefined && t <= nowScaled && n < 1_000_000; t = this.#nextAfter(a, t)) n++;
+      a.status.skipped += n;
+      this.#log.warn({ schedule: a.record.name, skipped: n }, 'schedule timer came too late: slots skipped');
+      last = nowScaled;
+    }
+    this.#arm(a, last);
+  }
+
+  #fireSlot(a: Armed, slot: number): void {
     a.status.fires++;
     a.status.lastFireAt = slot;
     const payload = Buffer.from(a.record.input ?? JSON.stringify(this.event(a.record, slot)));
@@ -159,8 +187,10 @@ export class Scheduler {
       a.status.lastError = (err as Error).message.slice(0, 500);
       this.#log.warn({ schedule: a.record.name, err: (err as Error).message }, 'a scheduled invocation could not be accepted');
     });
-    // Missed slots (a late timer) are skipped: the next fire is the first after now.
-    this.#arm(a, Math.max(slot, nowScaled));
+  }
+
+  #nextAfter(a: Armed, scaled: number): number | undefined {
+    return a.expr.kind === 'rate' ? a.expr.nextAfter(scaled, this.#time.scaled(a.record.createdAt)) : a.expr.nextAfter(scaled);
   }
 
   #disarm(a: Armed): void {
