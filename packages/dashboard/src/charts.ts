@@ -25,6 +25,8 @@ interface ChartState {
   specs: SeriesSpec[];
   /** `t` of the last tick drawn. */
   lastT: number;
+  /** New points wait to be drawn. */
+  dirty: boolean;
 }
 
 const perSecond = (n: number, t: Tick): number => (n * 1000) / t.spanMs;
@@ -86,7 +88,7 @@ export class Charts {
         },
         plugins: [bands],
       };
-      this.#charts.set(id, { chart: new Chart(canvas, config), specs, lastT: 0 });
+      this.#charts.set(id, { chart: new Chart(canvas, config), specs, lastT: 0, dirty: false });
     };
     add('rates', 'Invocations per second, by zone', 'per second', []);
     add('errors', 'Errors, throttles, cold starts, failovers (click a point to explain a failure)', 'per second', [
@@ -111,14 +113,29 @@ export class Charts {
     return this.#charts.get(id)?.chart;
   }
 
-  /** Appends the ticks not drawn yet, drops those out of the window, redraws without animation. */
-  render(windows: FaultWindowView[]): void {
+  /**
+   * Draws one chart that has new points (without animation); true when others still wait. One per
+   * animation frame: five charts never land in the same frame.
+   */
+  drawNext(): boolean {
+    const next = [...this.#charts.values()].find((s) => s.dirty);
+    if (!next) return false;
+    next.dirty = false;
+    next.chart.update('none');
+    return [...this.#charts.values()].some((s) => s.dirty);
+  }
+
+  /** Appends the ticks not drawn yet and drops those out of the window; {@link drawNext} draws. */
+  append(windows: FaultWindowView[]): void {
     const ticks = this.#series.ticks;
     const latest = ticks[ticks.length - 1];
     if (!latest) return;
     this.#now = latest.t;
     this.#windows = windows;
-    const min = latest.t - this.#series.windowMs;
+    // The window grows from one minute to its full length as the run does: a new class's first
+    // minute fills the width instead of a sliver at the right edge.
+    const first = ticks[0]!.t;
+    const min = Math.max(latest.t - this.#series.windowMs, Math.min(first, latest.t - 60_000));
     this.#syncZones();
     for (const state of this.#charts.values()) {
       const fresh = ticks.filter((t) => t.t > state.lastT);
@@ -133,7 +150,7 @@ export class Charts {
       const x = state.chart.options.scales!['x']!;
       x.min = min;
       x.max = latest.t;
-      state.chart.update('none');
+      state.dirty = true;
     }
   }
 
@@ -163,8 +180,10 @@ export class Charts {
       borderColor: spec.colour,
       backgroundColor: spec.colour,
       borderWidth: 2,
-      pointRadius: (ctx) => ((ctx.raw as Point | undefined)?.y ?? 0) > 0 && spec.key === 'errors' ? 2.5 : 0,
-      pointHitRadius: 6,
+      // Only the errors line shows points (where there were errors: those are clickable); a
+      // scriptable option on every dataset would be resolved for every point at every update.
+      pointRadius: spec.key === 'errors' ? (ctx) => (((ctx.raw as Point | undefined)?.y ?? 0) > 0 ? 2.5 : 0) : 0,
+      pointHitRadius: spec.key === 'errors' ? 6 : 0,
       tension: 0,
       ...(spec.dashed ? { borderDash: [6, 4] } : {}),
     };

@@ -42,6 +42,8 @@ let controls: ControlsView = { enabled: false, supervised: false, scenarios: [],
 let faults: FaultWindowView[] = [];
 let feedState: FeedState = 'connecting';
 let pending = false;
+/** A message changed the model since the last frame. */
+let changed = false;
 
 function say(text: string, kind: 'info' | 'error' = 'info'): void {
   const item = el('li', { class: kind }, `${new Date().toLocaleTimeString()} ${text}`);
@@ -111,21 +113,36 @@ function renderScenario(): void {
   setText(byId('controls-status'), controls.enabled ? (controls.supervised ? 'controls on' : `controls partly on: ${controls.reason ?? ''}`) : `controls off: ${controls.reason ?? ''}`);
 }
 
-function render(): void {
+/**
+ * One animation frame of work: the DOM (topology, rates, lists) when the model changed, then one
+ * chart; the other charts follow in the next frames. Messages never draw: they mark the model
+ * changed, so however many arrive, a frame carries at most one update of each part.
+ */
+function frame(): void {
   pending = false;
   const started = performance.now();
-  if (topology) topologyView.render(topology, controls, series);
-  ratesView.render(series);
-  charts.render(faults);
-  explainView.render();
-  renderScenario();
+  if (changed) {
+    changed = false;
+    if (topology) topologyView.render(topology, controls, series);
+    ratesView.render(series);
+    charts.append(faults);
+    explainView.render();
+    renderScenario();
+  }
+  const more = charts.drawNext();
   probe.render(performance.now() - started);
+  if (more) request();
+}
+
+function request(): void {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(frame);
 }
 
 function schedule(): void {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(render);
+  changed = true;
+  request();
 }
 
 function onMessage(m: FeedMessage, bytes: number): void {
@@ -137,7 +154,7 @@ function onMessage(m: FeedMessage, bytes: number): void {
   controls = m.controls;
   faults = m.faults;
   explainView.add(m.notable);
-  probe.message(bytes, series.rates().invocations);
+  probe.message(bytes, m.type === 'update' ? m.tick.total.invocations : 0);
   document.body.dataset['feed'] = 'live';
   schedule();
 }

@@ -24,7 +24,7 @@ export interface PerfMetrics {
   messagesPerSecond: number;
   /** Feed bytes received since the reset. */
   bytes: number;
-  /** The last tick's invocations per second, as the page shows them. */
+  /** Invocations the feed reported since the reset, per second (what the page showed, on average). */
   invocationsPerSecond: number;
 }
 
@@ -42,7 +42,7 @@ export class PerfProbe {
   #longTasks: number[] = [];
   #messages = 0;
   #bytes = 0;
-  #rate = 0;
+  #invocations = 0;
 
   start(): void {
     const loop = (now: number): void => {
@@ -64,10 +64,11 @@ export class PerfProbe {
     });
   }
 
-  message(bytes: number, invocationsPerSecond: number): void {
+  /** One feed message of `bytes`, reporting `invocations` that ended in its interval. */
+  message(bytes: number, invocations: number): void {
     this.#messages++;
     this.#bytes += bytes;
-    this.#rate = invocationsPerSecond;
+    this.#invocations += invocations;
   }
 
   render(ms: number): void {
@@ -81,6 +82,7 @@ export class PerfProbe {
     this.#longTasks = [];
     this.#messages = 0;
     this.#bytes = 0;
+    this.#invocations = 0;
     this.#lastFrame = undefined;
   }
 
@@ -104,7 +106,7 @@ export class PerfProbe {
       messages: this.#messages,
       messagesPerSecond: elapsedMs > 0 ? (this.#messages * 1000) / elapsedMs : 0,
       bytes: this.#bytes,
-      invocationsPerSecond: this.#rate,
+      invocationsPerSecond: elapsedMs > 0 ? (this.#invocations * 1000) / elapsedMs : 0,
     };
   }
 }
