@@ -101,6 +101,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .addOption(new Option('--isolation <mode>', 'how environments are isolated').choices(['process', 'worker']))
     .option('--out <dir>', 'results directory (default results/demo-<time>/)')
     .option('--quiet', 'no progress line')
+    .option('--dashboard', 'with the live dashboard: its URL printed (and opened where possible) at the start, the cluster kept up at the end')
+    .option('--hold <s>', 'with --dashboard: seconds the cluster stays up after the run', '30')
     .action(async (flags) => {
       exitCode = await runDemoCommand(flags);
     });

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseScenario, formatScenarioErrors } from '@zonesim/scenario';
 import { buildSampleZip } from '../sample-function.js';
 import { runScenario } from '../run/scenario-runner.js';
+import { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
+import { openInBrowser } from '../supervisor/open-url.js';
 import { RunExit } from './run.js';
 
 /** Flags of `zonesim demo`. */
@@ -12,6 +14,10 @@ export interface DemoFlags {
   isolation?: string;
   out?: string;
   quiet?: boolean;
+  /** Run with the live dashboard: its URL printed (and opened where possible) at the start, its controls on, the cluster kept up at the end. */
+  dashboard?: boolean;
+  /** With `dashboard`: seconds the cluster stays up after the run. */
+  hold?: string;
 }
 
 const FUNCTION_NAME = 'hello-zones';
@@ -96,6 +102,8 @@ export async function runDemoCommand(flags: DemoFlags): Promise<number> {
   const out = process.stdout;
   out.write(`zonesim failover demo: ${zones} zones, the sample function ${FUNCTION_NAME} (a real Node.js handler from a zip),\n`);
   out.write(`${durationSec} s of steady sync and async load; zone az-b loses power at ${Math.round(durationSec / 3)} s and comes back later.\n\n`);
+  const hold = Number(flags.hold ?? 30);
+  if (flags.dashboard && (!Number.isFinite(hold) || hold < 0 || hold > 86_400)) throw new Error('--hold must be a number of seconds from 0 to 86400');
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
@@ -105,6 +113,18 @@ export async function runDemoCommand(flags: DemoFlags): Promise<number> {
       outDir,
       signal: controller.signal,
       quiet: flags.quiet === true,
+      ...(flags.dashboard
+        ? {
+            supervisor: new ClusterSupervisor({ resultsDir: join(outDir, 'dashboard-runs'), log: (text) => out.write(`  dashboard: ${text}\n`) }),
+            holdClusterMs: hold * 1000,
+            onClusterReady: async ({ apiUrl }: { apiUrl: string }) => {
+              out.write(`\nLive dashboard: ${apiUrl}/  (the cluster stays up ${hold} s after the run; its Kill, Freeze, ... buttons work too)\n`);
+              const how = await openInBrowser(`${apiUrl}/`);
+              if (how) out.write(`Opened it with ${how}.\n`);
+              out.write('\n');
+            },
+          }
+        : {}),
       beforeLoad: async ({ invokeWithLog }) => {
         const log = await invokeWithLog(FUNCTION_NAME, { name: 'class', workMs: 15 });
         if (log) out.write(`The first invocation's Lambda log (X-Amz-Log-Type: Tail):\n${indent(log)}\n`);

@@ -27,6 +27,7 @@ import { LoadClient } from './load-client.js';
 import { LoadDriver } from './load-driver.js';
 import { Progress } from './progress.js';
 import { ZoneWatcher } from './zone-watcher.js';
+import type { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -39,6 +40,15 @@ export interface RunOptions {
   log?: NodeJS.WriteStream;
   /** Called once the functions are deployed, before the load starts (the demo shows a first log). */
   beforeLoad?: (ctx: { apiUrl: string; invokeWithLog(name: string, payload: unknown): Promise<string | undefined> }) => Promise<void>;
+  /**
+   * The live dashboard (issue 9, `zonesim demo --dashboard`): a supervisor handed the cluster's
+   * processes and link proxies, so the dashboard's controls act on them as the scenario's faults do.
+   */
+  supervisor?: ClusterSupervisor;
+  /** Called once the cluster is up, before anything is deployed (the demo prints the dashboard's URL). */
+  onClusterReady?: (ctx: { apiUrl: string }) => void | Promise<void>;
+  /** Keeps the cluster up this long after the run, so the dashboard stays live (Ctrl-C ends it early). @default 0 */
+  holdClusterMs?: number;
 }
 
 /** What a run produced. */
@@ -130,6 +140,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       zoneArgs: zoneArgs(scenario),
       readyTimeoutMs: 60_000,
       withoutNodeOptions: true,
+      ...(options.supervisor ? { supervisor: options.supervisor } : {}),
       zoneLinkUrl: async (zone, nodeId, coordinatorZoneUrl) => {
         const target = new URL(coordinatorZoneUrl);
         const proxy = new LinkProxy({ name: `${zone}/${nodeId}`, targetHost: target.hostname, targetPort: Number(target.port) });
@@ -138,6 +149,8 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
         return `ws://${host}:${port}${target.pathname}`;
       },
     });
+    options.supervisor?.attach(cluster, proxies);
+    await options.onClusterReady?.({ apiUrl: cluster.apiUrl });
     client = new LoadClient(cluster.apiUrl);
     say(`  Lambda API at ${cluster.apiUrl}; deploying ${scenario.functions.length} function(s) ...`);
     const deployed = await deployFunctions(client, scenario.functions, { signal: abort.signal });
@@ -248,6 +261,14 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     client?.close();
     info.endAt = Date.now();
     await Promise.allSettled([history.close(), faultsOut.close(), zonesOut.close(), writeInfo()]);
+    if (cluster && options.holdClusterMs && !options.signal?.aborted) {
+      say(`  the cluster stays up ${Math.round(options.holdClusterMs / 1000)} s more for the dashboard (Ctrl-C ends it) ...`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.holdClusterMs);
+        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    await options.supervisor?.stop();
     if (cluster) {
       say('  stopping the cluster ...');
       await cluster.stop();
