@@ -1,6 +1,6 @@
 import { round3 } from './duration.js';
 import { rateStream, traceCounts, traceStream, workloadRandom, type TimeStream } from './arrival-streams.js';
-import type { ResolvedArrival, ResolvedScenario, ResolvedTraceArrival, ResolvedWorkload } from './types.js';
+import type { InvocationKind, ResolvedArrival, ResolvedScenario, ResolvedTraceArrival, ResolvedWorkload } from './types.js';
 
 /** One invocation the runner must send. */
 export interface Arrival {
@@ -10,8 +10,10 @@ export interface Arrival {
   atMs: number;
   /** Index of the workload entry in the scenario file. */
   workload: number;
+  /** The function; for a `queue` arrival, the queue. */
   function: string;
-  invocation: 'sync' | 'async';
+  /** `queue`: a SendMessage to the queue named in `function`. */
+  invocation: InvocationKind;
   /** The entry's payload (the same object for every arrival of the entry; do not mutate). */
   payload: unknown;
 }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLedger } from '@zonesim/ledger';
 import { faultSchedule } from './fault-schedule.js';
-import { readAsyncFinal, readFaultRecords, readHistory, readRunInfo, readZoneTransitions, type NdjsonReadStats } from './ndjson.js';
+import { readAsyncFinal, readFaultRecords, readHistory, readQueueMessages, readRunInfo, readZoneTransitions, type NdjsonReadStats } from './ndjson.js';
 import { DETECTABLE_ACTIONS, defaultSettleMs } from './resolve-hypotheses.js';
 import { RunFile, type AsyncFinal, type FaultRecord, type RunInfo, type ZoneTransition } from './run-files.js';
 import type { FaultAction, ResolvedScenario } from './types.js';
@@ -50,6 +50,29 @@ export interface EventAccount {
   withoutRequestId: number;
 }
 
+/**
+ * What became of every message the runner sent to a queue (a SendMessage answered 200 with a
+ * MessageId): exactly one of processed (a consumer deleted it: an event source mapping's
+ * invocation succeeded for it), dead-lettered (moved to its dead-letter queue after
+ * maxReceiveCount), still queued (visible, in flight or delayed at the end), or lost (expired,
+ * purged, or unknown to the queue service: the platform said yes and then forgot it).
+ */
+export interface MessageAccount {
+  sent: number;
+  processed: number;
+  deadLettered: number;
+  queued: number;
+  lost: number;
+  /** Messages delivered again after an earlier delivery that may have been processed. */
+  duplicated: number;
+  /** Up to {@link MAX_LISTED_IDS}. */
+  lostIds: string[];
+  deadLetterIds: string[];
+  queuedIds: string[];
+  /** Sent ops answered 200 without a MessageId: they cannot be followed. */
+  withoutMessageId: number;
+}
+
 /** Time from a fault to the coordinator marking its zone (or node) down. */
 export interface Detection {
   faultId: string;
@@ -69,9 +92,12 @@ export interface CheckResult {
   t0: number;
   /** Operations judged from here on (t0 + warm-up). */
   judgedFrom: number;
-  ops: { total: number; sync: OpCounts; async: OpCounts };
+  ops: { total: number; sync: OpCounts; async: OpCounts; queue: OpCounts };
   events: EventAccount;
-  duplicates: { count: number; ids: string[]; flaggedRecords: number };
+  /** Messages sent to queues (workload entries with `queue:`). */
+  messages: MessageAccount;
+  /** Async events and queue messages delivered more than once (`messages`: how many of them are messages). */
+  duplicates: { count: number; ids: string[]; flaggedRecords: number; messages: number };
   /** `all`, `steady`, `faults` and any requested window. */
   windows: Record<string, WindowStats>;
   byFunction: Record<string, WindowStats>;
@@ -79,6 +105,7 @@ export interface CheckResult {
   detection: Detection[];
   ledger: { present: boolean; records: number; truncatedLines: number; unmatchedEventRecords: number };
   asyncFinal: { present: boolean; deadLetters: number; pending: number };
+  queueFinal: { present: boolean; records: number };
   reads: { history: NdjsonReadStats; faults: NdjsonReadStats; zones: NdjsonReadStats };
   /** Things that do not add up (accepted twice, missing files...). */
   anomalies: string[];
@@ -131,8 +158,10 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
   const perFault = windows.map(() => new WindowAccumulator());
   const byFunction = new Map<string, WindowAccumulator>();
 
-  const ops = { total: 0, sync: emptyCounts(), async: emptyCounts() };
+  const ops = { total: 0, sync: emptyCounts(), async: emptyCounts(), queue: emptyCounts() };
   const events = new Map<string, number>();
+  const sentMessages = new Set<string>();
+  const messages: MessageAccount = { sent: 0, processed: 0, deadLettered: 0, queued: 0, lost: 0, duplicated: 0, lostIds: [], deadLetterIds: [], queuedIds: [], withoutMessageId: 0 };
   const account: EventAccount = { accepted: 0, delivered: 0, deliveredWithError: 0, deadLettered: 0, pending: 0, lost: 0, lostIds: [], deadLetterIds: [], pendingIds: [], withoutRequestId: 0 };
   for await (const op of readHistory(historyFile, { stats: reads.history, ...(signal && { signal }) })) {
     ops.total++;
@@ -140,6 +169,14 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
     counts[op.result === 'ok' ? 'ok' : op.result === 'fail' ? 'fail' : 'unknown']++;
     if (op.result === 'ok' && op.functionError !== undefined) counts.functionErrors++;
     if (op.status === 429) counts.throttles++;
+    if (op.invocation === 'queue' && op.result === 'ok') {
+      if (op.requestId === undefined) messages.withoutMessageId++;
+      else if (sentMessages.has(op.requestId)) anomalies.push(`message ${op.requestId} was acknowledged twice (seq ${op.seq})`);
+      else {
+        sentMessages.add(op.requestId);
+        messages.sent++;
+      }
+    }
     if (op.invocation === 'async' && op.result === 'ok') {
       if (op.requestId === undefined) account.withoutRequestId++;
       else if (events.has(op.requestId)) anomalies.push(`event ${op.requestId} was accepted twice (seq ${op.seq})`);
@@ -168,7 +205,8 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
     for await (const r of reader) {
       if (r.duplicate) {
         ledger.flagged++;
-        duplicateIds.add(r.requestId);
+        // An SQS batch's request id names the batch; its messages are counted one by one below.
+        if (r.invocationType !== 'SQS') duplicateIds.add(r.requestId);
       }
       const state = events.get(r.requestId);
       if (state === undefined) {
@@ -216,6 +254,39 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
     }
   }
 
+  if (messages.withoutMessageId > 0) anomalies.push(`${messages.withoutMessageId} acknowledged messages have no MessageId and cannot be accounted for`);
+  const queueFile = join(dir, RunFile.QueueMessages);
+  const queuePresent = await exists(queueFile);
+  let queueRecords = 0;
+  if (queuePresent) {
+    for await (const m of readQueueMessages(queueFile, { ...(signal && { signal }) })) {
+      queueRecords++;
+      if (!sentMessages.delete(m.messageId)) continue;
+      if (m.duplicates > 0 || m.successes > 1) {
+        messages.duplicated++;
+        duplicateIds.add(m.messageId);
+      }
+      if (m.state === 'deleted') messages.processed++;
+      else if (m.state === 'dead-lettered') {
+        messages.deadLettered++;
+        pushCapped(messages.deadLetterIds, m.messageId);
+      } else if (m.state === 'queued') {
+        messages.queued++;
+        pushCapped(messages.queuedIds, m.messageId);
+      } else {
+        messages.lost++;
+        pushCapped(messages.lostIds, m.messageId);
+      }
+    }
+  } else if (messages.sent > 0) {
+    anomalies.push(`${RunFile.QueueMessages} is missing: messages not accounted for count as lost`);
+  }
+  // Acknowledged, yet unknown to the queue service at the end.
+  for (const id of sentMessages) {
+    messages.lost++;
+    pushCapped(messages.lostIds, id);
+  }
+
   const zones = await readZones(dir, reads.zones, signal);
   return {
     dir,
@@ -224,13 +295,15 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
     judgedFrom,
     ops,
     events: account,
-    duplicates: { count: duplicateIds.size, ids: [...duplicateIds].slice(0, MAX_LISTED_IDS), flaggedRecords: ledger.flagged },
+    messages,
+    duplicates: { count: duplicateIds.size, ids: [...duplicateIds].slice(0, MAX_LISTED_IDS), flaggedRecords: ledger.flagged, messages: messages.duplicated },
     windows: Object.fromEntries([...acc].map(([k, a]) => [k, a.stats()])),
     byFunction: Object.fromEntries([...byFunction].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, a]) => [k, a.stats()])),
     faults: faults.map((f, i) => ({ ...f, stats: perFault[i]!.stats() })),
     detection: detections(faults, zones, scenario),
     ledger: { present: ledger.present, records: ledger.records, truncatedLines: ledger.truncatedLines, unmatchedEventRecords: ledger.unmatchedEventRecords },
     asyncFinal: { present: finalPresent, deadLetters: final.deadLetters.length, pending: final.pending.length },
+    queueFinal: { present: queuePresent, records: queueRecords },
     reads,
     anomalies,
   };

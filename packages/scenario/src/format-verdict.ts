@@ -68,6 +68,11 @@ export function formatVerdict(verdict: Verdict, check?: CheckResult, options: Fo
     lines.push(
       `  ops ${check.ops.total}: sync ok ${s.ok} (function errors ${s.functionErrors}), fail ${s.fail} (throttled ${s.throttles}), unknown ${s.unknown}; async accepted ${a.ok}, fail ${a.fail}, unknown ${a.unknown}`,
     );
+    const q = check.ops.queue;
+    const m = check.messages;
+    if (q.ok + q.fail + q.unknown > 0) {
+      lines.push(`  messages sent ${q.ok}, fail ${q.fail}, unknown ${q.unknown}: processed ${m.processed}, dead-lettered ${m.deadLettered}, still queued ${m.queued}, ${m.lost > 0 ? paint(RED, `lost ${m.lost}`) : 'lost 0'}, duplicated ${m.duplicated}`);
+    }
     if (e.accepted > 0) {
       lines.push(`  events ${e.accepted}: delivered ${e.delivered}, with function error ${e.deliveredWithError}, dead-lettered ${e.deadLettered}, pending ${e.pending}, ${e.lost > 0 ? paint(RED, `lost ${e.lost}`) : 'lost 0'}`);
     }

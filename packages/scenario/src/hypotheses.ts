@@ -55,18 +55,23 @@ export function evaluateHypotheses(scenario: Pick<ResolvedScenario, 'hypotheses'
         return { ...base, holds: p99 <= h.maxMs, observed: p99, expected, detail: `p99 ${formatDuration(p99)} over ${stats.ops} ops (${label}; max ${formatDuration(stats.latency.max)})` };
       }
       case 'lostEvents': {
+        // Accepted async events and acknowledged queue messages alike.
         const e = check.events;
+        const m = check.messages;
         const expected = `<= ${h.max}`;
         if (e.accepted > 0 && !check.ledger.present) return { ...base, holds: false, observed: null, expected, detail: `no ledger: delivery of ${e.accepted} events cannot be verified` };
-        const unaccounted = e.withoutRequestId;
-        const holds = e.lost <= h.max && unaccounted === 0;
-        return {
-          ...base,
-          holds,
-          observed: e.lost,
-          expected,
-          detail: `${e.lost} of ${e.accepted} accepted events lost${list(e.lostIds, e.lost)}${unaccounted ? `; ${unaccounted} accepted without a request id` : ''} (delivered ${e.delivered}, with function error ${e.deliveredWithError}, dead-lettered ${e.deadLettered}, pending ${e.pending})`,
-        };
+        const unaccounted = e.withoutRequestId + m.withoutMessageId;
+        const lost = e.lost + m.lost;
+        const holds = lost <= h.max && unaccounted === 0;
+        const parts: string[] = [];
+        if (e.accepted > 0 || m.sent === 0) {
+          parts.push(`${e.lost} of ${e.accepted} accepted events lost${list(e.lostIds, e.lost)} (delivered ${e.delivered}, with function error ${e.deliveredWithError}, dead-lettered ${e.deadLettered}, pending ${e.pending})`);
+        }
+        if (m.sent > 0) {
+          parts.push(`${m.lost} of ${m.sent} sent messages lost${list(m.lostIds, m.lost)} (processed ${m.processed}, dead-lettered ${m.deadLettered}, still queued ${m.queued})`);
+        }
+        if (unaccounted) parts.push(`${unaccounted} accepted without an id`);
+        return { ...base, holds, observed: lost, expected, detail: parts.join('; ') };
       }
       case 'detection': {
         const expected = `<= ${formatDuration(h.maxMs)}`;
@@ -85,7 +90,7 @@ export function evaluateHypotheses(scenario: Pick<ResolvedScenario, 'hypotheses'
       }
       case 'duplicates': {
         const d = check.duplicates;
-        return { ...base, holds: d.count <= h.max, observed: d.count, expected: `<= ${h.max}`, detail: `${d.count} duplicated${list(d.ids, d.count)}` };
+        return { ...base, holds: d.count <= h.max, observed: d.count, expected: `<= ${h.max}`, detail: `${d.count} duplicated${d.messages > 0 ? ` (${d.messages} queue messages)` : ''}${list(d.ids, d.count)}` };
       }
       case 'throttles': {
         const all = check.windows['all'];
@@ -96,8 +101,10 @@ export function evaluateHypotheses(scenario: Pick<ResolvedScenario, 'hypotheses'
         return { ...base, holds, observed: h.max !== undefined ? count : rate, expected: bounds, detail: `${count} throttled of ${all?.ops ?? 0} ops (${pct(rate)})` };
       }
       case 'deadLetters': {
-        const count = check.asyncFinal.deadLetters;
-        return { ...base, holds: count <= h.max, observed: count, expected: `<= ${h.max}`, detail: `${count} dead-lettered${list(check.events.deadLetterIds, check.events.deadLettered)}` };
+        // Async dead letters and queue messages moved to a dead-letter queue.
+        const count = check.asyncFinal.deadLetters + check.messages.deadLettered;
+        const ids = [...check.events.deadLetterIds, ...check.messages.deadLetterIds];
+        return { ...base, holds: count <= h.max, observed: count, expected: `<= ${h.max}`, detail: `${count} dead-lettered${list(ids, count)}` };
       }
     }
   });

@@ -42,12 +42,15 @@ export {
   type FunctionCommon,
   type HypothesisKind,
   type HypothesisWindow,
+  type InvocationKind,
   type LinkDirection,
   type ResolvedArrival,
   type ResolvedCluster,
   type ResolvedFault,
   type ResolvedFunction,
   type ResolvedHypothesis,
+  type ResolvedQueue,
+  type ResolvedQueueTrigger,
   type ResolvedScenario,
   type ResolvedStopCondition,
   type ResolvedTraceArrival,
@@ -71,12 +74,14 @@ export {
   FaultRecordSchema,
   HistoryOpSchema,
   OpResult,
+  QueueMessageRecordSchema,
   RunFile,
   RunInfoSchema,
   ZoneTransitionSchema,
   type AsyncFinal,
   type FaultRecord,
   type HistoryOp,
+  type QueueMessageRecord,
   type RunInfo,
   type ZoneTransition,
 } from './run-files.js';
@@ -87,6 +92,7 @@ export {
   readFaultRecords,
   readHistory,
   readNdjson,
+  readQueueMessages,
   readRunInfo,
   readZoneTransitions,
   type HistoryWriter,
@@ -95,7 +101,8 @@ export {
 } from './ndjson.js';
 export { LatencyHistogram } from './latency-histogram.js';
 export { hypothesisWindowKey, scenarioWindows, standardWindows, type WindowSpec, type WindowStats } from './window-stats.js';
-export { MAX_LISTED_IDS, checkRun, type CheckResult, type CheckRunOptions, type Detection, type EventAccount, type OpCounts } from './check-run.js';
+export { MAX_LISTED_IDS, checkRun, type CheckResult, type CheckRunOptions, type Detection, type EventAccount, type MessageAccount, type OpCounts } from './check-run.js';
+export { DEFAULT_QUEUE, DEFAULT_QUEUE_TRIGGER } from './resolve-queues.js';
 export { evaluateHypotheses, verdict, type HypothesisResult, type Verdict } from './hypotheses.js';
 export { formatVerdict, type FormatVerdictOptions } from './format-verdict.js';
 export { StopConditionMonitor, type StopConditionMonitorComponents, type StopOp, type StopTrip } from './stop-conditions.js';

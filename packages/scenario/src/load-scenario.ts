@@ -9,6 +9,7 @@ import { resolveFaults } from './resolve-faults.js';
 import { resolveFunctions } from './resolve-functions.js';
 import { resolveHypotheses, resolveStopConditions } from './resolve-hypotheses.js';
 import { resolveWorkload } from './resolve-workload.js';
+import { resolveQueues, resolveTriggers } from './resolve-queues.js';
 import { ScenarioFileSchema } from './schema.js';
 import type { ResolvedScenario } from './types.js';
 import { validateShape } from './validate-shape.js';
@@ -78,7 +79,10 @@ async function resolveValue(doc: Raw, ctx: ResolveContext, file: string): Promis
   const declared = await resolveFunctions(list(doc['functions']), cluster, ctx);
   // Functions that failed their own checks still count as known: no follow-on "unknown function".
   const declaredNames = [...new Set(list(doc['functions']).map((f) => (f as Raw)?.['name']).filter((n): n is string => typeof n === 'string'))];
-  const { workload, traceFunctions } = await resolveWorkload(list(doc['workload']), ctx, { functionNames: declaredNames, durationMs });
+  const queues = resolveQueues(list(doc['queues']), ctx);
+  resolveTriggers(list(doc['functions']), declared, queues, ctx);
+  const queueNames = [...new Set(list(doc['queues']).map((q) => (q as Raw)?.['name']).filter((n): n is string => typeof n === 'string'))];
+  const { workload, traceFunctions } = await resolveWorkload(list(doc['workload']), ctx, { functionNames: declaredNames, durationMs, queueNames });
   const functions = [...declared, ...traceFunctions];
   const faults = resolveFaults(list(doc['faults']), ctx, { cluster, runEndMs });
   const faultIds = list(doc['faults']).map((f) => (f as Raw)?.['id']).filter((id): id is string => typeof id === 'string');
@@ -95,6 +99,7 @@ async function resolveValue(doc: Raw, ctx: ResolveContext, file: string): Promis
     runEndMs,
     cluster,
     functions,
+    queues,
     workload,
     faults,
     hypotheses,

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { RunFileError } from './errors.js';
-import { validators, type AsyncFinal, type FaultRecord, type HistoryOp, type RunInfo, type Validator, type ZoneTransition } from './run-files.js';
+import { validators, type AsyncFinal, type FaultRecord, type HistoryOp, type QueueMessageRecord, type RunInfo, type Validator, type ZoneTransition } from './run-files.js';
 
 /** Counters of one NDJSON read. */
 export interface NdjsonReadStats {
@@ -94,6 +94,11 @@ export function readHistory(file: string, options: NdjsonReadOptions = {}): Asyn
 /** Streams `faults.ndjson`. */
 export function readFaultRecords(file: string, options: NdjsonReadOptions = {}): AsyncGenerator<FaultRecord> {
   return readNdjson<FaultRecord>(file, validators.faultRecord, options);
+}
+
+/** Streams `queue-messages.ndjson`. */
+export function readQueueMessages(file: string, options: NdjsonReadOptions = {}): AsyncGenerator<QueueMessageRecord> {
+  return readNdjson<QueueMessageRecord>(file, validators.queueMessage, options);
 }
 
 /** Streams `zones.ndjson`. */

@@ -10,7 +10,7 @@ import type { ArrivalProcess, ResolvedArrival, ResolvedTraceArrival, ResolvedWor
 export async function resolveWorkload(
   raw: unknown[] | undefined,
   ctx: ResolveContext,
-  scenario: { functionNames: string[]; durationMs: number },
+  scenario: { functionNames: string[]; durationMs: number; queueNames?: string[] },
 ): Promise<{ workload: ResolvedWorkload[]; traceFunctions: SyntheticFunction[] }> {
   const workload: ResolvedWorkload[] = [];
   const traceFunctions: SyntheticFunction[] = [];
@@ -36,6 +36,22 @@ export async function resolveWorkload(
 
     let arrival: ResolvedArrival | undefined;
     let fn = w['function'] as string | undefined;
+    const queue = w['queue'] as string | undefined;
+    if (queue !== undefined) {
+      // A queue entry sends messages; the queue's mappings invoke functions.
+      if (fn !== undefined) ctx.error([...path, 'queue'], ScenarioErrorCode.InvalidValue, 'give either function or queue, not both');
+      else if (w['invocation'] !== undefined) ctx.error([...path, 'invocation'], ScenarioErrorCode.InvalidValue, 'invocation is for function entries; a queue entry sends messages');
+      else if (kind === 'trace') ctx.error([...path, 'queue'], ScenarioErrorCode.InvalidValue, 'a trace replay feeds functions, not a queue');
+      else if (ctx.reference([...path, 'queue'], 'queue', queue, scenario.queueNames ?? [])) {
+        const a2 = resolveRate(kind, a, ap, ctx);
+        if (a2) {
+          const entry: ResolvedWorkload = { index, function: queue, invocation: 'queue', startMs, endMs, arrival: a2 };
+          if (w['payload'] !== undefined) entry.payload = w['payload'];
+          workload.push(entry);
+        }
+      }
+      continue;
+    }
     if (kind === 'trace') {
       const resolved = await resolveTrace(a, ap, w, ctx, known, traceFunctions, endMs - startMs);
       if (!resolved) continue;

@@ -13,6 +13,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
  * | `faults.ndjson` | a line when a fault is applied, another when healed (same id) | {@link FaultRecord} |
  * | `zones.ndjson` | a line per zone (or node) health change the runner observed | {@link ZoneTransition} |
  * | `async-final.json` | at the end, from the coordinator | {@link AsyncFinal} |
+ * | `queue-messages.ndjson` | at the end, from the coordinator's queue service | {@link QueueMessageRecord} |
  * | `ledger/` | by the coordinator | @zonesim/ledger records |
  */
 export const RunFile = {
@@ -21,6 +22,7 @@ export const RunFile = {
   Faults: 'faults.ndjson',
   Zones: 'zones.ndjson',
   AsyncFinal: 'async-final.json',
+  QueueMessages: 'queue-messages.ndjson',
   LedgerDir: 'ledger',
 } as const;
 
@@ -45,8 +47,10 @@ export const HistoryOpSchema = Type.Object({
   seq: Type.Integer({ minimum: 0 }),
   /** Index of the workload entry. */
   workload: Type.Integer({ minimum: 0 }),
+  /** The function, or for a `queue` operation the queue. */
   function: Text,
-  invocation: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
+  /** `queue`: a SendMessage (`requestId` is the MessageId). */
+  invocation: Type.Union([Type.Literal('sync'), Type.Literal('async'), Type.Literal('queue')]),
   /** When the schedule said to send it: latency is measured from here (open loop, stalls are not hidden). */
   intendedAt: EpochMs,
   /** When it was actually sent. */
@@ -123,6 +127,23 @@ export const AsyncFinalSchema = Type.Object({
 /** See {@link AsyncFinalSchema}. */
 export type AsyncFinal = Static<typeof AsyncFinalSchema>;
 
+/** Where a message ended up, one line of `queue-messages.ndjson` (from `GET /zonesim/v1/queue-messages`). */
+export const QueueMessageRecordSchema = Type.Object({
+  messageId: Text,
+  /** The queue it is in now (a dead-lettered message is in its dead-letter queue). */
+  queue: Text,
+  /** `deleted` (processed: a consumer deleted it), `queued`, `dead-lettered`, `expired`, `purged`. */
+  state: Type.Union([Type.Literal('queued'), Type.Literal('dead-lettered'), Type.Literal('deleted'), Type.Literal('expired'), Type.Literal('purged')]),
+  receiveCount: Type.Integer({ minimum: 0 }),
+  /** Receives whose event source mapping invocation succeeded for it. */
+  successes: Type.Integer({ minimum: 0 }),
+  /** Receives after an earlier receive that may have been processed (duplicate deliveries). */
+  duplicates: Type.Integer({ minimum: 0 }),
+  deadLetterFrom: Type.Optional(Text),
+});
+/** See {@link QueueMessageRecordSchema}. */
+export type QueueMessageRecord = Static<typeof QueueMessageRecordSchema>;
+
 /** `run.json`: the run's identity and its clock. */
 export const RunInfoSchema = Type.Object({
   v: Type.Literal(1),
@@ -163,5 +184,6 @@ export const validators = {
   faultRecord: compile(FaultRecordSchema),
   zoneTransition: compile(ZoneTransitionSchema),
   asyncFinal: compile(AsyncFinalSchema),
+  queueMessage: compile(QueueMessageRecordSchema),
   runInfo: compile(RunInfoSchema),
 };

@@ -24,6 +24,7 @@ const Duration = (description: string) =>
 
 const Name = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description, 'x-expect': 'a name (letters, digits, ".", "_", "-"; at most 64)' });
 const FunctionName = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'A function name (Lambda rules: letters, digits, "-", "_"; at most 64)', 'x-expect': 'a function name (letters, digits, "-", "_")' });
+const QueueName = Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', description: 'A queue name (SQS rules: letters, digits, "-", "_"; at most 80)', 'x-expect': 'a queue name (letters, digits, "-", "_")' });
 const Rate = (description: string) => Type.Number({ minimum: 0, description });
 const Fraction = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
 const Text = Type.String();
@@ -97,6 +98,22 @@ const functionCommon = {
   reservedConcurrency: Type.Optional(Type.Integer({ minimum: 0 })),
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 2, description: 'Async MaximumRetryAttempts. Default (Lambda) 2' })),
   maxEventAge: Type.Optional(Duration('Async MaximumEventAgeInSeconds, 60s..6h. Default (Lambda) 6h')),
+  triggers: Type.Optional(
+    Type.Array(
+      Obj(
+        {
+          queue: QueueName,
+          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'BatchSize. Default (Lambda) 10; above 10 needs a batchingWindow' })),
+          batchingWindow: Type.Optional(Duration('MaximumBatchingWindowInSeconds, whole seconds 0..300s. Default 0')),
+          maxConcurrency: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000, description: 'ScalingConfig.MaximumConcurrency. Default: none (Lambda scales to 1000)' })),
+          reportBatchItemFailures: Type.Optional(Type.Boolean({ description: 'FunctionResponseTypes: [ReportBatchItemFailures]. Default false' })),
+          enabled: Type.Optional(Type.Boolean({ description: 'Default true' })),
+        },
+        'An event source mapping from a queue of the scenario',
+      ),
+      { description: 'Event source mappings that invoke this function' },
+    ),
+  ),
 };
 
 const SyntheticSchema = Obj(
@@ -189,13 +206,26 @@ const ArrivalSchema = Type.Union(
 const WorkloadSchema = Obj(
   {
     function: Type.Optional(FunctionName),
+    queue: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', description: 'Instead of function: SendMessage to this queue of the scenario (its mappings invoke functions)', 'x-expect': 'a queue name' })),
     invocation: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('async')], { description: 'RequestResponse or Event. Default sync' })),
-    payload: Type.Optional(Type.Unknown({ description: 'JSON payload of every invocation' })),
+    payload: Type.Optional(Type.Unknown({ description: 'JSON payload of every invocation (for a queue: the message body, a string as is, anything else as JSON)' })),
     start: Type.Optional(Duration('Offset in the load phase. Default 0')),
     end: Type.Optional(Duration('Offset in the load phase. Default the end of the load phase')),
     arrival: ArrivalSchema,
   },
   'One stream of invocations',
+);
+
+const QueueSchema = Obj(
+  {
+    name: QueueName,
+    visibilityTimeout: Type.Optional(Duration('VisibilityTimeout, whole seconds 0..12h; at least the timeout of every function it triggers. Default (SQS) 30s')),
+    delay: Type.Optional(Duration('DelaySeconds, whole seconds 0..15m. Default 0')),
+    retention: Type.Optional(Duration('MessageRetentionPeriod, whole seconds 60s..14d. Default (SQS) 4 days')),
+    deadLetterQueue: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', description: 'Another queue of the scenario: the redrive target', 'x-expect': 'a queue name' })),
+    maxReceiveCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Receives before a message moves to the deadLetterQueue. Default 5' })),
+  },
+  'A queue of the built-in queue service',
 );
 
 const ZoneOrNodeTarget = Type.Union(
@@ -323,6 +353,7 @@ export const ScenarioFileSchema = Obj(
     cooldown: Type.Optional(Duration('Time after the load phase for async events to drain. Default 10s')),
     cluster: Type.Optional(ClusterSchema),
     functions: Type.Optional(Type.Array(FunctionSchema)),
+    queues: Type.Optional(Type.Array(QueueSchema)),
     workload: Type.Optional(Type.Array(WorkloadSchema)),
     faults: Type.Optional(Type.Array(FaultSchema)),
     hypotheses: Type.Optional(Type.Array(HypothesisSchema)),

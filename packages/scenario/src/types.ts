@@ -23,6 +23,8 @@ export interface ResolvedScenario {
   runEndMs: number;
   cluster: ResolvedCluster;
   functions: ResolvedFunction[];
+  /** Queues of the built-in queue service, created before the functions. @default [] */
+  queues: ResolvedQueue[];
   workload: ResolvedWorkload[];
   faults: ResolvedFault[];
   hypotheses: ResolvedHypothesis[];
@@ -76,6 +78,38 @@ export interface FunctionCommon {
   retries?: number;
   /** Async MaximumEventAgeInSeconds (60..21600); absent = Lambda's default 21600. */
   maxEventAgeSec?: number;
+  /** Event source mappings from the scenario's queues to this function. */
+  triggers?: ResolvedQueueTrigger[];
+}
+
+/** A queue of the built-in queue service (SQS semantics). */
+export interface ResolvedQueue {
+  name: string;
+  /** SQS VisibilityTimeout. @default 30 */
+  visibilityTimeoutSec: number;
+  /** SQS DelaySeconds. @default 0 */
+  delaySec: number;
+  /** SQS MessageRetentionPeriod; absent = SQS's 4 days. */
+  retentionSec?: number;
+  /** Redrive: after `maxReceiveCount` receives a message moves to this queue of the scenario. */
+  deadLetterQueue?: string;
+  /** @default 5 (with a deadLetterQueue) */
+  maxReceiveCount?: number;
+}
+
+/** An event source mapping from a queue of the scenario to a function. */
+export interface ResolvedQueueTrigger {
+  queue: string;
+  /** @default 10 */
+  batchSize: number;
+  /** MaximumBatchingWindowInSeconds. @default 0 */
+  batchingWindowSec: number;
+  /** ScalingConfig.MaximumConcurrency (2..1000); absent = Lambda's 1000. */
+  maxConcurrency?: number;
+  /** FunctionResponseTypes `ReportBatchItemFailures`. @default false */
+  reportBatchItemFailures: boolean;
+  /** @default true */
+  enabled: boolean;
 }
 
 /** A function with real code: a folder or a .zip. */
@@ -150,14 +184,17 @@ export interface ResolvedTraceArrival {
   functions: string[];
 }
 
-/** One workload entry: one function (or a trace's functions), one arrival process. */
+/** How a workload entry's arrivals are sent. */
+export type InvocationKind = 'sync' | 'async' | 'queue';
+
+/** One workload entry: one function (or a trace's functions) or one queue, one arrival process. */
 export interface ResolvedWorkload {
   index: number;
-  /** The scenario function, or the first of a trace's functions. */
+  /** The scenario function, or the first of a trace's functions; for a `queue` entry, the queue. */
   function: string;
-  /** @default 'sync' */
-  invocation: 'sync' | 'async';
-  /** JSON payload sent with each invocation. @default undefined (empty body `{}`) */
+  /** @default 'sync'; `queue`: each arrival is a SendMessage to the queue named in `function`. */
+  invocation: InvocationKind;
+  /** JSON payload sent with each invocation (for a queue: the message body, a string as is). @default undefined (empty body `{}`) */
   payload?: unknown;
   /** @default 0 */
   startMs: number;

@@ -94,8 +94,61 @@ export class LoadClient {
     });
   }
 
+  /**
+   * SendMessage to a queue of the built-in queue service (SQS's JSON protocol). Never throws: the
+   * answer's `requestId` is the MessageId, and a refusal's `errorType` is SQS's query code.
+   */
+  sendMessage(queueUrl: string, body: string, timeoutMs: number): Promise<InvokeAnswer> {
+    const data = Buffer.from(JSON.stringify({ QueueUrl: queueUrl, MessageBody: body }));
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (a: InvokeAnswer): void => {
+        if (settled) return;
+        settled = true;
+        resolve(a);
+      };
+      const req = request(
+        {
+          host: this.#url.hostname,
+          port: this.#url.port,
+          method: 'POST',
+          path: '/',
+          agent: this.#agent,
+          timeout: timeoutMs,
+          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage', 'content-length': data.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
+          res.on('end', () => {
+            const status = res.statusCode ?? null;
+            const answer: InvokeAnswer = { status };
+            try {
+              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { MessageId?: unknown };
+              if (status === 200 && typeof parsed.MessageId === 'string') answer.requestId = parsed.MessageId;
+            } catch {
+              // not JSON: no id
+            }
+            const queryError = res.headers['x-amzn-query-error'];
+            if (typeof queryError === 'string') answer.errorType = queryError.split(';')[0]!;
+            done(answer);
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ClientTimeout' })));
+      req.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
+      req.end(data);
+    });
+  }
+
+  /** One call of SQS's JSON protocol (`AmazonSQS.<action>`); rejects on a connection error. */
+  sqs(action: string, body: unknown, timeoutMs = 30_000): Promise<JsonAnswer> {
+    return this.json('POST', '/', body, timeoutMs, { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` });
+  }
+
   /** A control-plane or admin call with a JSON body; rejects on a connection error. */
-  json(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<JsonAnswer> {
+  json(method: string, path: string, body?: unknown, timeoutMs = 30_000, extraHeaders: Record<string, string> = {}): Promise<JsonAnswer> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -106,7 +159,7 @@ export class LoadClient {
           path,
           agent: this.#agent,
           timeout: timeoutMs,
-          headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+          headers: { ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...extraHeaders },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -11,6 +11,15 @@ export interface LoadCounts {
   inFlight: number;
 }
 
+/** Client timeout of a SendMessage (it answers once the message is committed). */
+export const QUEUE_SEND_TIMEOUT_MS = 10_000;
+
+/** A queue arrival's message body: a string payload as is, any other as JSON; none: the arrival's seq. */
+function messageBody(a: Arrival): string {
+  if (typeof a.payload === 'string' && a.payload.length > 0) return a.payload;
+  return JSON.stringify(a.payload ?? { seq: a.seq });
+}
+
 /** Most invocations in flight before new ones are recorded as failed at the client (a bound, not a throttle). */
 export const MAX_CLIENT_IN_FLIGHT = 20_000;
 
@@ -27,6 +36,7 @@ export class LoadDriver {
   readonly #monitor: StopConditionMonitor | undefined;
   readonly #target: (fn: string) => { name: string; timeoutMs: number };
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #queueUrl: (queue: string) => string;
 
   constructor(args: {
     client: LoadClient;
@@ -34,7 +44,10 @@ export class LoadDriver {
     monitor?: StopConditionMonitor;
     /** The name (with qualifier) to invoke for a scenario function, and the client timeout. */
     target: (fn: string) => { name: string; timeoutMs: number };
+    /** The URL of a scenario queue (for `queue` arrivals). */
+    queueUrl?: (queue: string) => string;
   }) {
+    this.#queueUrl = args.queueUrl ?? ((q) => q);
     this.#client = args.client;
     this.#history = args.history;
     this.#monitor = args.monitor;
@@ -72,7 +85,10 @@ export class LoadDriver {
       return;
     }
     this.counts.inFlight++;
-    const p = this.#client.invoke(name, a.payload, a.invocation, timeoutMs).then((answer) => {
+    const sent = a.invocation === 'queue'
+      ? this.#client.sendMessage(this.#queueUrl(a.function), messageBody(a), QUEUE_SEND_TIMEOUT_MS)
+      : this.#client.invoke(name, a.payload, a.invocation, timeoutMs);
+    const p = sent.then((answer) => {
       this.counts.inFlight--;
       this.#record(a, intendedAt, sentAt, answer);
     });

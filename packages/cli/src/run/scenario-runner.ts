@@ -15,6 +15,7 @@ import {
   type CheckResult,
   type FaultRecord,
   type HistoryOp,
+  type QueueMessageRecord,
   type ResolvedScenario,
   type RunInfo,
   type Verdict,
@@ -22,6 +23,7 @@ import {
 } from '@zonesim/scenario';
 import { startLocalCluster, type LocalCluster } from '../cluster.js';
 import { deployFunctions } from './deploy-functions.js';
+import { deployMappings, deployQueues } from './deploy-queues.js';
 import { FaultInjector } from './fault-injector.js';
 import { LoadClient } from './load-client.js';
 import { LoadDriver } from './load-driver.js';
@@ -152,8 +154,10 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     options.supervisor?.attach(cluster, proxies);
     await options.onClusterReady?.({ apiUrl: cluster.apiUrl });
     client = new LoadClient(cluster.apiUrl);
-    say(`  Lambda API at ${cluster.apiUrl}; deploying ${scenario.functions.length} function(s) ...`);
+    say(`  Lambda API at ${cluster.apiUrl}; deploying ${scenario.functions.length} function(s)${scenario.queues.length > 0 ? ` and ${scenario.queues.length} queue(s)` : ''} ...`);
+    const queueUrls = await deployQueues(client, scenario.queues, { signal: abort.signal });
     const deployed = await deployFunctions(client, scenario.functions, { signal: abort.signal });
+    await deployMappings(client, scenario.functions, { signal: abort.signal });
     if (options.beforeLoad) {
       const apiUrl = cluster.apiUrl;
       await options.beforeLoad({
@@ -184,6 +188,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
         const d = deployed.get(fn);
         return d ? { name: d.invokeName, timeoutMs: d.timeoutMs } : { name: fn, timeoutMs: 30_000 };
       },
+      queueUrl: (q) => queueUrls.get(q) ?? q,
     });
     injector = new FaultInjector({ cluster, proxies, client, out: faultsOut, onEvent: (text) => progress?.event(text) });
 
@@ -244,7 +249,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     const runEnd = t0 + scenario.runEndMs;
     while (Date.now() < runEnd && !abort.signal.aborted) {
       const faultsDone = faults.every((f) => f.endMs === undefined ? true : t0 + f.endMs <= Date.now()) && pendingFaultOps.size === 0;
-      if (faultsDone && (await asyncDrained(client))) break;
+      if (faultsDone && (await asyncDrained(client)) && (await queuesDrained(client, scenario))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
   } catch (err) {
@@ -258,6 +263,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     await injector?.healAll().catch(() => undefined);
     watcher?.stop();
     if (client && cluster) await dumpAsyncFinal(client, outDir).catch(() => undefined);
+    if (client && cluster && scenario.queues.length > 0) await dumpQueueMessages(client, outDir).catch(() => undefined);
     client?.close();
     info.endAt = Date.now();
     await Promise.allSettled([history.close(), faultsOut.close(), zonesOut.close(), writeInfo()]);
@@ -303,6 +309,47 @@ async function asyncDrained(client: LoadClient): Promise<boolean> {
     return r.status === 200 && r.body.queue.queued === 0 && r.body.queue.inFlight === 0;
   } catch {
     return false;
+  }
+}
+
+/** True when every queue a mapping reads from holds nothing (visible, in flight or delayed). */
+async function queuesDrained(client: LoadClient, scenario: ResolvedScenario): Promise<boolean> {
+  const fed = new Set(scenario.functions.flatMap((f) => (f.triggers ?? []).filter((t) => t.enabled).map((t) => t.queue)));
+  if (fed.size === 0) return true;
+  try {
+    const r = await client.json('GET', '/zonesim/v1/queues', undefined, 2_000);
+    if (r.status !== 200) return false;
+    const queues = r.body.queues as Array<{ name: string; visible: number; notVisible: number; delayed: number }>;
+    return queues.filter((q) => fed.has(q.name)).every((q) => q.visible + q.notVisible + q.delayed === 0);
+  } catch {
+    return false;
+  }
+}
+
+/** Where every message ended up (processed, dead-lettered, queued ...), from the queue service, for the checker. */
+async function dumpQueueMessages(client: LoadClient, outDir: string): Promise<void> {
+  const out = new NdjsonWriter<QueueMessageRecord>(join(outDir, RunFile.QueueMessages));
+  try {
+    for (let after = 0; ;) {
+      const r = await client.json('GET', `/zonesim/v1/queue-messages?after=${after}&limit=10000`, undefined, 30_000);
+      if (r.status !== 200) break;
+      const page = r.body.messages as Array<QueueMessageRecord & { seq: number }>;
+      for (const m of page) {
+        out.write({
+          messageId: m.messageId,
+          queue: m.queue,
+          state: m.state,
+          receiveCount: m.receiveCount,
+          successes: m.successes,
+          duplicates: m.duplicates,
+          ...(m.deadLetterFrom ? { deadLetterFrom: m.deadLetterFrom } : {}),
+        });
+      }
+      if (r.body.next === undefined) break;
+      after = r.body.next as number;
+    }
+  } finally {
+    await out.close();
   }
 }
 
