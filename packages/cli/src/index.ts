@@ -8,3 +8,5 @@ export { ChildProcessHandle, ZONESIM_BIN, type ChildSpec } from './child-process
 export { TOKEN_ENV } from './token.js';
 export { SAMPLE_FILES, buildSampleZip } from './sample-function.js';
 export { createFunction, invokeFunction, type InvokeOutcome } from './lambda-http.js';
+export { ClusterSupervisor, SHIPPED_SCENARIOS_DIR, type ClusterSupervisorOptions } from './supervisor/cluster-supervisor.js';
+export type { SupervisorEndpoint } from './cluster.js';
