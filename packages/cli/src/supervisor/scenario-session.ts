@@ -4,6 +4,7 @@ import type { LinkProxy } from '@zonesim/link-proxy';
 import { NdjsonWriter, faultSchedule, openArrivals, type FaultRecord, type HistoryOp, type ResolvedScenario } from '@zonesim/scenario';
 import type { LocalCluster } from '../cluster.js';
 import { deployFunctions } from '../run/deploy-functions.js';
+import { deployMappings, deployQueues } from '../run/deploy-queues.js';
 import { FaultInjector } from '../run/fault-injector.js';
 import { LoadClient } from '../run/load-client.js';
 import { LoadDriver } from '../run/load-driver.js';
@@ -83,7 +84,11 @@ export class ScenarioSession {
     const pending = new Set<Promise<void>>();
     try {
       args.log(`scenario ${scenario.name}: deploying ${scenario.functions.length} function(s)`);
+      // A second start of the same scenario replaces what the first one deployed.
+      for (const fn of scenario.functions) await client.json('DELETE', `/2015-03-31/functions/${encodeURIComponent(fn.name)}`).catch(() => undefined);
+      const queueUrls = await deployQueues(client, scenario.queues, { signal });
       const deployed = await deployFunctions(client, scenario.functions, { signal });
+      await deployMappings(client, scenario.functions, { signal });
       const arrivals = await openArrivals(scenario, { signal });
       const driver = new LoadDriver({
         client,
@@ -92,6 +97,7 @@ export class ScenarioSession {
           const d = deployed.get(fn);
           return d ? { name: d.invokeName, timeoutMs: d.timeoutMs } : { name: fn, timeoutMs: 30_000 };
         },
+        queueUrl: (q) => queueUrls.get(q) ?? q,
       });
       const t0 = Date.now() + 250;
       const track = (p: Promise<void>): void => {
