@@ -14,6 +14,37 @@ export interface IndexedInvocation {
   attempts: IndexedAttempt[];
   /** Why the dashboard lists it, if it does. */
   notable?: NotableKind;
+  /** Position of its latest entry in the notable ring (an older entry there is stale). */
+  notableSeq?: number;
+}
+
+/**
+ * Insertion order of a bounded map, as a ring of keys. A Map used as a FIFO (`keys().next()` then
+ * `delete`) degrades: V8 keeps deleted slots until it rehashes, and iteration walks over them, so
+ * at 20,000 entries each eviction cost ~10 us. The ring evicts in O(1).
+ */
+class KeyRing {
+  readonly #keys: Array<string | undefined>;
+  readonly #seqs: number[];
+  #next = 0;
+  #seq = 0;
+
+  constructor(capacity: number) {
+    this.#keys = new Array<string | undefined>(capacity);
+    this.#seqs = new Array<number>(capacity).fill(0);
+  }
+
+  /** Adds a key; returns the key (and its sequence number) it pushed out, if the ring was full. */
+  push(key: string): { seq: number; evicted: { key: string; seq: number } | undefined } {
+    const i = this.#next;
+    const old = this.#keys[i];
+    const evicted = old === undefined ? undefined : { key: old, seq: this.#seqs[i]! };
+    const seq = ++this.#seq;
+    this.#keys[i] = key;
+    this.#seqs[i] = seq;
+    this.#next = (i + 1) % this.#keys.length;
+    return { seq, evicted };
+  }
 }
 
 /** Bounds of a {@link RequestIndex}. */
@@ -40,9 +71,13 @@ export class RequestIndex {
   readonly #settings: RequestIndexSettings;
   readonly #recent = new Map<string, IndexedInvocation>();
   readonly #notable = new Map<string, IndexedInvocation>();
+  readonly #recentOrder: KeyRing;
+  readonly #notableOrder: KeyRing;
 
   constructor(settings: RequestIndexSettings) {
     this.#settings = settings;
+    this.#recentOrder = new KeyRing(settings.maxRecent);
+    this.#notableOrder = new KeyRing(settings.maxNotable);
   }
 
   get size(): { recent: number; notable: number } {
@@ -56,11 +91,14 @@ export class RequestIndex {
    */
   add(record: LedgerRecord, trace?: RouteTrace): { entry: IndexedInvocation; notable: NotableKind | undefined; failover: boolean } {
     const id = record.requestId;
-    let entry = this.#recent.get(id) ?? this.#notable.get(id);
-    if (entry) this.#recent.delete(id);
-    else entry = { requestId: id, attempts: [] };
-    this.#recent.set(id, entry);
-    if (this.#recent.size > this.#settings.maxRecent) this.#recent.delete(this.#recent.keys().next().value!);
+    let entry = this.#recent.get(id);
+    if (!entry) {
+      // New here (or only among the notable ones): it takes the place of the oldest recent id.
+      entry = this.#notable.get(id) ?? { requestId: id, attempts: [] };
+      this.#recent.set(id, entry);
+      const { evicted } = this.#recentOrder.push(id);
+      if (evicted) this.#recent.delete(evicted.key);
+    }
 
     const steps = trace?.steps;
     const failover = (steps?.some((s) => s.outcome === 'lost-before-accept') ?? false) || retriedAfterLoss(entry, record);
@@ -81,9 +119,11 @@ export class RequestIndex {
   mark(entry: IndexedInvocation, kind: NotableKind): boolean {
     if (entry.notable !== undefined && RANK[entry.notable] >= RANK[kind]) return false;
     entry.notable = kind;
-    this.#notable.delete(entry.requestId);
     this.#notable.set(entry.requestId, entry);
-    if (this.#notable.size > this.#settings.maxNotable) this.#notable.delete(this.#notable.keys().next().value!);
+    const { seq, evicted } = this.#notableOrder.push(entry.requestId);
+    entry.notableSeq = seq;
+    // Only the ring's latest entry of an id evicts it (an id marked twice has a stale older one).
+    if (evicted && this.#notable.get(evicted.key)?.notableSeq === evicted.seq) this.#notable.delete(evicted.key);
     return true;
   }
 
