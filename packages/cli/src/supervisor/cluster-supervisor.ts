@@ -105,12 +105,19 @@ export class ClusterSupervisor implements SupervisorEndpoint {
     };
   }
 
-  /** Stops a running scenario and heals every fault (before the cluster stops). Safe twice. */
+  /**
+   * Stops a running scenario and undoes the faults before the cluster stops: frozen nodes get
+   * SIGCONT (so they can stop gracefully), toxics go; killed nodes are not restarted only to be
+   * stopped. Safe twice.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#session?.stop().catch(() => undefined);
     await this.#queue.catch(() => undefined);
-    for (const zone of new Set([...this.#held.values()].map((h) => h.fault.zone))) await this.#heal(zone).catch(() => undefined);
+    for (const [key, held] of [...this.#held]) {
+      this.#held.delete(key);
+      if (held.fault.action !== ZoneFaultAction.Kill) await held.undo().catch(() => undefined);
+    }
   }
 
   async #answer(request: SupervisorRequest, send: (m: SupervisorMessage) => void): Promise<void> {

@@ -3,6 +3,7 @@ import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { LedgerRecord } from '@zonesim/ledger';
 import { FEED_VERSION, type FaultWindowView, type FeedHello, type FeedUpdate, type NotableInvocation, type Tick } from '@zonesim/dashboard';
 import type { AsyncInvocations } from '../async-invocations.js';
+import { LambdaApiError } from '../errors.js';
 import type { FaultWindows } from '../chaos/fault-windows.js';
 import type { InvocationLedger } from '../ledger/invocation-ledger.js';
 import type { Membership } from '../membership/membership.js';
@@ -58,6 +59,7 @@ export class DashboardFeed {
   #asyncQueued: number | null = null;
   #deadLetters: number | null = null;
   #listening = false;
+  #stopped = false;
 
   constructor(settings: ResolvedDashboardOptions, deps: DashboardFeedDeps) {
     this.#settings = settings;
@@ -90,13 +92,19 @@ export class DashboardFeed {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer !== undefined) this.#deps.clock.clearInterval(this.#timer);
     this.#timer = undefined;
     this.#hub.closeAll();
   }
 
-  /** `GET /zonesim/v1/dashboard/events`: a page's event stream. False when too many pages are connected. */
-  connect(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+  /**
+   * `GET /zonesim/v1/dashboard/events`: a page's event stream. Refused (503) when too many pages are
+   * connected, or once the coordinator is stopping (a page reconnecting at once must not hold the
+   * graceful stop open).
+   */
+  connect(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    if (this.#stopped) throw new LambdaApiError('ServiceException', 503, 'The coordinator is stopping.');
     const controls = this.#deps.control.view();
     const hello: FeedHello = {
       type: 'hello',
@@ -109,7 +117,9 @@ export class DashboardFeed {
       controls,
       notable: this.#notable,
     };
-    return this.#hub.add(req, res, JSON.stringify(hello), requestId);
+    if (!this.#hub.add(req, res, JSON.stringify(hello), requestId)) {
+      throw new LambdaApiError('ServiceException', 503, `Too many dashboard pages are connected (${this.#settings.maxClients}).`);
+    }
   }
 
   #onRecord(r: LedgerRecord, trace: RouteTrace | undefined): void {

@@ -77,7 +77,7 @@ export async function handleDashboardPage(assets: DashboardAssets, res: ServerRe
  */
 export async function handleDashboardApi(deps: DashboardRouteDeps, req: IncomingMessage, res: ServerResponse, method: string, path: string, requestId: string): Promise<boolean> {
   if (path === DASHBOARD_EVENTS_PATH && method === 'GET') {
-    if (!deps.feed.connect(req, res, requestId)) throw new LambdaApiError('ServiceException', 503, `Too many dashboard pages are connected (${deps.settings.maxClients}).`);
+    deps.feed.connect(req, res, requestId);
     return true;
   }
   if (path === '/zonesim/v1/invocations' && method === 'GET') {

@@ -66,6 +66,15 @@ t.test('states, evictions, frozen zones and ghosts of lost nodes', async (t) => 
   t.same(topo.zones[0]!.nodes[0]!.environments.map((e) => e.state), ['frozen', 'frozen']);
   t.same(topo.zones[0]!.faults, ['frozen']);
 
+  // A frozen node declared down keeps its environments, drawn frozen (they come back warm on thaw).
+  const frozenNode = nodes.splice(0, 1)[0]!;
+  topo = builder.build({ ...NO_CONTROLS, active: [{ zone: 'az-a', action: 'freeze', since: 0 }] });
+  t.same(topo.zones[0]!.nodes.map((n) => [n.health, n.environments.map((e) => e.state).join()]), [['down', 'frozen,frozen']]);
+  nodes.unshift(frozenNode);
+  frozenNode.environmentsAt = 2.5;
+  topo = builder.build(NO_CONTROLS);
+  t.same(topo.zones[0]!.nodes[0]!.environments.map((e) => `${e.id}:${e.state}`), ['e1:warm-idle', 'e3:busy'], 'thawed: back as they were');
+
   // az-b's node is lost: a down ghost with its environments evicted, then it goes.
   nodes.splice(1, 1);
   topo = builder.build(NO_CONTROLS);

@@ -60,11 +60,15 @@ export class TopologyBuilder {
     const now = this.#clock.now();
     const zoneFaults = new Map<string, string[]>();
     const frozen = new Set<string>();
+    // A partitioned node's environments are alive but out of reach, as a frozen one's: when its
+    // link is declared down they are drawn frozen (they come back warm), not evicted.
+    const unreachable = new Set<string>();
     for (const c of controls.active) {
       const list = zoneFaults.get(c.zone) ?? [];
       list.push(c.detail ? `${FAULT_LABEL[c.action] ?? c.action} (${c.detail})` : (FAULT_LABEL[c.action] ?? c.action));
       zoneFaults.set(c.zone, list);
       if (c.action === 'freeze') frozen.add(c.zone);
+      if (c.action === 'freeze' || c.action === 'partition') unreachable.add(c.zone);
     }
     const sessions = new Map(this.#membership.sessions().map((s) => [s.nodeId, s]));
     const zones: ZoneView[] = this.#membership.zones().map((z) => ({ zone: z.zone, health: z.health, nodes: [], faults: zoneFaults.get(z.zone) ?? [] }));
@@ -82,9 +86,10 @@ export class TopologyBuilder {
     // Nodes whose session went away: drawn down, everything they held evicted, for a while.
     for (const [nodeId, memory] of this.#nodes) {
       if (sessions.has(nodeId)) continue;
-      if (memory.goneAt === undefined) {
-        memory.goneAt = now;
-        for (const [id, env] of memory.complete ?? []) this.#evict(memory, id, env, now);
+      memory.goneAt ??= now;
+      const held = unreachable.has(memory.zone);
+      if (!held && memory.complete) {
+        for (const [id, env] of memory.complete) this.#evict(memory, id, env, now);
         memory.complete = undefined;
       }
       if (now - memory.goneAt > this.#settings.ghostNodeMs) {
@@ -92,7 +97,13 @@ export class TopologyBuilder {
         continue;
       }
       const zone = byZone.get(memory.zone);
-      if (zone && !zone.nodes.some((n) => n.nodeId === nodeId)) zone.nodes.push(this.#node(nodeId, 'down', 0, memory, undefined, 0, false, now));
+      if (zone && !zone.nodes.some((n) => n.nodeId === nodeId)) {
+        // Frozen or partitioned: its last environments, drawn frozen; killed: all evicted.
+        const kept: EnvironmentReport | undefined = held && memory.complete
+          ? { initializing: 0, busy: 0, idle: memory.complete.size, list: [...memory.complete].map(([id, e]) => ({ id, functionName: e.fn, state: 'idle' as const, ...(e.provisioned ? { provisioned: true } : {}) })) }
+          : undefined;
+        zone.nodes.push(this.#node(nodeId, 'down', 0, memory, kept, 0, held, now));
+      }
     }
     for (const z of zones) z.nodes.sort((a, b) => a.nodeId.localeCompare(b.nodeId));
     return { region: this.#settings.region, zones };
@@ -139,7 +150,7 @@ export class TopologyBuilder {
     const environments: EnvironmentView[] = [];
     const max = this.#settings.maxEnvironmentsPerNode;
     let total = 0;
-    if (report && memory.goneAt === undefined) {
+    if (report) {
       total = report.initializing + report.busy + report.idle;
       if (frozen) counts.frozen = total;
       else {
