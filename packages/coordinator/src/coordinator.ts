@@ -313,7 +313,8 @@ export class Coordinator {
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.router.stop();
-    await this.triggers.stop();
+    // Pollers finish the batches they are invoking; one waiting for capacity must not hold the stop.
+    if (!(await withinGrace(this.triggers.stop(), this.options.stopGraceMs))) this.#log.warn('event source mapping pollers still busy at the end of the grace period');
     await this.asyncInvocations.stop();
     this.queues.stop();
     if (!(await withinGrace(closed, this.options.stopGraceMs))) {
