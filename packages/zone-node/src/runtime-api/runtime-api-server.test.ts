@@ -26,7 +26,8 @@ t.test('next long-polls until an event, with Lambda headers; one answer per even
   const { api, signals, base } = await start(t);
   t.match(api.address, /^127\.0\.0\.1:\d+$/);
   const pending = fetch(`${base}/invocation/next`);
-  await new Promise((r) => setTimeout(r, 50));
+  // Wait for the server to have taken the request (a loaded machine may need more than a moment).
+  for (const deadline = Date.now() + 5_000; signals.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
   t.same(signals, [{ kind: 'ready' }], 'the first next ends INIT');
   api.deliver(event('id-1'));
   const res = await pending;
