@@ -382,7 +382,7 @@ export const handler = async () => {
       {
         'index.mjs': `const hog = [];\nexport const handler = async () => {\n  for (;;) hog.push(new Array(100_000).fill(0).map((_, i) => ({ i, s: 'x' + i })));\n};\n`,
       },
-      { memoryMb: 128, timeoutSec: 20 },
+      { memoryMb: 128, timeoutSec: 60 },
     );
     const r = await h.invoke({}, { requestId: 'oom-1' });
     t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
@@ -400,7 +400,7 @@ export const handler = async () => {
       {
         'index.mjs': `${SLEEP}const hog = [];\nexport const handler = async () => {\n  for (;;) { hog.push(Buffer.alloc(8 * 1024 * 1024, 1)); await sleep(2); }\n};\n`,
       },
-      { memoryMb: 128, timeoutSec: 20 },
+      { memoryMb: 128, timeoutSec: 60 },
     );
     const r = await h.invoke();
     t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
