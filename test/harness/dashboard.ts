@@ -120,6 +120,11 @@ export class SteadyLoad {
   }
 
   #send(fn: string, isAsync: boolean): void {
+    this.send(fn, isAsync);
+  }
+
+  /** Sends one invocation now; `done` is called when it is answered (or failed). */
+  send(fn: string, isAsync: boolean, done?: () => void): void {
     this.counts.sent++;
     const req = request(
       {
@@ -136,13 +141,52 @@ export class SteadyLoad {
           this.counts.answered++;
           if (res.statusCode === (isAsync ? 202 : 200)) this.counts.ok++;
           else this.counts.failed++;
+          done?.();
         });
       },
     );
     req.once('error', () => {
       this.counts.answered++;
       this.counts.failed++;
+      done?.();
     });
     req.end(this.#body);
+  }
+}
+
+/**
+ * Closed-loop load at a capped rate: at most `concurrency` invocations in flight and at most
+ * `perSecond` started per second. It reaches the rate when the machine can serve it and otherwise
+ * runs at what the machine allows, without the queue collapse an open loop suffers on an
+ * overloaded machine (a benchmark of the dashboard, not of the platform's tail latency).
+ */
+export class CappedLoad {
+  readonly #load: SteadyLoad;
+  readonly #timer: NodeJS.Timeout;
+  #inFlight = 0;
+
+  constructor(apiUrl: string, fn: string, settings: { perSecond: number; concurrency: number }) {
+    this.#load = new SteadyLoad(apiUrl, fn, { syncPerSec: 0, asyncPerSec: 0 });
+    const start = Date.now();
+    let started = 0;
+    this.#timer = setInterval(() => {
+      const due = ((Date.now() - start) / 1000) * settings.perSecond;
+      while (started < due && this.#inFlight < settings.concurrency) {
+        started++;
+        this.#inFlight++;
+        this.#load.send(fn, false, () => void this.#inFlight--);
+      }
+      // Behind the rate: do not bank the missed starts (no burst when the machine frees up).
+      if (started < due - settings.perSecond) started = Math.floor(due - settings.perSecond);
+    }, 5);
+  }
+
+  get counts(): LoadCounts {
+    return this.#load.counts;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#load.stop();
   }
 }

@@ -78,9 +78,12 @@ export class Charts {
                 onClick: (event) => {
                   const chart = this.#charts.get(id)?.chart;
                   if (!chart || event.x === null) return;
-                  const t = chart.scales['x']!.getValueForPixel(event.x);
-                  const tick = t === undefined ? undefined : series.nearest(t);
-                  const failed = tick?.failed[0];
+                  const x = chart.scales['x']!;
+                  const t = x.getValueForPixel(event.x);
+                  const near = x.getValueForPixel(event.x + 10);
+                  if (t === undefined || near === undefined) return;
+                  // The failed tick nearest the click, within 10 px.
+                  const failed = series.nearestFailed(t, Math.abs(near - t))?.failed[0];
                   if (failed) onExplain(failed);
                 },
               }

@@ -123,7 +123,7 @@ export class ExplainView {
     );
     const report = s.report
       ? el('div', { class: 'report' }, el('h4', {}, `REPORT line ${s.report.source === 'log' ? '(from its log)' : '(rebuilt from the ledger record: its log has not arrived)'}`), el('pre', { class: 'report-line' }, s.report.line))
-      : el('p', { class: 'hint' }, 'No REPORT line: the function never ran.');
+      : el('p', { class: 'hint' }, s.verdict === 'lost' ? 'No REPORT line: no result came back from the lost zone (it may have run there).' : 'No REPORT line: the function never ran.');
     const log = s.logLines.length
       ? el('details', { class: 'log' }, el('summary', {}, `Log (${s.logLines.length} lines)`), el('pre', {}, s.logLines.map((l) => l.line).join('\n')))
       : null;

@@ -31,4 +31,6 @@ t.test('rates over the last second, per zone and in total; the window slides', a
   t.equal(b.add(tick(3_000, { 'az-a': 1 })), 0, 'a tick not newer than the last is ignored');
   t.equal(b.ticks.length, 5);
   t.same(b.nearest(2_100)?.failed, ['req-x'], 'a click finds the nearest tick');
+  t.same(b.nearestFailed(2_400, 500)?.failed, ['req-x'], 'or the nearest one with failures, within a tolerance');
+  t.equal(b.nearestFailed(2_600, 500), undefined, 'not beyond it');
 });

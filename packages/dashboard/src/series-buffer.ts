@@ -89,6 +89,19 @@ export class SeriesBuffer {
     };
   }
 
+  /**
+   * The tick nearest to `t` (epoch ms) that had failed invocations, within `toleranceMs`: a click
+   * on a chart lands near a point, rarely on it (and the chart scrolls while the hand moves).
+   */
+  nearestFailed(t: number, toleranceMs: number): Tick | undefined {
+    let best: Tick | undefined;
+    for (const tick of this.#ticks) {
+      if (tick.failed.length === 0 || Math.abs(tick.t - t) > toleranceMs) continue;
+      if (!best || Math.abs(tick.t - t) < Math.abs(best.t - t)) best = tick;
+    }
+    return best;
+  }
+
   /** The tick ending nearest to `t` (epoch ms), for a click on a chart. */
   nearest(t: number): Tick | undefined {
     let best: Tick | undefined;

@@ -25,6 +25,8 @@ interface NodeCard {
 
 interface ZoneCard {
   root: HTMLElement;
+  /** The health last drawn, and the feed time it was first reported. */
+  health: string;
   badge: HTMLElement;
   faults: HTMLElement;
   rate: HTMLElement;
@@ -89,7 +91,7 @@ export class TopologyView {
     const rate = el('div', { class: 'zone-rate' });
     const nodes = el('div', { class: 'nodes' });
     const root = el('article', { class: 'zone', 'data-zone': zone }, el('header', {}, el('h3', {}, zone), badge, faults), rate, controls, nodes);
-    const card: ZoneCard = { root, badge, faults, rate, nodes, buttons, latency, cards: new Map() };
+    const card: ZoneCard = { root, health: '', badge, faults, rate, nodes, buttons, latency, cards: new Map() };
     // Zones keep their order by name.
     const after = [...this.#zones.keys()].filter((z) => z > zone).sort()[0];
     this.#zonesEl.insertBefore(root, after ? this.#zones.get(after)!.root : null);
@@ -98,6 +100,11 @@ export class TopologyView {
   }
 
   #renderZone(card: ZoneCard, z: ZoneView, controls: ControlsView, series: SeriesBuffer): void {
+    if (card.health !== z.health) {
+      // When the feed first reported this health (its tick's time): what detection is measured by.
+      card.health = z.health;
+      setAttr(card.root, 'data-health-since', String(series.latest?.t ?? Date.now()));
+    }
     setAttr(card.root, 'data-health', z.health);
     setAttr(card.root, 'class', `zone health-${z.health}`);
     setText(card.badge, z.health);

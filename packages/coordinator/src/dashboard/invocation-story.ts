@@ -40,7 +40,7 @@ const THROTTLE_WHY: Record<string, string> = {
 };
 
 const ms = (v: number | undefined): string => (v === undefined ? '?' : `${v < 10 ? v.toFixed(2) : Math.round(v)} ms`);
-const usd = (v: number): string => `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(4)}`;
+const usd = (v: number): string => (v === 0 ? '$0' : `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(4)}`);
 
 /** The REPORT line Lambda writes, rebuilt from a record (report-lines.ts on the zone node writes the same). */
 export function reportLineOf(r: LedgerRecord): string {
