@@ -19,6 +19,7 @@ import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js
 import { resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
+import { ImageBuilder } from './images/image-builder.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
 import { DashboardAssets } from './dashboard/dashboard-assets.js';
@@ -95,6 +96,7 @@ export class Coordinator {
       settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
       clock,
       log: this.#log,
+      images: new ImageBuilder({ dir: join(o.dataDir, 'images') }),
     });
     this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
     this.membership = new Membership({

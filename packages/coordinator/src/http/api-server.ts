@@ -41,6 +41,7 @@ import type { ZoneDegradations } from '../chaos/zone-degradations.js';
 import { CHAOS_PATH, handleChaos, type Brownout } from './chaos-routes.js';
 import { handleDashboardApi, handleDashboardPage, isDashboardPagePath, type DashboardRouteDeps } from '../dashboard/dashboard-routes.js';
 import { serviceException } from '../errors.js';
+import { IMAGE_UPLOAD_PATH, handleImageUpload } from '../images/image-routes.js';
 import type { QueueService } from '../queues/queue-service.js';
 import { handleSqs, isSqsRequest, sendSqsError } from './sqs-routes.js';
 import type { Triggers } from '../triggers/triggers.js';
@@ -285,6 +286,8 @@ export class ApiServer {
     if (method === 'GET' && logPath) {
       return handleLogs({ logs: this.#deps.logs, registry: this.#deps.registry, account: this.#deps.account }, res, logPath[1]!, logPath[2]!, new URL(req.url ?? '/', 'http://localhost').searchParams, requestId);
     }
+    const imageUpload = IMAGE_UPLOAD_PATH.exec(path);
+    if (imageUpload) return handleImageUpload(this.#deps.registry.images, req, res, method, imageUpload[1]!, requestId);
     const codeZip = /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/.exec(path);
     if (method === 'GET' && codeZip) {
       const record = this.#deps.registry.get(codeZip[1]!);
