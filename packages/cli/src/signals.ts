@@ -1,3 +1,5 @@
+import { detachLogOutput } from '@zonesim/common';
+
 /**
  * Signal handling for process entry points (only entry points handle signals, STYLE 16). The first
  * SIGINT/SIGTERM starts a graceful stop; a second one exits at once.
@@ -31,6 +33,10 @@ export function exitWithParent(stop: () => Promise<void>, options: { hardDeadlin
   const parentGone = (): void => {
     if (gone) return;
     gone = true;
+    // The parent read our stderr; with it gone a write fails with EPIPE, and the log flush at exit
+    // would retry that for ever (see detachLogOutput).
+    detachLogOutput();
+    process.stderr.on('error', () => undefined);
     // An orphan must go even if a graceful stop hangs: past the deadline it exits anyway.
     setTimeout(() => {
       process.stderr.write('zonesim: parent gone and the graceful stop did not finish in time; exiting\n');

@@ -4,7 +4,7 @@
  * distributions, and the definition of synthetic functions.
  */
 export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.js';
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { createLogger, detachLogOutput, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { LifecycleState, delay, withinGrace, type Lifecycle } from './lifecycle.js';
 export { newRequestId, newShortId, newHex32 } from './ids.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
