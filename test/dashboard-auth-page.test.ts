@@ -3,13 +3,15 @@
 // a wrong key keeps it out.
 import { existsSync } from 'node:fs';
 import t from 'tap';
+import { silentLogger } from '@zonesim/common';
 import { Coordinator } from '@zonesim/coordinator';
 import { CHROMIUM, openPage } from './harness/dashboard.js';
 import { tempDir } from './harness/cluster.js';
 
 t.test('the page signs in with an access key and goes live', async (t) => {
   t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed`);
-  const coordinator = new Coordinator({ port: 0, clusterToken: 'tok', dataDir: await tempDir(t), accessKeyId: 'TEACHER', secretAccessKey: 'class-secret' });
+  // In process, with a silent logger (logging to tap's stdout pipe can stall the exit).
+  const coordinator = new Coordinator({ port: 0, clusterToken: 'tok', dataDir: await tempDir(t), accessKeyId: 'TEACHER', secretAccessKey: 'class-secret' }, { logger: silentLogger() });
   await coordinator.start();
   t.teardown(() => coordinator.stop());
   const { page, errors, foreign } = await openPage(t, `${coordinator.apiUrl}/`);
