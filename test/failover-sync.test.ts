@@ -150,7 +150,9 @@ t.test('the two placement policies spread the same workload differently', async 
     const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--placement', policy], zoneArgs: ['--max-environments', '6'] });
     const sink = join(await tempDir(t), 'sink.txt');
     t.equal((await deploy(cluster.apiUrl, 'rec', RECORDING, { Environment: { Variables: { SINK_FILE: sink } } })).status, 201);
-    const burst = await Promise.all(Array.from({ length: 6 }, () => invoke(cluster.apiUrl, 'rec', { ms: 300 })));
+    // 2 s invocations: all six are in flight together even when a busy machine sends them slowly (a
+    // finished one would leave a warm environment, and warm comes first in both policies).
+    const burst = await Promise.all(Array.from({ length: 6 }, () => invoke(cluster.apiUrl, 'rec', { ms: 2000 })));
     const perZone = new Map<string, number>();
     for (const r of burst) perZone.set(r.headers.get('x-zonesim-zone')!, (perZone.get(r.headers.get('x-zonesim-zone')!) ?? 0) + 1);
     spreads[policy] = perZone;
