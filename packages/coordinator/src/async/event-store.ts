@@ -157,7 +157,11 @@ export class EventStore {
    */
   claimDue(now: number, limit: number, leaseMs = this.options.leaseMs): AsyncEvent[] {
     if (limit <= 0) return [];
-    const rows = this.#open().sql.claim.all({ now, limit, leaseUntil: now + leaseMs }) as EventRow[];
+    const { sql } = this.#open();
+    // Nothing due (the dispatcher's polls, most of the time): no write transaction. Same `now`, same
+    // condition as the claim, in one synchronous call: the answer cannot change in between.
+    if (sql.anyDue.get({ now }) === undefined) return [];
+    const rows = sql.claim.all({ now, limit, leaseUntil: now + leaseMs }) as EventRow[];
     return rows.map(eventFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.receivedAt - b.receivedAt);
   }
 
