@@ -97,6 +97,10 @@ export const benchmark: Benchmark = {
       const failed = (k: string) => results[k]!.reduce((n, x) => n + x.failed, 0);
       const firstFailure = (k: string) => results[k]!.find((x) => x.firstFailure)?.firstFailure;
       const bareRate = rate('bare');
+      // CPU time (us) a process spent per answered request, per round (CPU % of one core / rate), median.
+      const cpuPerRequest = (k: string, proc: string) =>
+        median(results[k]!.map((x, i) => ((cpuOf[k]![i]?.[proc] ?? NaN) / 100) * 1e6 / x.perSecond));
+      const bareCpu = { value: cpuPerRequest('bare', 'server'), name: 'bare node:http server process' };
       const base = { value: bareRate, name: 'bare node:http' };
       const rows = [
         row('bare node:http server (the baseline)', bareRate, 'req/s'),
@@ -106,6 +110,9 @@ export const benchmark: Benchmark = {
         row('p99 latency under load, real', pct('real', 99), 'ms', { value: pct('bare', 99), name: 'bare node:http' }),
         row('p50 latency under load, synthetic', pct('synthetic', 50), 'ms', { value: pct('bare', 50), name: 'bare node:http' }),
         row('p99 latency under load, synthetic', pct('synthetic', 99), 'ms', { value: pct('bare', 99), name: 'bare node:http' }),
+        row('coordinator CPU per invocation, real', cpuPerRequest('real', 'coordinator'), 'us', bareCpu,
+          'CPU time per answer: moves much less with the machine\'s load than requests per second do'),
+        row('coordinator CPU per invocation, synthetic', cpuPerRequest('synthetic', 'coordinator'), 'us', bareCpu),
       ];
       const notes = (['bare', 'real', 'synthetic'] as const).map((k) => {
         const c = cpuOf[k]!;
@@ -146,8 +153,10 @@ export const benchmark: Benchmark = {
           realFailed: failed('real'),
           warmUpFailed: warmFailed,
           syntheticFailed: failed('synthetic'),
+          realCoordinatorCpuUsPerInvocation: cpuPerRequest('real', 'coordinator'),
+          syntheticCoordinatorCpuUsPerInvocation: cpuPerRequest('synthetic', 'coordinator'),
         },
-        baseline: { barePerSecond: bareRate, bareP50Ms: pct('bare', 50), bareP99Ms: pct('bare', 99) },
+        baseline: { barePerSecond: bareRate, bareP50Ms: pct('bare', 50), bareP99Ms: pct('bare', 99), bareServerCpuUsPerRequest: bareCpu.value },
         targets: [
           { target: 'synthetic functions: at least 25% of the bare server\'s throughput', actual: `${fmt(synthRatio * 100)}%`, met: synthRatio >= 0.25 },
           { target: 'real Node environments: at least 15% of the bare server\'s throughput', actual: `${fmt(realRatio * 100)}%`, met: realRatio >= 0.15 },

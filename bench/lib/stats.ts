@@ -73,6 +73,8 @@ export function slope(xs: number[], ys: number[]): number {
 /** Rounds for display: 3 significant digits, at most 3 decimals. */
 export function fmt(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v);
+  // Counts stay counts (15 requests, not 15.0).
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
   const abs = Math.abs(v);
   if (abs >= 1000) return Math.round(v).toLocaleString('en-US');
   if (abs === 0) return '0';
