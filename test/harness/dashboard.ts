@@ -105,11 +105,11 @@ export class SteadyLoad {
       const elapsed = (Date.now() - start) / 1000;
       while (sync < elapsed * rates.syncPerSec) {
         sync++;
-        this.#send(fn, false);
+        this.send(fn, false);
       }
       while (async < elapsed * rates.asyncPerSec) {
         async++;
-        this.#send(fn, true);
+        this.send(fn, true);
       }
     }, 10);
   }
@@ -117,10 +117,6 @@ export class SteadyLoad {
   stop(): void {
     clearInterval(this.#timer);
     this.#agent.destroy();
-  }
-
-  #send(fn: string, isAsync: boolean): void {
-    this.send(fn, isAsync);
   }
 
   /** Sends one invocation now; `done` is called when it is answered (or failed). */

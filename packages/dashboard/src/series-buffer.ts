@@ -94,18 +94,17 @@ export class SeriesBuffer {
    * on a chart lands near a point, rarely on it (and the chart scrolls while the hand moves).
    */
   nearestFailed(t: number, toleranceMs: number): Tick | undefined {
-    let best: Tick | undefined;
-    for (const tick of this.#ticks) {
-      if (tick.failed.length === 0 || Math.abs(tick.t - t) > toleranceMs) continue;
-      if (!best || Math.abs(tick.t - t) < Math.abs(best.t - t)) best = tick;
-    }
-    return best;
+    return this.#nearestWhere(t, (tick) => tick.failed.length > 0 && Math.abs(tick.t - t) <= toleranceMs);
   }
 
   /** The tick ending nearest to `t` (epoch ms), for a click on a chart. */
   nearest(t: number): Tick | undefined {
+    return this.#nearestWhere(t, () => true);
+  }
+
+  #nearestWhere(t: number, accept: (tick: Tick) => boolean): Tick | undefined {
     let best: Tick | undefined;
-    for (const tick of this.#ticks) if (!best || Math.abs(tick.t - t) < Math.abs(best.t - t)) best = tick;
+    for (const tick of this.#ticks) if (accept(tick) && (!best || Math.abs(tick.t - t) < Math.abs(best.t - t))) best = tick;
     return best;
   }
 }

@@ -25,7 +25,7 @@ interface NodeCard {
 
 interface ZoneCard {
   root: HTMLElement;
-  /** The health last drawn, and the feed time it was first reported. */
+  /** The health last drawn (the feed time it was first reported is the root's `data-health-since`). */
   health: string;
   badge: HTMLElement;
   faults: HTMLElement;
