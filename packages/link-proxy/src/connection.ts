@@ -181,9 +181,17 @@ export class ProxyConnection {
 /**
  * Sends a TCP RST (SO_LINGER 0). A socket still connecting is reset as soon as it connects (Node's
  * `resetAndDestroy` waits for that), so the peer never sees a clean FIN instead.
+ *
+ * A socket whose FIN is on its way (ended, the shutdown not yet finished) is destroyed instead: libuv
+ * refuses a reset during a shutdown (EINVAL), and Node 20 then marks the handle closing without
+ * closing it, so the process spins forever in its exit-time cleanup. The peer has its FIN already.
  */
 export function resetSocket(socket: Socket): void {
   if (socket.destroyed) return;
+  if (socket.writableEnded && !socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
   try {
     socket.resetAndDestroy();
   } catch {
