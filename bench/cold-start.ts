@@ -1,10 +1,17 @@
 /**
  * Benchmark 3, cold start (issue 10): time to the first result of a fresh environment, with its
- * breakdown (INIT, handler, platform), for process and worker isolation; baselines: spawning
- * `node -e 0` and starting an empty worker thread, measured in the same run between samples.
+ * breakdown (INIT, handler, platform), for each kind of environment: Node.js under process and
+ * worker isolation, and a custom runtime (`provided.al2023`, the Lambda docs' tutorial bootstrap in
+ * /bin/sh with curl). Baselines, measured in the same run between samples: spawning `node -e 0`, an
+ * empty worker thread, and the custom runtime's own work without the platform (a shell running the
+ * same two curl calls against a bare `node:http` server).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import type { ZipInput } from '@zonesim/code';
 import { createFunction, deleteFunction, invokePath, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
 import { HttpClient } from './lib/http-load.js';
 import { fmt, median } from './lib/stats.js';
@@ -38,32 +45,84 @@ async function startWorker(): Promise<number> {
   return ms;
 }
 
-async function measureMode(ctx: BenchContext, isolation: 'process' | 'worker', samples: number): Promise<Sample[]> {
+/**
+ * The tutorial runtime from the Lambda docs: a shell loop that fetches the next event with curl and
+ * posts the response with curl. Every call is a new curl process, as in the docs.
+ */
+const SHELL_BOOTSTRAP = `#!/bin/sh
+set -eu
+API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+HEADERS=$(mktemp)
+while true; do
+  EVENT=$(curl -sS -D "$HEADERS" "$API/invocation/next")
+  ID=$(grep -i '^lambda-runtime-aws-request-id:' "$HEADERS" | tr -d '\\r' | cut -d' ' -f2)
+  curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d 'null'
+done
+`;
+
+/** A bare `node:http` server answering every request with `{}`: the custom runtime baseline's peer. */
+async function startBareServer(): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * The shell runtime's own work for one cold start, without the platform: sh, then curl GET and curl
+ * POST. Spawned asynchronously: the bare server answering curl runs on this process's event loop.
+ */
+async function shellCurlBaseline(base: string): Promise<number> {
+  const script = `HEADERS=$(mktemp); EVENT=$(curl -sS -D "$HEADERS" "${base}/next"); curl -sS -o /dev/null -X POST "${base}/response" -d 'null'; rm -f "$HEADERS"`;
+  const t0 = performance.now();
+  const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the shell + curl baseline exited with ${code} (is curl installed?)`);
+  return performance.now() - t0;
+}
+
+/** One kind of environment: its package, its configuration and its baseline. */
+interface Kind {
+  id: 'process' | 'worker' | 'custom';
+  label: string;
+  baselineName: string;
+  files: Record<string, ZipInput>;
+  config: Record<string, unknown>;
+  baseline: () => number | Promise<number>;
+}
+
+async function measureKinds(ctx: BenchContext, isolation: 'process' | 'worker', kinds: readonly Kind[], samples: number): Promise<Map<Kind, Sample[]>> {
   const cluster = await startBenchCluster({ zoneCount: 1, zoneArgs: ['--isolation', isolation] });
   const client = new HttpClient(cluster.apiUrl, 1);
+  const results = new Map<Kind, Sample[]>();
   try {
     const body = Buffer.from('{}');
-    const once = async (name: string): Promise<{ totalMs: number; initMs: number; durationMs: number }> => {
-      await createFunction(cluster.apiUrl, name, NOOP_FILES, { Environment: { Variables: { SAMPLE: name } } });
+    const once = async (kind: Kind, name: string): Promise<{ totalMs: number; initMs: number; durationMs: number }> => {
+      await createFunction(cluster.apiUrl, name, kind.files, { ...kind.config, Environment: { Variables: { SAMPLE: name } } });
       const t0 = performance.now();
       const a = await client.send('POST', invokePath(name), body);
       const totalMs = performance.now() - t0;
-      if (a.status !== 200) throw new Error(`invoke ${name}: ${a.status} ${a.body.toString().slice(0, 300)}`);
+      if (a.status !== 200 || a.headers['x-amz-function-error']) throw new Error(`invoke ${name}: ${a.status} ${a.body.toString().slice(0, 300)}`);
       if (a.headers['x-zonesim-cold'] !== 'true') throw new Error(`invoke ${name} was not a cold start`);
       await deleteFunction(cluster.apiUrl, name);
       return { totalMs, initMs: Number(a.headers['x-zonesim-init-ms']), durationMs: Number(a.headers['x-zonesim-duration-ms']) };
     };
-    // The first one also downloads and unpacks the code (content-addressed: the later ones find it
-    // in the zone node's cache, as a new environment of an existing function would).
-    await once('cold-warmup-1');
-    await once('cold-warmup-2');
-    const out: Sample[] = [];
-    for (let i = 0; i < samples && !ctx.signal.aborted; i++) {
-      const baselineMs = isolation === 'process' ? spawnNode() : await startWorker();
-      out.push({ ...(await once(`cold-${i}`)), baselineMs });
+    for (const kind of kinds) {
+      // The first one also downloads and unpacks the code (content-addressed: the later ones find it
+      // in the zone node's cache, as a new environment of an existing function would).
+      await once(kind, `cold-${kind.id}-warmup-1`);
+      await once(kind, `cold-${kind.id}-warmup-2`);
+      const out: Sample[] = [];
+      for (let i = 0; i < samples && !ctx.signal.aborted; i++) {
+        const baselineMs = await kind.baseline();
+        out.push({ ...(await once(kind, `cold-${kind.id}-${i}`)), baselineMs });
+      }
+      ctx.log(`  ${kind.label}: first result ${fmt(median(out.map((s) => s.totalMs)))} ms (median of ${out.length})`);
+      results.set(kind, out);
     }
-    ctx.log(`  ${isolation}: first result ${fmt(median(out.map((s) => s.totalMs)))} ms (median of ${out.length})`);
-    return out;
+    return results;
   } finally {
     client.close();
     await cluster.stop();
@@ -75,35 +134,62 @@ export const benchmark: Benchmark = {
   title: 'Cold start',
   async run(ctx) {
     const samples = ctx.quick ? 5 : 25;
+    const bare = await startBareServer();
+    const node = (isolation: 'process' | 'worker'): Kind => ({
+      id: isolation,
+      label: `Node.js, ${isolation} isolation`,
+      baselineName: isolation === 'process' ? '`node -e 0` spawn' : 'empty worker thread start',
+      files: NOOP_FILES,
+      config: {},
+      baseline: isolation === 'process' ? spawnNode : startWorker,
+    });
+    const custom: Kind = {
+      id: 'custom',
+      label: 'custom runtime (provided.al2023, sh + curl)',
+      baselineName: 'sh + 2 curl calls to bare node:http',
+      files: { bootstrap: { content: SHELL_BOOTSTRAP, mode: 0o755 } },
+      config: { Runtime: 'provided.al2023', Handler: 'function.handler' },
+      baseline: () => shellCurlBaseline(bare.base),
+    };
     const rows: ResultRow[] = [];
     const numbers: Record<string, number> = {};
     const baseline: Record<string, number> = {};
-    for (const isolation of ['process', 'worker'] as const) {
-      const s = await measureMode(ctx, isolation, samples);
-      const m = (f: (x: Sample) => number) => median(s.map(f));
-      const baseName = isolation === 'process' ? '`node -e 0` spawn' : 'empty worker thread start';
-      const base = { value: m((x) => x.baselineMs), name: baseName };
-      rows.push(row(`${isolation} isolation: time to first result`, m((x) => x.totalMs), 'ms', base));
-      rows.push(row(`${isolation} isolation: INIT (x-zonesim-init-ms)`, m((x) => x.initMs), 'ms', base));
-      rows.push(row(`${isolation} isolation: handler (REPORT Duration)`, m((x) => x.durationMs), 'ms'));
-      rows.push(row(`${isolation} isolation: platform (total - INIT - handler)`, m((x) => x.totalMs - x.initMs - x.durationMs), 'ms', base));
-      numbers[`${isolation}.totalMs`] = m((x) => x.totalMs);
-      numbers[`${isolation}.totalMaxMs`] = Math.max(...s.map((x) => x.totalMs));
-      numbers[`${isolation}.initMs`] = m((x) => x.initMs);
-      numbers[`${isolation}.durationMs`] = m((x) => x.durationMs);
-      numbers[`${isolation}.platformMs`] = m((x) => x.totalMs - x.initMs - x.durationMs);
-      baseline[isolation === 'process' ? 'nodeSpawnMs' : 'workerStartMs'] = base.value;
+    try {
+      const measured = new Map<Kind, Sample[]>();
+      // The custom runtime is a child process whatever the isolation: it runs on the process cluster.
+      for (const [k, v] of await measureKinds(ctx, 'process', [node('process'), custom], samples)) measured.set(k, v);
+      for (const [k, v] of await measureKinds(ctx, 'worker', [node('worker')], samples)) measured.set(k, v);
+      for (const [kind, s] of measured) {
+        const m = (f: (x: Sample) => number) => median(s.map(f));
+        const base = { value: m((x) => x.baselineMs), name: kind.baselineName };
+        rows.push(row(`${kind.label}: time to first result`, m((x) => x.totalMs), 'ms', base));
+        rows.push(row(`${kind.label}: INIT (x-zonesim-init-ms)`, m((x) => x.initMs), 'ms', base));
+        rows.push(row(`${kind.label}: handler (REPORT Duration)`, m((x) => x.durationMs), 'ms'));
+        rows.push(row(`${kind.label}: platform (total - INIT - handler)`, m((x) => x.totalMs - x.initMs - x.durationMs), 'ms', base));
+        numbers[`${kind.id}.totalMs`] = m((x) => x.totalMs);
+        numbers[`${kind.id}.totalMaxMs`] = Math.max(...s.map((x) => x.totalMs));
+        numbers[`${kind.id}.initMs`] = m((x) => x.initMs);
+        numbers[`${kind.id}.durationMs`] = m((x) => x.durationMs);
+        numbers[`${kind.id}.platformMs`] = m((x) => x.totalMs - x.initMs - x.durationMs);
+        baseline[{ process: 'nodeSpawnMs', worker: 'workerStartMs', custom: 'shellCurlMs' }[kind.id]] = base.value;
+      }
+    } finally {
+      await new Promise<void>((resolve) => bare.server.close(() => resolve()));
     }
     const proc = numbers['process.totalMs']!;
     return {
       measures:
-        `For each sample a new function is created (CreateFunction with the same no-op package and a distinct environment ` +
+        `For each sample a new function is created (CreateFunction with the same package and a distinct environment ` +
         `variable, so no warm environment can serve it), invoked once through the Lambda API and deleted; ` +
-        `${samples} samples per isolation mode after two warm-up samples (the first downloads the package; the zone node's ` +
+        `${samples} samples per kind after two warm-up samples (the first downloads the package; the zone node's ` +
         `content-addressed cache serves the rest). Time to first result is measured by the client; INIT comes from ` +
-        `\`x-zonesim-init-ms\`, the handler's duration from \`x-zonesim-duration-ms\`, and the platform's share is what is left. ` +
-        `Medians shown. Baselines, measured right before each sample: spawning \`node -e 0\` to its exit (process isolation) ` +
-        `and starting an empty worker thread to its first message (worker isolation). One zone.`,
+        `\`x-zonesim-init-ms\` (for the custom runtime: from its start to its first \`GET /invocation/next\`), the handler's ` +
+        `duration from \`x-zonesim-duration-ms\`, and the platform's share is what is left. Medians shown. Kinds: the no-op ` +
+        `Node.js function under process and under worker isolation, and the Lambda docs' tutorial custom runtime ` +
+        `(\`provided.al2023\`, a /bin/sh \`bootstrap\` that calls the Runtime API with curl). Baselines, measured right ` +
+        `before each sample: spawning \`node -e 0\` to its exit (process isolation), starting an empty worker thread to its ` +
+        `first message (worker isolation), and a shell running the same two curl calls (GET, then POST) against a bare ` +
+        `\`node:http\` server (the custom runtime's own work without the platform). One zone.`,
       rows,
       numbers,
       baseline,
@@ -115,7 +201,10 @@ export const benchmark: Benchmark = {
           note: `a bare \`node -e 0\` takes ${fmt(baseline['nodeSpawnMs']!)} ms on this machine, so a process environment cannot start in tens of ms here; the platform's own share is ${fmt(numbers['process.platformMs']!)} ms`,
         },
       ],
-      notes: ['Custom runtimes (`provided.al2023`) do not exist yet: their cold start will be measured when they land.'],
+      notes: [
+        `The custom runtime's first result takes ${fmt(numbers['custom.totalMs']!)} ms against ${fmt(baseline['shellCurlMs']!)} ms for ` +
+          `the same shell and curl calls on a bare server: most of it is the runtime's own process starts (sh, then one curl per call).`,
+      ],
     };
   },
 };

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildZip } from '@zonesim/code';
+import { buildZip, type ZipInput } from '@zonesim/code';
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '@zonesim/cli';
 import { onCleanup } from './cleanup.js';
 
@@ -72,7 +72,7 @@ export async function lambdaApi(apiUrl: string, method: string, path: string, bo
 }
 
 /** CreateFunction from files zipped on the fly. */
-export async function createFunction(apiUrl: string, name: string, files: Record<string, string>, config: Record<string, unknown> = {}): Promise<void> {
+export async function createFunction(apiUrl: string, name: string, files: Record<string, ZipInput>, config: Record<string, unknown> = {}): Promise<void> {
   const zip = await buildZip(files);
   await lambdaApi(apiUrl, 'POST', '/2015-03-31/functions', {
     FunctionName: name,

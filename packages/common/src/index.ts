@@ -9,6 +9,7 @@ export { LifecycleState, delay, withinGrace, type Lifecycle } from './lifecycle.
 export { newRequestId, newShortId, newHex32 } from './ids.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
 export { SeededRandom } from './random.js';
+export { TurnCork, wsRawSocket } from './turn-cork.js';
 export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';
 export {
   MAX_SYNTHETIC_DEFINITION_BYTES,

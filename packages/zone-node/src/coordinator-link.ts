@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import { TurnCork, wsRawSocket, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -49,6 +49,8 @@ export class CoordinatorLink extends EventEmitter {
   #attempt = 0;
   #timers = new Set<TimerHandle>();
   #heartbeatTimer: TimerHandle | undefined;
+  /** Coalesces the frames of one loop iteration into one write (see TurnCork). */
+  readonly #cork = new TurnCork();
   #lastFrameAt = 0;
   #seq = 0;
   #intervalMs = 1000;
@@ -88,6 +90,7 @@ export class CoordinatorLink extends EventEmitter {
     this.#timers.clear();
     this.#stopHeartbeat();
     if (this.#ws) {
+      this.#cork.flush();
       this.#ws.close(code, closeReason(reason));
       const ws = this.#ws;
       this.#later(() => ws.terminate(), 1000);
@@ -101,6 +104,8 @@ export class CoordinatorLink extends EventEmitter {
   send(message: ZoneMessage): boolean {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
+    // `invoke-accepted`, results and log batches of one loop iteration leave in one write.
+    this.#cork.hold(wsRawSocket(ws));
     ws.send(this.#codec.encode(message));
     return true;
   }

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
-import type { Clock, Logger } from '@zonesim/common';
+import { TurnCork, wsRawSocket, type Clock, type Logger } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -62,8 +61,8 @@ export class NodeSession extends EventEmitter {
   readonly #provisionedReady = new Map<string, number>();
   readonly #highWaterBytes: number;
   #closed = false;
-  /** The TCP socket while it is corked, until the check phase of this loop iteration (see `send`). */
-  #corked: Duplex | undefined;
+  /** Coalesces the frames of one loop iteration into one write (see TurnCork). */
+  readonly #cork = new TurnCork();
 
   constructor(args: {
     sessionId: string;
@@ -149,34 +148,8 @@ export class NodeSession extends EventEmitter {
   /** Encodes and sends one frame; a closed link drops it (pending entries fail on close). */
   send(message: CoordinatorMessage): void {
     if (this.#closed) return;
-    this.#corkUntilCheckPhase();
+    this.#cork.hold(wsRawSocket(this.#socket));
     this.#socket.send(this.#codec.encode(message));
-  }
-
-  /**
-   * Frames sent in one event-loop iteration leave in one write: the TCP socket is corked at the
-   * first frame and uncorked in the check phase of the same iteration (`setImmediate`), so a lone
-   * frame waits only for the rest of the current poll phase. Profiling found one `writev` per frame
-   * to be a quarter of the coordinator's time at 64 concurrent invokes (bench/profiling-notes.md).
-   * Order is unchanged (one socket, one queue), and corked bytes count in `bufferedAmount`, so the
-   * high-water check in `hasRoomFor` still sees them. `_socket` is ws's own field; without it (a
-   * test double, a socket not yet attached) frames are simply sent one by one.
-   */
-  #corkUntilCheckPhase(): void {
-    if (this.#corked) return;
-    const raw = (this.#socket as unknown as { _socket?: Duplex | null })._socket;
-    if (!raw || raw.destroyed || typeof raw.cork !== 'function') return;
-    raw.cork();
-    this.#corked = raw;
-    setImmediate(() => this.#uncork());
-  }
-
-  /** Writes what is corked now (also before a close frame, which must not wait behind a terminate). */
-  #uncork(): void {
-    const raw = this.#corked;
-    if (!raw) return;
-    this.#corked = undefined;
-    raw.uncork();
   }
 
   /** Handles one validated frame from the node. */
@@ -239,7 +212,7 @@ export class NodeSession extends EventEmitter {
     this.#closed = true;
     this.health = 'down';
     this.#pending.dropAll(`link to ${this.nodeId} (${this.zone}) closed: ${reason}`);
-    this.#uncork();
+    this.#cork.flush();
     try {
       this.#socket.close(code, closeReason(reason));
     } catch {

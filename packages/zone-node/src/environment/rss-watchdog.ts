@@ -43,6 +43,7 @@ export class RssWatchdog {
   #timer: TimerHandle | undefined;
   #peak = 0;
   #fired = false;
+  #sampled = false;
 
   constructor(
     private readonly pid: number,
@@ -58,10 +59,15 @@ export class RssWatchdog {
     return this.#peak;
   }
 
-  /** Samples once now, then every `pollMs`. */
+  /**
+   * Samples every `pollMs` while started; the first start (INIT) also samples at once. Later starts
+   * (each invocation) do not: a synchronous `/proc` read at every invocation start was 5% of the
+   * zone node's CPU on the warm path (bench/profiling-notes.md), and an invocation shorter than one
+   * poll reports its peak through the runtime's own `memoryBytes` where the runtime sends one.
+   */
   start(): void {
     if (this.#timer !== undefined || this.#fired) return;
-    this.sample();
+    if (!this.#sampled) this.sample();
     if (this.#fired) return;
     this.#timer = this.clock.setInterval(() => this.sample(), this.pollMs);
   }
@@ -73,6 +79,7 @@ export class RssWatchdog {
 
   /** One sample; fires `onOverLimit` at most once. */
   sample(): void {
+    this.#sampled = true;
     const rss = this.read(this.pid);
     if (rss === undefined) return;
     if (rss > this.#peak) this.#peak = rss;
