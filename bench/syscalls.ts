@@ -8,12 +8,13 @@
  *
  *   node --import=tsx bench/syscalls.ts [--seconds N]
  *
- * Workloads: the no-op Node function invoked one at a time (nothing to coalesce), and the synthetic
- * function at 64 concurrent requests. Linux only.
+ * Workloads: the no-op Node function invoked one at a time (nothing to coalesce), the synthetic
+ * function at 64 concurrent requests, and `Event` invokes of it at 64 concurrent requests counted
+ * until the dispatcher has run every one (SQLite commits are write syscalls too). Linux only.
  */
 import { readFileSync } from 'node:fs';
 import { runCleanups } from './lib/cleanup.js';
-import { createFunction, invokePath, NOOP_FILES, startBenchCluster, syntheticFiles, type BenchCluster } from './lib/cluster.js';
+import { createFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster, syntheticFiles, type BenchCluster } from './lib/cluster.js';
 import { HttpClient, closedLoop, sequential } from './lib/http-load.js';
 
 function writeSyscalls(pid: number): number {
@@ -57,6 +58,17 @@ async function measure(cluster: BenchCluster, name: string, run: () => Promise<n
   );
 }
 
+/** Waits until the async queue holds nothing queued or in flight. */
+async function drained(cluster: BenchCluster): Promise<void> {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const stats = (await lambdaApi(cluster.apiUrl, 'GET', '/zonesim/v1/stats', undefined, 200)).async as { queued: number; inFlight: number };
+    if (stats.queued === 0 && stats.inFlight === 0) return;
+    if (Date.now() > until) throw new Error(`the async queue did not drain: ${JSON.stringify(stats)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const seconds = Number(argv[argv.indexOf('--seconds') + 1] ?? 0) || 8;
@@ -80,6 +92,16 @@ async function main(): Promise<void> {
     await measure(cluster, 'synthetic function, 64 concurrent', async () => {
       const r = await closedLoop(many, req, 64, seconds * 1000);
       return r.ok + r.failed;
+    });
+    // Async: Event invokes at 64 concurrent requests, counted until the dispatcher has run them all
+    // (accept, commit, claim, attempt, completion: the whole life of an event).
+    const event = { method: 'POST', path: invokePath('synth'), body, headers: { 'x-amz-invocation-type': 'Event' }, okStatus: 202 };
+    await closedLoop(many, event, 64, 1000);
+    await drained(cluster);
+    await measure(cluster, 'async Event invokes, 64 concurrent, until run', async () => {
+      const r = await closedLoop(many, event, 64, seconds * 1000);
+      await drained(cluster);
+      return r.ok;
     });
     many.close();
   } finally {

@@ -8,7 +8,7 @@ import { storeDestinationDelivery, type DeliverToFunction } from './destinations
 import { copyCounters, emptyCounters, type AsyncDispatcherCounters } from './dispatcher-counters.js';
 import { resolveAsyncDispatcherOptions, type AsyncDispatcherOptions, type ResolvedAsyncDispatcherOptions } from './dispatcher-options.js';
 import { AsyncQueueErrorCode, isAsyncQueueError } from './errors.js';
-import type { EventStore } from './event-store.js';
+import type { EventStore, StartedAttempt } from './event-store.js';
 import { decideAfterAttempt, isExpired, lastErrorOf, type TimingRules } from './retry-rules.js';
 
 /** Components of an {@link AsyncDispatcher}, apart from its settings (STYLE 14). */
@@ -26,6 +26,9 @@ export interface AsyncDispatcherComponents {
   /** Uniform [0, 1) for jitter. @default Math.random */
   random?: () => number;
 }
+
+/** A claimed event found too old to run (finished with `EventAgeExceeded`). */
+const EXPIRED = Symbol('expired');
 
 /** One running attempt. */
 interface Slot {
@@ -171,19 +174,31 @@ export class AsyncDispatcher implements Lifecycle {
     if (this.#state !== LifecycleState.Running) return;
     const free = this.options.maxConcurrentAttempts - this.#slots.size;
     if (free <= 0) return;
+    const now = this.#clock.now();
     let events: AsyncEvent[];
+    let started: Array<StartedAttempt | undefined>;
+    let expired: boolean[];
     try {
-      events = this.#store.claimDue(this.#clock.now(), free, this.options.scaledLeaseMs);
+      events = this.#store.claimDue(now, free, this.options.scaledLeaseMs);
+      if (events.length === 0) return;
+      // Lambda checks the age before each attempt: a too-old event is not sent (lambda-facts 6).
+      // The others start together, in one transaction.
+      expired = events.map((e) => isExpired(e, now, this.options.timeScale));
+      const live = events.filter((_, i) => !expired[i]);
+      const starts = live.length > 0 ? this.#store.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];
+      let next = 0;
+      started = events.map((_, i) => (expired[i] ? undefined : starts[next++]));
     } catch (err) {
-      this.#log.error({ err }, 'async dispatcher could not claim events');
+      // Claimed rows stay in flight under their lease and are re-queued when it expires.
+      this.#log.error({ err }, 'async dispatcher could not claim or start events');
       return;
     }
-    for (const event of events) this.#begin(event);
+    events.forEach((event, i) => this.#begin(event, expired[i] ? EXPIRED : started[i]));
   }
 
-  #begin(event: AsyncEvent): void {
+  #begin(event: AsyncEvent, start: StartedAttempt | typeof EXPIRED | undefined): void {
     const slot: Slot = { event, done: Promise.resolve(), abandoned: false, controller: new AbortController() };
-    slot.done = this.#run(slot)
+    slot.done = this.#run(slot, start)
       .catch((err: unknown) => {
         // A store failure while settling: the row stays in flight and is retried after recovery.
         this.#log.error({ err, eventId: event.eventId }, 'async attempt could not be settled');
@@ -195,15 +210,14 @@ export class AsyncDispatcher implements Lifecycle {
     this.#slots.set(event.eventId, slot);
   }
 
-  async #run(slot: Slot): Promise<void> {
+  /** One claimed event: expired (finished without running), a stale claim (undefined), or an attempt to run. */
+  async #run(slot: Slot, started: StartedAttempt | typeof EXPIRED | undefined): Promise<void> {
     const claimed = slot.event;
-    if (isExpired(claimed, this.#clock.now(), this.options.timeScale)) {
-      // Lambda checks the age before each attempt: a too-old event is not sent (lambda-facts 6).
+    if (started === EXPIRED) {
       this.#counters.expiredBeforeAttempt++;
       await this.#finish(slot, claimed, DestinationCondition.EventAgeExceeded, DeadLetterReason.EventAgeExceeded, undefined);
       return;
     }
-    const started = this.#store.startAttempt(claimed.eventId, claimed.claimToken);
     if (!started) {
       this.#counters.staleSettles++;
       return;
@@ -284,12 +298,11 @@ export class AsyncDispatcher implements Lifecycle {
     const target = condition === DestinationCondition.Success ? event.onSuccess : event.onFailure;
     let deadLetterReason = reason;
     if (target !== undefined && target !== DEAD_LETTER_DESTINATION) {
+      let delivered = false;
       try {
         await this.#deliver(target, record, event);
         this.#counters.destinationDeliveries++;
-        if (slot.abandoned) return;
-        this.#settled(this.#store.complete(event.eventId, { condition, at, ...fence }), condition);
-        return;
+        delivered = true;
       } catch (err) {
         this.#counters.destinationFailures++;
         this.#log.warn({ err, eventId: event.eventId, destination: target, condition }, 'async destination delivery failed');
@@ -297,13 +310,20 @@ export class AsyncDispatcher implements Lifecycle {
           ? DeadLetterReason.RecursiveInvocation
           : DeadLetterReason.DestinationDeliveryFailed;
       }
+      // Outside the try: a store failure while completing is not a failed delivery (the row stays in
+      // flight and is re-delivered, rather than dead-lettered after its record was delivered).
+      if (delivered) {
+        if (slot.abandoned) return;
+        this.#settled(await this.#store.completeSoon(event.eventId, { condition, at, ...fence }), condition);
+        return;
+      }
     }
     if (slot.abandoned) return;
     if (condition === DestinationCondition.Success) {
       // A success whose on-success record could not be delivered is still a success: Lambda counts a
       // DestinationDeliveryFailure and drops the record. It is not dead-lettered, because a redrive
       // of it would run a delivered event again.
-      this.#settled(this.#store.complete(event.eventId, { condition, at, ...fence }), condition);
+      this.#settled(await this.#store.completeSoon(event.eventId, { condition, at, ...fence }), condition);
       return;
     }
     const ok = this.#store.deadLetter(event.eventId, { condition, reason: deadLetterReason, record, at, ...fence });

@@ -172,6 +172,59 @@ t.test('an attempt started while the previous one never reported back is a dupli
   t.match(store.stats(), { deliveries: 4, duplicates: 2 });
 });
 
+t.test('startAttempts starts a pass in one transaction: stale claims get undefined, counts add up', async (t) => {
+  const clock = new ManualClock();
+  const store = open(t, {}, clock);
+  for (const id of ['a', 'b', 'c']) await store.enqueue(ev(id));
+  const claimed = store.claimDue(clock.now(), 10, 1000);
+  const stale = { eventId: 'b', claimToken: claimed[1]!.claimToken - 1 };
+  const started = store.startAttempts([
+    { eventId: 'a', claimToken: claimed[0]!.claimToken },
+    stale,
+    { eventId: 'c', claimToken: claimed[2]!.claimToken },
+  ]);
+  t.same(started, [{ attempt: 1, duplicate: false }, undefined, { attempt: 1, duplicate: false }]);
+  t.match(store.stats(), { deliveries: 2, duplicates: 0 });
+  t.match(store.get('b'), { attempt: 0, deliveries: 0 }, 'the stale claim started nothing');
+});
+
+t.test('completeSoon: completions of one turn share a transaction; stale claims resolve false', async (t) => {
+  const clock = new ManualClock();
+  const store = open(t, {}, clock);
+  for (const id of ['a', 'b', 'c']) await store.enqueue(ev(id));
+  const claimed = store.claimDue(clock.now(), 10, 1000);
+  store.startAttempts(claimed.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken })));
+  const results = await Promise.all([
+    store.completeSoon('a', { condition: 'Success', at: 1, claimToken: claimed[0]!.claimToken }),
+    store.completeSoon('b', { condition: 'Success', at: 1, claimToken: claimed[1]!.claimToken + 5 }),
+    store.completeSoon('c', { condition: 'Success', at: 1, claimToken: claimed[2]!.claimToken }),
+  ]);
+  t.same(results, [true, false, true]);
+  t.match(store.get('a'), { status: 'done' });
+  t.match(store.get('b'), { status: 'in-flight' }, 'a stale completion leaves the row to its claim');
+  t.match(store.stats(), { done: 2, completed: 2, inFlight: 1 });
+  // Before its commit a completion is not visible; close() commits what waits.
+  const pending = store.completeSoon('b', { condition: 'Success', at: 2, claimToken: claimed[1]!.claimToken });
+  t.match(store.get('b'), { status: 'in-flight' }, 'not committed within the turn');
+  t.equal(await pending, true);
+  t.match(store.get('b'), { status: 'done' });
+});
+
+t.test('close commits waiting completions first', async (t) => {
+  const clock = new ManualClock();
+  const dataDir = freshDir(t);
+  const store = new EventStore({ dataDir }, { clock });
+  await store.enqueue(ev('a'));
+  const [a] = store.claimDue(clock.now(), 1, 1000);
+  const done = store.completeSoon('a', { condition: 'Success', at: 1, claimToken: a!.claimToken });
+  store.close();
+  t.equal(await done, true);
+  const reopened = new EventStore({ dataDir }, { clock });
+  t.teardown(() => reopened.close());
+  t.match(reopened.get('a'), { status: 'done' });
+  await t.rejects(store.completeSoon('a', { condition: 'Success', at: 1 }), { code: 'STORE_CLOSED' });
+});
+
 t.test('renewed leases are not recovered; expired ones are', async (t) => {
   const clock = new ManualClock();
   const store = open(t, {}, clock);
