@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from './lib/child.js';
-import { runCleanups } from './lib/cleanup.js';
+import { runMain } from './lib/cleanup.js';
 import { createFunction, invokePath, NOOP_FILES, startBenchCluster, syntheticFiles } from './lib/cluster.js';
 import { HttpClient, closedLoop, sequential } from './lib/http-load.js';
 
@@ -130,11 +130,4 @@ async function main(): Promise<void> {
   else await rm(dir, { recursive: true, force: true });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    await runCleanups();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -13,20 +13,14 @@
  * until the dispatcher has run every one (SQLite commits are write syscalls too). Linux only.
  */
 import { readFileSync } from 'node:fs';
-import { runCleanups } from './lib/cleanup.js';
+import { runMain } from './lib/cleanup.js';
 import { createFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster, syntheticFiles, type BenchCluster } from './lib/cluster.js';
 import { HttpClient, closedLoop, sequential } from './lib/http-load.js';
+import { sampleProc } from './lib/proc.js';
 
 function writeSyscalls(pid: number): number {
   const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
   return Number(line?.split(/\s+/)[1] ?? NaN);
-}
-
-/** User + system CPU time of `pid` in ms (`/proc/<pid>/stat` fields 14 and 15, at 100 ticks/s). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface Snapshot {
@@ -40,8 +34,8 @@ function snapshot(cluster: BenchCluster): Snapshot {
   return {
     coordinator: writeSyscalls(cluster.coordinator.pid),
     zones: cluster.zoneNodes.reduce((sum, z) => sum + writeSyscalls(z.handle.pid), 0),
-    coordinatorCpuMs: cpuMs(cluster.coordinator.pid),
-    zonesCpuMs: cluster.zoneNodes.reduce((sum, z) => sum + cpuMs(z.handle.pid), 0),
+    coordinatorCpuMs: sampleProc(cluster.coordinator.pid).cpuMs,
+    zonesCpuMs: cluster.zoneNodes.reduce((sum, z) => sum + sampleProc(z.handle.pid).cpuMs, 0),
   };
 }
 
@@ -109,11 +103,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    await runCleanups();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -28,3 +28,18 @@ export async function runCleanups(log: (m: string) => void = (m) => process.stde
     }
   }
 }
+
+/**
+ * Runs a stand-alone bench script's `main` and exits: 0 when it resolves; on a throw, prints the
+ * stack, stops whatever it registered (clusters, children) and exits 1.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    async (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      await runCleanups();
+      process.exit(1);
+    },
+  );
+}

@@ -176,24 +176,23 @@ export class AsyncDispatcher implements Lifecycle {
     if (free <= 0) return;
     const now = this.#clock.now();
     let events: AsyncEvent[];
-    let started: Array<StartedAttempt | undefined>;
-    let expired: boolean[];
+    let starts: Array<StartedAttempt | typeof EXPIRED | undefined>;
     try {
       events = this.#store.claimDue(now, free, this.options.scaledLeaseMs);
-      if (events.length === 0) return;
       // Lambda checks the age before each attempt: a too-old event is not sent (lambda-facts 6).
       // The others start together, in one transaction.
-      expired = events.map((e) => isExpired(e, now, this.options.timeScale));
-      const live = events.filter((_, i) => !expired[i]);
-      const starts = live.length > 0 ? this.#store.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];
-      let next = 0;
-      started = events.map((_, i) => (expired[i] ? undefined : starts[next++]));
+      const live = events.filter((e) => !isExpired(e, now, this.options.timeScale));
+      const started = live.length > 0 ? this.#store.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];
+      starts = events.map((e) => {
+        const i = live.indexOf(e);
+        return i < 0 ? EXPIRED : started[i];
+      });
     } catch (err) {
       // Claimed rows stay in flight under their lease and are re-queued when it expires.
       this.#log.error({ err }, 'async dispatcher could not claim or start events');
       return;
     }
-    events.forEach((event, i) => this.#begin(event, expired[i] ? EXPIRED : started[i]));
+    events.forEach((event, i) => this.#begin(event, starts[i]));
   }
 
   #begin(event: AsyncEvent, start: StartedAttempt | typeof EXPIRED | undefined): void {
