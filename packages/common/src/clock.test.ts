@@ -14,3 +14,16 @@ t.test('ManualClock fires timers in order as time advances', async (t) => {
   clock.clearInterval(every);
   t.equal(clock.pendingTimers, 0);
 });
+
+t.test('ManualClock.stall: overdue timers fire once, late, and intervals restart from then', async (t) => {
+  const clock = new ManualClock(1000);
+  const fired: Array<[string, number]> = [];
+  clock.setTimeout(() => fired.push(['once', clock.monotonic()]), 50);
+  const every = clock.setInterval(() => fired.push(['every', clock.monotonic()]), 100);
+  clock.stall(450);
+  t.same(fired, [['once', 450], ['every', 450]], 'each fired once, at the end of the stall');
+  clock.advance(100);
+  t.same(fired.at(-1), ['every', 550], 'the interval runs from the late tick');
+  t.equal(clock.now(), 1550);
+  clock.clearInterval(every);
+});

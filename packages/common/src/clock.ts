@@ -100,6 +100,23 @@ export class ManualClock implements Clock {
     this.#mono = target;
   }
 
+  /**
+   * Moves time forward by `ms` as a blocked event loop does: no timer fires during the stall; then
+   * each overdue timer fires once, in order, and an interval restarts from the new time (as
+   * Node's do), so a component sees its timers come late.
+   */
+  stall(ms: number): void {
+    this.#mono += ms;
+    this.#now += ms;
+    const due = [...this.#timers.values()].filter((t) => t.at <= this.#mono).sort((a, b) => a.at - b.at);
+    for (const t of due) {
+      if (!this.#timers.has(t.id)) continue;
+      if (t.every === undefined) this.#timers.delete(t.id);
+      else t.at = this.#mono + t.every;
+      t.fn();
+    }
+  }
+
   /** Number of pending timers (to assert that a component cleaned up). */
   get pendingTimers(): number {
     return this.#timers.size;

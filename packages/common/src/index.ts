@@ -10,6 +10,7 @@ export { newRequestId, newShortId, newHex32 } from './ids.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
 export { SeededRandom } from './random.js';
 export { TurnCork, wsRawSocket } from './turn-cork.js';
+export { LocalPauseGuard } from './local-pause.js';
 export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';
 export {
   MAX_SYNTHETIC_DEFINITION_BYTES,

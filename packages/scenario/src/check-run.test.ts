@@ -55,6 +55,22 @@ t.test('windows, fault windows and detection times', async (t) => {
   t.equal(check.byFunction['echo']!.ops, 20);
 });
 
+t.test('a zone already down when its fault began: detection not measured, and said so', async (t) => {
+  const dir = await copyRun(t);
+  // A false suspicion 2 s before the kill (the node had not come back when the kill came).
+  await writeFile(join(dir, 'zones.ndjson'), [
+    { t: T0 + 7_000, zone: 'az-b', health: 'down' },
+    { t: T0 + 20_500, zone: 'az-b', health: 'healthy' },
+  ].map((z) => JSON.stringify(z)).join('\n') + '\n');
+  const s = await scenario();
+  const check = await checkRun(dir, { scenario: s });
+  t.same(check.detection, [{ faultId: 'kill-b', action: 'kill', zone: 'az-b', startAt: T0 + 10_000, alreadyDownAt: T0 + 7_000 }]);
+  const detected = evaluateHypotheses(s, check).find((r) => r.id === 'detected')!;
+  t.equal(detected.holds, false, 'an unmeasured detection is not a pass');
+  t.match(detected.detail, /az-b was already down when kill-b began \(marked down 3s before it\), so its detection could not be measured/);
+  t.match(formatVerdict(verdict(s, check), check), /detection kill-b az-b: not measured: already down when the fault began/);
+});
+
 t.test('hypotheses hold or fail as the run says', async (t) => {
   const s = await scenario();
   const check = await checkRun(RUN, { scenario: s });

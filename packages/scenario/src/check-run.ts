@@ -82,6 +82,11 @@ export interface Detection {
   startAt: number;
   detectedAt?: number;
   detectionMs?: number;
+  /**
+   * Epoch ms the target was marked down before the fault began, when it was still down then (for
+   * another reason: a false suspicion, an earlier fault): its detection cannot be measured.
+   */
+  alreadyDownAt?: number;
 }
 
 /** Everything {@link checkRun} found. */
@@ -340,8 +345,16 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
   for (const f of faults) {
     if (!DETECTABLE_ACTIONS.has(f.action as FaultAction) && !named.has(f.id)) continue;
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
+      const before = zones.filter((z) => z.t < f.startAt && match(z)).at(-1);
       const hit = zones.find((z) => z.t >= f.startAt && z.health === 'down' && match(z));
-      out.push({ faultId: f.id, action: f.action, ...where, startAt: f.startAt, ...(hit && { detectedAt: hit.t, detectionMs: hit.t - f.startAt }) });
+      out.push({
+        faultId: f.id,
+        action: f.action,
+        ...where,
+        startAt: f.startAt,
+        ...(before?.health === 'down' && { alreadyDownAt: before.t }),
+        ...(hit && { detectedAt: hit.t, detectionMs: hit.t - f.startAt }),
+      });
     };
     if (f.target.zones) for (const zone of f.target.zones) measure((z) => z.zone === zone && z.nodeId === undefined, { zone });
     else for (const nodeId of f.target.nodeIds ?? []) measure((z) => z.nodeId === nodeId, { nodeId });

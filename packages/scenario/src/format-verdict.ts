@@ -78,7 +78,8 @@ export function formatVerdict(verdict: Verdict, check?: CheckResult, options: Fo
     }
     if (check.duplicates.count > 0) lines.push(`  duplicates ${check.duplicates.count}: ${check.duplicates.ids.slice(0, 5).join(', ')}`);
     for (const d of check.detection) {
-      lines.push(`  detection ${d.faultId} ${d.zone ?? d.nodeId}: ${d.detectionMs === undefined ? 'never marked down' : formatDuration(d.detectionMs)}`);
+      const undetected = d.alreadyDownAt === undefined ? 'never marked down' : `not measured: already down when the fault began`;
+      lines.push(`  detection ${d.faultId} ${d.zone ?? d.nodeId}: ${d.detectionMs === undefined ? undetected : formatDuration(d.detectionMs)}`);
     }
     for (const note of check.anomalies) lines.push(`  note: ${note}`);
   }

@@ -81,7 +81,11 @@ export function evaluateHypotheses(scenario: Pick<ResolvedScenario, 'hypotheses'
         const worst = ds.reduce<number | null>((m, d) => (d.detectionMs === undefined ? m : Math.max(m ?? 0, d.detectionMs)), null);
         const problems = [
           ...missing.map((id) => `fault ${id} was not applied`),
-          ...undetected.map((d) => `${d.faultId} on ${d.zone ?? d.nodeId} never marked down`),
+          ...undetected.map((d) =>
+            d.alreadyDownAt === undefined
+              ? `${d.faultId} on ${d.zone ?? d.nodeId} never marked down`
+              : `${d.zone ?? d.nodeId} was already down when ${d.faultId} began (marked down ${formatDuration(d.startAt - d.alreadyDownAt)} before it), so its detection could not be measured`,
+          ),
         ];
         if (h.faultIds.length === 0) return { ...base, holds: true, observed: null, expected, detail: 'no fault to detect' };
         const holds = problems.length === 0 && worst !== null && worst <= h.maxMs;

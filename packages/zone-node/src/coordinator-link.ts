@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { TurnCork, wsRawSocket, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { LocalPauseGuard, TurnCork, wsRawSocket, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -199,9 +199,15 @@ export class CoordinatorLink extends EventEmitter {
 
   #startHeartbeat(): void {
     this.#stopHeartbeat();
+    // A tick late by more than an interval means this process was paused (SIGSTOP, a long GC, the
+    // run queue): the coordinator's frames may be waiting unread, so that tick does not judge it.
+    const pauseGuard = new LocalPauseGuard(this.#intervalMs, this.#intervalMs);
     this.#heartbeatTimer = this.#clock.setInterval(() => {
-      const silent = this.#clock.monotonic() - this.#lastFrameAt;
-      if (silent > this.#intervalMs * this.#settings.heartbeatMissLimit) {
+      const now = this.#clock.monotonic();
+      const silent = now - this.#lastFrameAt;
+      const pausedMs = pauseGuard.pausedFor(now);
+      if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'this node was paused; judging the coordinator on the next tick');
+      else if (silent > this.#intervalMs * this.#settings.heartbeatMissLimit) {
         this.#log.warn({ silentMs: Math.round(silent) }, 'coordinator silent; dropping link');
         this.#ws?.terminate();
         return;

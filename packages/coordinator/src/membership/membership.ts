@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import { LocalPauseGuard, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode } from '@zonesim/protocol';
 import type { NodeSession, NodeView } from './node-session.js';
 
@@ -25,7 +25,9 @@ export interface MembershipSettings {
  * The live set of zone-node sessions, per zone, and the failure detector over them. Every
  * `heartbeatIntervalMs` it pings each node; a node silent for two intervals is `suspect` (placement
  * avoids it), and one silent for `heartbeatMissLimit` intervals is `down`: its link is closed and what
- * was in flight on it fails. Emits `node-up`, `node-down` and `capacity` (room may have appeared).
+ * was in flight on it fails. A tick that comes late because this process was paused judges nobody
+ * (see LocalPauseGuard): the frames that waited are read first. Emits `node-up`, `node-down` and
+ * `capacity` (room may have appeared).
  */
 export class Membership extends EventEmitter {
   readonly #sessions = new Map<string, NodeSession>();
@@ -34,6 +36,7 @@ export class Membership extends EventEmitter {
   readonly #log: Logger;
   readonly #settings: MembershipSettings;
   #timer: TimerHandle | undefined;
+  readonly #pauseGuard: LocalPauseGuard;
   #pingSeq = 0;
   #ticks = 0;
 
@@ -42,17 +45,23 @@ export class Membership extends EventEmitter {
     this.#clock = args.clock;
     this.#log = args.log;
     this.#settings = args.settings;
+    // A tick late by more than a whole interval is a pause: frames may have waited that long unread.
+    this.#pauseGuard = new LocalPauseGuard(this.#tickMs, this.#settings.heartbeatIntervalMs);
+  }
+
+  /** The detector looks twice per interval (pings go out once per interval), so a silent node is declared down at most half an interval after its limit: 800-900 ms with the defaults. */
+  get #tickMs(): number {
+    return Math.max(1, Math.floor(this.#settings.heartbeatIntervalMs / 2));
   }
 
   start(): void {
-    // The detector looks twice per interval (pings go out once per interval), so a silent node is
-    // declared down at most half an interval after its limit: 800-900 ms with the defaults.
-    this.#timer ??= this.#clock.setInterval(() => this.#tick(), Math.max(1, Math.floor(this.#settings.heartbeatIntervalMs / 2)));
+    this.#timer ??= this.#clock.setInterval(() => this.#tick(), this.#tickMs);
   }
 
   stop(): void {
     if (this.#timer) this.#clock.clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#pauseGuard.reset();
   }
 
   /** Adds a session that completed its handshake; an older session of the same node is superseded. */
@@ -110,8 +119,14 @@ export class Membership extends EventEmitter {
     const interval = this.#settings.heartbeatIntervalMs;
     const ping = this.#ticks++ % 2 === 0;
     const seq = ping ? this.#pingSeq++ : 0;
+    const pausedMs = this.#pauseGuard.pausedFor(now);
+    if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'the coordinator was paused; judging nodes on the next tick, after their waiting frames are read');
     for (const s of this.sessions()) {
       const silentMs = now - s.lastSeen;
+      if (pausedMs > 0) {
+        if (ping) s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
+        continue;
+      }
       if (silentMs > interval * this.#settings.heartbeatMissLimit) {
         this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'heartbeats missed; declaring node down');
         s.declareDown(`no frame for ${Math.round(silentMs)} ms`);

@@ -1,0 +1,91 @@
+import { EventEmitter } from 'node:events';
+import t from 'tap';
+import { ManualClock, silentLogger } from '@zonesim/common';
+import { Membership } from './membership.js';
+import type { NodeSession } from './node-session.js';
+
+/** The parts of a NodeSession the detector reads and calls. */
+class FakeSession extends EventEmitter {
+  health: 'healthy' | 'suspect' | 'down' = 'healthy';
+  closed = false;
+  downReason: string | undefined;
+  readonly sessionId: string;
+  constructor(
+    readonly nodeId: string,
+    readonly zone: string,
+    public lastSeen: number,
+  ) {
+    super();
+    this.sessionId = `s-${nodeId}`;
+  }
+  send(): void {}
+  declareDown(reason: string): void {
+    this.downReason = reason;
+    this.health = 'down';
+    this.closed = true;
+    this.emit('closed', 4003, reason);
+  }
+}
+
+function detector(clock: ManualClock): { membership: Membership; add(nodeId: string): FakeSession } {
+  const membership = new Membership({ clock, log: silentLogger(), settings: { heartbeatIntervalMs: 200, heartbeatMissLimit: 4 } });
+  return {
+    membership,
+    add(nodeId) {
+      const s = new FakeSession(nodeId, 'az-a', clock.monotonic());
+      membership.add(s as unknown as NodeSession);
+      return s;
+    },
+  };
+}
+
+t.test('a silent node is suspect after two intervals and down after the miss limit', async (t) => {
+  const clock = new ManualClock();
+  const { membership, add } = detector(clock);
+  const node = add('n1');
+  membership.start();
+  clock.advance(400);
+  t.equal(node.health, 'healthy', 'silent 400 ms: not yet suspect');
+  clock.advance(100);
+  t.equal(node.health, 'suspect');
+  clock.advance(400);
+  t.equal(node.health, 'down');
+  t.match(node.downReason, /no frame for 900 ms/);
+  membership.stop();
+});
+
+t.test('a pause of the coordinator itself convicts nobody until the frames that waited are read', async (t) => {
+  const clock = new ManualClock();
+  const { membership, add } = detector(clock);
+  const node = add('n1');
+  membership.start();
+  clock.advance(100);
+  node.lastSeen = clock.monotonic();
+  // The coordinator's loop blocks for 1.5 s while the node keeps sending; its frames wait unread.
+  clock.stall(1_500);
+  t.equal(node.health, 'healthy', 'the late tick judges nobody');
+  node.lastSeen = clock.monotonic(); // the waiting frames are read before the next tick
+  clock.advance(100);
+  t.equal(node.health, 'healthy', 'heard from: still healthy');
+
+  // A node that really went silent during the pause is convicted one tick later.
+  const dead = add('n2');
+  dead.lastSeen = clock.monotonic();
+  clock.stall(1_500);
+  node.lastSeen = clock.monotonic();
+  t.equal(dead.health, 'healthy', 'not on the late tick');
+  clock.advance(100);
+  t.equal(dead.health, 'down', 'on the next one');
+  t.equal(node.health, 'healthy');
+  membership.stop();
+});
+
+t.test('a coordinator late on every tick still detects failures', async (t) => {
+  const clock = new ManualClock();
+  const { membership, add } = detector(clock);
+  const node = add('n1');
+  membership.start();
+  for (let i = 0; i < 4 && node.health !== 'down'; i++) clock.stall(400);
+  t.equal(node.health, 'down', 'every other late tick judges');
+  membership.stop();
+});
