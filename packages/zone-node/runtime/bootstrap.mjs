@@ -2,7 +2,7 @@
 // thread; both get the same code. It plays the part of Lambda's runtime (RIC src/index.mjs): patch
 // the console, load the handler (INIT), then run one invocation per `invoke` message.
 //
-// Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs}
+// Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs, bind?: {env, cwd}}
 //                            {type:'invoke', requestId, payload, deadlineMs, invokedFunctionArn, clientContext?}
 //                            {type:'shutdown'}
 // Messages to the host:      {type:'log', line}
@@ -71,6 +71,9 @@ async function init(msg) {
   const limits = { memoryLimitBytes: Number(msg.memoryLimitBytes), memoryPollMs: Number(msg.memoryPollMs) };
   let handler;
   try {
+    // A spare runtime (started before anyone needed it) becomes this environment here, before any
+    // user code runs: the environment's variables replace its own, and its cwd is the code.
+    if (msg.bind) bindEnvironment(msg.bind);
     handler = await loadHandler(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), process.env['_HANDLER'] ?? '');
   } catch (err) {
     if (phase !== 'init') return;
@@ -93,6 +96,12 @@ async function init(msg) {
   phase = 'ready';
   flush();
   channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes() });
+}
+
+function bindEnvironment(bind) {
+  for (const name of Object.keys(process.env)) delete process.env[name];
+  Object.assign(process.env, bind.env);
+  process.chdir(bind.cwd);
 }
 
 function shutdown() {

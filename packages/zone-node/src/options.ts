@@ -8,6 +8,7 @@ export const DEFAULT_ZONE_NODE = {
   memoryMb: 8192,
   maxEnvironments: 32,
   isolation: 'process' as IsolationMode,
+  spareRuntimes: 2,
   keepAliveMs: 600_000,
   initTimeoutMs: 10_000,
   shutdownGraceMs: 2_000,
@@ -41,6 +42,12 @@ export interface ZoneNodeOptions {
   maxEnvironments?: number;
   /** How environments are isolated. @default 'process' */
   isolation?: IsolationMode;
+  /**
+   * Node runtimes kept started ahead of need (process isolation), one per memory size for the sizes
+   * used most recently, so that a cold start does not wait for Node to start; 0 turns them off.
+   * @default 2
+   */
+  spareRuntimes?: number;
   /** Idle time after which a warm environment is evicted. @default 600000 (10 min, as measured on Lambda) */
   keepAliveMs?: number;
   /** Lambda's INIT cap for on-demand environments. @default 10000 */
@@ -90,6 +97,7 @@ export function resolveZoneNodeOptions(options: ZoneNodeOptions): ResolvedZoneNo
   const ints: Array<[string, number, number]> = [
     ['memoryMb', o.memoryMb, 128],
     ['maxEnvironments', o.maxEnvironments, 1],
+    ['spareRuntimes', o.spareRuntimes, 0],
     ['keepAliveMs', o.keepAliveMs, 1],
     ['initTimeoutMs', o.initTimeoutMs, 1],
     ['shutdownGraceMs', o.shutdownGraceMs, 0],

@@ -23,7 +23,7 @@ import {
 import { CoordinatorLink } from './coordinator-link.js';
 import { Turnstile } from './turnstile.js';
 import { fetchCode } from './code-fetcher.js';
-import { EnvironmentPool, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
+import { EnvironmentPool, SpareRuntimes, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
 import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
 import { LogShipper } from './log-shipper.js';
@@ -65,6 +65,8 @@ export class ZoneNode extends EventEmitter {
   readonly #clock: Clock;
   readonly #link: CoordinatorLink;
   readonly #pool: EnvironmentPool;
+  /** Runtimes started ahead of need (process isolation only). */
+  readonly #spares: SpareRuntimes | undefined;
   readonly #cache: CodeCache;
   readonly #running = new Set<Promise<void>>();
   /** Cold starts go through one per event-loop turn (see {@link Turnstile}). */
@@ -95,12 +97,17 @@ export class ZoneNode extends EventEmitter {
     this.#clock = components.clock ?? systemClock;
     this.#log = components.logger ?? createLogger('zone-node', { bindings: { zone: o.zone, nodeId: o.nodeId } });
     this.#cache = new CodeCache({ root: join(o.dataDir, 'code-cache'), maxBytes: o.codeCacheBytes });
+    this.#spares = o.isolation === 'process' && o.spareRuntimes > 0 ? new SpareRuntimes({ max: o.spareRuntimes, log: this.#log }) : undefined;
     this.#pool = new EnvironmentPool({
-      factory: createEnvironmentFactory(o.isolation, {
-        initTimeoutMs: o.initTimeoutMs,
-        shutdownGraceMs: o.shutdownGraceMs,
-        memoryPollMs: o.memoryPollMs,
-      }),
+      factory: createEnvironmentFactory(
+        o.isolation,
+        {
+          initTimeoutMs: o.initTimeoutMs,
+          shutdownGraceMs: o.shutdownGraceMs,
+          memoryPollMs: o.memoryPollMs,
+        },
+        this.#spares ? { spares: this.#spares } : {},
+      ),
       maxEnvironments: o.maxEnvironments,
       memoryMb: o.memoryMb,
       keepAliveMs: Math.max(1, Math.round(o.keepAliveMs / o.timeScale)),
@@ -205,6 +212,7 @@ export class ZoneNode extends EventEmitter {
     this.#logs.stop();
     this.#link.stop();
     await this.#pool.stop();
+    await this.#spares?.stop();
     clearInterval(this.#keepProcessAlive);
     this.#state = LifecycleState.Stopped;
     this.#log.info('zone node stopped');

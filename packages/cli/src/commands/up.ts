@@ -18,6 +18,7 @@ export interface UpFlags {
   dataDir?: string;
   isolation?: string;
   maxEnvironments?: string;
+  spareRuntimes?: string;
   memoryMb?: string;
   keepAliveMs?: string;
   placement?: string;
@@ -34,11 +35,12 @@ export interface UpFlags {
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
-export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
+export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'spareRuntimes' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
   const args: string[] = [];
   if (flags.timeScale) args.push('--time-scale', flags.timeScale);
   if (flags.isolation) args.push('--isolation', flags.isolation);
   if (flags.maxEnvironments) args.push('--max-environments', flags.maxEnvironments);
+  if (flags.spareRuntimes !== undefined) args.push('--spare-runtimes', flags.spareRuntimes);
   if (flags.memoryMb) args.push('--memory-mb', flags.memoryMb);
   if (flags.keepAliveMs) args.push('--keep-alive-ms', flags.keepAliveMs);
   return args;

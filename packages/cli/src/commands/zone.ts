@@ -13,6 +13,7 @@ export interface ZoneCommandFlags {
   dataDir: string;
   memoryMb?: string;
   maxEnvironments?: string;
+  spareRuntimes?: string;
   isolation?: string;
   keepAliveMs?: string;
   reconnectMinMs?: string;
@@ -31,6 +32,7 @@ export async function runZoneCommand(flags: ZoneCommandFlags): Promise<number | 
     ...(flags.nodeId ? { nodeId: flags.nodeId } : {}),
     ...(flags.memoryMb ? { memoryMb: Number(flags.memoryMb) } : {}),
     ...(flags.maxEnvironments ? { maxEnvironments: Number(flags.maxEnvironments) } : {}),
+    ...(flags.spareRuntimes !== undefined ? { spareRuntimes: Number(flags.spareRuntimes) } : {}),
     ...(flags.isolation ? { isolation: flags.isolation as IsolationMode } : {}),
     ...(flags.keepAliveMs ? { keepAliveMs: Number(flags.keepAliveMs) } : {}),
     ...(flags.reconnectMinMs ? { reconnectMinMs: Number(flags.reconnectMinMs) } : {}),

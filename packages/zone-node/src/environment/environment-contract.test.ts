@@ -1,14 +1,15 @@
 /**
  * The contract suite of execution environments: the same cases run against both isolation modes
  * (`process` and `worker`) with real child processes / worker threads and handler code written
- * to temporary directories. Each case destroys what it created.
+ * to temporary directories, and against `process` with spare runtimes (most cold starts take a
+ * runtime started ahead of need). Each case destroys what it created.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
-import { createEnvironmentFactory, type EnvironmentOptions } from './index.js';
+import { createEnvironmentFactory, SpareRuntimes, type EnvironmentComponents, type EnvironmentOptions } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment, IsolationMode } from './types.js';
 
 const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`;
@@ -45,6 +46,12 @@ function writeCode(t: Test, files: Record<string, string>): string {
 
 let nextId = 0;
 
+/** An isolation mode, or process isolation with spare runtimes. */
+type Variant = IsolationMode | 'process+spares';
+const SPARES = new SpareRuntimes({ max: 4 });
+const isolationOf = (v: Variant): IsolationMode => (v === 'process+spares' ? 'process' : v);
+const componentsOf = (v: Variant): EnvironmentComponents => (v === 'process+spares' ? { spares: SPARES } : {});
+
 interface Harness {
   env: ExecutionEnvironment;
   invoke(event?: unknown, extra?: { clientContext?: string; signal?: AbortSignal; requestId?: string }): Promise<EnvironmentInvokeResult>;
@@ -52,14 +59,14 @@ interface Harness {
 
 function harness(
   t: Test,
-  mode: IsolationMode,
+  mode: Variant,
   files: Record<string, string>,
   specOverrides: Partial<FunctionSpec> = {},
   settings: EnvironmentOptions = {},
   extraConfig: { platformEnv?: Record<string, string> } = {},
 ): Harness {
   const codeDir = writeCode(t, files);
-  const env = createEnvironmentFactory(mode, { memoryPollMs: 20, ...settings }).create({
+  const env = createEnvironmentFactory(isolationOf(mode), { memoryPollMs: 20, ...settings }, componentsOf(mode)).create({
     environmentId: `env-${mode}-${++nextId}`,
     spec: spec(specOverrides),
     codeDir,
@@ -94,7 +101,7 @@ function reportLine(r: EnvironmentInvokeResult): string {
 
 const SLEEP = 'const sleep = (ms) => new Promise((r) => setTimeout(r, ms));\n';
 
-function contract(t: Test, mode: IsolationMode): void {
+function contract(t: Test, mode: Variant): void {
   t.test('cold start runs INIT once, then warm invokes reuse the module state', async (t) => {
     const h = harness(t, mode, {
       'index.mjs': `let count = 0;\nconsole.log('init ran');\nexport const handler = async (event) => ({ count: ++count, echo: event });\n`,
@@ -222,7 +229,7 @@ function contract(t: Test, mode: IsolationMode): void {
     t.notOk((env['NODE_OPTIONS'] ?? '').includes('tsx'), 'no NODE_OPTIONS loader from the zone node');
     t.notOk('NODE_PATH' in env);
     t.notOk(body.execArgv.some((a) => a.includes('tsx')), 'no loader flags reach user code');
-    if (mode === 'process') {
+    if (isolationOf(mode) === 'process') {
       t.equal(env['LAMBDA_TASK_ROOT'], body['cwd'], 'the working directory is the task root');
     }
   });
@@ -408,7 +415,7 @@ export const handler = async () => {
     t.notOk(r.environmentKept);
   });
 
-  if (mode === 'process') {
+  if (isolationOf(mode) === 'process') {
     t.test('process: V8 running out of heap before the watchdog sees it is Runtime.OutOfMemory', async (t) => {
       const h = harness(
         t,
@@ -426,7 +433,7 @@ export const handler = async () => {
     });
   }
 
-  if (mode === 'process') {
+  if (isolationOf(mode) === 'process') {
     t.test('process: killing the environment also kills what user code spawned', async (t) => {
       const h = harness(
         t,
@@ -583,7 +590,7 @@ export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).p
   });
 
   t.test('a runtime that cannot start at all rejects with ENVIRONMENT_FAILED', async (t) => {
-    const env = createEnvironmentFactory(mode).create({
+    const env = createEnvironmentFactory(isolationOf(mode), {}, componentsOf(mode)).create({
       environmentId: `env-${mode}-nodir`,
       spec: spec(),
       codeDir: join(tmpdir(), 'zonesim-no-such-dir', String(process.pid)),
@@ -615,3 +622,15 @@ export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).p
 for (const mode of ['process', 'worker'] as const) {
   t.test(`${mode} isolation`, { jobs: 4 }, async (t) => contract(t, mode));
 }
+
+// One case at a time, so that many cold starts find their size's spare ready.
+t.test('process isolation with spare runtimes', { jobs: 1 }, async (t) => {
+  t.teardown(() => SPARES.stop());
+  contract(t, 'process+spares');
+  // How many find one depends on the machine's speed (a spare takes ~100 ms to start, and some
+  // cases start several environments at once); spare-runtimes.test.ts checks the taking itself.
+  t.test('cold starts took spares', async (t) => {
+    const { hits, misses } = SPARES.counts;
+    t.ok(hits > 0, `${hits} took a spare, ${misses} forked`);
+  });
+});

@@ -40,6 +40,7 @@ export {
 } from './settings.js';
 export { RuntimeEnvironment, type EnvironmentComponents } from './runtime-environment.js';
 export { ProcessEnvironment } from './process-environment.js';
+export { SpareRuntimes, canBind, spareEnvironment, type SpareRuntimeCounts } from './spare-runtimes.js';
 export { WorkerEnvironment } from './worker-environment.js';
 export { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
 export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, type CustomRuntimeLaunch } from './custom-runtime-launch.js';

@@ -1,6 +1,7 @@
 import { setPriority } from 'node:os';
 import { fork, type ChildProcess } from 'node:child_process';
 import { RssWatchdog } from './rss-watchdog.js';
+import type { RuntimeBinding } from './runtime-messages.js';
 import { lineSplitter, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
 
 // V8 prints "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory".
@@ -19,10 +20,15 @@ const CLOSE_WAIT_MS = 200;
 export const ENVIRONMENT_NICENESS = 10;
 
 export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
-  const child: ChildProcess = fork(o.bootstrapPath, [], {
-    cwd: o.codeDir,
-    env: o.env,
-    execArgv: [`--max-old-space-size=${o.memoryMb}`],
+  return attachRuntimeProcess(spawnRuntimeProcess({ bootstrapPath: o.bootstrapPath, cwd: o.codeDir, env: o.env, memoryMb: o.memoryMb }), o);
+}
+
+/** Forks the runtime: its own process group, a heap limit of the function's memory, a lower CPU priority. */
+export function spawnRuntimeProcess(args: { bootstrapPath: string; cwd: string; env: Record<string, string>; memoryMb: number }): ChildProcess {
+  const child: ChildProcess = fork(args.bootstrapPath, [], {
+    cwd: args.cwd,
+    env: args.env,
+    execArgv: [`--max-old-space-size=${args.memoryMb}`],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
@@ -38,6 +44,15 @@ export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
       // Not permitted here (some containers): run at normal priority.
     }
   }
+  return child;
+}
+
+/**
+ * Makes a host of a forked runtime. `spare` is set for a runtime started ahead of need (see
+ * SpareRuntimes): it already said `hello`, which is replayed, and its `init` carries the
+ * environment's variables and directory, which it takes on before loading the handler.
+ */
+export function attachRuntimeProcess(child: ChildProcess, o: RuntimeHostOptions, spare?: { bind: RuntimeBinding }): RuntimeHost {
 
   let outOfMemory = false;
   let resolveExit!: (exit: HostExit) => void;
@@ -96,12 +111,16 @@ export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
           killGroup();
         });
 
+  // A spare said hello before this host existed; the environment waits for it all the same.
+  if (spare) queueMicrotask(() => o.onMessage({ type: 'hello' }));
+
   return {
     exited,
     send(message) {
       if (!child.connected) return;
+      const out = spare && message.type === 'init' ? { ...message, bind: spare.bind } : message;
       // The callback swallows send errors: a dying child is reported through 'exit'.
-      child.send(message, () => {});
+      child.send(out, () => {});
     },
     kill(options) {
       if (options?.outOfMemory) outOfMemory = true;

@@ -6,6 +6,7 @@ import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
 import { parseRuntimeMessage } from './runtime-messages.js';
+import type { SpareRuntimes } from './spare-runtimes.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
 import type {
   EnvironmentInitResult,
@@ -21,6 +22,8 @@ import type {
 export interface EnvironmentComponents {
   /** @default systemClock */
   clock?: Clock;
+  /** Runtimes started ahead of need, for `process` isolation (none: every cold start forks). */
+  spares?: SpareRuntimes;
 }
 
 const MIB = 1024 * 1024;

@@ -13,6 +13,14 @@ export interface InitMessage {
   /** Worker isolation: external memory above this is reported as `over-memory`. */
   memoryLimitBytes: number;
   memoryPollMs: number;
+  /** Set for a runtime started ahead of need (a spare): the environment it becomes. */
+  bind?: RuntimeBinding;
+}
+
+/** What a spare runtime takes on before INIT: the environment's variables (replacing its own) and directory. */
+export interface RuntimeBinding {
+  env: Record<string, string>;
+  cwd: string;
 }
 
 /** Host -> runtime: run one invocation. */
