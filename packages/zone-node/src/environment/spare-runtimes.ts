@@ -136,6 +136,11 @@ export class SpareRuntimes {
       this.#log.warn({ err, memoryMb }, 'could not start a spare runtime');
       return;
     }
+    if (child.pid === undefined) {
+      // The fork failed (its 'error' says why, and no 'exit' follows): nothing to keep.
+      child.once('error', (err) => this.#log.warn({ err, memoryMb }, 'could not start a spare runtime'));
+      return;
+    }
     const spare: Spare = {
       child,
       memoryMb,
