@@ -66,8 +66,10 @@ t.test('provisioned concurrency: ready ahead of time, spread over zones, warm, s
   t.equal(list.ProvisionedConcurrencyConfigs?.length, 1);
   t.match(list.ProvisionedConcurrencyConfigs?.[0]?.FunctionArn, new RegExp(`:function:pc:${version}$`));
 
-  // Four at once: three land on the provisioned environments (warm), the fourth spills over.
-  const results = await Promise.all(Array.from({ length: 4 }, () => invoke(cluster.apiUrl, `pc:${version}`, { holdMs: 400 })));
+  // Four at once: three land on the provisioned environments (warm), the fourth spills over. Each
+  // holds its environment 1.5 s, so that none is free again before the last of the four is placed,
+  // even on a loaded machine.
+  const results = await Promise.all(Array.from({ length: 4 }, () => invoke(cluster.apiUrl, `pc:${version}`, { holdMs: 1500 })));
   t.ok(results.every((r) => r.status === 200), 'all four ran');
   const provisioned = results.filter((r) => r.json.initType === 'provisioned-concurrency');
   const onDemand = results.filter((r) => r.json.initType === 'on-demand');

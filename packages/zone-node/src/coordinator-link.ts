@@ -110,6 +110,18 @@ export class CoordinatorLink extends EventEmitter {
     return true;
   }
 
+  /**
+   * Sends one message and resolves once it has been written to the socket (handed to the kernel,
+   * after this iteration's cork is lifted): true then, false when the link is down or the write
+   * failed. For frames whose delivery must come before what the node does next.
+   */
+  sendWritten(message: ZoneMessage): Promise<boolean> {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return Promise.resolve(false);
+    this.#cork.hold(wsRawSocket(ws));
+    return new Promise((resolve) => ws.send(this.#codec.encode(message), (err) => resolve(!err)));
+  }
+
   /** Bytes queued on the socket, for backpressure reporting. */
   get bufferedAmount(): number {
     return this.#ws?.bufferedAmount ?? 0;

@@ -253,7 +253,11 @@ export class ZoneNode extends EventEmitter {
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.DispatchExpired, message: 'arrived after its accept deadline' } });
       return;
     }
-    this.#link.send({ type: 'invoke-accepted', invocationId: message.invocationId });
+    // The acceptance must have left before the environment gets the event (awaited below): the
+    // coordinator re-dispatches an invocation it never saw accepted, so a node killed between the
+    // two would otherwise have run a synchronous invocation that then runs again elsewhere. Code
+    // and environment are made ready meanwhile; no user code runs before it is written.
+    const acceptanceWritten = this.#link.sendWritten({ type: 'invoke-accepted', invocationId: message.invocationId });
     if (this.#degrade.failRate > 0 && Math.random() < this.#degrade.failRate) {
       // Gray failure: the node is alive and answers heartbeats, but this invocation fails in the platform.
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.EnvironmentFailed, message: 'gray failure injected on this zone node' } });
@@ -289,6 +293,15 @@ export class ZoneNode extends EventEmitter {
     else this.#cache.unpin(fn.codeSha256Hex);
     // Synthetic environments fork nothing, so they skip the turnstile (thousands may start at once).
     if (lease.cold && fn.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
+    if (!(await acceptanceWritten)) {
+      // The link went down first: the coordinator fails or re-dispatches this invocation; it must not run here.
+      // A new environment that never started is dropped rather than kept as a "warm" one.
+      if (lease.cold) await env.destroy('link lost before the invocation started');
+      this.#pool.release(env);
+      if (lease.cold) this.#releaseCode(env.id);
+      this.#log.warn({ invocationId: message.invocationId }, 'link lost before the invocation was acknowledged; not running it');
+      return;
+    }
     let result: EnvironmentInvokeResult;
     try {
       result = await env.invoke({
