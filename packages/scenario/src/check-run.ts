@@ -345,7 +345,7 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
   for (const f of faults) {
     if (!DETECTABLE_ACTIONS.has(f.action as FaultAction) && !named.has(f.id)) continue;
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
-      const before = zones.filter((z) => z.t < f.startAt && match(z)).at(-1);
+      const before = zones.findLast((z) => z.t < f.startAt && match(z));
       const hit = zones.find((z) => z.t >= f.startAt && z.health === 'down' && match(z));
       out.push({
         faultId: f.id,

@@ -102,12 +102,7 @@ export class CoordinatorLink extends EventEmitter {
    * invocations whose link was lost are failed by the coordinator, which never waits for them).
    */
   send(message: ZoneMessage): boolean {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
-    // `invoke-accepted`, results and log batches of one loop iteration leave in one write.
-    this.#cork.hold(wsRawSocket(ws));
-    ws.send(this.#codec.encode(message));
-    return true;
+    return this.#write(message);
   }
 
   /**
@@ -116,10 +111,19 @@ export class CoordinatorLink extends EventEmitter {
    * failed. For frames whose delivery must come before what the node does next.
    */
   sendWritten(message: ZoneMessage): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (!this.#write(message, (err) => resolve(!err))) resolve(false);
+    });
+  }
+
+  /** Queues one frame behind this iteration's cork; false when the link is down. */
+  #write(message: ZoneMessage, onWritten?: (err?: Error) => void): boolean {
     const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return Promise.resolve(false);
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
+    // `invoke-accepted`, results and log batches of one loop iteration leave in one write.
     this.#cork.hold(wsRawSocket(ws));
-    return new Promise((resolve) => ws.send(this.#codec.encode(message), (err) => resolve(!err)));
+    ws.send(this.#codec.encode(message), onWritten);
+    return true;
   }
 
   /** Bytes queued on the socket, for backpressure reporting. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ManualClock, silentLogger } from '@zonesim/common';
 import { Membership } from './membership.js';
 import type { NodeSession } from './node-session.js';
@@ -27,23 +27,23 @@ class FakeSession extends EventEmitter {
   }
 }
 
-function detector(clock: ManualClock): { membership: Membership; add(nodeId: string): FakeSession } {
+/** A started detector (200 ms x 4, stopped at teardown) on a manual clock, with node `n1` added. */
+function detector(t: Test): { clock: ManualClock; node: FakeSession; add(nodeId: string): FakeSession } {
+  const clock = new ManualClock();
   const membership = new Membership({ clock, log: silentLogger(), settings: { heartbeatIntervalMs: 200, heartbeatMissLimit: 4 } });
-  return {
-    membership,
-    add(nodeId) {
-      const s = new FakeSession(nodeId, 'az-a', clock.monotonic());
-      membership.add(s as unknown as NodeSession);
-      return s;
-    },
+  t.teardown(() => membership.stop());
+  const add = (nodeId: string): FakeSession => {
+    const s = new FakeSession(nodeId, 'az-a', clock.monotonic());
+    membership.add(s as unknown as NodeSession);
+    return s;
   };
+  const node = add('n1');
+  membership.start();
+  return { clock, node, add };
 }
 
 t.test('a silent node is suspect after two intervals and down after the miss limit', async (t) => {
-  const clock = new ManualClock();
-  const { membership, add } = detector(clock);
-  const node = add('n1');
-  membership.start();
+  const { clock, node } = detector(t);
   clock.advance(400);
   t.equal(node.health, 'healthy', 'silent 400 ms: not yet suspect');
   clock.advance(100);
@@ -51,14 +51,10 @@ t.test('a silent node is suspect after two intervals and down after the miss lim
   clock.advance(400);
   t.equal(node.health, 'down');
   t.match(node.downReason, /no frame for 900 ms/);
-  membership.stop();
 });
 
 t.test('a pause of the coordinator itself convicts nobody until the frames that waited are read', async (t) => {
-  const clock = new ManualClock();
-  const { membership, add } = detector(clock);
-  const node = add('n1');
-  membership.start();
+  const { clock, node, add } = detector(t);
   clock.advance(100);
   node.lastSeen = clock.monotonic();
   // The coordinator's loop blocks for 1.5 s while the node keeps sending; its frames wait unread.
@@ -77,15 +73,10 @@ t.test('a pause of the coordinator itself convicts nobody until the frames that 
   clock.advance(100);
   t.equal(dead.health, 'down', 'on the next one');
   t.equal(node.health, 'healthy');
-  membership.stop();
 });
 
 t.test('a coordinator late on every tick still detects failures', async (t) => {
-  const clock = new ManualClock();
-  const { membership, add } = detector(clock);
-  const node = add('n1');
-  membership.start();
+  const { clock, node } = detector(t);
   for (let i = 0; i < 4 && node.health !== 'down'; i++) clock.stall(400);
   t.equal(node.health, 'down', 'every other late tick judges');
-  membership.stop();
 });

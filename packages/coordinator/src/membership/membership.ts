@@ -116,27 +116,28 @@ export class Membership extends EventEmitter {
 
   #tick(): void {
     const now = this.#clock.monotonic();
-    const interval = this.#settings.heartbeatIntervalMs;
     const ping = this.#ticks++ % 2 === 0;
     const seq = ping ? this.#pingSeq++ : 0;
     const pausedMs = this.#pauseGuard.pausedFor(now);
     if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'the coordinator was paused; judging nodes on the next tick, after their waiting frames are read');
     for (const s of this.sessions()) {
-      const silentMs = now - s.lastSeen;
-      if (pausedMs > 0) {
-        if (ping) s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
-        continue;
-      }
-      if (silentMs > interval * this.#settings.heartbeatMissLimit) {
-        this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'heartbeats missed; declaring node down');
-        s.declareDown(`no frame for ${Math.round(silentMs)} ms`);
-        continue;
-      }
-      if (silentMs > interval * 2 && s.health === 'healthy') {
-        s.health = 'suspect';
-        this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
-      }
+      if (pausedMs === 0 && !this.#judge(s, now - s.lastSeen)) continue;
       if (ping) s.send({ type: 'ping', seq, sentAt: this.#clock.now() });
     }
+  }
+
+  /** Marks a silent node suspect, or declares it down (then returns false). */
+  #judge(s: NodeSession, silentMs: number): boolean {
+    const interval = this.#settings.heartbeatIntervalMs;
+    if (silentMs > interval * this.#settings.heartbeatMissLimit) {
+      this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'heartbeats missed; declaring node down');
+      s.declareDown(`no frame for ${Math.round(silentMs)} ms`);
+      return false;
+    }
+    if (silentMs > interval * 2 && s.health === 'healthy') {
+      s.health = 'suspect';
+      this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
+    }
+    return true;
   }
 }
