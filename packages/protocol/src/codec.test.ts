@@ -21,6 +21,30 @@ t.test('a valid hello round-trips through the codec and the validator', async (t
   if (parsed.ok) t.same(parsed.message, hello);
 });
 
+t.test("a hello's sandbox report is validated: known kinds only, a bounded reason", async (t) => {
+  const base = {
+    type: 'hello',
+    protocolVersion: PROTOCOL_VERSION,
+    clusterToken: 'secret',
+    zone: 'az-a',
+    nodeId: 'node-1',
+    capacity: { memoryMb: 4096, maxEnvironments: 16 },
+    isolation: 'process',
+    runtimes: ['nodejs20.x'],
+  };
+  const good = { ...base, sandbox: { kind: 'none', reason: 'bwrap not found', cpuModel: 'host' } };
+  const parsed = parseZoneFrame(codec, codec.encode(good));
+  t.ok(parsed.ok);
+  if (parsed.ok) t.same(parsed.message, good);
+  const unknownKind = parseZoneFrame(codec, codec.encode({ ...base, sandbox: { kind: 'chroot', cpuModel: 'host' } }));
+  t.equal(unknownKind.ok, false);
+  if (!unknownKind.ok) t.match(unknownKind.reason, /sandbox/);
+  const longReason = parseZoneFrame(codec, codec.encode({ ...base, sandbox: { kind: 'none', reason: 'x'.repeat(201), cpuModel: 'host' } }));
+  t.equal(longReason.ok, false);
+  const badCpu = parseZoneFrame(codec, codec.encode({ ...base, sandbox: { kind: 'bwrap', cpuModel: 'turbo' } }));
+  t.equal(badCpu.ok, false);
+});
+
 t.test('garbage bytes are a malformed frame, not an exception', async (t) => {
   const parsed = parseZoneFrame(codec, new Uint8Array([0xc1, 0xff, 0x00]));
   t.equal(parsed.ok, false);

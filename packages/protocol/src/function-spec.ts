@@ -41,6 +41,11 @@ export const FunctionSpecSchema = Type.Object({
   environment: Type.Record(Type.String(), Type.String()),
   region: Type.String({ minLength: 1, maxLength: 64 }),
   /**
+   * `EphemeralStorage.Size`, MB: the size of the environment's private `/tmp` where the zone node
+   * sandboxes environments (issue 15). Optional, so older peers keep working. @default 512
+   */
+  ephemeralStorageMb: Type.Optional(Type.Integer({ minimum: 512, maximum: 10240 })),
+  /**
    * Present for `PackageType: Image` functions only: how to start the image's entrypoint under the
    * Runtime API (the image config with `ImageConfig` applied). The package at `codeSha256Hex` is the
    * image's unpacked root filesystem. Optional, so older peers keep working.

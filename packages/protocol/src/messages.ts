@@ -17,6 +17,19 @@ export const WireErrorSchema = Type.Object({
 
 // ---------------------------------------------------------------- zone node -> coordinator
 
+/**
+ * What contains each execution environment on a zone node (issue 15, docs/runtimes.md "Isolation"):
+ * `bwrap+cgroup` (bubblewrap namespaces and cgroup limits), `bwrap`, `cgroup`, or `none` (a plain
+ * process group and the RSS watchdog). `reason` says what is missing and why, e.g. `bwrap not
+ * found`, `worker threads cannot be sandboxed`, `--sandbox off`.
+ */
+export const SandboxReportSchema = Type.Object({
+  kind: Type.Union([Type.Literal('bwrap+cgroup'), Type.Literal('bwrap'), Type.Literal('cgroup'), Type.Literal('none')]),
+  reason: Type.Optional(Type.String({ maxLength: 200 })),
+  /** `lambda`: CPU in proportion to memory (1,769 MB = one vCPU, cgroup CPU quota); `host`: no CPU limit. */
+  cpuModel: Type.Union([Type.Literal('host'), Type.Literal('lambda')]),
+});
+
 /** First frame of every session: who the node is and what it can run. */
 export const HelloSchema = Type.Object({
   type: Type.Literal('hello'),
@@ -30,6 +43,8 @@ export const HelloSchema = Type.Object({
   }),
   /** How environments are isolated on this node (`process` or `worker`). */
   isolation: Type.String({ maxLength: 32 }),
+  /** What contains each environment on this node (issue 15); absent from older nodes. */
+  sandbox: Type.Optional(SandboxReportSchema),
   runtimes: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
   /**
    * Warm environments the node kept from an earlier session (after a lost link), per configuration:
@@ -281,6 +296,8 @@ export const CoordinatorMessageSchema = Type.Union([
 ]);
 
 export type Hello = Static<typeof HelloSchema>;
+/** See {@link SandboxReportSchema}. */
+export type SandboxReport = Static<typeof SandboxReportSchema>;
 export type ZoneHeartbeat = Static<typeof ZoneHeartbeatSchema>;
 export type EnvironmentReport = Static<typeof EnvironmentReportSchema>;
 export type Pong = Static<typeof PongSchema>;

@@ -132,6 +132,8 @@ export function toFunctionSpec(r: FunctionVersionView, region: string): Function
     architecture: r.architecture,
     environment: r.environment,
     region,
+    // The size of the environment's private /tmp where zone nodes sandbox environments (issue 15).
+    ephemeralStorageMb: r.ephemeralStorageMb,
     ...(r.image ? { image: imageRunConfig(r.image) } : {}),
   };
 }
