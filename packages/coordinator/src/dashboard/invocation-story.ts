@@ -118,7 +118,7 @@ export function buildInvocationStory(input: StoryInputs): InvocationStory {
           detail: 'Nothing ran there, so the coordinator placed it on another node, transparently to the caller.',
         });
       } else if (s.outcome === 'refused') {
-        steps.push({ at: s.endedAt ?? s.at, kind: 'refused', attempt: r.attempt, zone: s.zone, nodeId: s.nodeId, title: `${s.nodeId} refused it (${s.code ?? 'refused'})`, detail: 'Nothing ran; the router tried another node.' });
+        steps.push({ at: s.endedAt ?? s.at, kind: 'refused', attempt: r.attempt, zone: s.zone, nodeId: s.nodeId, title: `${s.nodeId} refused it (${s.code ?? 'refused'})`, detail: `Nothing ran; the router tried another node.${s.note ? ` ${s.note}.` : ''}` });
       }
     }
     if (!a.steps?.length && r.placement && zone) {

@@ -7,6 +7,7 @@ import type { NodeSession } from './node-session.js';
 /** The parts of a NodeSession the detector reads and calls. */
 class FakeSession extends EventEmitter {
   health: 'healthy' | 'suspect' | 'down' = 'healthy';
+  suspectReason: string | undefined;
   closed = false;
   downReason: string | undefined;
   readonly sessionId: string;
@@ -79,4 +80,57 @@ t.test('a coordinator late on every tick still detects failures', async (t) => {
   const { clock, node } = detector(t);
   for (let i = 0; i < 4 && node.health !== 'down'; i++) clock.stall(400);
   t.equal(node.health, 'down', 'every other late tick judges');
+});
+
+t.test('refusals: suspect after the limit in a row, a timed probation, twice as long the next time', async (t) => {
+  const clock = new ManualClock();
+  const membership = new Membership({
+    clock,
+    log: silentLogger(),
+    settings: { heartbeatIntervalMs: 200, heartbeatMissLimit: 4, refusalSuspectLimit: 3, refusalProbationMs: 1_000 },
+  });
+  t.teardown(() => membership.stop());
+  const node = Object.assign(new FakeSession('n1', 'az-a', clock.monotonic()), {
+    refusals: { inARow: 0, total: 0, lastCode: undefined as string | undefined, suspicions: 0, probationEndsAt: undefined as number | undefined },
+  });
+  membership.add(node as unknown as NodeSession);
+  membership.start();
+  const alive = (ms: number): void => {
+    for (let at = 0; at < ms; at += 100) {
+      clock.advance(100);
+      node.lastSeen = clock.monotonic();
+    }
+  };
+  t.equal(membership.noteRefusal(node as unknown as NodeSession, 'NODE_AT_CAPACITY'), false);
+  t.equal(membership.noteRefusal(node as unknown as NodeSession, 'NO_CAPACITY'), false);
+  t.equal(membership.healthySessions().length, 1);
+  t.equal(membership.noteRefusal(node as unknown as NodeSession, 'NO_CAPACITY'), true, 'the third in a row');
+  t.equal(node.health, 'suspect');
+  t.equal(node.suspectReason, 'refusing');
+  t.equal(membership.healthySessions().length, 0, 'placement skips it');
+  t.equal(membership.noteRefusal(node as unknown as NodeSession, 'NO_CAPACITY'), false, 'already suspect');
+
+  alive(900);
+  t.equal(node.health, 'suspect', 'its frames do not clear it');
+  alive(200);
+  t.equal(node.health, 'healthy', 'probation after 1 s');
+  t.equal(node.refusals.inARow, 2, 'one refusal away from the limit');
+  t.equal(membership.noteRefusal(node as unknown as NodeSession, 'NO_CAPACITY'), true, 'one more refusal: suspect again');
+  alive(1_900);
+  t.equal(node.health, 'suspect', 'for twice as long');
+  alive(200);
+  t.equal(node.health, 'healthy');
+
+  // Serving an invocation resets the count (NodeSession does it on a settled invoke-result).
+  node.refusals.inARow = 0;
+  node.refusals.suspicions = 0;
+  for (let i = 0; i < 2; i++) membership.noteRefusal(node as unknown as NodeSession, 'X');
+  t.equal(node.health, 'healthy');
+});
+
+t.test('a silent node is suspect for silence, which its next frame clears', async (t) => {
+  const { clock, node } = detector(t);
+  clock.advance(500);
+  t.equal(node.health, 'suspect');
+  t.equal(node.suspectReason, 'silent');
 });

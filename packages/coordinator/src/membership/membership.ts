@@ -19,15 +19,40 @@ export interface MembershipSettings {
   heartbeatIntervalMs: number;
   /** Intervals without any frame after which a node is down. */
   heartbeatMissLimit: number;
+  /**
+   * Refusals in a row (each of an invocation another node then ran) after which a node is suspect.
+   * @default 3 (DEFAULT_REFUSAL_SUSPECT_LIMIT)
+   */
+  refusalSuspectLimit?: number;
+  /**
+   * How long a node suspected for refusing stays out of placement before its probation; doubled for
+   * each suspicion since it last served an invocation, at most 16 times this.
+   * @default 15000 (DEFAULT_REFUSAL_PROBATION_MS)
+   */
+  refusalProbationMs?: number;
 }
+
+/** Default of {@link MembershipSettings.refusalSuspectLimit} (docs/limits.md). */
+export const DEFAULT_REFUSAL_SUSPECT_LIMIT = 3;
+/** Default of {@link MembershipSettings.refusalProbationMs} (docs/limits.md). */
+export const DEFAULT_REFUSAL_PROBATION_MS = 15_000;
+/** A suspicion's probation doubles at most this many times (x16: 4 minutes with the default). */
+const MAX_PROBATION_DOUBLINGS = 4;
 
 /**
  * The live set of zone-node sessions, per zone, and the failure detector over them. Every
  * `heartbeatIntervalMs` it pings each node; a node silent for two intervals is `suspect` (placement
  * avoids it), and one silent for `heartbeatMissLimit` intervals is `down`: its link is closed and what
  * was in flight on it fails. A tick that comes late because this process was paused judges nobody
- * (see LocalPauseGuard): the frames that waited are read first. Emits `node-up`, `node-down` and
- * `capacity` (room may have appeared).
+ * (see LocalPauseGuard): the frames that waited are read first.
+ *
+ * The same detector suspects a node that answers but will not work (issue 15: a node that refuses
+ * every invocation would otherwise be chosen again and again, since it always looks idle): the
+ * router reports each refusal of work another node then ran ({@link noteRefusal}); after
+ * `refusalSuspectLimit` in a row the node is `suspect` for a timed probation, then placement may
+ * use it again, and one more refusal in a row makes it suspect again for twice as long.
+ *
+ * Emits `node-up`, `node-down` and `capacity` (room may have appeared).
  */
 export class Membership extends EventEmitter {
   readonly #sessions = new Map<string, NodeSession>();
@@ -39,12 +64,16 @@ export class Membership extends EventEmitter {
   readonly #pauseGuard: LocalPauseGuard;
   #pingSeq = 0;
   #ticks = 0;
+  readonly #refusalLimit: number;
+  readonly #probationMs: number;
 
   constructor(args: { clock: Clock; log: Logger; settings: MembershipSettings }) {
     super();
     this.#clock = args.clock;
     this.#log = args.log;
     this.#settings = args.settings;
+    this.#refusalLimit = args.settings.refusalSuspectLimit ?? DEFAULT_REFUSAL_SUSPECT_LIMIT;
+    this.#probationMs = args.settings.refusalProbationMs ?? DEFAULT_REFUSAL_PROBATION_MS;
     // A tick late by more than a whole interval is a pause: frames may have waited that long unread.
     this.#pauseGuard = new LocalPauseGuard(this.#tickMs, this.#settings.heartbeatIntervalMs);
   }
@@ -109,6 +138,30 @@ export class Membership extends EventEmitter {
       });
   }
 
+  /**
+   * Counts one refusal by `s` of an invocation that another node then ran (the router calls it once
+   * per node and invocation). Work was there and others took it, so the refusal says something about
+   * `s`, not about a full cluster; a node that serves an invocation starts counting again. Returns
+   * true when this refusal made the node suspect.
+   */
+  noteRefusal(s: NodeSession, code: string): boolean {
+    const r = s.refusals;
+    r.inARow++;
+    r.total++;
+    r.lastCode = code;
+    if (s.health !== 'healthy' || s.closed || r.inARow < this.#refusalLimit) return false;
+    const probationMs = this.#probationMs * 2 ** Math.min(r.suspicions, MAX_PROBATION_DOUBLINGS);
+    r.suspicions++;
+    r.probationEndsAt = this.#clock.monotonic() + probationMs;
+    s.health = 'suspect';
+    s.suspectReason = 'refusing';
+    this.#log.warn(
+      { nodeId: s.nodeId, zone: s.zone, inARow: r.inARow, code, probationMs },
+      'node suspect: it keeps refusing work that other nodes run',
+    );
+    return true;
+  }
+
   /** Closes every session. */
   closeAll(code: number, reason: string): void {
     for (const s of this.sessions()) s.close(code, reason);
@@ -126,7 +179,10 @@ export class Membership extends EventEmitter {
     }
   }
 
-  /** Marks a silent node suspect, or declares it down (then returns false). */
+  /**
+   * Marks a silent node suspect, or declares it down (then returns false); ends the suspicion of a
+   * refusing node whose probation time has come.
+   */
   #judge(s: NodeSession, silentMs: number): boolean {
     const interval = this.#settings.heartbeatIntervalMs;
     if (silentMs > interval * this.#settings.heartbeatMissLimit) {
@@ -136,7 +192,19 @@ export class Membership extends EventEmitter {
     }
     if (silentMs > interval * 2 && s.health === 'healthy') {
       s.health = 'suspect';
+      s.suspectReason = 'silent';
       this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
+    }
+    const r = s.refusals;
+    if (s.health === 'suspect' && s.suspectReason === 'refusing' && this.#clock.monotonic() >= (r.probationEndsAt ?? 0)) {
+      // Probation: placement may choose it again, but it is one refusal away from the limit, so
+      // a node that still refuses is suspect again after one wasted offer (for twice as long).
+      s.health = 'healthy';
+      s.suspectReason = undefined;
+      r.probationEndsAt = undefined;
+      r.inARow = this.#refusalLimit - 1;
+      this.#log.info({ nodeId: s.nodeId, zone: s.zone, suspicions: r.suspicions }, 'refusing node on probation: placement may use it again');
+      this.emit('capacity');
     }
     return true;
   }

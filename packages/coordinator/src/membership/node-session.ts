@@ -16,12 +16,37 @@ import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
 /** Health of a zone node as the coordinator sees it. */
 export type NodeHealth = 'healthy' | 'suspect' | 'down';
 
+/**
+ * Why a node is suspect: `silent` (no frame for two heartbeat intervals; its next frame clears it)
+ * or `refusing` (it kept refusing work that other nodes then ran; cleared by probation, see
+ * Membership). Either way placement skips it.
+ */
+export type SuspectReason = 'silent' | 'refusing';
+
+/** What the failure detector keeps of a node's refusals (the rule is Membership's). */
+export interface RefusalRecord {
+  /** Refusals in a row of work another node then ran, with no invocation served by this node between. */
+  inARow: number;
+  /** Such refusals since the session began. */
+  total: number;
+  /** The code of the last one (as the node sent it, possibly one the coordinator does not know). */
+  lastCode: string | undefined;
+  /** Times the node was made suspect for refusing since it last served an invocation; each doubles the probation. */
+  suspicions: number;
+  /** Monotonic ms at which a refusing suspect's probation ends. */
+  probationEndsAt: number | undefined;
+}
+
 /** A snapshot of one node for the admin API and the CLI. */
 export interface NodeView {
   nodeId: string;
   zone: string;
   sessionId: string;
   health: NodeHealth;
+  /** Set while the node is suspect. */
+  suspectReason?: SuspectReason;
+  /** Refusals of work other nodes then ran (issue 15): in a row, in all, the last code, time left suspect. */
+  refusals: { inARow: number; total: number; lastCode?: string; probationEndsInMs?: number };
   isolation: string;
   capacity: { memoryMb: number; maxEnvironments: number };
   inFlight: number;
@@ -44,6 +69,10 @@ export class NodeSession extends EventEmitter {
   readonly isolation: string;
   readonly connectedAt: number;
   health: NodeHealth = 'healthy';
+  /** Why the node is suspect (set with `health = 'suspect'` by the failure detector). */
+  suspectReason: SuspectReason | undefined;
+  /** The failure detector's count of this node's refusals. */
+  readonly refusals: RefusalRecord = { inARow: 0, total: 0, lastCode: undefined, suspicions: 0, probationEndsAt: undefined };
   /** Monotonic ms of the last frame received. */
   lastSeen: number;
   /** The node's last environment report (heartbeats carry one at most every 500 ms), for the dashboard. */
@@ -155,22 +184,38 @@ export class NodeSession extends EventEmitter {
   /** Handles one validated frame from the node. */
   receive(message: ZoneMessage): void {
     this.lastSeen = this.#clock.monotonic();
-    if (this.health === 'suspect') this.health = 'healthy';
+    // Any frame answers silence; it does not answer refusals (a refusing node is talkative).
+    if (this.health === 'suspect' && this.suspectReason === 'silent') {
+      this.health = 'healthy';
+      this.suspectReason = undefined;
+    }
     switch (message.type) {
       case 'invoke-result': {
         const settled = this.#pending.settle(message);
         if (!settled) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-result');
-        else if (message.environmentKept) this.#idleBySpec.set(settled.specKey, this.idleFor(settled.specKey) + 1);
+        else {
+          if (message.environmentKept) this.#idleBySpec.set(settled.specKey, this.idleFor(settled.specKey) + 1);
+          // It served one: its refusals are no longer "in a row", and the next suspicion starts short.
+          this.refusals.inARow = 0;
+          this.refusals.suspicions = 0;
+        }
         this.emit('capacity');
         break;
       }
       case 'invoke-accepted':
         this.#pending.markAccepted(message.invocationId);
         break;
-      case 'invoke-rejected':
-        if (!this.#pending.settle(message)) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-rejected');
-        this.emit('capacity');
+      case 'invoke-rejected': {
+        const settled = this.#pending.settle(message);
+        if (!settled) this.#log.warn({ invocationId: message.invocationId }, 'late or unknown invoke-rejected');
+        // A node that refuses a configuration has no idle environment of it to offer, whatever it
+        // claimed (a `hello` may list any number): warm placement must not keep choosing it.
+        else this.#idleBySpec.delete(settled.specKey);
+        // No 'capacity' event: a refusal frees no room anywhere. Waking the invocations that wait
+        // for room would send them straight back to the node that just refused (a busy loop
+        // between the router and a node that refuses everything).
         break;
+      }
       case 'environment-evicted': {
         const idle = this.idleFor(message.specKey);
         if (idle <= 1) this.#idleBySpec.delete(message.specKey);
@@ -233,6 +278,8 @@ export class NodeSession extends EventEmitter {
       zone: this.zone,
       sessionId: this.sessionId,
       health: this.health,
+      ...(this.suspectReason !== undefined && this.health === 'suspect' ? { suspectReason: this.suspectReason } : {}),
+      refusals: this.#refusalView(),
       isolation: this.isolation,
       capacity: this.capacity,
       inFlight: this.inFlight,
@@ -241,5 +288,15 @@ export class NodeSession extends EventEmitter {
       lastSeenMsAgo: Math.round(this.#clock.monotonic() - this.lastSeen),
       connectedAt: new Date(this.connectedAt).toISOString(),
     };
+  }
+
+  #refusalView(): NodeView['refusals'] {
+    const r = this.refusals;
+    const out: NodeView['refusals'] = { inARow: r.inARow, total: r.total };
+    if (r.lastCode !== undefined) out.lastCode = r.lastCode;
+    if (this.health === 'suspect' && this.suspectReason === 'refusing' && r.probationEndsAt !== undefined) {
+      out.probationEndsInMs = Math.max(0, Math.round(r.probationEndsAt - this.#clock.monotonic()));
+    }
+    return out;
   }
 }

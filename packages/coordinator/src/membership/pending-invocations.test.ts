@@ -42,3 +42,15 @@ t.test('dropAll fails everything in flight', async (t) => {
   t.equal(pending.busyMemoryMb, 0);
   t.equal(clock.pendingTimers, 0);
 });
+
+t.test('a refusal says whether the node had accepted the invocation first', async (t) => {
+  const clock = new ManualClock();
+  const pending = new PendingInvocations(clock);
+  const before = pending.add('i1', 'k', 128, 1000);
+  const after = pending.add('i2', 'k', 128, 1000);
+  pending.markAccepted('i2');
+  pending.settle(result('i1'));
+  pending.settle(result('i2'));
+  t.match(await before, { type: 'invoke-rejected', afterAccept: false });
+  t.match(await after, { type: 'invoke-rejected', afterAccept: true });
+});

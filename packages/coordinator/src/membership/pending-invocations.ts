@@ -1,8 +1,15 @@
 import type { Clock, TimerHandle } from '@zonesim/common';
 import { WireError, WireErrorCode, type InvokeRejected, type InvokeResult } from '@zonesim/protocol';
 
+/**
+ * A node's refusal of one invocation (nothing ran), and whether the node had accepted it first: a
+ * real node refuses before accepting when it is stopping or the frame came too late, and after
+ * accepting when its platform failed (no room after all, code unavailable, spawn failure).
+ */
+export type NodeRefusal = InvokeRejected & { afterAccept: boolean };
+
 /** The answer a zone node gives to one `invoke`. */
-export type NodeAnswer = InvokeResult | InvokeRejected;
+export type NodeAnswer = InvokeResult | NodeRefusal;
 
 /**
  * The error an invocation fails with when its node is lost. `accepted` says whether the node had
@@ -69,10 +76,10 @@ export class PendingInvocations {
    * Settles the invocation named by a node's answer and returns the configuration it ran;
    * undefined when the invocation was unknown (late after a deadline, or forged).
    */
-  settle(answer: NodeAnswer): { specKey: string } | undefined {
+  settle(answer: InvokeResult | InvokeRejected): { specKey: string } | undefined {
     const entry = this.#take(answer.invocationId);
     if (!entry) return undefined;
-    entry.resolve(answer);
+    entry.resolve(answer.type === 'invoke-rejected' ? { ...answer, afterAccept: entry.accepted } : answer);
     return { specKey: entry.specKey };
   }
 

@@ -36,3 +36,14 @@ t.test('without a warm one, new environments spread over zones', async (t) => {
 t.test('no candidates, no choice', async (t) => {
   t.equal(new WarmFirstSpreadPolicy().choose({ specKey: 'k', memoryMb: 128 }, []), undefined);
 });
+
+t.test('an advertised capacity buys no preference: idle nodes take turns whatever their size', async (t) => {
+  const policy = new WarmFirstSpreadPolicy();
+  const nodes = [node('huge', 'az-a', 0, {}, 100_000), node('real', 'az-b', 0, {}, 4)];
+  const picked = new Map<string, number>();
+  for (let i = 0; i < 10; i++) {
+    const n = policy.choose({ specKey: 'k', memoryMb: 128 }, nodes)!;
+    picked.set(n.nodeId, (picked.get(n.nodeId) ?? 0) + 1);
+  }
+  t.same(Object.fromEntries(picked), { huge: 5, real: 5 });
+});

@@ -19,7 +19,9 @@ export interface PlacementPolicy {
  * Warm first, then spread: a node holding an idle environment of the same configuration wins (no
  * cold start); otherwise the zone running the fewest of this function's invocations gets the new
  * environment, so a function's environments spread over zones the way Lambda spreads them over AZs.
- * Ties go to the node with the most free slots, then round-robin.
+ * Ties go to the node busy with the smallest share of its slots, then round-robin. A share, not a
+ * count of free slots: with counts, a node that advertises a huge capacity (issue 15's fake node
+ * said so in its `hello`) would win every tie, and every new function's first invocation.
  */
 export class WarmFirstSpreadPolicy implements PlacementPolicy {
   readonly name = 'warm-first-spread';
@@ -37,9 +39,9 @@ export class WarmFirstSpreadPolicy implements PlacementPolicy {
     let bestScore = Infinity;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[(i + turn) % candidates.length]!;
-      // Zone load first, then free slots (scaled so it never outweighs a whole invocation).
-      const free = c.capacity.maxEnvironments - c.inFlight;
-      const score = (perZone.get(c.zone) ?? 0) - free / (c.capacity.maxEnvironments + 1);
+      // Zone load first, then the busy share of the node's slots (below 1, so it never outweighs a
+      // whole invocation; idle nodes tie at 0 whatever their size and take turns).
+      const score = (perZone.get(c.zone) ?? 0) + c.inFlight / (c.capacity.maxEnvironments + 1);
       if (score < bestScore) {
         best = c;
         bestScore = score;

@@ -5,7 +5,7 @@ import { isWireErrorCode } from '@zonesim/protocol';
 import { serviceException, tooManyRequests, LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import type { NodeSession } from '../membership/node-session.js';
-import { InvocationLostError, type NodeAnswer } from '../membership/pending-invocations.js';
+import { InvocationLostError, type NodeAnswer, type NodeRefusal } from '../membership/pending-invocations.js';
 import type { PlacementPolicy } from './placement.js';
 import type { ScalingRate } from '../concurrency/scaling-rate.js';
 
@@ -60,6 +60,8 @@ export interface PlacementStep {
   code?: string;
   /** Epoch ms the offer ended without running. */
   endedAt?: number;
+  /** What this refusal did to the node, e.g. that it made the node suspect (issue 15). */
+  note?: string;
 }
 
 /** Offers kept per trace (the first ones and the last): an invocation waiting long for room makes many. */
@@ -73,19 +75,40 @@ interface Waiter {
 /** Marks an offer whose node was lost before it accepted the invocation. */
 const LOST_BEFORE_ACCEPT = Symbol('lost-before-accept');
 
-/** Refusals after which nothing ran and another node may take the invocation. */
-const RETRY_ELSEWHERE: ReadonlySet<string> = new Set([
+/** Refusals that say "no room here now": another node (or this one, later) may take the invocation. */
+const CAPACITY_REFUSALS: ReadonlySet<string> = new Set([
   WireErrorCode.NodeAtCapacity,
   WireErrorCode.NodeDraining,
   WireErrorCode.DispatchExpired,
 ]);
+
+/**
+ * Whether a refused invocation goes to another node. A refusal says nothing ran, so another node
+ * may run it; the one exception is a node that had accepted the invocation and then failed it for a
+ * platform reason it names (code unavailable, environment failed, a gray failure): that failure is
+ * the caller's to see, as Lambda reports it. A refusal before acceptance is the node declining the
+ * work, and an unknown code is a refusal too: issue 15's fake node answered `NO_CAPACITY`, a code
+ * the coordinator did not know, and every caller failed.
+ */
+function placeElsewhere(refusal: NodeRefusal): boolean {
+  const code = refusal.error.code;
+  return !refusal.afterAccept || !isWireErrorCode(code) || CAPACITY_REFUSALS.has(code);
+}
+
+/** A node that refused the invocation being routed, for the failure detector once another node runs it. */
+interface Refuser {
+  code: string;
+  step: PlacementStep | undefined;
+}
 
 /** How many nodes one invocation may be offered to before it waits for capacity. */
 const MAX_OFFERS_PER_ROUND = 8;
 
 /**
  * Routes invocations to zone nodes: it asks the placement policy for a node with room, sends the
- * invocation, and when a node refuses it before running it (no room after all) offers it to another.
+ * invocation, and when a node refuses it (nothing ran: no room after all, draining, or any code it
+ * does not know) offers it to another; once another node ran it, the refusals are reported to the
+ * failure detector, which suspects a node that keeps refusing (issue 15).
  * When no node has room the invocation waits in a bounded queue until room appears or
  * `placementTimeoutMs` passes, and is then throttled (429). Work lost with a zone link fails with
  * `ServiceException` (sync invocations are never retried by Lambda).
@@ -122,6 +145,8 @@ export class Router {
   async route(request: RouteRequest): Promise<InvokeResult> {
     const started = this.#clock.monotonic();
     const excluded = new Set<string>();
+    // Nodes that refused it: once another node runs it, each refusal counts against its node.
+    const refusers = new Map<NodeSession, Refuser>();
     // Why the next offer happens, when it is not the first (failover, refusal, waiting for room).
     let because = '';
     for (;;) {
@@ -145,13 +170,22 @@ export class Router {
           because = `re-dispatched after ${node.nodeId} (${node.zone}) was lost before accepting it; `;
           continue;
         }
-        if (answer.type === 'invoke-result') return answer;
-        if (step) this.#ended(step, 'refused', answer.error.code);
-        if (!RETRY_ELSEWHERE.has(answer.error.code)) {
-          throw this.#toApiError(answer.error.code, answer.error.message);
+        if (answer.type === 'invoke-result') {
+          this.#blame(refusers, node);
+          return answer;
         }
+        const code = answer.error.code;
+        if (step) this.#ended(step, 'refused', code);
+        if (!isWireErrorCode(code)) {
+          this.#log.warn(
+            { requestId: request.requestId, nodeId: node.nodeId, zone: node.zone, code, message: answer.error.message.slice(0, 256), afterAccept: answer.afterAccept },
+            'zone node refused an invocation with an unknown code; placing it elsewhere',
+          );
+        }
+        if (!placeElsewhere(answer)) throw this.#toApiError(code, answer.error.message);
         excluded.add(node.sessionId);
-        because = `placed again after ${node.nodeId} refused it (${answer.error.code}); `;
+        refusers.set(node, { code, step });
+        because = `placed again after ${node.nodeId} refused it (${code}); `;
       }
       const remaining = this.#settings.placementTimeoutMs - (this.#clock.monotonic() - started);
       if (remaining <= 0) throw this.#noCapacity();
@@ -184,6 +218,19 @@ export class Router {
     if (steps.length >= MAX_TRACE_STEPS) steps.splice(MAX_TRACE_STEPS - 2, 1);
     steps.push(step);
     return step;
+  }
+
+  /**
+   * `ranOn` ran the invocation: each node that refused it refused work another node could do,
+   * which the failure detector counts (once per node and invocation).
+   */
+  #blame(refusers: Map<NodeSession, Refuser>, ranOn: NodeSession): void {
+    for (const [node, refusal] of refusers) {
+      if (node === ranOn) continue;
+      if (this.#membership.noteRefusal(node, refusal.code) && refusal.step) {
+        refusal.step.note = `${node.nodeId} is now suspect: ${node.refusals.inARow} refusals in a row of work other nodes ran; placement skips it until its probation`;
+      }
+    }
   }
 
   #ended(step: PlacementStep, outcome: NonNullable<PlacementStep['outcome']>, code?: string): void {
