@@ -60,6 +60,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--region <region>', 'region in ARNs')
     .option('--heartbeat-ms <ms>', 'heartbeat interval')
     .option('--miss-limit <n>', 'missed heartbeats before a node is down')
+    .option('--refusal-limit <n>', 'refusals in a row of work other nodes ran before a node is suspect')
+    .option('--refusal-probation-ms <ms>', 'how long a node suspected for refusing is skipped before its probation')
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack']))
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')

@@ -102,7 +102,12 @@ export class Coordinator {
     this.membership = new Membership({
       clock,
       log: this.#log,
-      settings: { heartbeatIntervalMs: o.heartbeatIntervalMs, heartbeatMissLimit: o.heartbeatMissLimit },
+      settings: {
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        heartbeatMissLimit: o.heartbeatMissLimit,
+        refusalSuspectLimit: o.refusalSuspectLimit,
+        refusalProbationMs: o.refusalProbationMs,
+      },
     });
     this.router = new Router({
       membership: this.membership,

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+import { DEFAULT_REFUSAL_PROBATION_MS, DEFAULT_REFUSAL_SUSPECT_LIMIT } from './membership/membership.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
 
 /** Defaults of {@link CoordinatorOptions}; docs/limits.md lists them. */
@@ -28,6 +29,8 @@ export const DEFAULT_COORDINATOR = {
   logRetentionEvents: 100_000,
   freeTier: false,
   failover: true,
+  refusalSuspectLimit: DEFAULT_REFUSAL_SUSPECT_LIMIT,
+  refusalProbationMs: DEFAULT_REFUSAL_PROBATION_MS,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -98,6 +101,16 @@ export interface CoordinatorOptions {
    */
   failover?: boolean;
   /**
+   * Refusals in a row, each of an invocation another node then ran, after which a zone node is
+   * suspect (skipped by placement) for a probation (issue 15; docs/failover.md). @default 3
+   */
+  refusalSuspectLimit?: number;
+  /**
+   * The first probation of a node suspected for refusing; it doubles for each suspicion since the
+   * node last served an invocation, at most 16 times this. @default 15000
+   */
+  refusalProbationMs?: number;
+  /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
    * functions can call the API. @default undefined (no authentication)
@@ -154,6 +167,8 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('accountConcurrency', o.accountConcurrency, 100);
   positiveInt('scalingRatePer10s', o.scalingRatePer10s);
   positiveInt('logRetentionEvents', o.logRetentionEvents);
+  positiveInt('refusalSuspectLimit', o.refusalSuspectLimit);
+  positiveInt('refusalProbationMs', o.refusalProbationMs);
   if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
   if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);

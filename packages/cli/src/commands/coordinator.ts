@@ -14,6 +14,8 @@ export interface CoordinatorCommandFlags {
   token?: string;
   heartbeatMs?: string;
   missLimit?: string;
+  refusalLimit?: string;
+  refusalProbationMs?: string;
   region?: string;
   placement?: 'spread' | 'pack';
   timeScale?: string;
@@ -48,6 +50,8 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.failover === false ? { failover: false } : {}),
     ...(flags.heartbeatMs ? { heartbeatIntervalMs: Number(flags.heartbeatMs) } : {}),
     ...(flags.missLimit ? { heartbeatMissLimit: Number(flags.missLimit) } : {}),
+    ...(flags.refusalLimit ? { refusalSuspectLimit: Number(flags.refusalLimit) } : {}),
+    ...(flags.refusalProbationMs ? { refusalProbationMs: Number(flags.refusalProbationMs) } : {}),
     // Either half may come from the environment; the coordinator refuses a key without its secret.
     accessKeyId: flags.accessKeyId ?? (process.env[ACCESS_KEY_ID_ENV] || undefined),
     secretAccessKey: flags.secretAccessKey ?? (process.env[SECRET_ACCESS_KEY_ENV] || undefined),
