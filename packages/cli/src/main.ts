@@ -10,6 +10,11 @@ import { runLogsCommand } from './commands/logs.js';
 import { runCheckCommand, runRunCommand } from './commands/run.js';
 import { runReportCommand } from './commands/report.js';
 
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
 
@@ -45,6 +50,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
+    .option('--insecure-no-auth', 'allow a non-loopback --host without an access key (anyone who can reach it can run code)')
+    .option('--allowed-host <name>', 'a Host name unsigned callers may use besides IPs and localhost (repeatable; .example.com allows subdomains)', collect, [])
+    .option('--max-connections <n>', 'open HTTP connections at most (the longest-idle is closed to make room)')
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .option('--open', 'print the live dashboard\'s URL and open it in a browser (xdg-open) where possible')
     .addOption(new Option('--dashboard-controls <mode>', 'the dashboard\'s fault controls: auto (on for loopback or with SigV4) or off').choices(['auto', 'off']))
@@ -72,6 +80,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .addOption(new Option('--supervised', 'started by zonesim up/demo/run with an IPC channel').hideHelp())
     .option('--access-key-id <id>', 'require SigV4-signed API requests made with this key (or set ZONESIM_ACCESS_KEY_ID)')
     .option('--secret-access-key <secret>', 'the secret of --access-key-id (or set ZONESIM_SECRET_ACCESS_KEY)')
+    .option('--insecure-no-auth', 'allow a non-loopback --host without an access key (anyone who can reach it can run code)')
+    .option('--allowed-host <name>', 'a Host name unsigned callers may use besides IPs and localhost (repeatable; .example.com allows subdomains)', collect, [])
+    .option('--max-connections <n>', 'open HTTP connections at most (the longest-idle is closed to make room)')
+    .option('--headers-timeout-ms <ms>', 'time a client has to send a request\'s headers (408 past it)')
+    .option('--request-timeout-ms <ms>', 'time a client has to send a whole request (408 past it)')
+    .option('--keep-alive-timeout-ms <ms>', 'an idle keep-alive connection is closed after this long')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => runCoordinatorCommand(flags));
 

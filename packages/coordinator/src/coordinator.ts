@@ -16,7 +16,7 @@ import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
-import { resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
+import { isLoopbackHost, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
 import { ImageBuilder } from './images/image-builder.js';
@@ -255,6 +255,14 @@ export class Coordinator {
       triggers: this.triggers,
       verifier,
       log: this.#log,
+    }, {
+      listenHost: o.host,
+      allowedHosts: o.allowedHosts,
+      headersTimeoutMs: o.headersTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+      maxConnections: o.maxConnections,
+      checkIntervalMs: o.connectionCheckIntervalMs,
     });
   }
 
@@ -285,6 +293,9 @@ export class Coordinator {
     this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
+    if (this.options.accessKeyId === undefined && !isLoopbackHost(this.options.host)) {
+      this.#log.warn({ host: this.options.host }, 'the API listens beyond loopback without authentication (insecureNoAuth): anyone who can reach it can deploy and run code');
+    }
     this.membership.start();
     // Events a crash left in flight are queued again here: delivery is at-least-once.
     this.asyncInvocations.start();

@@ -7,7 +7,7 @@
  * environment of the same function.
  */
 export { Coordinator, type CoordinatorComponents } from './coordinator.js';
-export { DEFAULT_COORDINATOR, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
+export { DEFAULT_COORDINATOR, isLoopbackHost, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 export { LambdaApiError } from './errors.js';
 export { signRequest, presignUrl, type SignRequestInput } from './auth/sigv4-signer.js';
 export { SigV4Verifier, DEFAULT_MAX_CLOCK_SKEW_MS, type SigV4VerifierSettings } from './auth/sigv4-verifier.js';

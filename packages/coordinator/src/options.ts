@@ -31,6 +31,13 @@ export const DEFAULT_COORDINATOR = {
   failover: true,
   refusalSuspectLimit: DEFAULT_REFUSAL_SUSPECT_LIMIT,
   refusalProbationMs: DEFAULT_REFUSAL_PROBATION_MS,
+  allowedHosts: [] as readonly string[],
+  insecureNoAuth: false,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 1_000,
+  connectionCheckIntervalMs: 1_000,
 } as const;
 
 /** Options of a coordinator; every field is optional and has the documented default. */
@@ -118,6 +125,30 @@ export interface CoordinatorOptions {
   accessKeyId?: string;
   /** The secret of {@link CoordinatorOptions.accessKeyId}. @default undefined (no authentication) */
   secretAccessKey?: string;
+  /**
+   * More `Host` names the API answers unsigned requests for, besides IP addresses, `localhost`,
+   * `*.localhost` and `host` (a defence against DNS rebinding, issue 15). `.example.com` allows its
+   * subdomains. @default []
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Listen on a non-loopback `host` without an access key. Refused otherwise: the API runs code
+   * for whoever can reach it. @default false
+   */
+  insecureNoAuth?: boolean;
+  /** Time a client has to send a request's line and headers (408 past it). @default 10000 */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, body included (408 past it). @default 120000 */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this long. @default 65000 */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Open HTTP connections at most (zone links not counted); past it the longest-idle connection is
+   * closed, or, when every one has a request in flight, the new one gets 429. @default 1000
+   */
+  maxConnections?: number;
+  /** How often the header and request timeouts are checked. @default 1000 */
+  connectionCheckIntervalMs?: number;
   /** The live dashboard at `/` (issue 9): feed interval, bounds, controls. See `DEFAULT_DASHBOARD`. */
   dashboard?: DashboardOptions;
 }
@@ -156,6 +187,11 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     'maxZipBytes',
     'maxUnzippedBytes',
     'stopGraceMs',
+    'headersTimeoutMs',
+    'requestTimeoutMs',
+    'keepAliveTimeoutMs',
+    'maxConnections',
+    'connectionCheckIntervalMs',
   ] as const) {
     positiveInt(name, o[name]);
   }
@@ -175,6 +211,19 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
   checkCredentials(options.accessKeyId, options.secretAccessKey);
+  if (o.headersTimeoutMs > o.requestTimeoutMs) {
+    throw new TypeError(`coordinator option headersTimeoutMs (${o.headersTimeoutMs}) must not exceed requestTimeoutMs (${o.requestTimeoutMs})`);
+  }
+  if (!Array.isArray(o.allowedHosts) || !o.allowedHosts.every((h) => typeof h === 'string' && /^\.?[A-Za-z0-9.-]{1,253}$/.test(h))) {
+    throw new TypeError('coordinator option allowedHosts must be a list of host names (a leading dot allows subdomains)');
+  }
+  if (typeof o.insecureNoAuth !== 'boolean') throw new TypeError(`coordinator option insecureNoAuth must be a boolean, got ${String(o.insecureNoAuth)}`);
+  if (!isLoopbackHost(o.host) && options.accessKeyId === undefined && !o.insecureNoAuth) {
+    throw new TypeError(
+      `coordinator option host ${o.host} is not a loopback address: without an access key (accessKeyId/secretAccessKey, ` +
+        'ZONESIM_ACCESS_KEY_ID/ZONESIM_SECRET_ACCESS_KEY) anyone who can reach it can deploy and run code. Set a key, or pass insecureNoAuth (--insecure-no-auth) to accept that',
+    );
+  }
   return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken, dashboard: resolveDashboardOptions(options.dashboard) };
 }
 
@@ -189,6 +238,12 @@ function checkCredentials(accessKeyId: string | undefined, secretAccessKey: stri
   if (typeof secretAccessKey !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(secretAccessKey)) {
     throw new TypeError('coordinator option secretAccessKey must be 1-256 printable ASCII characters without spaces');
   }
+}
+
+/** True for names and addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Coordinator } from '@zonesim/coordinator';
+import { Coordinator, isLoopbackHost } from '@zonesim/coordinator';
 import { formatReadyLine } from '@zonesim/common';
 import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from '../lambda-http.js';
 import { exitWithParent, onShutdownSignal } from '../signals.js';
@@ -32,6 +32,14 @@ export interface CoordinatorCommandFlags {
   supervised?: boolean;
   /** `auto` (on for loopback or with SigV4) or `off`. */
   dashboardControls?: 'auto' | 'off';
+  /** Listen beyond loopback without an access key. */
+  insecureNoAuth?: boolean;
+  /** More Host names unsigned callers may use. */
+  allowedHost?: string[];
+  maxConnections?: string;
+  headersTimeoutMs?: string;
+  requestTimeoutMs?: string;
+  keepAliveTimeoutMs?: string;
 }
 
 /** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
@@ -56,11 +64,27 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     accessKeyId: flags.accessKeyId ?? (process.env[ACCESS_KEY_ID_ENV] || undefined),
     secretAccessKey: flags.secretAccessKey ?? (process.env[SECRET_ACCESS_KEY_ENV] || undefined),
     ...(flags.dashboardControls ? { dashboard: { controls: flags.dashboardControls } } : {}),
+    ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
+    ...(flags.allowedHost && flags.allowedHost.length > 0 ? { allowedHosts: flags.allowedHost } : {}),
+    ...(flags.maxConnections ? { maxConnections: Number(flags.maxConnections) } : {}),
+    ...(flags.headersTimeoutMs ? { headersTimeoutMs: Number(flags.headersTimeoutMs) } : {}),
+    ...(flags.requestTimeoutMs ? { requestTimeoutMs: Number(flags.requestTimeoutMs) } : {}),
+    ...(flags.keepAliveTimeoutMs ? { keepAliveTimeoutMs: Number(flags.keepAliveTimeoutMs) } : {}),
   }, supervisorComponents(flags));
+  warnIfOpen(coordinator.options);
   onShutdownSignal(() => coordinator.stop());
   if (flags.exitWithParent) exitWithParent(() => coordinator.stop());
   await coordinator.start();
   process.stdout.write(formatReadyLine({ role: 'coordinator', pid: process.pid, apiUrl: coordinator.apiUrl, zoneUrl: coordinator.zoneUrl }));
+}
+
+/** Says loudly that an unauthenticated API listens beyond loopback (the user asked for it). */
+export function warnIfOpen(o: { host: string; accessKeyId?: string | undefined; insecureNoAuth: boolean }): void {
+  if (o.insecureNoAuth && o.accessKeyId === undefined && !isLoopbackHost(o.host)) {
+    process.stderr.write(
+      `zonesim: WARNING: the API listens on ${o.host} without authentication (--insecure-no-auth): anyone who can reach this port can deploy and run code.\n`,
+    );
+  }
 }
 
 function supervisorComponents(flags: CoordinatorCommandFlags): { supervisor?: NonNullable<ReturnType<typeof parentSupervisorChannel>> } {

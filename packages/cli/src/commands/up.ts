@@ -5,7 +5,9 @@ import { LinkProxy } from '@zonesim/link-proxy';
 import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
 import { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
 import { openInBrowser } from '../supervisor/open-url.js';
+import { isLoopbackHost } from '@zonesim/coordinator';
 import { apiCredentialsFrom } from '../lambda-http.js';
+import { warnIfOpen } from './coordinator.js';
 import { onShutdownSignal } from '../signals.js';
 
 /** Flags of `zonesim up`. */
@@ -32,6 +34,11 @@ export interface UpFlags {
   open?: boolean;
   /** The dashboard's fault controls: `auto` (on for loopback or with SigV4) or `off`. */
   dashboardControls?: 'auto' | 'off';
+  /** Listen beyond loopback without an access key. */
+  insecureNoAuth?: boolean;
+  /** More Host names unsigned callers may use. */
+  allowedHost?: string[];
+  maxConnections?: string;
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
@@ -53,6 +60,13 @@ export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments
 export async function runUpCommand(flags: UpFlags): Promise<void> {
   const zones = flags.zoneNames ? flags.zoneNames.split(',').map((z) => z.trim()).filter(Boolean) : defaultZoneNames(Number(flags.zones));
   const credentials = apiCredentialsFrom(flags);
+  // Refused here too, before any process starts, with the coordinator's own words.
+  if (!isLoopbackHost(flags.host) && !credentials && !flags.insecureNoAuth) {
+    throw new Error(
+      `--host ${flags.host} is not a loopback address: without an access key (--access-key-id/--secret-access-key or ZONESIM_ACCESS_KEY_ID/ZONESIM_SECRET_ACCESS_KEY) anyone who can reach it can deploy and run code. Set a key, or pass --insecure-no-auth to accept that.`,
+    );
+  }
+  warnIfOpen({ host: flags.host, accessKeyId: credentials?.accessKeyId, insecureNoAuth: flags.insecureNoAuth === true });
   // Restarting on the same --data-dir brings functions and queued events back; without one, a fresh
   // temporary directory is used and named, and kept after stop so its logs can be read.
   const dataDir = flags.dataDir ?? (await mkdtemp(join(tmpdir(), 'zonesim-up-')));
@@ -85,6 +99,9 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
       ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
       ...(flags.dashboardControls ? ['--dashboard-controls', flags.dashboardControls] : []),
+      ...(flags.insecureNoAuth ? ['--insecure-no-auth'] : []),
+      ...(flags.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]),
+      ...(flags.maxConnections ? ['--max-connections', flags.maxConnections] : []),
     ],
     logToFiles: !flags.verbose,
     ...(credentials ? { credentials } : {}),

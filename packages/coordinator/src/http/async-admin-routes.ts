@@ -18,27 +18,27 @@ export async function handleAsyncAdmin(
   res: ServerResponse,
   method: string,
   path: string,
+  query: URLSearchParams,
   requestId: string,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
   if (method === 'GET' && path === '/zonesim/v1/async') {
     sendJson(res, 200, { queue: async.store.stats(), dispatcher: async.dispatcher?.counters ?? null }, requestId);
     return;
   }
   if (method === 'GET' && path === '/zonesim/v1/async/pending') {
-    const limit = Number(url.searchParams.get('limit') ?? 1000);
-    const offset = Number(url.searchParams.get('offset') ?? 0);
+    const limit = Number(query.get('limit') ?? 1000);
+    const offset = Number(query.get('offset') ?? 0);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalidParameter('limit must be an integer from 1 to 100000');
     if (!Number.isInteger(offset) || offset < 0) throw invalidParameter('offset must be a non-negative integer');
     sendJson(res, 200, { pending: async.store.listPending({ limit, offset }) }, requestId);
     return;
   }
   if (method === 'GET' && path === '/zonesim/v1/dead-letters') {
-    const limit = Number(url.searchParams.get('limit') ?? 100);
-    const offset = Number(url.searchParams.get('offset') ?? 0);
+    const limit = Number(query.get('limit') ?? 100);
+    const offset = Number(query.get('offset') ?? 0);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidParameter('limit must be an integer from 1 to 1000');
     if (!Number.isInteger(offset) || offset < 0) throw invalidParameter('offset must be a non-negative integer');
-    const fn = url.searchParams.get('function') ?? undefined;
+    const fn = query.get('function') ?? undefined;
     const items = async.store.listDeadLetters({ limit, offset, ...(fn ? { functionName: fn } : {}) });
     sendJson(res, 200, {
       deadLetters: items.map((d) => ({ ...d, payload: Buffer.from(d.payload).toString('utf8') })),

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD_BYTES, type InvokeResult } from '@zonesim/protocol';
 import type { Logger } from '@zonesim/common';
-import { invalidParameter, invalidRequestContent, resourceConflict } from '../errors.js';
+import { invalidParameter, invalidRequestContent, resourceConflict, validationError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { RouteTrace, Router } from '../router/router.js';
@@ -48,6 +48,10 @@ export async function handleInvoke(
   if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
     throw invalidParameter(`Unsupported invocation type: ${invocationType}. Use RequestResponse, Event or DryRun.`);
   }
+  const logType = headerOf(req, 'x-amz-log-type');
+  if (logType !== undefined && logType !== 'None' && logType !== 'Tail') {
+    throw validationError('logType', logType.slice(0, 100), 'Member must satisfy enum value set: [Tail, None]');
+  }
   const ref = parseFunctionRef(rawName, query.get('Qualifier') ?? undefined, deps.account);
   const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
   const body = await readBody(req, limit, 'Invoke');
@@ -74,7 +78,7 @@ export async function handleInvoke(
     spec,
     payload,
     invokedFunctionArn: functionArn(deps.account, ref.name, ref.qualifier),
-    logTail: invocationType === 'RequestResponse' && headerOf(req, 'x-amz-log-type') === 'Tail',
+    logTail: invocationType === 'RequestResponse' && logType === 'Tail',
     ...(clientContext === undefined || invocationType !== 'RequestResponse' ? {} : { clientContext }),
   };
   if (invocationType === 'Event') {

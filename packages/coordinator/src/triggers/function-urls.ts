@@ -13,23 +13,8 @@ import type { TriggerStore } from './trigger-store.js';
 
 /** Where function URLs are served on the coordinator: `<apiUrl>/zonesim/url/<url-id>/<path>`. */
 export const FUNCTION_URL_PREFIX = '/zonesim/url/';
-/** Lambda's own host form, accepted in the Host header (`<id>.lambda-url.<region>.on.aws`, or `.localhost`). */
-const URL_HOST = /^([a-z0-9]{32})\.lambda-url\.[a-z0-9-]+\.(?:on\.aws|localhost)(?::\d+)?$/i;
-const URL_PATH = /^\/zonesim\/url\/([a-z0-9]{32})(\/.*)?$/;
 
 const notFound = (): LambdaApiError => new LambdaApiError('ResourceNotFoundException', 404, 'The resource you requested does not exist.');
-
-/** The URL id and the function's path of a request to a function URL, if it is one. */
-export function functionUrlTarget(req: Pick<IncomingMessage, 'headers' | 'url'>): { urlId: string; rawPath: string; rawQuery: string } | undefined {
-  const raw = req.url ?? '/';
-  const q = raw.indexOf('?');
-  const path = q < 0 ? raw : raw.slice(0, q);
-  const rawQuery = q < 0 ? '' : raw.slice(q + 1);
-  const host = URL_HOST.exec(String(req.headers.host ?? ''));
-  if (host) return { urlId: host[1]!.toLowerCase(), rawPath: path || '/', rawQuery };
-  const m = URL_PATH.exec(path);
-  return m ? { urlId: m[1]!, rawPath: m[2] ?? '/', rawQuery } : undefined;
-}
 
 /**
  * Function URLs: the control plane (Create/Get/Update/Delete/ListFunctionUrlConfigs with Lambda's
