@@ -2,7 +2,6 @@ import t from 'tap';
 import { LambdaApiError } from '../errors.js';
 import { BrowserGuard, hostName } from './browser-guard.js';
 
-
 /** The error `fn` throws (undefined when it does not). */
 function thrown(fn: () => unknown): unknown {
   try {

@@ -2,7 +2,6 @@ import t from 'tap';
 import { LambdaApiError } from '../errors.js';
 import { parseRequestTarget } from './request-target.js';
 
-
 /** The error `fn` throws (undefined when it does not). */
 function thrown(fn: () => unknown): unknown {
   try {
