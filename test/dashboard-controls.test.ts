@@ -186,7 +186,7 @@ t.test('authentication: public page, signed data and controls, controls off beyo
   t.match(Buffer.from(first.value!).toString(), /^retry: 1000/);
   closeEvents.abort();
 
-  const open = await start({ host: '0.0.0.0' });
+  const open = await start({ host: '0.0.0.0', insecureNoAuth: true });
   const local = open.replace('0.0.0.0', '127.0.0.1');
   const view = (await api(local, 'GET', '/zonesim/v1/control')).json;
   t.equal(view.enabled, false, 'off: the API listens beyond loopback without authentication');
