@@ -5,9 +5,26 @@
  * packages, and a pool of execution environments (child processes or worker threads) that run real
  * Lambda-style Node.js handlers, one invocation at a time each. Custom runtimes (`provided.*`) and
  * container images run any executable under the Lambda Runtime API ({@link RuntimeApiServer}).
+ * Where the machine allows, process environments and custom runtimes run inside a {@link Sandbox}
+ * (bubblewrap namespaces and cgroup limits, issue 15).
  */
 export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
 export type { IsolationMode } from './environment/types.js';
 export { RUNTIME_API_PREFIX, RuntimeApiServer, type RuntimeApiEvent, type RuntimeApiServerOptions, type RuntimeApiSignal } from './runtime-api/runtime-api-server.js';
+export { Sandbox, type Containment, type SandboxLaunch, type SandboxView } from './sandbox/sandbox.js';
+export {
+  DEFAULT_EPHEMERAL_STORAGE_MB,
+  DEFAULT_SANDBOX,
+  MB_PER_VCPU,
+  cpuQuotaUs,
+  resolveSandboxSettings,
+  type CpuModel,
+  type SandboxMode,
+  type SandboxOptions,
+  type SandboxSettings,
+} from './sandbox/settings.js';
+export { SandboxErrorCode, SandboxSettingsError, SandboxUnavailableError } from './sandbox/errors.js';
+export { sweepStaleCgroups } from './sandbox/cgroup-tree.js';
+export { probeCgroupPlacement } from './sandbox/probe.js';

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
 import type { IsolationMode } from './environment/types.js';
+import { DEFAULT_SANDBOX, resolveSandboxSettings, type CpuModel, type SandboxMode, type SandboxSettings } from './sandbox/settings.js';
 
 /** Defaults of {@link ZoneNodeOptions}; docs/limits.md lists them. */
 export const DEFAULT_ZONE_NODE = {
@@ -8,6 +9,10 @@ export const DEFAULT_ZONE_NODE = {
   memoryMb: 8192,
   maxEnvironments: 32,
   isolation: 'process' as IsolationMode,
+  sandbox: DEFAULT_SANDBOX.mode,
+  cpuModel: DEFAULT_SANDBOX.cpuModel,
+  pidsMax: DEFAULT_SANDBOX.pidsMax,
+  bwrapPath: DEFAULT_SANDBOX.bwrapPath,
   spareRuntimes: 2,
   keepAliveMs: 600_000,
   initTimeoutMs: 10_000,
@@ -42,6 +47,21 @@ export interface ZoneNodeOptions {
   maxEnvironments?: number;
   /** How environments are isolated. @default 'process' */
   isolation?: IsolationMode;
+  /**
+   * Sandboxing of process environments and custom runtimes (issue 15, docs/runtimes.md
+   * "Isolation"): `auto` uses bubblewrap and cgroups where the machine has them and says what is
+   * missing; `on` refuses to start without both; `off` runs plain processes. @default 'auto'
+   */
+  sandbox?: SandboxMode;
+  /**
+   * `lambda`: each environment gets CPU in proportion to its memory (1,769 MB = one vCPU) through a
+   * cgroup CPU quota, after an unthrottled INIT; needs cgroups. `host`: no CPU limit. @default 'host'
+   */
+  cpuModel?: CpuModel;
+  /** Most processes and threads in one sandboxed environment (cgroup `pids.max`; Lambda: 1,024). @default 1024 */
+  pidsMax?: number;
+  /** The bubblewrap executable. @default '/usr/bin/bwrap' (then `bwrap` on PATH) */
+  bwrapPath?: string;
   /**
    * Node runtimes kept started ahead of need (process isolation), one per memory size for the sizes
    * used most recently, so that a cold start does not wait for Node to start; 0 turns them off.
@@ -79,8 +99,8 @@ export interface ZoneNodeOptions {
   timeScale?: number;
 }
 
-/** Fully resolved zone-node options. */
-export type ResolvedZoneNodeOptions = Required<ZoneNodeOptions>;
+/** Fully resolved zone-node options; `sandboxSettings` is the sandbox's part, resolved once. */
+export type ResolvedZoneNodeOptions = Required<ZoneNodeOptions> & { sandboxSettings: SandboxSettings };
 
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -119,5 +139,6 @@ export function resolveZoneNodeOptions(options: ZoneNodeOptions): ResolvedZoneNo
   }
   if (o.reconnectMaxMs < o.reconnectMinMs) throw new TypeError('zone-node option reconnectMaxMs must be >= reconnectMinMs');
   const nodeId = o.nodeId ?? `${hostname()}-${o.zone}-${process.pid}`;
-  return { ...o, nodeId, coordinatorUrl: o.coordinatorUrl, clusterToken: o.clusterToken, dataDir: o.dataDir };
+  const sandboxSettings = resolveSandboxSettings({ mode: o.sandbox, cpuModel: o.cpuModel, pidsMax: o.pidsMax, bwrapPath: o.bwrapPath });
+  return { ...o, nodeId, coordinatorUrl: o.coordinatorUrl, clusterToken: o.clusterToken, dataDir: o.dataDir, sandboxSettings };
 }

@@ -27,6 +27,7 @@ import { EnvironmentPool, SpareRuntimes, createEnvironmentFactory, type Environm
 import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
 import { LogShipper } from './log-shipper.js';
+import { Sandbox } from './sandbox/sandbox.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
@@ -67,6 +68,8 @@ export class ZoneNode extends EventEmitter {
   readonly #pool: EnvironmentPool;
   /** Runtimes started ahead of need (process isolation only). */
   readonly #spares: SpareRuntimes | undefined;
+  /** What contains process environments and custom runtimes (issue 15), decided at start. */
+  readonly #sandbox: Sandbox;
   readonly #cache: CodeCache;
   readonly #running = new Set<Promise<void>>();
   /** Cold starts go through one per event-loop turn (see {@link Turnstile}). */
@@ -97,7 +100,9 @@ export class ZoneNode extends EventEmitter {
     this.#clock = components.clock ?? systemClock;
     this.#log = components.logger ?? createLogger('zone-node', { bindings: { zone: o.zone, nodeId: o.nodeId } });
     this.#cache = new CodeCache({ root: join(o.dataDir, 'code-cache'), maxBytes: o.codeCacheBytes });
-    this.#spares = o.isolation === 'process' && o.spareRuntimes > 0 ? new SpareRuntimes({ max: o.spareRuntimes, log: this.#log }) : undefined;
+    this.#sandbox = new Sandbox(o.sandboxSettings, { workDir: join(o.dataDir, 'sandbox'), isolation: o.isolation }, { log: this.#log });
+    this.#spares =
+      o.isolation === 'process' && o.spareRuntimes > 0 ? new SpareRuntimes({ max: o.spareRuntimes, log: this.#log, sandbox: this.#sandbox }) : undefined;
     this.#pool = new EnvironmentPool({
       factory: createEnvironmentFactory(
         o.isolation,
@@ -106,7 +111,7 @@ export class ZoneNode extends EventEmitter {
           shutdownGraceMs: o.shutdownGraceMs,
           memoryPollMs: o.memoryPollMs,
         },
-        this.#spares ? { spares: this.#spares } : {},
+        { sandbox: this.#sandbox, ...(this.#spares ? { spares: this.#spares } : {}) },
       ),
       maxEnvironments: o.maxEnvironments,
       memoryMb: o.memoryMb,
@@ -148,6 +153,7 @@ export class ZoneNode extends EventEmitter {
         nodeId: o.nodeId,
         capacity: { memoryMb: o.memoryMb, maxEnvironments: o.maxEnvironments },
         isolation: o.isolation,
+        sandbox: this.#sandbox.report,
         runtimes: ZONE_NODE_RUNTIMES,
         // Provisioned environments are left out: the coordinator re-sends their targets and learns
         // them from `provisioned-status` (counting them here too would count them twice).
@@ -189,6 +195,9 @@ export class ZoneNode extends EventEmitter {
     this.#state = LifecycleState.Starting;
     this.#keepProcessAlive = setInterval(() => undefined, 1 << 30);
     await this.#cache.init();
+    // Before the node registers: `hello` says what contains its environments, and `--sandbox on`
+    // refuses to start (SANDBOX_UNAVAILABLE) rather than run environments unsandboxed.
+    await this.#sandbox.start();
     this.#link.start();
     const aborted = new Promise<never>((_, reject) => {
       options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
@@ -213,6 +222,8 @@ export class ZoneNode extends EventEmitter {
     this.#link.stop();
     await this.#pool.stop();
     await this.#spares?.stop();
+    // The environments are gone: their cgroups, and then the node's, are removed.
+    await this.#sandbox.stop();
     clearInterval(this.#keepProcessAlive);
     this.#state = LifecycleState.Stopped;
     this.#log.info('zone node stopped');

@@ -1,14 +1,18 @@
 /**
  * The contract suite of execution environments: the same cases run against both isolation modes
  * (`process` and `worker`) with real child processes / worker threads and handler code written
- * to temporary directories, and against `process` with spare runtimes (most cold starts take a
- * runtime started ahead of need). Each case destroys what it created.
+ * to temporary directories, against `process` with spare runtimes (most cold starts take a
+ * runtime started ahead of need), and against `process` inside the sandbox (bubblewrap + cgroups,
+ * issue 15), with and without spares. Each case destroys what it created.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { startTestSandbox } from '../test-util/sandbox.js';
 import { createEnvironmentFactory, SpareRuntimes, type EnvironmentComponents, type EnvironmentOptions } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment, IsolationMode } from './types.js';
 
@@ -46,11 +50,44 @@ function writeCode(t: Test, files: Record<string, string>): string {
 
 let nextId = 0;
 
-/** An isolation mode, or process isolation with spare runtimes. */
-type Variant = IsolationMode | 'process+spares';
+/** An isolation mode, or process isolation with spare runtimes, in the sandbox, or both. */
+type Variant = IsolationMode | 'process+spares' | 'process+sandbox' | 'process+sandbox+spares';
 const SPARES = new SpareRuntimes({ max: 4 });
-const isolationOf = (v: Variant): IsolationMode => (v === 'process+spares' ? 'process' : v);
-const componentsOf = (v: Variant): EnvironmentComponents => (v === 'process+spares' ? { spares: SPARES } : {});
+// Started below when the machine can sandbox (or fails the suite under ZONESIM_REQUIRE_SANDBOX=1).
+const probe = await startTestSandbox();
+const SANDBOX: Sandbox | undefined = 'sandbox' in probe ? probe.sandbox : undefined;
+const SANDBOX_SPARES = SANDBOX ? new SpareRuntimes({ max: 4, sandbox: SANDBOX }) : undefined;
+const isolationOf = (v: Variant): IsolationMode => (v === 'worker' ? 'worker' : 'process');
+const sandboxed = (v: Variant): boolean => v === 'process+sandbox' || v === 'process+sandbox+spares';
+function componentsOf(v: Variant): EnvironmentComponents {
+  switch (v) {
+    case 'process+spares':
+      return { spares: SPARES };
+    case 'process+sandbox':
+      return SANDBOX ? { sandbox: SANDBOX } : {};
+    case 'process+sandbox+spares':
+      return SANDBOX && SANDBOX_SPARES ? { sandbox: SANDBOX, spares: SANDBOX_SPARES } : {};
+    default:
+      return {};
+  }
+}
+
+/** Host processes whose command line holds `marker` (a sandboxed pid means nothing outside its namespace). */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      const state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1];
+      // A zombie is dead already, waiting for a reaper that is not ours to run.
+      if (cmdline.includes(marker) && state !== 'Z') found.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
 
 interface Harness {
   env: ExecutionEnvironment;
@@ -231,6 +268,10 @@ function contract(t: Test, mode: Variant): void {
     t.notOk(body.execArgv.some((a) => a.includes('tsx')), 'no loader flags reach user code');
     if (isolationOf(mode) === 'process') {
       t.equal(env['LAMBDA_TASK_ROOT'], body['cwd'], 'the working directory is the task root');
+    }
+    if (sandboxed(mode)) {
+      t.equal(env['LAMBDA_TASK_ROOT'], '/var/task', 'the code is at /var/task inside the sandbox, as on Lambda');
+      t.equal(env['LAMBDA_RUNTIME_DIR'], '/var/runtime');
     }
   });
 
@@ -422,56 +463,62 @@ export const handler = async () => {
         mode,
         { 'index.mjs': `const hog = [];\nexport const handler = async () => {\n  for (;;) hog.push({ a: Math.random(), b: [1, 2, 3] });\n};\n` },
         // The watchdog samples once at INIT and then not again within the run, so V8's own
-        // --max-old-space-size=128 limit is what stops the function.
+        // --max-old-space-size=128 limit is what stops the function (in the sandbox, the cgroup's
+        // 128 MB, which the heap's 128 MB plus Node itself reach first).
         { memoryMb: 128, timeoutSec: 30 },
         { memoryPollMs: 600_000 },
       );
       const r = await h.invoke({}, { requestId: 'v8-1' });
       t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
-      t.match(r.functionError?.errorMessage ?? '', /^RequestId: v8-1 Error: Runtime exited with error: signal: aborted$/);
-      t.ok(r.logLines.some((l) => /heap out of memory/i.test(l)), "V8's fatal report is part of the log");
+      if (sandboxed(mode)) {
+        t.match(r.functionError?.errorMessage ?? '', /^RequestId: v8-1 Error: Runtime exited with error: signal: (aborted|killed)$/);
+      } else {
+        t.match(r.functionError?.errorMessage ?? '', /^RequestId: v8-1 Error: Runtime exited with error: signal: aborted$/);
+        t.ok(r.logLines.some((l) => /heap out of memory/i.test(l)), "V8's fatal report is part of the log");
+      }
     });
   }
 
   if (isolationOf(mode) === 'process') {
     t.test('process: killing the environment also kills what user code spawned', async (t) => {
+      // A unique sleep length marks the child: inside a sandbox its pid means nothing out here.
+      const marker = `${3000 + nextId}.${process.pid}${Date.now() % 100_000}`;
       const h = harness(
         t,
         mode,
         { 'index.mjs': `import { spawn } from 'node:child_process';
-export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).pid;
+export const handler = async () => spawn('sleep', ['${marker}'], { stdio: 'ignore' }).pid;
 ` },
         {},
         { shutdownGraceMs: 200 },
       );
-      const pid = json(await h.invoke()) as number;
-      t.type(pid, 'number');
+      t.type(json(await h.invoke()), 'number');
+      t.ok(processesWith(`sleep\0${marker}\0`).length > 0, 'the spawned process runs');
       await h.env.destroy('scale-in');
-      // Gone, or a zombie waiting for a reaper that is not ours to run. SIGKILL is delivered at
-      // once but the victim needs a moment of CPU to die, so look a few times.
-      const stateOf = (): string => {
-        try {
-          return /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
-        } catch {
-          return 'gone';
-        }
-      };
-      let state = stateOf();
-      for (let i = 0; i < 250 && state !== 'gone' && state !== 'Z'; i++) {
+      // SIGKILL is delivered at once but the victim needs a moment of CPU to die, so look a few times.
+      let alive = processesWith(`sleep\0${marker}\0`);
+      for (let i = 0; i < 250 && alive.length > 0; i++) {
         await new Promise((r) => setTimeout(r, 20));
-        state = stateOf();
+        alive = processesWith(`sleep\0${marker}\0`);
       }
-      t.ok(state === 'gone' || state === 'Z', `spawned process state: ${state}`);
+      t.same(alive, [], 'no process user code spawned outlives the environment');
     });
   }
 
   t.test('destroy: SIGTERM listeners run while idle; a running invocation ends as Sandbox.Aborted', async (t) => {
+    // The listener tells a TCP server of the test (the network is shared; /var/task is read-only in the sandbox).
+    const heard: string[] = [];
+    const server = createServer((socket) => socket.on('data', (d) => heard.push(d.toString())));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as { port: number }).port;
     const h = harness(t, mode, {
-      'index.mjs': `import { writeFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => { writeFileSync(process.env.LAMBDA_TASK_ROOT + '/sigterm.txt', 'bye'); process.exit(0); });\nexport const handler = async () => 'ok';\n`,
+      'index.mjs': `import { connect } from 'node:net';\nprocess.on('SIGTERM', () => { const s = connect(${port}, '127.0.0.1', () => s.end('bye')); s.on('close', () => process.exit(0)); });\nexport const handler = async () => 'ok';\n`,
     });
     await h.invoke();
     await h.env.destroy('scale-in');
-    t.equal(readFileSync(join(h.env.config.codeDir, 'sigterm.txt'), 'utf8'), 'bye');
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    t.same(heard, ['bye'], 'the SIGTERM listener ran');
 
     const busy = harness(t, mode, { 'index.mjs': `${SLEEP}export const handler = async () => { await sleep(5000); };\n` });
     const running = busy.invoke({}, { requestId: 'busy-1' });
@@ -622,6 +669,23 @@ export const handler = async () => spawn('sleep', ['60'], { stdio: 'ignore' }).p
 for (const mode of ['process', 'worker'] as const) {
   t.test(`${mode} isolation`, { jobs: 4 }, async (t) => contract(t, mode));
 }
+
+// The sandbox's skip reason, when the machine has none (ZONESIM_REQUIRE_SANDBOX=1 fails instead, above).
+const noSandbox = 'skip' in probe ? { skip: probe.skip } : {};
+t.teardown(async () => {
+  await SANDBOX_SPARES?.stop();
+  if ('stop' in probe) await probe.stop();
+});
+
+t.test('process isolation in the sandbox (bwrap+cgroup)', { jobs: 4, ...noSandbox }, async (t) => contract(t, 'process+sandbox'));
+
+t.test('process isolation in the sandbox with spare runtimes', { jobs: 1, ...noSandbox }, async (t) => {
+  contract(t, 'process+sandbox+spares');
+  t.test('cold starts took sandboxed spares', async (t) => {
+    const { hits, misses } = SANDBOX_SPARES!.counts;
+    t.ok(hits > 0, `${hits} took a spare, ${misses} started one`);
+  });
+});
 
 // One case at a time, so that many cold starts find their size's spare ready.
 t.test('process isolation with spare runtimes', { jobs: 1 }, async (t) => {

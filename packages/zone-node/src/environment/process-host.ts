@@ -1,8 +1,10 @@
 import { setPriority } from 'node:os';
 import { fork, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Containment, Sandbox, SandboxView } from '../sandbox/sandbox.js';
 import { RssWatchdog } from './rss-watchdog.js';
 import type { RuntimeBinding } from './runtime-messages.js';
-import { lineSplitter, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
+import { lineSplitter, RUNTIME_DIR, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
 
 // V8 prints "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory".
 const V8_OOM = /heap out of memory|Reached heap limit/i;
@@ -15,44 +17,114 @@ const CLOSE_WAIT_MS = 200;
  * node may run under a loader (tsx) that user code must not see. The child leads its own process
  * group (`detached`), so a kill also takes down anything user code spawned, as Lambda's sandbox
  * teardown does; the runtime exits by itself if the zone node disappears (IPC disconnect).
+ * With a sandbox (issue 15) the same runtime starts inside bubblewrap and its cgroups instead
+ * (sandbox.ts): its own PID namespace, the code read-only at /var/task, a private /tmp.
  */
 /** Niceness of environment processes (0 normal, 19 lowest). */
 export const ENVIRONMENT_NICENESS = 10;
 
-export function startProcessRuntime(o: RuntimeHostOptions): RuntimeHost {
-  return attachRuntimeProcess(spawnRuntimeProcess({ bootstrapPath: o.bootstrapPath, cwd: o.codeDir, env: o.env, memoryMb: o.memoryMb }), o);
+/** A runtime process and, when sandboxed, what contains it. */
+export interface RuntimeProcess {
+  child: ChildProcess;
+  containment?: Containment;
 }
 
-/** Forks the runtime: its own process group, a heap limit of the function's memory, a lower CPU priority. */
-export function spawnRuntimeProcess(args: { bootstrapPath: string; cwd: string; env: Record<string, string>; memoryMb: number }): ChildProcess {
-  const child: ChildProcess = fork(args.bootstrapPath, [], {
-    cwd: args.cwd,
-    env: args.env,
-    execArgv: [`--max-old-space-size=${args.memoryMb}`],
-    serialization: 'advanced',
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    detached: true,
+export function startProcessRuntime(o: RuntimeHostOptions, sandbox?: Sandbox): RuntimeHost {
+  const rp = spawnRuntimeProcess({
+    name: o.environmentId,
+    bootstrapPath: o.bootstrapPath,
+    cwd: o.codeDir,
+    codeDir: o.codeDir,
+    env: o.env,
+    memoryMb: o.memoryMb,
+    ...(o.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: o.ephemeralStorageMb }),
+    ...(sandbox ? { sandbox } : {}),
   });
+  return attachRuntimeProcess(rp, o, sandbox?.notice === undefined ? {} : { notice: sandbox.notice });
+}
+
+/**
+ * The Lambda variables that name paths, as the runtime sees them: `/var/task` and `/var/runtime`
+ * inside bubblewrap (lambda-facts 3.2: LAMBDA_TASK_ROOT is /var/task on Lambda too).
+ */
+export function sandboxedEnv(env: Record<string, string>, view: SandboxView): Record<string, string> {
+  const out = { ...env };
+  for (const name of ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']) if (out[name] !== undefined) out[name] = view.inside(out[name]!);
+  return out;
+}
+
+/**
+ * Forks the runtime: its own process group, a heap limit of the function's memory, a lower CPU
+ * priority; inside the sandbox when one is active. `codeDir` undefined is a spare runtime, which
+ * does not know its code yet.
+ */
+export function spawnRuntimeProcess(args: {
+  name: string;
+  bootstrapPath: string;
+  cwd: string;
+  codeDir: string | undefined;
+  env: Record<string, string>;
+  memoryMb: number;
+  ephemeralStorageMb?: number;
+  sandbox?: Sandbox;
+}): RuntimeProcess {
+  const execArgv = [`--max-old-space-size=${args.memoryMb}`];
+  let rp: RuntimeProcess;
+  if (args.sandbox?.active) {
+    // bwrap would start and then fail to bind it (an exit, read as the function's INIT failing):
+    // a missing code directory is the platform's spawn failure, as a fork reports it.
+    if (args.codeDir !== undefined && statSync(args.codeDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new Error(`code directory ${args.codeDir} does not exist`);
+    }
+    const view = args.sandbox.view(args.codeDir, RUNTIME_DIR);
+    rp = args.sandbox.spawn({
+      name: args.name,
+      command: process.execPath,
+      args: [...execArgv, view.inside(args.bootstrapPath)],
+      codeDir: args.codeDir,
+      runtimeDir: RUNTIME_DIR,
+      cwd: args.codeDir === undefined && args.sandbox.namespaced ? view.taskRoot : view.inside(args.cwd),
+      env: sandboxedEnv(args.env, view),
+      memoryMb: args.memoryMb,
+      ...(args.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: args.ephemeralStorageMb }),
+      ipc: true,
+    });
+  } else {
+    rp = {
+      child: fork(args.bootstrapPath, [], {
+        cwd: args.cwd,
+        env: args.env,
+        execArgv,
+        serialization: 'advanced',
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        detached: true,
+      }),
+    };
+  }
   // User code runs at a lower CPU priority than the zone node and the coordinator: a cold-start
   // storm on a small machine must not starve the platform's own heartbeats (a starved node would be
   // declared down, failing its work: a failure the workload caused, not the zone). Lambda's host
   // agents likewise run apart from the sandboxes they manage.
-  if (child.pid !== undefined) {
+  if (rp.child.pid !== undefined) {
     try {
-      setPriority(child.pid, ENVIRONMENT_NICENESS);
+      setPriority(rp.child.pid, ENVIRONMENT_NICENESS);
     } catch {
       // Not permitted here (some containers): run at normal priority.
     }
   }
-  return child;
+  return rp;
 }
 
 /**
  * Makes a host of a forked runtime. `spare` is set for a runtime started ahead of need (see
  * SpareRuntimes): it already said `hello`, which is replayed, and its `init` carries the
- * environment's variables and directory, which it takes on before loading the handler.
+ * environment's variables and directory, which it takes on before loading the handler; a sandboxed
+ * spare's `/var/task` is filled first. `notice` is the line an environment that is not fully
+ * sandboxed shows in its INIT log.
  */
-export function attachRuntimeProcess(child: ChildProcess, o: RuntimeHostOptions, spare?: { bind: RuntimeBinding }): RuntimeHost {
+export function attachRuntimeProcess(rp: RuntimeProcess, o: RuntimeHostOptions, extra: { spare?: { bind: RuntimeBinding }; notice?: string } = {}): RuntimeHost {
+  const { child, containment } = rp;
+  const spare = extra.spare;
 
   let outOfMemory = false;
   let resolveExit!: (exit: HostExit) => void;
@@ -63,6 +135,7 @@ export function attachRuntimeProcess(child: ChildProcess, o: RuntimeHostOptions,
     done = true;
     watchdog?.stop();
     resolveExit(exit);
+    void containment?.release();
   };
 
   const stderrTail = new TextTail();
@@ -73,16 +146,23 @@ export function attachRuntimeProcess(child: ChildProcess, o: RuntimeHostOptions,
     stderrTail.push(chunk);
     err.push(chunk);
   });
-  child.on('message', (raw: unknown) => o.onMessage(raw));
+  child.on('message', (raw: unknown) => {
+    // INIT is over: from now on the CPU of the memory size (--cpu-model lambda; Lambda's INIT ran
+    // unthrottled, lambda-facts 4).
+    if (containment && (raw as { type?: unknown } | null)?.type === 'init-done') containment.enterInvokePhase();
+    o.onMessage(raw);
+  });
   child.on('error', (e) => {
     // Spawn failure (no pid) ends the host; later errors (e.g. a send on a closed channel) do not.
     if (child.pid === undefined) finish({ code: null, signal: null, outOfMemory: false, spawnError: e });
   });
-  child.on('exit', (code, signal) => {
+  child.on('exit', (rawCode, rawSignal) => {
     const settle = (): void => {
       out.end();
       err.end();
-      finish({ code, signal, outOfMemory: outOfMemory || V8_OOM.test(stderrTail.text) });
+      // Read before release() removes the cgroup: a kill by the cgroup's OOM killer is an OOM too.
+      const { code, signal } = containment ? containment.exitOf(rawCode, rawSignal) : { code: rawCode, signal: rawSignal };
+      finish({ code, signal, outOfMemory: outOfMemory || V8_OOM.test(stderrTail.text) || (containment?.oomKilled() ?? false) });
     };
     // Wait for stdio to drain so V8's OOM report is seen, but not forever.
     const timer = setTimeout(settle, CLOSE_WAIT_MS);
@@ -101,18 +181,32 @@ export function attachRuntimeProcess(child: ChildProcess, o: RuntimeHostOptions,
     } catch {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+    // A handler's process in a new session left the group, not the cgroup.
+    containment?.killAll();
   };
 
+  const pid = child.pid;
   const watchdog =
-    child.pid === undefined
+    pid === undefined
       ? undefined
-      : new RssWatchdog(child.pid, o.memoryMb * 1024 * 1024, o.memoryPollMs, o.clock, () => {
+      : new RssWatchdog(containment ? () => containment.runtimePid() : pid, o.memoryMb * 1024 * 1024, o.memoryPollMs, o.clock, () => {
           outOfMemory = true;
           killGroup();
         });
 
-  // A spare said hello before this host existed; the environment waits for it all the same.
-  if (spare) queueMicrotask(() => o.onMessage({ type: 'hello' }));
+  if (extra.notice !== undefined) o.onOutput(extra.notice);
+  // A spare said hello before this host existed; the environment waits for it all the same. A
+  // sandboxed spare's /var/task is filled first: the runtime reads it only after `init`.
+  if (spare) {
+    const filled = containment ? containment.fillTask(o.codeDir) : Promise.resolve();
+    filled.then(
+      () => o.onMessage({ type: 'hello' }),
+      (e: unknown) => {
+        o.onOutput(`zonesim: could not prepare /var/task: ${(e as Error).message}`);
+        killGroup();
+      },
+    );
+  }
 
   return {
     exited,

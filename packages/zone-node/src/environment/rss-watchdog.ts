@@ -45,8 +45,12 @@ export class RssWatchdog {
   #fired = false;
   #sampled = false;
 
+  /**
+   * @param pid the process to watch, or how to find it (a sandboxed runtime's pid is known only
+   *   once bubblewrap has started it; samples before then are skipped).
+   */
   constructor(
-    private readonly pid: number,
+    private readonly pid: number | (() => number | undefined),
     private readonly limitBytes: number,
     private readonly pollMs: number,
     private readonly clock: Clock,
@@ -79,8 +83,10 @@ export class RssWatchdog {
 
   /** One sample; fires `onOverLimit` at most once. */
   sample(): void {
+    const pid = typeof this.pid === 'number' ? this.pid : this.pid();
+    if (pid === undefined) return;
     this.#sampled = true;
-    const rss = this.read(this.pid);
+    const rss = this.read(pid);
     if (rss === undefined) return;
     if (rss > this.#peak) this.#peak = rss;
     if (rss > this.limitBytes && !this.#fired) {

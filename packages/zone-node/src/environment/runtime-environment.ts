@@ -6,6 +6,7 @@ import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
 import { parseRuntimeMessage } from './runtime-messages.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { SpareRuntimes } from './spare-runtimes.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
 import type {
@@ -24,6 +25,8 @@ export interface EnvironmentComponents {
   clock?: Clock;
   /** Runtimes started ahead of need, for `process` isolation (none: every cold start forks). */
   spares?: SpareRuntimes;
+  /** The zone node's sandbox (issue 15): process and custom-runtime environments start inside it. */
+  sandbox?: Sandbox;
 }
 
 const MIB = 1024 * 1024;
@@ -205,6 +208,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
         codeDir: this.config.codeDir,
         env: buildLambdaEnvironment(this.config, RUNTIME_DIR),
         memoryMb: this.config.spec.memoryMb,
+        ...(this.config.spec.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: this.config.spec.ephemeralStorageMb }),
         memoryPollMs: this.#settings.memoryPollMs,
         clock: this.#clock,
         onMessage: (raw) => this.#onMessage(raw),

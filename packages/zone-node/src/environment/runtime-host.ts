@@ -30,6 +30,8 @@ export interface RuntimeHostOptions {
   /** The complete environment of the runtime (built from scratch, see lambda-env.ts). */
   env: Record<string, string>;
   memoryMb: number;
+  /** `EphemeralStorage.Size`, MB: the size of a sandboxed environment's /tmp. @default 512 */
+  ephemeralStorageMb?: number;
   memoryPollMs: number;
   clock: Clock;
   /** Every message from the runtime, unvalidated. */

@@ -1,7 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { silentLogger, type Logger } from '@zonesim/common';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { LAMBDA_DEFAULT_PATH } from './lambda-env.js';
-import { spawnRuntimeProcess } from './process-host.js';
+import { spawnRuntimeProcess, type RuntimeProcess } from './process-host.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR } from './runtime-host.js';
 
 /**
@@ -37,9 +37,11 @@ export interface SpareRuntimeCounts {
 }
 
 interface Spare {
-  child: ChildProcess;
+  rp: RuntimeProcess;
   memoryMb: number;
   ready: boolean;
+  /** Handed to an environment, which owns the process (and its cleanup) from then on. */
+  taken: boolean;
   /** Settles when the process is gone (awaited by stop()). */
   gone: Promise<void> | undefined;
   onMessage(raw: unknown): void;
@@ -59,11 +61,17 @@ interface Spare {
  * environments most recently (the oldest size's spare is stopped to make room). A spare is refilled
  * after each cold start of its size, never while one of that size is starting. Spares are not
  * environments: they hold no slot and no memory of the node's capacity, and no invocation.
+ *
+ * With the zone node's sandbox (issue 15) a spare starts inside it, in a cgroup of its memory size,
+ * with an empty directory of its own at `/var/task` that the cold start taking it fills (see
+ * sandbox/task-dir.ts): a spare is as contained as a runtime forked for the environment.
  */
 export class SpareRuntimes {
   readonly #max: number;
   readonly #log: Logger;
   readonly #spareEnv: Record<string, string>;
+  readonly #sandbox: Sandbox | undefined;
+  #started = 0;
   /** Memory size -> its spare, in order of last use (oldest first). */
   readonly #spares = new Map<number, Spare>();
   readonly #exits = new Set<Promise<void>>();
@@ -71,11 +79,12 @@ export class SpareRuntimes {
   #misses = 0;
   #stopped = false;
 
-  constructor(options: { max: number; log?: Logger; spareEnv?: Record<string, string> }) {
+  constructor(options: { max: number; log?: Logger; spareEnv?: Record<string, string>; sandbox?: Sandbox }) {
     if (!Number.isInteger(options.max) || options.max < 0) throw new TypeError(`spare runtimes: max must be a non-negative integer, got ${String(options.max)}`);
     this.#max = options.max;
     this.#log = options.log ?? silentLogger();
     this.#spareEnv = options.spareEnv ?? spareEnvironment();
+    this.#sandbox = options.sandbox;
   }
 
   get counts(): SpareRuntimeCounts {
@@ -89,7 +98,7 @@ export class SpareRuntimes {
    * (the caller owns the process from now on), or undefined. Either way a replacement of this size
    * is started soon.
    */
-  take(memoryMb: number, env: Record<string, string>): ChildProcess | undefined {
+  take(memoryMb: number, env: Record<string, string>): RuntimeProcess | undefined {
     if (this.#stopped || this.#max === 0) return undefined;
     const spare = this.#spares.get(memoryMb);
     const usable = spare?.ready === true && canBind(env, this.#spareEnv);
@@ -99,11 +108,12 @@ export class SpareRuntimes {
       return undefined;
     }
     this.#spares.delete(memoryMb);
-    spare.child.off('message', spare.onMessage);
-    spare.child.off('exit', spare.onExit);
+    spare.taken = true;
+    spare.rp.child.off('message', spare.onMessage);
+    spare.rp.child.off('exit', spare.onExit);
     if (spare.gone) this.#exits.delete(spare.gone);
     this.#hits++;
-    return spare.child;
+    return spare.rp;
   }
 
   /** Stops every spare and waits until they are gone. */
@@ -129,23 +139,34 @@ export class SpareRuntimes {
       this.#spares.delete(oldestSize);
       this.#kill(oldest);
     }
-    let child: ChildProcess;
+    let rp: RuntimeProcess;
     try {
-      child = spawnRuntimeProcess({ bootstrapPath: BOOTSTRAP_PATH, cwd: RUNTIME_DIR, env: this.#spareEnv, memoryMb });
+      rp = spawnRuntimeProcess({
+        name: `spare-${process.pid}-${++this.#started}`,
+        bootstrapPath: BOOTSTRAP_PATH,
+        cwd: RUNTIME_DIR,
+        codeDir: undefined,
+        env: this.#spareEnv,
+        memoryMb,
+        ...(this.#sandbox ? { sandbox: this.#sandbox } : {}),
+      });
     } catch (err) {
       this.#log.warn({ err, memoryMb }, 'could not start a spare runtime');
       return;
     }
+    const child = rp.child;
     if (child.pid === undefined) {
       // The fork failed (its 'error' says why, and no 'exit' follows): nothing to keep.
       child.once('error', (err) => this.#log.warn({ err, memoryMb }, 'could not start a spare runtime'));
+      void rp.containment?.release();
       return;
     }
     const spare: Spare = {
-      child,
+      rp,
       memoryMb,
       ready: false,
-      gone: this.#track(child),
+      taken: false,
+      gone: undefined,
       onMessage: (raw) => {
         if ((raw as { type?: unknown } | null)?.type === 'hello') spare.ready = true;
       },
@@ -155,27 +176,39 @@ export class SpareRuntimes {
         if (this.#spares.get(memoryMb) === spare) this.#spares.delete(memoryMb);
       },
     };
+    spare.gone = this.#track(spare);
     child.on('message', spare.onMessage);
     child.on('exit', spare.onExit);
     child.on('error', () => {});
     this.#spares.set(memoryMb, spare);
   }
 
-  /** Remembers a spare until it exits, so that stop() can wait for it. */
-  #track(child: ChildProcess): Promise<void> | undefined {
+  /**
+   * Remembers a spare until it exits (and its cgroup is removed), so that stop() can wait for it.
+   * A spare that is taken is the environment's from then on, cleanup included.
+   */
+  #track(spare: Spare): Promise<void> | undefined {
+    const { child, containment } = spare.rp;
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const gone = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        if (spare.taken || !containment) resolve();
+        else void containment.release().then(() => resolve());
+      }),
+    );
     this.#exits.add(gone);
     void gone.then(() => this.#exits.delete(gone));
     return gone;
   }
 
   #kill(spare: Spare): void {
-    if (spare.child.pid === undefined) return;
+    const child = spare.rp.child;
+    if (child.pid === undefined) return;
     try {
-      process.kill(-spare.child.pid, 'SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
-      spare.child.kill('SIGKILL');
+      child.kill('SIGKILL');
     }
+    spare.rp.containment?.killAll();
   }
 }
