@@ -13,6 +13,12 @@ export const MAX_SYNC_RESPONSE_BYTES = MAX_SYNC_PAYLOAD_BYTES + 100;
 export const MAX_LOG_TAIL_BYTES = 4 * 1024;
 
 /**
+ * Longest log line, in characters (a CloudWatch Logs event holds 256 KiB): zone nodes cut longer
+ * output into several lines, and a `log-events` frame with a longer one is invalid.
+ */
+export const MAX_LOG_LINE_CHARS = 256 * 1024;
+
+/**
  * Largest frame either end accepts (ws `maxPayload`). It must hold the largest payload plus the
  * function spec, log tail and envelope; anything bigger closes the link with 1009.
  * @default 8 MiB

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FunctionSpecSchema } from './function-spec.js';
+import { MAX_LOG_LINE_CHARS } from './limits.js';
 import {
   FunctionErrorSchema,
   InvocationTimingsSchema,
@@ -157,7 +158,7 @@ export const ProvisionedStatusSchema = Type.Object({
 /** One log line of an environment, with the epoch ms it was written at. */
 export const LogEventSchema = Type.Object({
   t: Type.Number(),
-  line: Type.String({ maxLength: 256 * 1024 }),
+  line: Type.String({ maxLength: MAX_LOG_LINE_CHARS }),
 });
 
 /**
