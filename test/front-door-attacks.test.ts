@@ -157,6 +157,13 @@ t.test('finding 2: web pages cannot drive the API; scripts, the dashboard and fu
   t.equal(fromApp.headers['access-control-allow-origin'], 'https://app.example');
   t.equal(fromApp.text, 'hello');
 
+  // A zone node on another machine names the coordinator by any name; its token is what counts.
+  const sha = JSON.parse((await api(base, 'GET', '/2015-03-31/functions/fn')).text).Configuration.CodeSha256 as string;
+  const hex = Buffer.from(sha, 'base64').toString('hex');
+  const fetched = await raw(base, 'GET', `/zonesim/v1/code/${hex}`, { headers: { host: 'coordinator.lab.internal:4599', authorization: `Bearer ${cluster.token}` } });
+  t.equal(fetched.status, 200, 'a code download with the cluster token, under another host name');
+  t.equal((await raw(base, 'GET', `/zonesim/v1/code/${hex}`, { headers: { host: 'coordinator.lab.internal:4599' } })).status, 403, 'and none without it');
+
   // A page may open a WebSocket anywhere: the zone link refuses any handshake that names an Origin.
   const upgrade = await new Promise<string>((resolve) => {
     const s = connect(Number(new URL(base).port), '127.0.0.1', () => {

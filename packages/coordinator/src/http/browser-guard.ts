@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LambdaApiError } from '../errors.js';
 
@@ -10,7 +11,7 @@ import { LambdaApiError } from '../errors.js';
  *
  * - **Host allowlist.** Rebinding only works through a DNS name, so the `Host` must be an IP
  *   literal, `localhost` or a `*.localhost` name, Lambda's function URL host form, the host the
- *   server was told to listen on, or one of `allowedHosts` (`--allowed-host`; `.example.com`
+ *   server was told to listen on, this machine's host name, or one of `allowedHosts` (`--allowed-host`; `.example.com`
  *   allows the domain's subdomains).
  * - **Same origin.** A browser names the page's origin in `Origin` on every cross-origin request
  *   but plain navigations, and in `Sec-Fetch-Site`; a request from another origin is refused. The
@@ -33,7 +34,8 @@ export class BrowserGuard {
   readonly #suffixes: string[] = [];
 
   constructor(settings: BrowserGuardSettings) {
-    for (const name of [settings.listenHost, ...settings.allowedHosts]) {
+    // This machine's own name is what people type to reach it; a rebinding page names its own.
+    for (const name of [settings.listenHost, hostname(), ...settings.allowedHosts]) {
       const host = name.trim().toLowerCase().replace(/^\[|\]$/g, '');
       if (host === '') continue;
       if (host.startsWith('.')) this.#suffixes.push(host);
