@@ -1,6 +1,23 @@
 import { apiFetch } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
+/** A node's sandbox as `/zonesim/v1/zones` reports it (issue 15; absent from older nodes). */
+interface SandboxView {
+  kind: string;
+  reason?: string;
+  cpuModel?: string;
+}
+
+/**
+ * One table cell for a node's sandbox: `bwrap+cgroup`, `bwrap (no cgroup v1 memory controller)`,
+ * `none (bwrap not found)`, with `, cpu lambda` when CPU follows memory. `--json` has the whole reason.
+ */
+export function formatSandbox(s: SandboxView | undefined): string {
+  if (!s) return '-';
+  const reason = s.reason ? ` (${s.reason.length > 60 ? `${s.reason.slice(0, 59)}…` : s.reason})` : '';
+  return `${s.kind}${reason}${s.cpuModel === 'lambda' ? ', cpu lambda' : ''}`;
+}
+
 /** `zonesim zones`: the coordinator's live view of zones and nodes. */
 export async function runZonesCommand(flags: { endpointUrl: string; json?: boolean }): Promise<number> {
   const res = await apiFetch(`${flags.endpointUrl.replace(/\/$/, '')}/zonesim/v1/zones`);
@@ -9,16 +26,7 @@ export async function runZonesCommand(flags: { endpointUrl: string; json?: boole
     zones: Array<{
       zone: string;
       health: string;
-      nodes: Array<{
-        nodeId: string;
-        health: string;
-        suspectReason?: string;
-        refusals?: { inARow: number; total: number; lastCode?: string; probationEndsInMs?: number };
-        inFlight: number;
-        idleEnvironments: number;
-        capacity: { maxEnvironments: number };
-        lastSeenMsAgo: number;
-      }>;
+      nodes: Array<{ nodeId: string; health: string; inFlight: number; idleEnvironments: number; capacity: { maxEnvironments: number }; lastSeenMsAgo: number; isolation?: string; sandbox?: SandboxView }>;
     }>;
   };
   if (flags.json) {
@@ -27,18 +35,11 @@ export async function runZonesCommand(flags: { endpointUrl: string; json?: boole
   }
   const rows: Array<Array<string | number>> = [];
   for (const z of body.zones) {
-    if (z.nodes.length === 0) rows.push([z.zone, z.health, '-', '-', '-', '-', '-']);
-    for (const n of z.nodes) rows.push([z.zone, z.health, n.nodeId, nodeHealth(n), `${n.inFlight}/${n.capacity.maxEnvironments}`, n.idleEnvironments, n.lastSeenMsAgo]);
+    if (z.nodes.length === 0) rows.push([z.zone, z.health, '-', '-', '-', '-', '-', '-']);
+    for (const n of z.nodes) {
+      rows.push([z.zone, z.health, n.nodeId, n.health, `${n.inFlight}/${n.capacity.maxEnvironments}`, n.idleEnvironments, n.lastSeenMsAgo, `${n.isolation ?? '-'}, ${formatSandbox(n.sandbox)}`]);
+    }
   }
-  process.stdout.write(renderTable(['zone', 'zone health', 'node', 'node health', 'busy', 'idle envs', 'last seen ms'], rows));
+  process.stdout.write(renderTable(['zone', 'zone health', 'node', 'node health', 'busy', 'idle envs', 'last seen ms', 'isolation, sandbox'], rows));
   return 0;
-}
-
-/** `suspect (refusing: 3 in a row, NODE_AT_CAPACITY; probation in 14.2 s)`, `suspect (silent)`, or the health. */
-function nodeHealth(n: { health: string; suspectReason?: string; refusals?: { inARow: number; lastCode?: string; probationEndsInMs?: number } }): string {
-  if (n.health !== 'suspect' || n.suspectReason === undefined) return n.health;
-  if (n.suspectReason !== 'refusing' || !n.refusals) return `suspect (${n.suspectReason})`;
-  const r = n.refusals;
-  const probation = r.probationEndsInMs === undefined ? '' : `; probation in ${(r.probationEndsInMs / 1000).toFixed(1)} s`;
-  return `suspect (refusing: ${r.inARow} in a row${r.lastCode ? `, ${r.lastCode}` : ''}${probation})`;
 }

@@ -9,6 +9,7 @@ import {
   type EnvironmentReport,
   type Hello,
   type Invoke,
+  type SandboxReport,
   type ZoneMessage,
 } from '@zonesim/protocol';
 import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
@@ -48,6 +49,8 @@ export interface NodeView {
   /** Refusals of work other nodes then ran (issue 15): in a row, in all, the last code, time left suspect. */
   refusals: { inARow: number; total: number; lastCode?: string; probationEndsInMs?: number };
   isolation: string;
+  /** What contains the node's environments (issue 15); absent for nodes that do not say. */
+  sandbox?: SandboxReport;
   capacity: { memoryMb: number; maxEnvironments: number };
   inFlight: number;
   busyMemoryMb: number;
@@ -67,6 +70,7 @@ export class NodeSession extends EventEmitter {
   readonly zone: string;
   readonly capacity: Hello['capacity'];
   readonly isolation: string;
+  readonly sandbox: SandboxReport | undefined;
   readonly connectedAt: number;
   health: NodeHealth = 'healthy';
   /** Why the node is suspect (set with `health = 'suspect'` by the failure detector). */
@@ -108,6 +112,7 @@ export class NodeSession extends EventEmitter {
     this.zone = args.hello.zone;
     this.capacity = args.hello.capacity;
     this.isolation = args.hello.isolation;
+    this.sandbox = args.hello.sandbox;
     this.#socket = args.socket;
     this.#codec = args.codec;
     this.#clock = args.clock;
@@ -281,6 +286,7 @@ export class NodeSession extends EventEmitter {
       ...(this.suspectReason !== undefined && this.health === 'suspect' ? { suspectReason: this.suspectReason } : {}),
       refusals: this.#refusalView(),
       isolation: this.isolation,
+      ...(this.sandbox ? { sandbox: this.sandbox } : {}),
       capacity: this.capacity,
       inFlight: this.inFlight,
       busyMemoryMb: this.busyMemoryMb,

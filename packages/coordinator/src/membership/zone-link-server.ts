@@ -156,7 +156,7 @@ export class ZoneLinkServer {
         ...(this.#settings.apiCredentials ? { credentials: this.#settings.apiCredentials } : {}),
       });
       this.#log.info(
-        { remote, zone: session.zone, nodeId: session.nodeId, capacity: session.capacity, isolation: session.isolation },
+        { remote, zone: session.zone, nodeId: session.nodeId, capacity: session.capacity, isolation: session.isolation, sandbox: session.sandbox },
         'zone node registered',
       );
       this.#onSession(session);
