@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { CodeStoreError, CodeStoreErrorCode } from './errors.js';
 import { extractZip } from './extract-zip.js';
 import type { ZipLimits } from './limits.js';
-import { assertSha256Hex, isSha256Hex, sha256Hex } from './sha256.js';
+import { assertSha256Hex, isSha256Hex, sha256HexInSlices } from './sha256.js';
 import { directorySize } from './directory-size.js';
 
 /** Default bound of the unpacked cache: 1 GiB, room for four packages at Lambda's 250 MB limit. */
@@ -278,7 +278,7 @@ export class CodeCache {
       );
     }
     signal.throwIfAborted();
-    const actual = sha256Hex(data);
+    const actual = await sha256HexInSlices(data, signal);
     if (actual !== sha) {
       throw new CodeStoreError(
         CodeStoreErrorCode.Sha256Mismatch,

@@ -53,7 +53,7 @@ export {
   type ZipSymlinkSpec,
 } from './build-zip.js';
 export { zipDirectory, type ZipDirectoryOptions } from './zip-directory.js';
-export { assertSha256Hex, isSha256Hex, sha256Base64, sha256Hex, sha256HexToBase64 } from './sha256.js';
+export { HASH_SLICE_BYTES, assertSha256Hex, isSha256Hex, sha256Base64, sha256Digests, sha256Hex, sha256HexInSlices, sha256HexToBase64 } from './sha256.js';
 export { CodeStore, type CodeStoreOptions } from './code-store.js';
 export {
   CodeCache,

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { resolveZipLimits, type ZipLimits } from './limits.js';
-import { sha256Base64, sha256Hex } from './sha256.js';
+import { sha256Digests } from './sha256.js';
 import { walkZip } from './zip-walker.js';
 
 /** What an accepted archive contains. */
@@ -76,9 +76,10 @@ export async function inspectZip(
     },
     options.signal,
   );
+  const digest = sha256Digests(data);
   return {
-    sha256Hex: sha256Hex(data),
-    sha256Base64: sha256Base64(data),
+    sha256Hex: digest.hex,
+    sha256Base64: digest.base64,
     codeSize: data.length,
     unzippedSize: summary.unzippedSize,
     entryCount: summary.entryCount,

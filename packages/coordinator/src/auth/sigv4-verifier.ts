@@ -60,6 +60,11 @@ export interface PendingVerification {
   readonly needsBody: boolean;
   /** Checks the signature over `body` (empty when omitted); throws an `AuthenticationError` unless it holds. */
   verify(body?: Uint8Array): void;
+  /**
+   * The same, given the body's hex SHA-256 instead of the body (a server that hashed it as it
+   * arrived, so that a large body is never hashed in one event-loop turn).
+   */
+  verifyDigest(bodySha256Hex: string): void;
 }
 
 /**
@@ -110,28 +115,30 @@ export class SigV4Verifier {
     const scope = credentialScope(presented.scope.date, presented.scope.region, presented.scope.service);
     const signed = presented.signedHeaders;
     const unsigned = declared === UNSIGNED_PAYLOAD;
+    const verifyDigest = (bodySha256Hex: string): void => {
+      let payloadHash = UNSIGNED_PAYLOAD;
+      if (!unsigned) {
+        payloadHash = bodySha256Hex;
+        if (declared !== undefined && declared !== payloadHash) {
+          throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
+        }
+      }
+      const canonical = canonicalRequest({
+        method: req.method,
+        canonicalUri: canonicalUri(rawPath),
+        canonicalQuery: canonicalQuery(rawQuery, presented.presigned ? 'X-Amz-Signature' : undefined),
+        canonicalHeaders: canonicalHeaders(req.headers, signed),
+        signedHeaders: signed.join(';'),
+        payloadHash,
+      });
+      const expected = Buffer.from(signatureOf(key, stringToSign(presented.amzDate, scope, canonical)));
+      const given = Buffer.from(presented.signature);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw signatureMismatch();
+    };
     return {
       needsBody: !unsigned,
-      verify: (body?: Uint8Array): void => {
-        let payloadHash = UNSIGNED_PAYLOAD;
-        if (!unsigned) {
-          payloadHash = body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
-          if (declared !== undefined && declared !== payloadHash) {
-            throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
-          }
-        }
-        const canonical = canonicalRequest({
-          method: req.method,
-          canonicalUri: canonicalUri(rawPath),
-          canonicalQuery: canonicalQuery(rawQuery, presented.presigned ? 'X-Amz-Signature' : undefined),
-          canonicalHeaders: canonicalHeaders(req.headers, signed),
-          signedHeaders: signed.join(';'),
-          payloadHash,
-        });
-        const expected = Buffer.from(signatureOf(key, stringToSign(presented.amzDate, scope, canonical)));
-        const given = Buffer.from(presented.signature);
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw signatureMismatch();
-      },
+      verify: (body?: Uint8Array): void => verifyDigest(unsigned ? UNSIGNED_PAYLOAD : body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body)),
+      verifyDigest,
     };
   }
 
