@@ -20,6 +20,8 @@ import { isLoopbackHost, resolveCoordinatorOptions, type CoordinatorOptions, typ
 import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
 import { ImageBuilder } from './images/image-builder.js';
+import { PackageJobs } from './uploads/package-jobs.js';
+import { UploadPool } from './uploads/upload-pool.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
 import { DashboardAssets } from './dashboard/dashboard-assets.js';
@@ -75,6 +77,7 @@ export class Coordinator {
   readonly #api: ApiServer;
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
+  readonly #uploads: UploadPool;
   #state: LifecycleState = LifecycleState.Idle;
   #stopping: Promise<void> | undefined;
   #apiUrl = '';
@@ -90,13 +93,23 @@ export class Coordinator {
     const apiCredentials = o.accessKeyId !== undefined && o.secretAccessKey !== undefined
       ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey }
       : undefined;
+    // Package work (parsing, inspecting, hashing, storing, image building) runs in these workers,
+    // never on the event loop that answers the zone nodes' heartbeats (issue 15, finding 4).
+    this.#uploads = new UploadPool(o.uploads, { log: this.#log });
+    const codeStore = new CodeStore({ root: join(o.dataDir, 'code') });
+    const jobs = new PackageJobs(this.#uploads, { storeRoot: codeStore.root });
+    const images: ImageBuilder = new ImageBuilder(
+      { dir: join(o.dataDir, 'images'), hostDirs: o.imageDirs },
+      { inspectArchive: (path) => jobs.inspectImageArchive(path, images.settings) },
+    );
     this.registry = new Registry({
-      store: new CodeStore({ root: join(o.dataDir, 'code') }),
+      store: codeStore,
+      jobs,
       records: new RegistryStore(join(o.dataDir, 'registry.db')),
       settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
       clock,
       log: this.#log,
-      images: new ImageBuilder({ dir: join(o.dataDir, 'images') }),
+      images,
     });
     this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
     this.membership = new Membership({
@@ -284,6 +297,7 @@ export class Coordinator {
     if (this.#state !== LifecycleState.Idle) throw new Error(`coordinator cannot start from state ${this.#state}`);
     this.#state = LifecycleState.Starting;
     await mkdir(this.options.dataDir, { recursive: true });
+    await this.#uploads.start();
     const loaded = this.registry.load();
     for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
     await this.ledger.start();
@@ -340,6 +354,8 @@ export class Coordinator {
     }
     this.#api.destroy();
     this.#zoneLink.terminateAll();
+    // After the HTTP grace: an upload still running then has lost its caller anyway.
+    await this.#uploads.stop();
     this.registry.stop();
     this.logs.close();
     this.#closeFaults();

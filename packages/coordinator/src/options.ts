@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
 import { DEFAULT_REFUSAL_PROBATION_MS, DEFAULT_REFUSAL_SUSPECT_LIMIT } from './membership/membership.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
+import { resolveUploadPoolOptions, type ResolvedUploadPoolOptions, type UploadPoolOptions } from './uploads/upload-pool-options.js';
 
 /** Defaults of {@link CoordinatorOptions}; docs/limits.md lists them. */
 export const DEFAULT_COORDINATOR = {
@@ -151,14 +152,25 @@ export interface CoordinatorOptions {
   connectionCheckIntervalMs?: number;
   /** The live dashboard at `/` (issue 9): feed interval, bounds, controls. See `DEFAULT_DASHBOARD`. */
   dashboard?: DashboardOptions;
+  /**
+   * The upload workers that parse, check, hash and store deployment packages and build images off
+   * the event loop (issue 15, finding 4). See `DEFAULT_UPLOAD_POOL`.
+   */
+  uploads?: UploadPoolOptions;
+  /**
+   * Directories on the coordinator's machine whose images an `ImageUri` may name by path
+   * (`--image-dir`); any other path is refused without saying whether it exists. @default [] (only
+   * images uploaded with `PUT /zonesim/v1/images/NAME`)
+   */
+  imageDirs?: readonly string[];
 }
 
 /** Options without a default: absent means the feature is off. */
 type OptionalCoordinatorOptions = 'accessKeyId' | 'secretAccessKey';
 
 /** Fully resolved coordinator options. */
-export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions | 'dashboard'>> &
-  Pick<CoordinatorOptions, OptionalCoordinatorOptions> & { dashboard: ResolvedDashboardOptions };
+export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions | 'dashboard' | 'uploads'>> &
+  Pick<CoordinatorOptions, OptionalCoordinatorOptions> & { dashboard: ResolvedDashboardOptions; uploads: ResolvedUploadPoolOptions };
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -224,7 +236,18 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
         'ZONESIM_ACCESS_KEY_ID/ZONESIM_SECRET_ACCESS_KEY) anyone who can reach it can deploy and run code. Set a key, or pass insecureNoAuth (--insecure-no-auth) to accept that',
     );
   }
-  return { ...o, dataDir: options.dataDir, clusterToken: options.clusterToken, dashboard: resolveDashboardOptions(options.dashboard) };
+  const imageDirs = options.imageDirs ?? [];
+  if (!Array.isArray(imageDirs) || !imageDirs.every((d) => typeof d === 'string' && d !== '')) {
+    throw new TypeError('coordinator option imageDirs must be a list of directory paths');
+  }
+  return {
+    ...o,
+    dataDir: options.dataDir,
+    clusterToken: options.clusterToken,
+    dashboard: resolveDashboardOptions(options.dashboard),
+    uploads: resolveUploadPoolOptions(options.uploads),
+    imageDirs: [...imageDirs],
+  };
 }
 
 /** Both or neither; shapes that fit in a SigV4 `Credential=` and in the `welcome` frame. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidParameter } from '../errors.js';
-import { parseConfigurationPatch, parseCreateFunctionInput } from '../registry/create-function-input.js';
+import { parseConfigurationPatch } from '../registry/create-function-input.js';
 import { parseFunctionRef } from '../registry/function-name.js';
 import { toFunctionConfiguration } from '../registry/function-record.js';
 import type { Registry } from '../registry/registry.js';
-import { readJsonObject } from './body.js';
+import { readJsonObject, receiveBody } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** What the function routes need. */
@@ -19,12 +19,16 @@ export interface FunctionRouteDeps {
 /** ListFunctions returns at most 50 per page whatever MaxItems says (lambda-facts 2). */
 const LIST_PAGE_MAX = 50;
 
-/** `POST /2015-03-31/functions`: CreateFunction -> 201 FunctionConfiguration. */
+/**
+ * `POST /2015-03-31/functions`: CreateFunction -> 201 FunctionConfiguration. The body (up to ~67 MB)
+ * is only received here; parsing, validation and base64 decoding run in an upload worker, and so do
+ * the package's inspection and storage (issue 15, finding 4).
+ */
 export async function handleCreateFunction(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   // The zip travels base64 inside JSON: 4/3 of the zip limit plus room for the other fields.
   const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 256 * 1024;
-  const body = await readJsonObject(req, limit, 'CreateFunction');
-  const input = parseCreateFunctionInput(body, deps.maxZipBytes);
+  const { bytes } = await receiveBody(req, limit, 'CreateFunction');
+  const input = await deps.registry.jobs.parseCreateFunction(bytes, deps.maxZipBytes);
   const record = await deps.registry.create(input);
   sendJson(res, 201, toFunctionConfiguration(record), requestId);
 }
@@ -90,22 +94,16 @@ export async function handleUpdateConfiguration(deps: FunctionRouteDeps, req: In
   sendJson(res, 200, toFunctionConfiguration(record), requestId);
 }
 
-/** `PUT /2015-03-31/functions/{name}/code`: UpdateFunctionCode (ZipFile; `Publish` publishes a version). */
+/** `PUT /2015-03-31/functions/{name}/code`: UpdateFunctionCode (`ZipFile` or `ImageUri`; `Publish` publishes a version). */
 export async function handleUpdateCode(deps: FunctionRouteDeps, req: IncomingMessage, res: ServerResponse, rawName: string, requestId: string): Promise<void> {
   const ref = parseFunctionRef(rawName, undefined, deps.account);
   const limit = Math.ceil((deps.maxZipBytes * 4) / 3) + 64 * 1024;
-  const body = await readJsonObject(req, limit, 'UpdateFunctionCode');
-  const imageUri = body?.['ImageUri'];
-  if (typeof imageUri === 'string' && imageUri.length > 0) {
-    const updated = await deps.registry.updateImage(ref.name, imageUri, typeof body?.['RevisionId'] === 'string' ? body['RevisionId'] : undefined);
-    sendJson(res, 200, toFunctionConfiguration(body?.['Publish'] === true ? deps.registry.publishVersion(ref.name, {}) : updated), requestId);
-    return;
-  }
-  const zipB64 = body?.['ZipFile'];
-  if (typeof zipB64 !== 'string' || zipB64.length === 0 || zipB64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(zipB64)) {
-    throw invalidParameter('ZipFile must be a base64-encoded .zip file (or ImageUri for an image function); S3 code is not supported by zonesim.');
-  }
-  const record = await deps.registry.updateCode(ref.name, Buffer.from(zipB64, 'base64'), typeof body?.['RevisionId'] === 'string' ? body['RevisionId'] : undefined);
-  const shown = body?.['Publish'] === true ? deps.registry.publishVersion(ref.name, {}) : record;
+  const { bytes } = await receiveBody(req, limit, 'UpdateFunctionCode');
+  // Parsed and decoded in an upload worker, like CreateFunction's body.
+  const input = await deps.registry.jobs.parseUpdateCode(bytes);
+  const record = 'imageUri' in input
+    ? await deps.registry.updateImage(ref.name, input.imageUri, input.revisionId)
+    : await deps.registry.updateCode(ref.name, input.zipFile, input.revisionId);
+  const shown = input.publish ? deps.registry.publishVersion(ref.name, {}) : record;
   sendJson(res, 200, toFunctionConfiguration(shown), requestId);
 }

@@ -1,24 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { MAX_IMAGE_PACKAGE_BYTES, MAX_IMAGE_UNPACKED_BYTES } from '@zonesim/protocol';
 import { ImageError, ImageErrorCode } from './image-errors.js';
 import { openLayoutDirectory, openLayoutTarball, type ImageLayout } from './image-layout.js';
+import { UPLOADED_IMAGE_PREFIX, locateImage, realHostPath, unreadableHostImage, type ImageLocation } from './image-location.js';
 import { resolveImage, type ImageConfigFields } from './image-manifest.js';
 import { RootBuilder, type UnpackLimits } from './layer-unpacker.js';
 import { zipRoot } from './root-zip.js';
 
 /**
  * Container images for `PackageType: Image` (docs/runtimes.md). zonesim has no registry client and
- * no container engine: an `ImageUri` names an image on the coordinator's machine (an OCI image
- * layout directory, or an OCI / docker-archive tarball as `docker save` writes it) or one uploaded
- * with `PUT /zonesim/v1/images/{name}`. {@link ImageBuilder.build} reads its manifest and config,
- * unpacks its layers into a root (whiteouts applied, escapes refused) and packs the root as a zip
- * that reaches zone nodes like any deployment package.
+ * no container engine: an `ImageUri` names an image uploaded with `PUT /zonesim/v1/images/{name}`
+ * or one on the coordinator's machine under an image directory its operator named (an OCI image
+ * layout directory, or an OCI / docker-archive tarball as `docker save` writes it; see
+ * `image-location.ts`). {@link ImageBuilder.build} reads its manifest and config, unpacks its
+ * layers into a root (whiteouts applied, escapes refused) and packs the root as a zip that reaches
+ * zone nodes like any deployment package. The coordinator runs `build` and the check of an upload
+ * in its upload workers (`uploads/`), off the event loop.
  */
 
 /** Limits of images; every field optional. */
@@ -40,8 +42,7 @@ export const DEFAULT_IMAGE_LIMITS: ResolvedImageLimits = {
   maxArchiveBytes: 2 * 1024 * 1024 * 1024,
 };
 
-/** The scheme of uploaded images: `zonesim://images/<name>`. */
-export const UPLOADED_IMAGE_PREFIX = 'zonesim://images/';
+export { UPLOADED_IMAGE_PREFIX };
 /** Names of uploaded images. */
 export const IMAGE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 
@@ -56,23 +57,56 @@ export interface BuiltImage {
   unpackedBytes: number;
 }
 
-/** Where `ImageUri` points. */
-interface ImageLocation {
-  path: string;
-  ref?: string;
+/** Options of an {@link ImageBuilder}. */
+export interface ImageBuilderOptions {
+  /** Its working directory: uploads under `uploads/`, roots being built under `work/`. */
+  dir: string;
+  limits?: ImageLimits;
+  /**
+   * Directories of the coordinator's machine whose images an `ImageUri` may name by path (the
+   * `--image-dir` flag). @default [] (only uploaded images)
+   */
+  hostDirs?: readonly string[];
+}
+
+/** {@link ImageBuilderOptions} resolved: plain data, so an upload worker can build the same builder. */
+export interface ImageBuilderSettings {
+  dir: string;
+  limits: ResolvedImageLimits;
+  hostDirs: readonly string[];
+}
+
+/** Components of an {@link ImageBuilder}. */
+export interface ImageBuilderComponents {
+  /**
+   * Reads an uploaded tarball's manifest and returns the image digest (`saveUpload`'s check).
+   * @default {@link ImageBuilder.inspectArchive} in this thread (the coordinator passes its upload workers)
+   */
+  inspectArchive?: (path: string, signal?: AbortSignal) => Promise<{ digest: string }>;
 }
 
 /** Builds images into deployable roots; keeps uploaded image tarballs under `<dir>/uploads/`. */
 export class ImageBuilder {
   readonly dir: string;
   readonly limits: ResolvedImageLimits;
+  readonly hostDirs: readonly string[];
+  readonly #inspectArchive: (path: string, signal?: AbortSignal) => Promise<{ digest: string }>;
 
-  constructor(options: { dir: string; limits?: ImageLimits }) {
+  constructor(options: ImageBuilderOptions, components: ImageBuilderComponents = {}) {
     this.dir = options.dir;
     this.limits = { ...DEFAULT_IMAGE_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) };
     for (const [field, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`ImageLimits.${field} must be a positive integer, got ${String(value)}`);
     }
+    const dirs = options.hostDirs ?? [];
+    for (const d of dirs) if (typeof d !== 'string' || d === '') throw new TypeError('ImageBuilderOptions.hostDirs must be directory paths');
+    this.hostDirs = Object.freeze(dirs.map((d) => resolve(d)));
+    this.#inspectArchive = components.inspectArchive ?? ((path, signal) => this.inspectArchive(path, signal));
+  }
+
+  /** What it was built from, as plain data (see {@link ImageBuilderSettings}). */
+  get settings(): ImageBuilderSettings {
+    return { dir: this.dir, limits: this.limits, hostDirs: this.hostDirs };
   }
 
   /** Path of an uploaded image's tarball. */
@@ -102,7 +136,7 @@ export class ImageBuilder {
     });
     try {
       await pipeline(body, count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), signal ? { signal } : {});
-      const image = await this.#withLayout({ path: tmp }, signal, async (layout) => resolveImage(layout));
+      const image = await this.#inspectArchive(tmp, signal);
       await rename(tmp, target);
       return { imageUri: `${UPLOADED_IMAGE_PREFIX}${name}`, digest: image.digest, bytes, sha256: hash.digest('hex') };
     } catch (err) {
@@ -112,11 +146,20 @@ export class ImageBuilder {
   }
 
   /**
+   * The digest of the image in the tarball at `path` (an upload being checked), from its manifest.
+   * @throws ImageError when it is not an image.
+   */
+  async inspectArchive(path: string, signal?: AbortSignal): Promise<{ digest: string }> {
+    const image = await this.#withLayout({ kind: 'upload', shown: 'the uploaded tarball', path }, signal, async (layout) => resolveImage(layout));
+    return { digest: image.digest };
+  }
+
+  /**
    * Reads, checks and unpacks the image `uri` names and packs its root.
    * @throws ImageError for anything wrong with the image (the caller answers InvalidParameterValueException).
    */
   async build(uri: string, signal?: AbortSignal): Promise<BuiltImage> {
-    const location = this.#locate(uri);
+    const location = locateImage(uri, (name) => this.uploadPath(name), this.hostDirs);
     return this.#withLayout(location, signal, async (layout) => {
       const image = await resolveImage(layout, location.ref);
       await mkdir(join(this.dir, 'work'), { recursive: true });
@@ -137,36 +180,30 @@ export class ImageBuilder {
     });
   }
 
-  #locate(uri: string): ImageLocation {
-    const hash = uri.lastIndexOf('#');
-    const base = hash >= 0 ? uri.slice(0, hash) : uri;
-    const ref = hash >= 0 && hash < uri.length - 1 ? uri.slice(hash + 1) : undefined;
-    const withRef = (path: string): ImageLocation => (ref === undefined ? { path } : { path, ref });
-    if (base.startsWith(UPLOADED_IMAGE_PREFIX)) return withRef(this.uploadPath(base.slice(UPLOADED_IMAGE_PREFIX.length)));
-    if (base.startsWith('file://')) {
-      try {
-        return withRef(fileURLToPath(base));
-      } catch (err) {
-        throw new ImageError(ImageErrorCode.NotFound, `ImageUri ${base} is not a valid file URL`, undefined, { cause: err });
-      }
-    }
-    if (isAbsolute(base)) return withRef(base);
-    throw new ImageError(
-      ImageErrorCode.NotFound,
-      `zonesim does not pull from registries: ImageUri must be an absolute path (or file:// URL) of an OCI image layout directory or an OCI / docker-archive tarball on the coordinator's machine, or ${UPLOADED_IMAGE_PREFIX}NAME for an image uploaded with PUT /zonesim/v1/images/NAME; got ${JSON.stringify(uri.slice(0, 256))}`,
-    );
-  }
-
+  /**
+   * Opens the layout at `location`. A host path is resolved and checked again (a link may lead out
+   * of the image directories), and whatever goes wrong before its bytes can be read is the one
+   * refusal of `image-location.ts`; an upload that is missing says so by its uri.
+   */
   async #withLayout<T>(location: ImageLocation, signal: AbortSignal | undefined, use: (layout: ImageLayout) => Promise<T>): Promise<T> {
-    const info = await stat(location.path).catch(() => undefined);
-    if (!info) throw new ImageError(ImageErrorCode.NotFound, `No image at ${location.path}`);
+    const host = location.kind === 'host';
+    const path = host ? await realHostPath(location, this.hostDirs) : location.path;
+    const refuse = (cause?: unknown): ImageError =>
+      host ? unreadableHostImage(location.shown, cause) : new ImageError(ImageErrorCode.NotFound, `No image ${location.shown}: nothing was uploaded under that name (PUT /zonesim/v1/images/NAME)`, undefined, cause === undefined ? undefined : { cause });
+    const info = await stat(path).catch((err: unknown) => {
+      throw refuse(err);
+    });
     let layout: ImageLayout;
-    if (info.isDirectory()) layout = await openLayoutDirectory(location.path);
+    if (info.isDirectory()) layout = await openLayoutDirectory(path).catch((err: unknown) => {
+      throw refuse(err);
+    });
     else if (info.isFile()) {
       // Readable at all? A clear error beats a tar parse failure.
-      await (await open(location.path, constants.O_RDONLY)).close();
-      layout = await openLayoutTarball(location.path, join(this.dir, 'work'), this.limits.maxArchiveBytes, signal);
-    } else throw new ImageError(ImageErrorCode.NotFound, `${location.path} is neither a directory nor a file`);
+      await open(path, constants.O_RDONLY).then((h) => h.close(), (err: unknown) => {
+        throw refuse(err);
+      });
+      layout = await openLayoutTarball(path, join(this.dir, 'work'), this.limits.maxArchiveBytes, signal);
+    } else throw refuse();
     try {
       return await use(layout);
     } finally {

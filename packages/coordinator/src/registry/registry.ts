@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
-import { CodeStore, inspectZip, isCodeError } from '@zonesim/code';
+import { isCodeError, type CodeStore, type ZipInfo } from '@zonesim/code';
 import { MAX_IMAGE_PACKAGE_BYTES, MAX_IMAGE_UNPACKED_BYTES } from '@zonesim/protocol';
 import { isImageError, type ImageBuilder } from '../images/index.js';
 import type { ImageConfigOverrides, ImageRecord } from '../images/image-config.js';
+import type { PackageJobs } from '../uploads/package-jobs.js';
 import { LambdaApiError, invalidParameter, resourceConflict, resourceNotFound } from '../errors.js';
 import type { ConfigurationPatch, CreateFunctionInput } from './create-function-input.js';
 import { functionArn } from './function-name.js';
@@ -27,6 +28,9 @@ export interface RegistrySettings {
  * Deployed functions and their code. Code is stored content-addressed by SHA-256 in a
  * {@link CodeStore} on disk, so identical packages are stored once; function records are held in
  * memory and written through to a {@link RegistryStore}, so they survive a coordinator crash.
+ * Whatever costs time in proportion to a package (inspecting it, hashing and writing it, building
+ * an image) runs in the upload workers through {@link PackageJobs}, never on the event loop
+ * (issue 15, finding 4); the order of the checks, and so every error, is the same as before.
  */
 export class Registry {
   readonly #functions = new Map<string, FunctionRecord>();
@@ -39,9 +43,11 @@ export class Registry {
   readonly #changeListeners: Array<(name: string) => void> = [];
   readonly #records: RegistryStore | undefined;
   readonly #images: ImageBuilder | undefined;
+  readonly #jobs: PackageJobs;
 
-  constructor(args: { store: CodeStore; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger; images?: ImageBuilder }) {
+  constructor(args: { store: CodeStore; jobs: PackageJobs; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger; images?: ImageBuilder }) {
     this.#store = args.store;
+    this.#jobs = args.jobs;
     this.#images = args.images;
     this.#records = args.records;
     this.#settings = args.settings;
@@ -58,17 +64,21 @@ export class Registry {
     return this.#images;
   }
 
+  /** The upload workers' jobs (the function routes parse large bodies with them). */
+  get jobs(): PackageJobs {
+    return this.#jobs;
+  }
+
   /**
    * Builds the image `uri` names into a zip of its root (docs/runtimes.md) and checks that zip as
    * a zone node will. A bad image is InvalidParameterValueException naming what is wrong.
    */
-  async #buildImage(uri: string, overrides: ImageConfigOverrides | undefined): Promise<{ zipFile: Buffer; image: ImageRecord }> {
+  async #buildImage(uri: string, overrides: ImageConfigOverrides | undefined): Promise<{ zipFile: Buffer; info: ZipInfo; image: ImageRecord }> {
     if (!this.#images) throw invalidParameter('This coordinator has no image store; PackageType Image is not available.');
     try {
-      const built = await this.#images.build(uri);
-      await inspectZip(built.zip, { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES });
+      const { built, info } = await this.#jobs.buildImage(uri, this.#images.settings, { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES });
       this.#log.info({ imageUri: uri, digest: built.digest, format: built.format, unpackedBytes: built.unpackedBytes }, 'image unpacked');
-      return { zipFile: built.zip, image: { uri, digest: built.digest, config: built.config, ...(overrides ? { overrides } : {}) } };
+      return { zipFile: built.zip, info, image: { uri, digest: built.digest, config: built.config, ...(overrides ? { overrides } : {}) } };
     } catch (err) {
       if (isImageError(err)) throw invalidParameter(`Image ${uri} is not usable: ${err.message}`, err);
       if (isCodeError(err)) throw invalidParameter(`Image ${uri} is not usable: ${err.message.replace(/^Could not unzip uploaded file\. Please check your file, then try to upload again\. /, '')}`, err);
@@ -85,29 +95,20 @@ export class Registry {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
     }
     let image: ImageRecord | undefined;
+    let zip: Buffer;
+    let info: ZipInfo;
     if (input.image) {
-      const built = await this.#buildImage(input.image.uri, input.image.overrides);
-      input = { ...input, zipFile: built.zipFile };
-      image = built.image;
-    }
-    let info;
-    try {
-      info = await inspectZip(
-        input.zipFile,
-        image ? { maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES, maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES } :
-        { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes },
-        { readFiles: filesToRead(input.runtime) },
-      );
-    } catch (err: unknown) {
-      if (isCodeError(err)) throw invalidParameter(err.message, err);
-      throw err;
+      // The image's root zip was inspected where it was built, under the image limits.
+      ({ zipFile: zip, info, image } = await this.#buildImage(input.image.uri, input.image.overrides));
+    } else {
+      ({ zip, info } = await this.#inspect(input.zipFile, input.runtime));
     }
     checkSyntheticPackage(input.runtime, info);
     // A concurrent create of the same name may have won while the zip was inspected.
     if (this.#functions.has(input.functionName)) {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
     }
-    await this.#store.put(input.zipFile);
+    await this.#jobs.store(zip);
     const record: FunctionRecord = {
       name: input.functionName,
       version: '$LATEST',
@@ -299,8 +300,8 @@ export class Registry {
     this.#checkRevision(record, revisionId);
     if (!record.image) throw invalidParameter('Please provide ZipFile for functions with PackageType Zip.');
     const built = await this.#buildImage(uri, record.image.overrides);
-    const info = await inspectZip(built.zipFile, { maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES, maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES });
-    await this.#store.put(built.zipFile);
+    const info = built.info;
+    await this.#jobs.store(built.zipFile);
     Object.assign(record, {
       image: built.image,
       codeSha256Hex: info.sha256Hex,
@@ -319,19 +320,9 @@ export class Registry {
     const record = this.get(name);
     this.#checkRevision(record, revisionId);
     if (record.image) throw invalidParameter('Please provide ImageUri for functions with PackageType Image.');
-    let info;
-    try {
-      info = await inspectZip(
-        zipFile,
-        { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes },
-        { readFiles: filesToRead(record.runtime) },
-      );
-    } catch (err: unknown) {
-      if (isCodeError(err)) throw invalidParameter(err.message, err);
-      throw err;
-    }
+    const { info, zip } = await this.#inspect(zipFile, record.runtime);
     checkSyntheticPackage(record.runtime, info);
-    await this.#store.put(zipFile);
+    await this.#jobs.store(zip);
     Object.assign(record, {
       codeSha256Hex: info.sha256Hex,
       codeSha256: info.sha256Base64,
@@ -342,6 +333,20 @@ export class Registry {
     });
     this.#records?.put(record);
     return record;
+  }
+
+  /**
+   * Checks a package in an upload worker under the function limits; a bad zip is
+   * InvalidParameterValueException with the check's message. `zipFile` is moved to the worker: use
+   * the `zip` handed back.
+   */
+  async #inspect(zipFile: Buffer, runtime: string): Promise<{ info: ZipInfo; zip: Buffer }> {
+    try {
+      return await this.#jobs.inspect(zipFile, { maxUnzippedBytes: this.#settings.maxUnzippedBytes, maxZippedBytes: this.#settings.maxZipBytes }, filesToRead(runtime));
+    } catch (err: unknown) {
+      if (isCodeError(err)) throw invalidParameter(err.message, err);
+      throw err;
+    }
   }
 
   #checkRevision(record: FunctionRecord, revisionId: string | undefined): void {

@@ -1,0 +1,58 @@
+/** Defaults of {@link UploadPoolOptions}; docs/limits.md lists them. */
+export const DEFAULT_UPLOAD_POOL = {
+  workers: 2,
+  maxQueuedJobs: 16,
+  workerMaxHeapMb: 1024,
+  niceIncrement: 5,
+  stopGraceMs: 5_000,
+} as const;
+
+/** Options of the coordinator's upload workers (issue 15, finding 4); every field is optional. */
+export interface UploadPoolOptions {
+  /**
+   * Worker threads that parse, check, hash and store deployment packages and build images, off the
+   * event loop. Each one that dies is replaced. @default 2
+   */
+  workers?: number;
+  /**
+   * Jobs waiting for a free worker (one CreateFunction is up to three jobs, one after the other).
+   * Past it a request is refused with 429 `TooManyRequestsException` (`CallerRateLimitExceeded`)
+   * and a `Retry-After`: a waiting job holds its request body (up to ~67 MB) in memory. @default 16
+   */
+  maxQueuedJobs?: number;
+  /**
+   * V8 old-generation limit of each worker, MiB: a body that parses into more than this (a hostile
+   * JSON of millions of tiny values) kills its worker and fails only its own request, with 500
+   * `ServiceException`, instead of growing the coordinator's heap. @default 1024
+   */
+  workerMaxHeapMb?: number;
+  /**
+   * Added to the workers' nice value (Linux), so that on a busy machine the event loop, and the
+   * zone nodes' heartbeats, get the CPU before a deploy does. 0 leaves it. @default 5
+   */
+  niceIncrement?: number;
+  /** How long `stop()` lets running jobs finish before the workers are terminated. @default 5000 */
+  stopGraceMs?: number;
+}
+
+/** Fully resolved {@link UploadPoolOptions}. */
+export type ResolvedUploadPoolOptions = Readonly<Required<UploadPoolOptions>>;
+
+function intAtLeast(field: keyof UploadPoolOptions, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`upload option ${field} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fills defaults and validates eagerly; the error names the field. */
+export function resolveUploadPoolOptions(options: UploadPoolOptions = {}): ResolvedUploadPoolOptions {
+  const o = { ...DEFAULT_UPLOAD_POOL, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  return Object.freeze({
+    workers: intAtLeast('workers', o.workers, 1, 64),
+    maxQueuedJobs: intAtLeast('maxQueuedJobs', o.maxQueuedJobs, 0),
+    workerMaxHeapMb: intAtLeast('workerMaxHeapMb', o.workerMaxHeapMb, 64),
+    niceIncrement: intAtLeast('niceIncrement', o.niceIncrement, 0, 19),
+    stopGraceMs: intAtLeast('stopGraceMs', o.stopGraceMs, 0),
+  });
+}
