@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SigV4Credentials, SupervisorMessage } from '@zonesim/coordinator';
+import { probeCgroupPlacement, sweepStaleCgroups } from '@zonesim/zone-node';
 import { ChildProcessHandle } from './child-process-handle.js';
 import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from './lambda-http.js';
 import { TOKEN_ENV } from './token.js';
@@ -106,7 +107,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const logToFiles = options.logToFiles ?? true;
   const logDir = join(dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV]: token };
+  // The token goes to the processes in a 0600 file, not in their environment: any process of the
+  // same user can read /proc/<pid>/environ, an unsandboxed handler included (issue 15). The
+  // variable is removed too, should this process have it.
+  const tokenFile = join(dataDir, 'cluster-token');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  await chmod(tokenFile, 0o600);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env[TOKEN_ENV];
   if (options.credentials) {
     env[ACCESS_KEY_ID_ENV] = options.credentials.accessKeyId;
     env[SECRET_ACCESS_KEY_ENV] = options.credentials.secretAccessKey;
@@ -116,6 +124,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const zonesFirst = [...started].reverse();
     await Promise.all(zonesFirst.slice(0, -1).map((h) => h.stop(stopGraceMs)));
     if (zonesFirst.length > 0) await zonesFirst[zonesFirst.length - 1]!.stop(stopGraceMs);
+    await rm(tokenFile, { force: true });
+    // A zone node killed on purpose (a fault, the dashboard's kill) left its environments' cgroups;
+    // its sandbox died with it, and nobody else would remove them.
+    const placement = await probeCgroupPlacement('/sys/fs/cgroup');
+    if (placement.ok) await sweepStaleCgroups(placement.value).catch(() => 0);
   };
   try {
     const startCoordinator = (port: number, restarts: number): ChildProcessHandle => {
@@ -126,6 +139,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           '--host', options.host ?? '127.0.0.1',
           '--port', String(port),
           '--data-dir', join(dataDir, 'coordinator'),
+          '--token-file', tokenFile,
           ...(options.supervisor ? ['--supervised'] : []),
           ...(options.coordinatorArgs ?? []),
         ],
@@ -155,6 +169,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           '--zone', zone,
           '--node-id', nodeId,
           '--data-dir', join(dataDir, 'zones', nodeId),
+          '--token-file', tokenFile,
           ...(options.zoneArgs ?? []),
         ],
         env,

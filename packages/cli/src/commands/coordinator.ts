@@ -12,6 +12,7 @@ export interface CoordinatorCommandFlags {
   port: string;
   dataDir: string;
   token?: string;
+  tokenFile?: string;
   heartbeatMs?: string;
   missLimit?: string;
   refusalLimit?: string;
@@ -48,7 +49,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     host: flags.host,
     port: Number(flags.port),
     dataDir: resolve(flags.dataDir),
-    clusterToken: tokenFrom(flags.token),
+    clusterToken: tokenFrom(flags.token, flags.tokenFile),
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.placement ? { placement: flags.placement } : {}),
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),

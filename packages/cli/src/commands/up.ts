@@ -19,6 +19,10 @@ export interface UpFlags {
   port: string;
   dataDir?: string;
   isolation?: string;
+  /** Sandboxing of environments (issue 15): `auto`, `on` or `off`. */
+  sandbox?: string;
+  /** `lambda`: CPU in proportion to memory; `host`. */
+  cpuModel?: string;
   maxEnvironments?: string;
   spareRuntimes?: string;
   memoryMb?: string;
@@ -42,10 +46,12 @@ export interface UpFlags {
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
-export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'maxEnvironments' | 'spareRuntimes' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
+export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'sandbox' | 'cpuModel' | 'maxEnvironments' | 'spareRuntimes' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
   const args: string[] = [];
   if (flags.timeScale) args.push('--time-scale', flags.timeScale);
   if (flags.isolation) args.push('--isolation', flags.isolation);
+  if (flags.sandbox) args.push('--sandbox', flags.sandbox);
+  if (flags.cpuModel) args.push('--cpu-model', flags.cpuModel);
   if (flags.maxEnvironments) args.push('--max-environments', flags.maxEnvironments);
   if (flags.spareRuntimes !== undefined) args.push('--spare-runtimes', flags.spareRuntimes);
   if (flags.memoryMb) args.push('--memory-mb', flags.memoryMb);

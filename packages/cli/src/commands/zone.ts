@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ZoneNode, type IsolationMode } from '@zonesim/zone-node';
+import { ZoneNode, type CpuModel, type IsolationMode, type SandboxMode } from '@zonesim/zone-node';
 import { formatReadyLine } from '@zonesim/common';
 import { exitWithParent, onShutdownSignal } from '../signals.js';
 import { tokenFrom } from '../token.js';
@@ -10,11 +10,16 @@ export interface ZoneCommandFlags {
   zone: string;
   nodeId?: string;
   token?: string;
+  tokenFile?: string;
   dataDir: string;
   memoryMb?: string;
   maxEnvironments?: string;
   spareRuntimes?: string;
   isolation?: string;
+  sandbox?: string;
+  cpuModel?: string;
+  pidsMax?: string;
+  memoryPollMs?: string;
   keepAliveMs?: string;
   reconnectMinMs?: string;
   timeScale?: string;
@@ -26,7 +31,7 @@ export interface ZoneCommandFlags {
 export async function runZoneCommand(flags: ZoneCommandFlags): Promise<number | void> {
   const node = new ZoneNode({
     coordinatorUrl: flags.coordinator,
-    clusterToken: tokenFrom(flags.token),
+    clusterToken: tokenFrom(flags.token, flags.tokenFile),
     zone: flags.zone,
     dataDir: resolve(flags.dataDir),
     ...(flags.nodeId ? { nodeId: flags.nodeId } : {}),
@@ -34,6 +39,10 @@ export async function runZoneCommand(flags: ZoneCommandFlags): Promise<number | 
     ...(flags.maxEnvironments ? { maxEnvironments: Number(flags.maxEnvironments) } : {}),
     ...(flags.spareRuntimes !== undefined ? { spareRuntimes: Number(flags.spareRuntimes) } : {}),
     ...(flags.isolation ? { isolation: flags.isolation as IsolationMode } : {}),
+    ...(flags.sandbox ? { sandbox: flags.sandbox as SandboxMode } : {}),
+    ...(flags.cpuModel ? { cpuModel: flags.cpuModel as CpuModel } : {}),
+    ...(flags.pidsMax ? { pidsMax: Number(flags.pidsMax) } : {}),
+    ...(flags.memoryPollMs ? { memoryPollMs: Number(flags.memoryPollMs) } : {}),
     ...(flags.keepAliveMs ? { keepAliveMs: Number(flags.keepAliveMs) } : {}),
     ...(flags.reconnectMinMs ? { reconnectMinMs: Number(flags.reconnectMinMs) } : {}),
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
