@@ -21,6 +21,7 @@ export const DEFAULT_SCENARIO = {
   timeScale: 1,
   failover: true,
   accountConcurrency: 1000,
+  cpuModel: 'host',
   /** Lambda's defaults. */
   memoryMb: 128,
   timeoutSec: 3,

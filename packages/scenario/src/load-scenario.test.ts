@@ -40,6 +40,7 @@ t.test('the full example resolves with every value in resolved units', async (t)
     timeScale: 10,
     failover: true,
     accountConcurrency: 500,
+    cpuModel: 'lambda',
   });
   const echo = s.functions.find((f) => f.name === 'echo')!;
   t.equal(echo.kind, 'code');

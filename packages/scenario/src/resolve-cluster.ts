@@ -27,5 +27,6 @@ export function resolveCluster(raw: Raw | undefined, ctx: ResolveContext): Resol
     timeScale: pick('timeScale', c['timeScale'], DEFAULT_SCENARIO.timeScale),
     failover: pick('failover', c['failover'], DEFAULT_SCENARIO.failover),
     accountConcurrency: pick('accountConcurrency', c['accountConcurrency'], DEFAULT_SCENARIO.accountConcurrency),
+    cpuModel: pick('cpuModel', c['cpuModel'], DEFAULT_SCENARIO.cpuModel),
   };
 }

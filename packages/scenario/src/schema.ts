@@ -78,6 +78,11 @@ const ClusterSchema = Obj(
     timeScale: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000, description: 'Platform timer speed-up (keep-alive). Default 1' })),
     failover: Type.Optional(Type.Boolean({ description: "false: a lost zone's in-flight work is not re-dispatched (for teaching). Default true" })),
     accountConcurrency: Type.Optional(Type.Integer({ minimum: 100, description: 'Account concurrency limit. Default 1000' })),
+    cpuModel: Type.Optional(
+      Type.Union([Type.Literal('host'), Type.Literal('lambda')], {
+        description: 'lambda: each environment gets CPU in proportion to its memory, 1,769 MB = one vCPU (zone nodes need cgroups; docs/runtimes.md). Default host',
+      }),
+    ),
   },
   'The cluster: zones, nodes, detection, placement',
 );

@@ -59,6 +59,8 @@ export interface ResolvedCluster {
   failover: boolean;
   /** @default 1000 */
   accountConcurrency: number;
+  /** `lambda`: CPU in proportion to memory, 1,769 MB = one vCPU (zone node `--cpu-model`). @default 'host' */
+  cpuModel: 'host' | 'lambda';
 }
 
 /** Settings every function has. */

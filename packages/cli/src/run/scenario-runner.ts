@@ -91,6 +91,8 @@ function zoneArgs(s: ResolvedScenario): string[] {
     '--isolation', n.isolation,
     '--keep-alive-ms', String(n.keepAliveMs),
     '--time-scale', String(s.cluster.timeScale),
+    // CPU in proportion to memory (issue 15): memory-tuning scenarios compare durations and bills.
+    ...(s.cluster.cpuModel === 'lambda' ? ['--cpu-model', 'lambda'] : []),
   ];
 }
 
