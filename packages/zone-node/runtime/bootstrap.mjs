@@ -2,12 +2,13 @@
 // thread; both get the same code. It plays the part of Lambda's runtime (RIC src/index.mjs): patch
 // the console, load the handler (INIT), then run one invocation per `invoke` message.
 //
-// Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs, bind?: {env, cwd}}
+// Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs, maxLogBytes?, bind?: {env, cwd}}
 //                            {type:'invoke', requestId, payload, deadlineMs, invokedFunctionArn, clientContext?}
 //                            {type:'shutdown'}
-// Messages to the host:      {type:'log', line}
-//                            {type:'init-done', ok, error?, memoryBytes}
-//                            {type:'result', requestId, ok, payload? | error?, fatal, memoryBytes}
+// Messages to the host:      {type:'log', line}                  (worker only; a process writes fd 1, see output.mjs)
+//                            {type:'log-dropped', count}         (worker only: lines past the bound)
+//                            {type:'init-done', ok, error?, memoryBytes, logMark?}
+//                            {type:'result', requestId, ok, payload? | error?, fatal, memoryBytes, logMark?}
 //                            {type:'fatal', error}          (uncaught error outside an invocation)
 //                            {type:'over-memory'}           (worker only: external memory over the limit)
 // The TypeScript side of this contract is packages/zone-node/src/environment/runtime-messages.ts.
@@ -17,9 +18,16 @@ import { loadHandler } from './handler-loader.mjs';
 import { toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
 import { createInvoker } from './invoker.mjs';
 import { createMemoryMeter } from './memory.mjs';
+import { openOutput } from './output.mjs';
 
 const channel = openChannel();
-const flush = patchLogging((line) => channel.send({ type: 'log', line }));
+const output = openOutput(channel);
+const flush = patchLogging((lines) => output.lines(lines));
+/** Ends INIT's or an invocation's output; returns the mark the host reads before framing the log. */
+const endOutput = (kind) => {
+  flush();
+  return output.end(kind);
+};
 const meter = createMemoryMeter(channel.kind);
 
 /** @type {'waiting' | 'init' | 'ready' | 'failed' | 'shutdown'} */
@@ -58,8 +66,8 @@ process.on('beforeExit', () => {
 
 function failInit(err) {
   phase = 'failed';
-  flush();
-  channel.send({ type: 'init-done', ok: false, error: toRapidResponse(err), memoryBytes: meter.peakBytes() });
+  const logMark = endOutput('init');
+  channel.send({ type: 'init-done', ok: false, error: toRapidResponse(err), memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
 }
 
 const CALLBACK_WARNING =
@@ -69,6 +77,7 @@ async function init(msg) {
   if (phase !== 'waiting') return;
   phase = 'init';
   const limits = { memoryLimitBytes: Number(msg.memoryLimitBytes), memoryPollMs: Number(msg.memoryPollMs) };
+  if (msg.maxLogBytes !== undefined) output.setBound(Number(msg.maxLogBytes));
   let handler;
   try {
     // A spare runtime (started before anyone needed it) becomes this environment here, before any
@@ -92,10 +101,10 @@ async function init(msg) {
   ) {
     console.warn(CALLBACK_WARNING);
   }
-  invoker = createInvoker({ handler, channel, flush, meter, limits });
+  invoker = createInvoker({ handler, channel, endOutput, meter, limits });
   phase = 'ready';
-  flush();
-  channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes() });
+  const logMark = endOutput('init');
+  channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
 }
 
 function bindEnvironment(bind) {

@@ -22,10 +22,10 @@ function parseJson(text) {
 }
 
 /**
- * @param {{ handler: Function, channel: import('./channel.mjs').Channel, flush: () => void,
+ * @param {{ handler: Function, channel: import('./channel.mjs').Channel, endOutput: (kind: 'invoke') => number | undefined,
  *   meter: ReturnType<import('./memory.mjs').createMemoryMeter>, limits: { memoryLimitBytes: number, memoryPollMs: number } }} deps
  */
-export function createInvoker({ handler, channel, flush, meter, limits }) {
+export function createInvoker({ handler, channel, endOutput, meter, limits }) {
   const isAsync = handler?.constructor?.name === 'AsyncFunction';
   /** @type {{ requestId: string, done: boolean } | null} */
   let current = null;
@@ -36,8 +36,10 @@ export function createInvoker({ handler, channel, flush, meter, limits }) {
     current.done = true;
     beforeExit = NOOP;
     meter.unwatch();
-    flush();
-    channel.send({ ...message, requestId: current.requestId, memoryBytes: meter.peakBytes() });
+    // Everything the invocation printed is written before the result is sent; the mark tells the
+    // host how far to read the pipe (output.mjs).
+    const logMark = endOutput('invoke');
+    channel.send({ ...message, requestId: current.requestId, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
     current = null;
     // Wait for the next event: the channel keeps the loop alive again.
     channel.ref();

@@ -1,9 +1,12 @@
 // Console and stdio capture in Lambda's text log format (RIC src/LogPatch.js):
 //   `<ISO-8601 timestamp>\t<requestId>\t<LEVEL>\t<util.format(message, ...params)>`
 // During INIT there is no request yet and Lambda prints the requestId as `undefined`.
-// Every line goes to `emit`, i.e. over the same ordered channel as the invocation result.
+// Every line goes to `emit` (output.mjs: a blocking pipe, or the parent port of a worker), one
+// console record per line (a record with a stack trace stays one line), in the order written.
 import { format } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { toFormatted, intoError } from './errors.mjs';
+import { MAX_LINE_CHARS } from './output.mjs';
 
 let currentRequestId;
 
@@ -17,27 +20,36 @@ const LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', err
 /**
  * Replaces console.trace/debug/info/log/warn/error (and adds console.fatal, as the RIC does) and
  * captures raw process.stdout / process.stderr writes line by line (raw writes have no prefix in
- * Lambda either). Returns `flush()`, which emits a pending partial raw line.
- * @param {(line: string) => void} emit
+ * Lambda either). Returns `flush()`, which emits a pending partial raw line. A partial line is
+ * held here until its newline (or the invocation's end), at most MAX_LINE_CHARS of it.
+ * @param {(lines: string[]) => void} emit  complete lines, in order
  */
 export function patchLogging(emit) {
   for (const [method, level] of Object.entries(LEVELS)) {
     // The RIC's signature is `(msg, ...params)`, so `console.log()` prints the word `undefined`.
     console[method] = (msg, ...params) => {
-      emit(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(msg, ...params)}`);
+      emit([`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(msg, ...params)}`]);
     };
   }
   console.log = console.info;
 
   const partial = { stdout: '', stderr: '' };
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   const capture = (name) => {
     const stream = process[name];
     stream.write = (chunk, encoding, callback) => {
       if (typeof encoding === 'function') callback = encoding;
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      // A multi-byte character split between two writes is decoded whole.
+      const text = typeof chunk === 'string' ? chunk : decoders[name].write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       const lines = (partial[name] + text).split('\n');
-      partial[name] = lines.pop() ?? '';
-      for (const line of lines) emit(line);
+      let rest = lines.pop() ?? '';
+      // A line that never ends is written in pieces rather than held whole.
+      while (rest.length > MAX_LINE_CHARS) {
+        lines.push(rest.slice(0, MAX_LINE_CHARS));
+        rest = rest.slice(MAX_LINE_CHARS);
+      }
+      partial[name] = rest;
+      if (lines.length > 0) emit(lines);
       if (typeof callback === 'function') queueMicrotask(() => callback());
       return true;
     };
@@ -48,7 +60,7 @@ export function patchLogging(emit) {
   return function flush() {
     for (const name of ['stdout', 'stderr']) {
       if (partial[name] !== '') {
-        emit(partial[name]);
+        emit([partial[name]]);
         partial[name] = '';
       }
     }

@@ -627,6 +627,32 @@ export const handler = async () => spawn('sleep', ['${marker}'], { stdio: 'ignor
     t.ok(r.environmentKept);
   });
 
+  t.test('100 MB of stdout and stderr at 128 MB streams through the bounded log (issue 15)', async (t) => {
+    const h = harness(t, mode, {
+      'index.mjs': `export const handler = async (event) => {
+  if (!event.flood) { console.log('quiet'); return 'quiet'; }
+  const piece = ('x'.repeat(1023) + '\\n').repeat(1024);
+  for (let i = 0; i < 50; i++) { process.stdout.write(piece); process.stderr.write(piece); }
+  console.error(new Error('last words'));
+  process.stdout.write('the very last line');
+  return 'flooded';
+};\n`,
+    }, { memoryMb: 128, timeoutSec: 60 });
+    const r = await h.invoke({ flood: true }, { requestId: 'flood-1' });
+    t.same(json(r), 'flooded', 'no Runtime.OutOfMemory');
+    t.ok(r.maxMemoryUsedMb < 128, `max memory used ${r.maxMemoryUsedMb} MB`);
+    const lines = r.logLines;
+    t.ok(lines.reduce((n, l) => n + l.length, 0) <= 1024 * 1024 + 100, 'the per-invocation bound holds');
+    const dropped = Number(/^zonesim: (\d+) log lines dropped/.exec(lines.find((l) => l.startsWith('zonesim: ')) ?? '')?.[1]);
+    t.equal(lines.filter((l) => l === 'x'.repeat(1023)).length + dropped, 100 * 1024, 'kept + dropped = written');
+    const end = lines.findIndex((l) => l.startsWith('END RequestId: flood-1'));
+    t.equal(lines[end - 1], 'the very last line', 'the tail is the last output (a partial line ends with the invocation)');
+    t.match(lines[end - 2], new RegExp(`^${ISO}\\tflood-1\\tERROR\\tError: last words\\n    at `), 'a console record with a stack trace stays one line');
+    const quiet = await h.invoke({}, { requestId: 'quiet-1' });
+    t.same(json(quiet), 'quiet');
+    t.same(quiet.logLines.filter((l) => !/^(START|END|REPORT) /.test(l)).map((l) => l.split('\t').slice(1).join('\t')), ['quiet-1\tINFO\tquiet'], 'nothing of the flood leaks into the next invocation');
+  });
+
   t.test('a bad handler never harms another environment or the host', async (t) => {
     const good = harness(t, mode, { 'index.mjs': `${SLEEP}let n = 0;\nexport const handler = async () => { await sleep(150); return ++n; };\n` });
     const bad = harness(t, mode, { 'index.mjs': 'export const handler = async () => { process.exit(1); };\n' });

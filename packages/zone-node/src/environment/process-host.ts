@@ -5,6 +5,7 @@ import type { Containment, Sandbox, SandboxView } from '../sandbox/sandbox.js';
 import { RssWatchdog } from './rss-watchdog.js';
 import type { RuntimeBinding } from './runtime-messages.js';
 import { lineSplitter, RUNTIME_DIR, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
+import { runtimeOutputReader } from './runtime-output.js';
 
 // V8 prints "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory".
 const V8_OOM = /heap out of memory|Reached heap limit/i;
@@ -139,7 +140,9 @@ export function attachRuntimeProcess(rp: RuntimeProcess, o: RuntimeHostOptions, 
   };
 
   const stderrTail = new TextTail();
-  const out = lineSplitter(o.onOutput);
+  // stdout carries the runtime's whole log, written with blocking writes (runtime/output.mjs);
+  // stderr only what bypasses it (V8's and Node's own fatal reports).
+  const out = runtimeOutputReader(o.onOutput, (seq, kind) => o.onMark?.(seq, kind));
   const err = lineSplitter(o.onOutput);
   child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
 import { parseRuntimeMessage } from './runtime-messages.js';
+import type { MarkKind } from './runtime-output.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { SpareRuntimes } from './spare-runtimes.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
@@ -30,6 +31,13 @@ export interface EnvironmentComponents {
 }
 
 const MIB = 1024 * 1024;
+
+/**
+ * How long a result waits for the runtime's output to be read up to its mark (runtime/output.mjs).
+ * The mark is in the pipe before the result is sent, so this is one read away; the bound only
+ * matters when user code wrote to fd 1 directly and broke the line the mark starts.
+ */
+export const LOG_MARK_WAIT_MS = 500;
 
 function reasonOf(signal: AbortSignal): string {
   const r: unknown = signal.reason;
@@ -61,7 +69,16 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
   #queued: Outcome[] = [];
   #requestId: string | undefined;
   #log: LogBuffer | undefined;
+  /** What ends `#log` in the output stream: INIT's mark (provisioned INIT) or the invocation's. */
+  #logEndsWith: MarkKind = 'invoke';
+  /** The runtime's output reached the mark that ends `#log`: later lines go to the idle log. */
+  #logEnded = false;
   readonly #idleLog: LogBuffer;
+  /** The last mark read from the runtime's output, and the last one an outcome was delivered for. */
+  #marksRead = 0;
+  #marksDelivered = 0;
+  /** An outcome waiting until the output is read up to its mark (at most LOG_MARK_WAIT_MS). */
+  #markWait: { seq: number; o: Outcome; timer: TimerHandle } | undefined;
   #runtimePeakBytes = 0;
   #destroying: Promise<void> | undefined;
   readonly #deadListeners: Array<(reason: string) => void> = [];
@@ -112,7 +129,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     this.#requestId = input.requestId;
     this.#queued = [];
     const log = new LogBuffer(this.#settings.maxLogBytesPerInvocation);
-    this.#log = log;
+    this.#openLog(log, 'invoke');
     try {
       if (!cold) return await this.#runHandler(input, log, options.signal, undefined);
       return await this.#coldStart(input, log, options.signal);
@@ -149,7 +166,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     }
     this.#state = 'initializing';
     const log = new LogBuffer(this.#settings.maxLogBytesPerInvocation);
-    this.#log = log;
+    this.#openLog(log, 'init');
     const timeoutMs = options.initTimeoutMs ?? this.#settings.initTimeoutMs;
     try {
       const { o, initMs } = await this.#runInit(timeoutMs, options.signal);
@@ -186,6 +203,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
         type: 'init',
         memoryLimitBytes: this.config.spec.memoryMb * MIB,
         memoryPollMs: this.#settings.memoryPollMs,
+        maxLogBytes: this.#settings.maxLogBytesPerInvocation,
       });
       o = await this.#wait(deadline, signal);
     }
@@ -212,7 +230,8 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
         memoryPollMs: this.#settings.memoryPollMs,
         clock: this.#clock,
         onMessage: (raw) => this.#onMessage(raw),
-        onOutput: (line) => (this.#log ?? this.#idleLog).push(line),
+        onOutput: (line) => this.#logNow.push(line),
+        onMark: (seq, kind) => this.#onMark(seq, kind),
       });
       this.#host = host;
       void host.exited.then((exit) => this.#deliver({ kind: 'exit', exit }));
@@ -321,18 +340,21 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     if (!m) return; // user code can reach the channel in worker mode: ignore what is not ours
     switch (m.type) {
       case 'log':
-        (this.#log ?? this.#idleLog).push(m.line);
+        this.#logNow.push(m.line);
+        return;
+      case 'log-dropped':
+        this.#logNow.noteDropped(m.count);
         return;
       case 'hello':
         this.#deliver({ kind: 'hello' });
         return;
       case 'init-done':
         this.#notePeak(m.memoryBytes);
-        this.#deliver(m.ok ? { kind: 'init-done', ok: true } : { kind: 'init-done', ok: false, error: m.error });
+        this.#afterMark(m.logMark, m.ok ? { kind: 'init-done', ok: true } : { kind: 'init-done', ok: false, error: m.error });
         return;
       case 'result':
         this.#notePeak(m.memoryBytes);
-        if (m.requestId === this.#requestId) this.#deliver({ kind: 'result', message: m });
+        if (m.requestId === this.#requestId) this.#afterMark(m.logMark, { kind: 'result', message: m });
         return;
       case 'fatal':
         this.#deliver({ kind: 'fatal', error: m.error });
@@ -343,12 +365,66 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
     }
   }
 
+  /** Where an output line goes now: the running invocation's (or INIT's) log, or the idle log. */
+  get #logNow(): LogBuffer {
+    return this.#log !== undefined && !this.#logEnded ? this.#log : this.#idleLog;
+  }
+
+  #openLog(log: LogBuffer, endsWith: MarkKind): void {
+    this.#log = log;
+    this.#logEndsWith = endsWith;
+    this.#logEnded = false;
+  }
+
+  /**
+   * The runtime's output reached a mark: what follows was written after INIT or the invocation
+   * ended (a timer's line belongs to the next invocation, as on Lambda). A mark of an outcome
+   * already delivered (read late) ends nothing.
+   */
+  #onMark(seq: number, kind: MarkKind): void {
+    if (seq <= this.#marksRead) return;
+    this.#marksRead = seq;
+    if (seq > this.#marksDelivered && kind === this.#logEndsWith) this.#logEnded = true;
+    const wait = this.#markWait;
+    if (wait && seq >= wait.seq) this.#releaseMarkWait(false);
+  }
+
+  /**
+   * Delivers an outcome the runtime sent after writing its output up to mark `seq`, once the output
+   * is read that far: the result travels on IPC, the lines on the stdout pipe, and either may be
+   * read first.
+   */
+  #afterMark(seq: number | undefined, o: Outcome): void {
+    if (seq === undefined || seq <= this.#marksRead) {
+      if (seq !== undefined) this.#marksDelivered = Math.max(this.#marksDelivered, seq);
+      this.#deliver(o);
+      return;
+    }
+    this.#releaseMarkWait(true);
+    this.#markWait = { seq, o, timer: this.#clock.setTimeout(() => this.#releaseMarkWait(true), LOG_MARK_WAIT_MS) };
+  }
+
+  /** Delivers the outcome waiting for its mark; `early` when the mark was not read (yet). */
+  #releaseMarkWait(early: boolean): void {
+    const wait = this.#markWait;
+    if (!wait) return;
+    this.#markWait = undefined;
+    this.#clock.clearTimeout(wait.timer);
+    this.#marksDelivered = Math.max(this.#marksDelivered, wait.seq);
+    // Its mark, read late or never, ends nothing: the log it would have ended ends here.
+    const ends = wait.o.kind === 'result' ? 'invoke' : 'init';
+    if (early && this.#log !== undefined && ends === this.#logEndsWith) this.#logEnded = true;
+    this.#deliver(wait.o);
+  }
+
   #notePeak(bytes: number): void {
     if (bytes > this.#runtimePeakBytes) this.#runtimePeakBytes = bytes;
   }
 
   /** Hands an outcome to the waiting invocation, queues it for the next wait, or handles idle death. */
   #deliver(o: Outcome): void {
+    // A result waiting for its mark came first (an exit, say, must not overtake it).
+    if (this.#markWait) this.#releaseMarkWait(true);
     if (this.#waiter) {
       this.#waiter(o);
       return;

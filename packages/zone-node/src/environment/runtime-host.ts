@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '@zonesim/common';
 import type { RuntimeExit } from './platform-errors.js';
 import type { HostMessage } from './runtime-messages.js';
+import type { MarkKind } from './runtime-output.js';
 
 /**
  * The transport to one running runtime (a child process or a worker thread). It knows how to start,
@@ -36,8 +37,14 @@ export interface RuntimeHostOptions {
   clock: Clock;
   /** Every message from the runtime, unvalidated. */
   onMessage(raw: unknown): void;
-  /** Raw stdout/stderr lines that bypassed the runtime's capture (e.g. V8's fatal-error report). */
+  /**
+   * Output lines: a worker's raw stdout/stderr that bypassed the runtime's capture (e.g. V8's
+   * fatal-error report); a process's whole stdout (console and stdout/stderr writes, runtime/output.mjs)
+   * and its raw stderr.
+   */
   onOutput(line: string): void;
+  /** A process runtime finished writing INIT's or an invocation's output (runtime/output.mjs). */
+  onMark?(seq: number, kind: MarkKind): void;
 }
 
 /** One running runtime. */
@@ -60,21 +67,8 @@ export interface RuntimeHost {
 /** Starts a runtime. May throw when the runtime cannot be started at all. */
 export type RuntimeHostFactory = (options: RuntimeHostOptions) => RuntimeHost;
 
-/** Splits a byte stream into lines (for raw stdout/stderr), calling `onLine` per complete line. */
-export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; end(): void } {
-  let partial = '';
-  return {
-    push(chunk) {
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    },
-    end() {
-      if (partial !== '') onLine(partial);
-      partial = '';
-    },
-  };
-}
+/** Splits raw stdout/stderr into lines, in bounded memory (runtime-output.ts). */
+export { lineSplitter } from './runtime-output.js';
 
 /** Keeps the last `maxChars` characters of a stream (to recognise V8's out-of-memory report). */
 export class TextTail {

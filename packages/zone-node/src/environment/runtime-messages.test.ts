@@ -32,15 +32,33 @@ t.test('runtime messages are validated, never trusted', async (t) => {
   }
 });
 
-t.test('log buffer: bounded, reports what it dropped', async (t) => {
-  const b = new LogBuffer(10);
-  b.push('12345');
-  b.push('67890');
-  b.push('x');
-  b.push('y');
-  t.same(b.lines(), ['12345', '67890', 'zonesim: 2 log lines dropped (log limit 10 bytes)']);
-  t.same(b.drain(), ['12345', '67890', 'zonesim: 2 log lines dropped (log limit 10 bytes)']);
+t.test('log buffer: bounded, keeps the head and a rolling tail, reports what it dropped between', async (t) => {
+  const b = new LogBuffer(20, 6);
+  for (const line of ['12345', '67890', 'abcde', 'x', 'y', 'z', 'END', 'RE']) b.push(line);
+  const note = 'zonesim: 3 log lines dropped (log limit 20 bytes)';
+  t.same(b.lines(), ['12345', '67890', note, 'z', 'END', 'RE'], 'the head (10 of 14), the note, the last 6');
+  t.equal(b.dropped, 3);
+  t.same(b.drain(), ['12345', '67890', note, 'z', 'END', 'RE']);
   t.same(b.lines(), []);
+
+  // Once the head overflowed, later short lines still go to the tail: the head stays a prefix.
+  const c = new LogBuffer(20, 6);
+  for (const line of ['1234567890', 'abcdefghij', 'k']) c.push(line);
+  t.same(c.lines(), ['1234567890', 'zonesim: 1 log lines dropped (log limit 20 bytes)', 'k']);
+
+  // A last line over the tail's budget keeps its end; a runtime's own drops are counted.
+  const d = new LogBuffer(20, 6);
+  d.push('x'.repeat(30));
+  d.noteDropped(7);
+  t.same(d.lines(), ['zonesim: 7 log lines dropped (log limit 20 bytes)', 'xxxxxx']);
+
+  // The default tail is 4 KiB (what X-Amz-Log-Result shows) for Lambda-sized bounds.
+  const e = new LogBuffer(1024 * 1024);
+  for (let i = 0; i < 5000; i++) e.push(`line ${i} ${'.'.repeat(500)}`);
+  const lines = e.lines();
+  t.ok(lines.join('').length <= 1024 * 1024 + 100, 'the bound holds (the note aside)');
+  t.match(lines.at(-1), /^line 4999 /);
+  t.ok(lines.slice(lines.findIndex((l) => l.startsWith('zonesim:')) + 1).join('').length <= 4096);
 });
 
 t.test('RSS watchdog: samples while started, fires once over the limit, keeps the peak', async (t) => {

@@ -3,8 +3,10 @@ import type { FunctionError } from '@zonesim/protocol';
 /**
  * The contract between an environment host (this package) and the runtime code that runs inside
  * the environment (`packages/zone-node/runtime/bootstrap.mjs`, plain JavaScript). Both directions
- * travel over one ordered channel (IPC for processes, the parent port for workers), so log lines
- * and results arrive in the order the runtime produced them.
+ * travel over one ordered channel (IPC for processes, the parent port for workers). A worker's log
+ * lines travel on it too, in order with its results; a process writes its log to its stdout pipe
+ * instead (runtime/output.mjs, read by runtime-output.ts), and a result carries `logMark`, the mark
+ * in that stream up to which the invocation's lines come.
  */
 
 /** Host -> runtime: start INIT (load the handler). */
@@ -13,6 +15,8 @@ export interface InitMessage {
   /** Worker isolation: external memory above this is reported as `over-memory`. */
   memoryLimitBytes: number;
   memoryPollMs: number;
+  /** Worker isolation: log bytes per invocation the runtime sends before it keeps only a tail. */
+  maxLogBytes?: number;
   /** Set for a runtime started ahead of need (a spare): the environment it becomes. */
   bind?: RuntimeBinding;
 }
@@ -47,10 +51,11 @@ export type HostMessage = InitMessage | InvokeMessage | ShutdownMessage;
 export type RuntimeMessage =
   | { type: 'hello' }
   | { type: 'log'; line: string }
-  | { type: 'init-done'; ok: true; memoryBytes: number }
-  | { type: 'init-done'; ok: false; error: FunctionError; memoryBytes: number }
-  | { type: 'result'; requestId: string; ok: true; payload: string; memoryBytes: number }
-  | { type: 'result'; requestId: string; ok: false; error: FunctionError; fatal: boolean; memoryBytes: number }
+  | { type: 'log-dropped'; count: number }
+  | { type: 'init-done'; ok: true; memoryBytes: number; logMark?: number }
+  | { type: 'init-done'; ok: false; error: FunctionError; memoryBytes: number; logMark?: number }
+  | { type: 'result'; requestId: string; ok: true; payload: string; memoryBytes: number; logMark?: number }
+  | { type: 'result'; requestId: string; ok: false; error: FunctionError; fatal: boolean; memoryBytes: number; logMark?: number }
   | { type: 'fatal'; error: FunctionError }
   | { type: 'over-memory' };
 
@@ -71,6 +76,12 @@ function memoryOf(v: Record<string, unknown>): number {
   return typeof m === 'number' && Number.isFinite(m) && m >= 0 ? m : 0;
 }
 
+/** `{ logMark }` when the message names a valid mark, else nothing. */
+function markOf(v: Record<string, unknown>): { logMark?: number } {
+  const m = v['logMark'];
+  return typeof m === 'number' && Number.isSafeInteger(m) && m > 0 ? { logMark: m } : {};
+}
+
 /**
  * Validates one message from the runtime. The runtime shares its process with user code, so a
  * message is data to check, never trusted: anything malformed yields `undefined` and is ignored.
@@ -84,21 +95,25 @@ export function parseRuntimeMessage(raw: unknown): RuntimeMessage | undefined {
       return { type: 'over-memory' };
     case 'log':
       return typeof raw['line'] === 'string' ? { type: 'log', line: raw['line'] } : undefined;
+    case 'log-dropped': {
+      const count = raw['count'];
+      return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? { type: 'log-dropped', count } : undefined;
+    }
     case 'init-done': {
-      if (raw['ok'] === true) return { type: 'init-done', ok: true, memoryBytes: memoryOf(raw) };
+      if (raw['ok'] === true) return { type: 'init-done', ok: true, memoryBytes: memoryOf(raw), ...markOf(raw) };
       const error = toFunctionError(raw['error']);
-      return error ? { type: 'init-done', ok: false, error, memoryBytes: memoryOf(raw) } : undefined;
+      return error ? { type: 'init-done', ok: false, error, memoryBytes: memoryOf(raw), ...markOf(raw) } : undefined;
     }
     case 'result': {
       const requestId = raw['requestId'];
       if (typeof requestId !== 'string') return undefined;
       if (raw['ok'] === true) {
         const payload = raw['payload'];
-        return typeof payload === 'string' ? { type: 'result', requestId, ok: true, payload, memoryBytes: memoryOf(raw) } : undefined;
+        return typeof payload === 'string' ? { type: 'result', requestId, ok: true, payload, memoryBytes: memoryOf(raw), ...markOf(raw) } : undefined;
       }
       const error = toFunctionError(raw['error']);
       if (!error) return undefined;
-      return { type: 'result', requestId, ok: false, error, fatal: raw['fatal'] === true, memoryBytes: memoryOf(raw) };
+      return { type: 'result', requestId, ok: false, error, fatal: raw['fatal'] === true, memoryBytes: memoryOf(raw), ...markOf(raw) };
     }
     case 'fatal': {
       const error = toFunctionError(raw['error']);
