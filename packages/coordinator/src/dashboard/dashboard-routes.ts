@@ -8,7 +8,7 @@ import type { LogStore } from '../logs/log-store.js';
 import type { ClusterControl } from '../supervisor/cluster-control.js';
 import { readJsonObject } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
-import { DASHBOARD_ASSET_PREFIX, type DashboardAssets } from './dashboard-assets.js';
+import type { DashboardAssets } from './dashboard-assets.js';
 import type { DashboardFeed } from './dashboard-feed.js';
 import type { ResolvedDashboardOptions } from './dashboard-options.js';
 import { buildInvocationStory, type StoryInputs } from './invocation-story.js';
@@ -40,10 +40,8 @@ const MAX_LOG_SCAN_PAGES = 5;
 // The page's policy: everything from this server, nothing inline, nothing else.
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** True for the page's paths (served without a signature: they hold no data). */
-export function isDashboardPagePath(path: string): boolean {
-  return path === '/' || path.startsWith(DASHBOARD_ASSET_PREFIX);
-}
+/** The page's paths: `/` and its files under `/dashboard/` (served without a signature: they hold no data). */
+export const DASHBOARD_PAGE_PATH = /^\/(?:dashboard\/.*)?$/;
 
 /** `GET /` and `GET /dashboard/...`: the page and its files. */
 export async function handleDashboardPage(assets: DashboardAssets, res: ServerResponse, method: string, path: string, requestId: string): Promise<void> {

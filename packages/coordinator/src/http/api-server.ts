@@ -193,7 +193,7 @@ export class ApiServer {
       // Injected brownout: the front door fails the call before accepting anything.
       throw serviceException('Brownout injected by zonesim: the front door failed this request.');
     }
-    return route.run(request, res, requestId);
+    return route.run({ req: request, res, requestId });
   }
 }
 
