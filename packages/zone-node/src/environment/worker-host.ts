@@ -8,6 +8,10 @@ import { lineSplitter, type HostExit, type RuntimeHost, type RuntimeHostOptions 
  * `execArgv: []` keeps the zone node's loader flags (tsx) out of user code; `env` is a private copy.
  * Weaker isolation than a process: a worker shares the zone node's address space, cwd, TZ and
  * native crashes; external memory (Buffers) is only checked by the runtime between event-loop turns.
+ * Its output differs too: a worker's stdout is a message port, which cannot block the writer, so
+ * the runtime sends its log lines on the parent port, bounded per invocation in the runtime itself
+ * (runtime/output.mjs; docs/runtimes.md, "Logs"). What reaches `worker.stdout` / `worker.stderr`
+ * here bypassed that capture; it is read in lines of at most 256 KiB.
  */
 export function startWorkerRuntime(o: RuntimeHostOptions): RuntimeHost {
   // A process cannot start without its working directory; a worker has none, so check the same
