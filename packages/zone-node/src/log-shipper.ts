@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '@zonesim/common';
-import type { LogEvent, LogEvents } from '@zonesim/protocol';
+import { MAX_LOG_LINE_CHARS, type LogEvent, type LogEvents } from '@zonesim/protocol';
 
 /** Settings of a {@link LogShipper}. */
 export interface LogShipperSettings {
@@ -55,7 +55,9 @@ export class LogShipper {
     if (lines.length === 0) return;
     const key = `${functionName}\u0000${logStream}`;
     let stream = this.#streams.get(key);
-    for (const line of lines) {
+    for (let line of lines) {
+      // A longer line would make the whole frame invalid (the coordinator closes the link): cut it.
+      if (line.length > MAX_LOG_LINE_CHARS) line = line.slice(0, MAX_LOG_LINE_CHARS);
       const size = line.length + 16;
       if (this.#bytes + size > this.#settings.maxBufferedBytes) {
         this.#dropped++;
