@@ -3,17 +3,23 @@
  * breakdown (INIT, handler, platform), for each kind of environment: Node.js under process
  * isolation (with the zone node's spare runtimes, the default, and without them) and worker
  * isolation, and a custom runtime (`provided.al2023`, the Lambda docs' tutorial bootstrap in
- * /bin/sh with curl). Baselines, measured in the same run between samples: spawning `node -e 0`, an
- * empty worker thread, and the custom runtime's own work without the platform (a shell running the
- * same two curl calls against a bare `node:http` server).
+ * /bin/sh with curl); the process kinds once in the sandbox (bubblewrap + cgroups, the default where
+ * the machine has them, issue 15) and once with `--sandbox off`, samples interleaved. Baselines,
+ * measured in the same run between samples: spawning `node -e 0` (bare, and inside a bare
+ * bubblewrap sandbox), an empty worker thread, and the custom runtime's own work without the
+ * platform (a shell running the same two curl calls against a bare `node:http` server).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { ZipInput } from '@zonesim/code';
-import { createFunction, deleteFunction, invokePath, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
+import { Sandbox, resolveSandboxSettings } from '@zonesim/zone-node';
+import { createFunction, deleteFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { HttpClient } from './lib/http-load.js';
 import { fmt, median } from './lib/stats.js';
 import { row, type BenchContext, type Benchmark, type ResultRow } from './lib/types.js';
@@ -30,6 +36,23 @@ function spawnNode(): number {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.status !== 0) throw new Error(`node -e 0 exited with ${r.status}`);
+  return performance.now() - t0;
+}
+
+/**
+ * `node -e 0` in a bare bubblewrap sandbox with the namespaces and mounts of an environment's (no
+ * cgroups, no code): what bubblewrap itself costs a process start.
+ */
+function spawnNodeInBwrap(): number {
+  const args = [
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+    '--dir', '/opt', '--size', String(512 * 1024 * 1024), '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--remount-ro', '/',
+    '--clearenv', '--', process.execPath, '-e', '0',
+  ];
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/bwrap', args, { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`bwrap ... node -e 0 exited with ${r.status}`);
   return performance.now() - t0;
 }
 
@@ -84,23 +107,40 @@ async function shellCurlBaseline(base: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** One kind of environment: its package, its configuration and its baseline. */
+/** One kind of environment: its package, its configuration, the zone node it runs on, and its baseline. */
 interface Kind {
-  id: 'process' | 'fresh' | 'worker' | 'custom';
+  id: 'process' | 'fresh' | 'worker' | 'custom' | 'processOff' | 'freshOff' | 'customOff';
   label: string;
+  /** The zone node's flags: kinds with the same flags share one cluster. */
+  zoneArgs: string[];
   baselineName: string;
   files: Record<string, ZipInput>;
   config: Record<string, unknown>;
   baseline: () => number | Promise<number>;
 }
 
-async function measureKinds(ctx: BenchContext, zoneArgs: string[], kinds: readonly Kind[], samples: number): Promise<Map<Kind, Sample[]>> {
-  const cluster = await startBenchCluster({ zoneCount: 1, zoneArgs });
-  const client = new HttpClient(cluster.apiUrl, 1);
+/**
+ * Measures the kinds with samples interleaved (one of each kind in turn), so that sandboxed and
+ * unsandboxed samples share the machine's noise; one single-zone cluster per set of zone flags.
+ * Resolves with the samples and the sandbox each cluster reported.
+ */
+async function measureKinds(ctx: BenchContext, kinds: readonly Kind[], samples: number): Promise<{ samples: Map<Kind, Sample[]>; sandboxes: Map<string, string> }> {
+  const clusters = new Map<string, { cluster: BenchCluster; client: HttpClient }>();
   const results = new Map<Kind, Sample[]>();
+  const sandboxes = new Map<string, string>();
   try {
+    for (const kind of kinds) {
+      const key = kind.zoneArgs.join(' ');
+      if (clusters.has(key)) continue;
+      const cluster = await startBenchCluster({ zoneCount: 1, zoneArgs: kind.zoneArgs });
+      clusters.set(key, { cluster, client: new HttpClient(cluster.apiUrl, 1) });
+      const zones = await lambdaApi(cluster.apiUrl, 'GET', '/zonesim/v1/zones');
+      const s = zones.zones[0]?.nodes[0]?.sandbox as { kind: string; reason?: string } | undefined;
+      sandboxes.set(key, s ? `${s.kind}${s.reason ? ` (${s.reason})` : ''}` : 'unknown');
+    }
     const body = Buffer.from('{}');
     const once = async (kind: Kind, name: string): Promise<{ totalMs: number; initMs: number; durationMs: number }> => {
+      const { cluster, client } = clusters.get(kind.zoneArgs.join(' '))!;
       await createFunction(cluster.apiUrl, name, kind.files, { ...kind.config, Environment: { Variables: { SAMPLE: name } } });
       const t0 = performance.now();
       const a = await client.send('POST', invokePath(name), body);
@@ -110,23 +150,26 @@ async function measureKinds(ctx: BenchContext, zoneArgs: string[], kinds: readon
       await deleteFunction(cluster.apiUrl, name);
       return { totalMs, initMs: Number(a.headers['x-zonesim-init-ms']), durationMs: Number(a.headers['x-zonesim-duration-ms']) };
     };
+    // The first ones also download and unpack the code (content-addressed: the later ones find it
+    // in the zone node's cache, as a new environment of an existing function would).
     for (const kind of kinds) {
-      // The first one also downloads and unpacks the code (content-addressed: the later ones find it
-      // in the zone node's cache, as a new environment of an existing function would).
       await once(kind, `cold-${kind.id}-warmup-1`);
       await once(kind, `cold-${kind.id}-warmup-2`);
-      const out: Sample[] = [];
-      for (let i = 0; i < samples && !ctx.signal.aborted; i++) {
-        const baselineMs = await kind.baseline();
-        out.push({ ...(await once(kind, `cold-${kind.id}-${i}`)), baselineMs });
-      }
-      ctx.log(`  ${kind.label}: first result ${fmt(median(out.map((s) => s.totalMs)))} ms (median of ${out.length})`);
-      results.set(kind, out);
+      results.set(kind, []);
     }
-    return results;
+    for (let i = 0; i < samples && !ctx.signal.aborted; i++) {
+      for (const kind of kinds) {
+        const baselineMs = await kind.baseline();
+        results.get(kind)!.push({ ...(await once(kind, `cold-${kind.id}-${i}`)), baselineMs });
+      }
+    }
+    for (const kind of kinds) ctx.log(`  ${kind.label}: first result ${fmt(median(results.get(kind)!.map((s) => s.totalMs)))} ms (median of ${results.get(kind)!.length})`);
+    return { samples: results, sandboxes };
   } finally {
-    client.close();
-    await cluster.stop();
+    for (const { cluster, client } of clusters.values()) {
+      client.close();
+      await cluster.stop();
+    }
   }
 }
 
@@ -136,37 +179,54 @@ export const benchmark: Benchmark = {
   async run(ctx) {
     const samples = ctx.quick ? 5 : 25;
     const bare = await startBareServer();
-    const node = (isolation: 'process' | 'worker'): Kind => ({
-      id: isolation,
-      label: `Node.js, ${isolation} isolation`,
-      baselineName: isolation === 'process' ? '`node -e 0` spawn' : 'empty worker thread start',
+    // Sandboxed kinds run where the machine can sandbox (--sandbox on refuses otherwise; then only
+    // the unsandboxed kinds are measured, and a note says why).
+    const canSandbox = await sandboxAvailable();
+    const SANDBOXED = ['--isolation', 'process', '--sandbox', 'on'];
+    const OFF = ['--isolation', 'process', '--sandbox', 'off'];
+    const nodeKind = (id: Kind['id'], label: string, zoneArgs: string[], bwrapBaseline = false): Kind => ({
+      id,
+      label,
+      zoneArgs,
+      baselineName: bwrapBaseline ? '`node -e 0` in a bare bwrap sandbox' : '`node -e 0` spawn',
       files: NOOP_FILES,
       config: {},
-      baseline: isolation === 'process' ? spawnNode : startWorker,
+      baseline: bwrapBaseline ? spawnNodeInBwrap : spawnNode,
     });
-    const fresh: Kind = {
-      ...node('process'),
-      id: 'fresh',
-      label: 'Node.js, process isolation, no spare runtime (`--spare-runtimes 0`)',
-    };
-    const custom: Kind = {
-      id: 'custom',
-      label: 'custom runtime (provided.al2023, sh + curl)',
+    const customKind = (id: Kind['id'], label: string, zoneArgs: string[]): Kind => ({
+      id,
+      label,
+      zoneArgs,
       baselineName: 'sh + 2 curl calls to bare node:http',
       files: { bootstrap: { content: SHELL_BOOTSTRAP, mode: 0o755 } },
       config: { Runtime: 'provided.al2023', Handler: 'function.handler' },
       baseline: () => shellCurlBaseline(bare.base),
-    };
+    });
+    const kinds: Kind[] = [
+      ...(canSandbox === true ? [nodeKind('process', 'Node.js, process isolation, sandboxed (bwrap+cgroup, the default)', SANDBOXED)] : []),
+      nodeKind('processOff', 'Node.js, process isolation, `--sandbox off`', OFF),
+      ...(canSandbox === true ? [customKind('custom', 'custom runtime (provided.al2023, sh + curl), sandboxed', SANDBOXED)] : []),
+      customKind('customOff', 'custom runtime (provided.al2023, sh + curl), `--sandbox off`', OFF),
+      ...(canSandbox === true ? [nodeKind('fresh', 'Node.js, process isolation, sandboxed, no spare runtime (`--spare-runtimes 0`)', [...SANDBOXED, '--spare-runtimes', '0'], true)] : []),
+      nodeKind('freshOff', 'Node.js, process isolation, `--sandbox off`, no spare runtime (`--spare-runtimes 0`)', [...OFF, '--spare-runtimes', '0']),
+      {
+        id: 'worker',
+        label: 'Node.js, worker isolation (cannot be sandboxed)',
+        zoneArgs: ['--isolation', 'worker'],
+        baselineName: 'empty worker thread start',
+        files: NOOP_FILES,
+        config: {},
+        baseline: startWorker,
+      },
+    ];
     const rows: ResultRow[] = [];
     const numbers: Record<string, number> = {};
     const baseline: Record<string, number> = {};
+    let sandboxes = new Map<string, string>();
     try {
-      const measured = new Map<Kind, Sample[]>();
-      // The custom runtime is a child process whatever the isolation: it runs on the process cluster.
-      for (const [k, v] of await measureKinds(ctx, ['--isolation', 'process'], [node('process'), custom], samples)) measured.set(k, v);
-      for (const [k, v] of await measureKinds(ctx, ['--isolation', 'process', '--spare-runtimes', '0'], [fresh], samples)) measured.set(k, v);
-      for (const [k, v] of await measureKinds(ctx, ['--isolation', 'worker'], [node('worker')], samples)) measured.set(k, v);
-      for (const [kind, s] of measured) {
+      const measured = await measureKinds(ctx, kinds, samples);
+      sandboxes = measured.sandboxes;
+      for (const [kind, s] of measured.samples) {
         const m = (f: (x: Sample) => number) => median(s.map(f));
         const base = { value: m((x) => x.baselineMs), name: kind.baselineName };
         rows.push(row(`${kind.label}: time to first result`, m((x) => x.totalMs), 'ms', base));
@@ -178,46 +238,86 @@ export const benchmark: Benchmark = {
         numbers[`${kind.id}.initMs`] = m((x) => x.initMs);
         numbers[`${kind.id}.durationMs`] = m((x) => x.durationMs);
         numbers[`${kind.id}.platformMs`] = m((x) => x.totalMs - x.initMs - x.durationMs);
-        baseline[{ process: 'nodeSpawnMs', fresh: 'nodeSpawnFreshMs', worker: 'workerStartMs', custom: 'shellCurlMs' }[kind.id]] = base.value;
+        const baselineKey = {
+          process: 'nodeSpawnMs',
+          processOff: 'nodeSpawnOffMs',
+          fresh: 'nodeSpawnInBwrapMs',
+          freshOff: 'nodeSpawnFreshMs',
+          worker: 'workerStartMs',
+          custom: 'shellCurlMs',
+          customOff: 'shellCurlOffMs',
+        }[kind.id];
+        baseline[baselineKey] = base.value;
+      }
+      for (const [id, off, what] of [['process', 'processOff', 'with a spare runtime'], ['fresh', 'freshOff', 'without a spare runtime'], ['custom', 'customOff', 'custom runtime']] as const) {
+        if (numbers[`${id}.totalMs`] === undefined) continue;
+        rows.push(row(`sandbox cost, ${what} (sandboxed - \`--sandbox off\`, time to first result)`, numbers[`${id}.totalMs`]! - numbers[`${off}.totalMs`]!, 'ms'));
       }
     } finally {
       await new Promise<void>((resolve) => bare.server.close(() => resolve()));
     }
-    const proc = numbers['process.totalMs']!;
+    const sandboxed = numbers['process.totalMs'] !== undefined;
+    const proc = numbers['process.totalMs'] ?? numbers['processOff.totalMs']!;
+    const fresh = numbers['fresh.totalMs'] ?? numbers['freshOff.totalMs']!;
+    const kindsSeen = [...new Set(sandboxes.values())].join('; ');
     return {
       measures:
         `For each sample a new function is created (CreateFunction with the same package and a distinct environment ` +
         `variable, so no warm environment can serve it), invoked once through the Lambda API and deleted; ` +
         `${samples} samples per kind after two warm-up samples (the first downloads the package; the zone node's ` +
-        `content-addressed cache serves the rest). Time to first result is measured by the client; INIT comes from ` +
+        `content-addressed cache serves the rest), the kinds' samples interleaved. Time to first result is measured by the client; INIT comes from ` +
         `\`x-zonesim-init-ms\` (for the custom runtime: from its start to its first \`GET /invocation/next\`), the handler's ` +
         `duration from \`x-zonesim-duration-ms\`, and the platform's share is what is left. Medians shown. Kinds: the no-op ` +
         `Node.js function under process isolation (with the zone node's spare runtimes, the default: a cold start takes a ` +
         `Node runtime started ahead of need, and a new one is started behind it; and on a zone node started with ` +
         `\`--spare-runtimes 0\`, where each cold start forks Node, as the first cold start of a memory size always does) ` +
-        `and under worker isolation, and the Lambda docs' tutorial custom runtime ` +
-        `(\`provided.al2023\`, a /bin/sh \`bootstrap\` that calls the Runtime API with curl). Baselines, measured right ` +
-        `before each sample: spawning \`node -e 0\` to its exit (process isolation), starting an empty worker thread to its ` +
-        `first message (worker isolation), and a shell running the same two curl calls (GET, then POST) against a bare ` +
-        `\`node:http\` server (the custom runtime's own work without the platform). One zone.`,
+        `and the Lambda docs' tutorial custom runtime (\`provided.al2023\`, a /bin/sh \`bootstrap\` that calls the Runtime API ` +
+        `with curl), each on a zone node that sandboxes its environments (\`--sandbox on\`: bubblewrap and cgroups, issue 15) ` +
+        `and on one started with \`--sandbox off\`; and Node.js under worker isolation. Baselines, measured right ` +
+        `before each sample: spawning \`node -e 0\` to its exit (process isolation; for the sandboxed kind without spares, ` +
+        `\`node -e 0\` inside a bare bubblewrap sandbox with an environment's namespaces and mounts), starting an empty worker ` +
+        `thread to its first message (worker isolation), and a shell running the same two curl calls (GET, then POST) against a bare ` +
+        `\`node:http\` server (the custom runtime's own work without the platform). One zone per cluster.`,
       rows,
       numbers,
       baseline,
       targets: [
         {
           target: 'cold start of a real Node environment in tens of ms (PRODUCT.md; no modelled delay here)',
-          actual: `${fmt(proc)} ms process, ${fmt(numbers['worker.totalMs']!)} ms worker`,
+          actual: `${fmt(proc)} ms process${sandboxed ? ' (sandboxed)' : ''}, ${fmt(numbers['worker.totalMs']!)} ms worker`,
           met: proc < 100,
           note:
             `with a spare runtime (the default) INIT is the handler's load; a cold start that forks Node (\`--spare-runtimes 0\`, or the first of a memory size ` +
-            `on a node) takes ${fmt(numbers['fresh.totalMs']!)} ms, bounded by a bare \`node -e 0\`'s ${fmt(baseline['nodeSpawnFreshMs']!)} ms on this machine; ` +
-            `the platform's own share is ${fmt(numbers['process.platformMs']!)} ms`,
+            `on a node) takes ${fmt(fresh)} ms, against a bare \`node -e 0\`'s ${fmt(baseline['nodeSpawnFreshMs']!)} ms on this machine; ` +
+            `the platform's own share is ${fmt(numbers['process.platformMs'] ?? numbers['processOff.platformMs']!)} ms`,
         },
       ],
       notes: [
-        `The custom runtime's first result takes ${fmt(numbers['custom.totalMs']!)} ms against ${fmt(baseline['shellCurlMs']!)} ms for ` +
+        sandboxed
+          ? `The sandbox's cost per cold start (sandboxed minus \`--sandbox off\`, medians): ${fmt(proc - numbers['processOff.totalMs']!)} ms with a spare runtime ` +
+            `(the spare was started in its sandbox ahead of need; the cold start fills its /var/task with hard links and joins nothing), ` +
+            `${fmt(fresh - numbers['freshOff.totalMs']!)} ms without one (cgroup creation, the sh wrapper, bubblewrap's namespaces and mounts: ` +
+            `a bare bubblewrap sandbox adds ${fmt(baseline['nodeSpawnInBwrapMs']! - baseline['nodeSpawnFreshMs']!)} ms to \`node -e 0\` here), ` +
+            `${fmt(numbers['custom.totalMs']! - numbers['customOff.totalMs']!)} ms for the custom runtime. Zone nodes reported: ${kindsSeen}.`
+          : `This machine cannot sandbox environments; only the unsandboxed kinds were measured (zone nodes reported: ${kindsSeen}).`,
+        `The custom runtime's first result takes ${fmt(numbers['custom.totalMs'] ?? numbers['customOff.totalMs']!)} ms against ${fmt(baseline['shellCurlMs'] ?? baseline['shellCurlOffMs']!)} ms for ` +
           `the same shell and curl calls on a bare server: most of it is the runtime's own process starts (sh, then one curl per call).`,
       ],
     };
   },
 };
+
+/** True when a zone node here could run with `--sandbox on` (probed as the zone node probes). */
+async function sandboxAvailable(): Promise<boolean> {
+  const workDir = await mkdtemp(join(tmpdir(), 'zonesim-bench-probe-'));
+  const sandbox = new Sandbox(resolveSandboxSettings({ mode: 'on' }), { workDir, isolation: 'process' });
+  try {
+    await sandbox.start();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sandbox.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

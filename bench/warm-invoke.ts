@@ -2,10 +2,11 @@
  * Benchmark 1, warm invoke overhead (issue 10): a no-op Node function invoked one request at a time
  * through the Lambda API over one keep-alive connection, against a bare node:http server answering
  * the same POST with the same client in the same run; and the zone-link leg's floor, a bare ws +
- * msgpackr echo of an invoke-shaped frame.
+ * msgpackr echo of an invoke-shaped frame. Process isolation is measured sandboxed (bubblewrap +
+ * cgroups, the default where the machine allows, issue 15) and with `--sandbox off`.
  */
 import { startBaselineChild } from './lib/child.js';
-import { createFunction, invokePath, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
+import { createFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
 import { HttpClient, sequential } from './lib/http-load.js';
 import { Samples, fmt } from './lib/stats.js';
 import { row, type BenchContext, type Benchmark, type ResultRow, type TargetCheck } from './lib/types.js';
@@ -18,10 +19,12 @@ interface ModeResult {
   bare: Samples;
   ws: Samples;
   handler: Samples;
+  /** The sandbox the zone node reported, e.g. `bwrap+cgroup` or `none (--sandbox off)`. */
+  sandbox: string;
 }
 
-async function measureMode(ctx: BenchContext, isolation: 'process' | 'worker', count: number, rounds: number, barePort: number, wsPort: number): Promise<ModeResult> {
-  const cluster = await startBenchCluster({ zoneArgs: ['--isolation', isolation] });
+async function measureMode(ctx: BenchContext, label: string, zoneArgs: string[], count: number, rounds: number, barePort: number, wsPort: number): Promise<ModeResult> {
+  const cluster = await startBenchCluster({ zoneArgs });
   const api = new HttpClient(cluster.apiUrl, 1);
   const bare = new HttpClient(`http://127.0.0.1:${barePort}`, 1);
   try {
@@ -33,7 +36,10 @@ async function measureMode(ctx: BenchContext, isolation: 'process' | 'worker', c
     await sequential(api, invoke, warm);
     await sequential(bare, bareReq, warm);
     await wsRoundTrips(wsPort, warm);
-    const out: ModeResult = { api: new Samples(count), bare: new Samples(count), ws: new Samples(count), handler: new Samples(count) };
+    const zones = await lambdaApi(cluster.apiUrl, 'GET', '/zonesim/v1/zones');
+    const s = zones.zones[0]?.nodes[0]?.sandbox as { kind: string; reason?: string } | undefined;
+    const sandbox = s ? `${s.kind}${s.reason ? ` (${s.reason})` : ''}` : 'unknown';
+    const out: ModeResult = { api: new Samples(count), bare: new Samples(count), ws: new Samples(count), handler: new Samples(count), sandbox };
     // Interleaved rounds, so that the platform and its baselines see the same noise from the
     // other work on this (shared) machine.
     const per = Math.ceil(count / rounds);
@@ -42,7 +48,7 @@ async function measureMode(ctx: BenchContext, isolation: 'process' | 'worker', c
       out.api.addAll(await sequential(api, invoke, per, (a) => out.handler.add(Number(a.headers['x-zonesim-duration-ms']))));
       out.ws.addAll(await wsRoundTrips(wsPort, per));
     }
-    ctx.log(`  ${isolation}: API p50 ${fmt(out.api.percentile(50))} ms, bare ${fmt(out.bare.percentile(50))} ms, ws echo ${fmt(out.ws.percentile(50))} ms`);
+    ctx.log(`  ${label}: API p50 ${fmt(out.api.percentile(50))} ms, bare ${fmt(out.bare.percentile(50))} ms, ws echo ${fmt(out.ws.percentile(50))} ms`);
     return out;
   } finally {
     api.close();
@@ -60,18 +66,22 @@ export const benchmark: Benchmark = {
     const bareServer = await startBaselineChild('baseline-http-server.ts');
     const wsServer = await startBaselineChild('baseline-ws-echo.ts');
     try {
-      const proc = await measureMode(ctx, 'process', count, rounds, bareServer.port, wsServer.port);
-      const worker = await measureMode(ctx, 'worker', count, rounds, bareServer.port, wsServer.port);
+      // Sandboxed where the machine can (`auto`, the default); the sandbox each node reported is noted.
+      const proc = await measureMode(ctx, 'process, sandboxed', ['--isolation', 'process', '--sandbox', 'auto'], count, rounds, bareServer.port, wsServer.port);
+      const off = await measureMode(ctx, 'process, --sandbox off', ['--isolation', 'process', '--sandbox', 'off'], count, rounds, bareServer.port, wsServer.port);
+      const worker = await measureMode(ctx, 'worker', ['--isolation', 'worker'], count, rounds, bareServer.port, wsServer.port);
       const p = (s: Samples, q: number) => s.percentile(q);
       const bareName = 'bare node:http';
       const rows: ResultRow[] = [];
-      for (const [label, m] of [['process isolation (default)', proc], ['worker isolation', worker]] as const) {
+      for (const [label, m] of [[`process isolation, sandboxed (default; ${proc.sandbox})`, proc], ['process isolation, `--sandbox off`', off], ['worker isolation', worker]] as const) {
         rows.push(row(`API p50, ${label}`, p(m.api, 50), 'ms', { value: p(m.bare, 50), name: bareName }));
         rows.push(row(`API p99, ${label}`, p(m.api, 99), 'ms', { value: p(m.bare, 99), name: bareName }));
         rows.push(row(`API p99.9, ${label}`, p(m.api, 99.9), 'ms', { value: p(m.bare, 99.9), name: bareName }));
         rows.push(row(`platform overhead at p50 (API p50 - bare p50), ${label}`, p(m.api, 50) - p(m.bare, 50), 'ms', undefined,
           `of which ${fmt(p(m.handler, 50))} ms at p50 is REPORT Duration, timed on the zone node around the round trip to the environment (so it includes that hop)`));
       }
+      rows.push(row('sandbox cost at p50 (sandboxed p50 - `--sandbox off` p50)', p(proc.api, 50) - p(off.api, 50), 'ms', undefined, 'the same IPC channel inside and outside the sandbox: nothing on the warm path crosses bubblewrap or a cgroup'));
+      rows.push(row('sandbox cost at p99 (sandboxed p99 - `--sandbox off` p99)', p(proc.api, 99) - p(off.api, 99), 'ms'));
       rows.push(row('bare ws + msgpackr echo p50 (zone-link leg floor)', p(proc.ws, 50), 'ms', { value: p(proc.bare, 50), name: bareName }));
       rows.push(row('bare ws + msgpackr echo p99', p(proc.ws, 99), 'ms', { value: p(proc.bare, 99), name: bareName }));
       const p50Ratio = p(proc.api, 50) / p(proc.bare, 50);
@@ -86,7 +96,7 @@ export const benchmark: Benchmark = {
       ];
       const numbers: Record<string, number> = {};
       const baseline: Record<string, number> = {};
-      for (const [k, m] of [['process', proc], ['worker', worker]] as const) {
+      for (const [k, m] of [['process', proc], ['processOff', off], ['worker', worker]] as const) {
         for (const q of [50, 99, 99.9]) {
           numbers[`${k}.apiP${q}Ms`] = p(m.api, q);
           baseline[`${k}.bareHttpP${q}Ms`] = p(m.bare, q);
@@ -100,7 +110,8 @@ export const benchmark: Benchmark = {
         measures:
           `A no-op Node function (\`export const handler = async () => null\`) invoked with \`POST /2015-03-31/functions/noop/invocations\` ` +
           `one request at a time over one keep-alive connection (node:http Agent, maxSockets 1), ${count.toLocaleString('en-US')} ` +
-          `invocations after a warm-up, on a 3-zone cluster, once with process isolation (the default) and once with worker isolation. ` +
+          `invocations after a warm-up, on a 3-zone cluster, three times: process isolation in the sandbox (the default where the machine ` +
+          `allows it: bubblewrap and cgroups, issue 15), process isolation with \`--sandbox off\`, and worker isolation. ` +
           `Baseline: a bare \`node:http\` server in its own process answering the same POST with \`{"ok":true}\`, same client; and, as the ` +
           `floor of the coordinator <-> zone-node leg, a bare \`ws\` server decoding an \`invoke\`-shaped msgpackr frame and answering with ` +
           `an \`invoke-result\`-shaped one (the real leg also carries \`invoke-accepted\` and checks every frame). ` +
@@ -109,7 +120,7 @@ export const benchmark: Benchmark = {
         numbers,
         baseline,
         targets,
-        notes: [],
+        notes: [`Zone nodes reported their sandbox as: ${proc.sandbox} (default), ${off.sandbox} (\`--sandbox off\`), ${worker.sandbox} (worker).`],
       };
     } finally {
       await wsServer.stop();
