@@ -12,7 +12,7 @@ import type { FunctionSpec } from '@zonesim/protocol';
 import { createEnvironmentFactory } from '../environment/factory.js';
 import type { EnvironmentInvokeResult } from '../environment/types.js';
 import { REQUIRE_SANDBOX } from '../test-util/sandbox.js';
-import { probeCgroups } from './probe.js';
+import { probeBwrap, probeCgroups } from './probe.js';
 import { Sandbox } from './sandbox.js';
 import { resolveSandboxSettings, type SandboxOptions } from './settings.js';
 
@@ -110,4 +110,36 @@ export const handler = async () => ({ root: process.env.LAMBDA_TASK_ROOT, cgroup
 
 t.test('--cpu-model lambda needs cgroups: with --sandbox off it is refused at once', async (t) => {
   t.throws(() => resolveSandboxSettings({ mode: 'off', cpuModel: 'lambda' }), { code: 'INVALID_OPTION', field: 'cpuModel' });
+});
+
+const bwrapProbe = await probeBwrap('/usr/bin/bwrap');
+const noBwrap = !bwrapProbe.ok && !REQUIRE_SANDBOX ? { skip: `no bubblewrap here: ${bwrapProbe.missing}` } : {};
+
+t.test('bwrap without cgroups: namespaces, and the RSS watchdog finds the runtime below bubblewrap', noBwrap, async (t) => {
+  const workDir = mkdtempSync(join(tmpdir(), 'zonesim-sbx-'));
+  const sandbox = new Sandbox(resolveSandboxSettings({ mode: 'auto', cgroupMount: '/nonexistent/cgroup' }), { workDir, isolation: 'process' });
+  t.teardown(async () => {
+    await sandbox.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+  await sandbox.start();
+  t.same(sandbox.report, { kind: 'bwrap', reason: 'no cgroup hierarchy under /nonexistent/cgroup', cpuModel: 'host' });
+  const codeDir = mkdtempSync(join(tmpdir(), 'zonesim-sbx-code-'));
+  t.teardown(() => rmSync(codeDir, { recursive: true, force: true }));
+  writeFileSync(
+    join(codeDir, 'index.mjs'),
+    `const hog = [];\nexport const handler = async () => { for (;;) { hog.push(Buffer.alloc(8 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 2)); } };\n`,
+  );
+  const env = createEnvironmentFactory('process', { memoryPollMs: 20 }, { sandbox }).create({
+    environmentId: 'env-sbx-bwrap-only',
+    spec: spec({ memoryMb: 128, timeoutSec: 30 }),
+    codeDir,
+    logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef',
+    initializationType: 'on-demand',
+  });
+  t.teardown(() => env.destroy('test over'));
+  const r = await env.invoke({ requestId: 'oom-1', payload: Buffer.from('{}'), invokedFunctionArn: spec().functionArn });
+  t.equal(r.logLines[0], 'zonesim: this environment is only partly sandboxed: bwrap (no cgroup hierarchy under /nonexistent/cgroup); see docs/runtimes.md, Isolation');
+  t.equal(r.functionError?.errorType, 'Runtime.OutOfMemory');
+  t.equal(r.functionError?.errorMessage, 'RequestId: oom-1 Error: Runtime exited with error: signal: killed', 'the watchdog killed the whole sandbox');
 });
