@@ -123,8 +123,9 @@ interface ZonesView {
 }
 
 t.test('an OCI image layout built from files deploys, answers, and fails over when its zone dies', async (t) => {
-  const cluster = await testCluster(t, { zoneCount: 3 });
+  // Host paths are read only under the operator's image directories (docs/runtimes.md).
   const dir = await tempDir(t);
+  const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--image-dir', dir] });
   const layoutDir = join(dir, 'layout');
   const { files, digest } = ociLayoutFiles(imageLayers(), IMAGE_CONFIG);
   writeLayout(layoutDir, files);
@@ -168,8 +169,8 @@ t.test('an OCI image layout built from files deploys, answers, and fails over wh
 });
 
 t.test('images as tarballs: docker-archive uploaded through PUT /zonesim/v1/images, OCI archive by path; an escaping entry is refused', async (t) => {
-  const cluster = await testCluster(t, { zoneCount: 1 });
   const dir = await tempDir(t);
+  const cluster = await testCluster(t, { zoneCount: 1, coordinatorArgs: ['--image-dir', dir] });
 
   const docker = dockerArchive(imageLayers().map((l) => l.entries), IMAGE_CONFIG);
   const upload = await api(cluster.apiUrl, 'PUT', '/zonesim/v1/images/shell-image', docker, { 'content-type': 'application/x-tar' });

@@ -89,6 +89,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--headers-timeout-ms <ms>', 'time a client has to send a request\'s headers (408 past it)')
     .option('--request-timeout-ms <ms>', 'time a client has to send a whole request (408 past it)')
     .option('--keep-alive-timeout-ms <ms>', 'an idle keep-alive connection is closed after this long')
+    .option('--image-dir <dir>', 'a directory whose images (OCI layouts, image tarballs) ImageUri may name by path (repeatable; default: uploaded images only)', collect, [])
+    .option('--upload-workers <n>', 'worker threads that check and store uploaded packages and build images, off the event loop')
+    .option('--max-queued-uploads <n>', 'upload jobs waiting for a worker before more are refused with 429')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => runCoordinatorCommand(flags));
 

@@ -22,6 +22,7 @@ import { RegistryStore } from './registry/registry-store.js';
 import { ImageBuilder } from './images/image-builder.js';
 import { PackageJobs } from './uploads/package-jobs.js';
 import { UploadPool } from './uploads/upload-pool.js';
+import { EventLoopDelay } from './event-loop-delay.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
 import { Router } from './router/router.js';
 import { DashboardAssets } from './dashboard/dashboard-assets.js';
@@ -78,6 +79,8 @@ export class Coordinator {
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
   readonly #uploads: UploadPool;
+  /** How late this process's event loop runs (`eventLoop` in /zonesim/v1/stats; issue 15, finding 4). */
+  readonly eventLoop: EventLoopDelay;
   #state: LifecycleState = LifecycleState.Idle;
   #stopping: Promise<void> | undefined;
   #apiUrl = '';
@@ -96,6 +99,7 @@ export class Coordinator {
     // Package work (parsing, inspecting, hashing, storing, image building) runs in these workers,
     // never on the event loop that answers the zone nodes' heartbeats (issue 15, finding 4).
     this.#uploads = new UploadPool(o.uploads, { log: this.#log });
+    this.eventLoop = new EventLoopDelay({}, { clock });
     const codeStore = new CodeStore({ root: join(o.dataDir, 'code') });
     const jobs = new PackageJobs(this.#uploads, { storeRoot: codeStore.root });
     const images: ImageBuilder = new ImageBuilder(
@@ -267,6 +271,7 @@ export class Coordinator {
       queues: this.queues,
       triggers: this.triggers,
       verifier,
+      runtime: { eventLoop: () => this.eventLoop.snapshot(), uploads: () => this.#uploads.stats() },
       log: this.#log,
     }, {
       listenHost: o.host,
@@ -297,6 +302,7 @@ export class Coordinator {
     if (this.#state !== LifecycleState.Idle) throw new Error(`coordinator cannot start from state ${this.#state}`);
     this.#state = LifecycleState.Starting;
     await mkdir(this.options.dataDir, { recursive: true });
+    this.eventLoop.start();
     await this.#uploads.start();
     const loaded = this.registry.load();
     for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
@@ -356,6 +362,7 @@ export class Coordinator {
     this.#zoneLink.terminateAll();
     // After the HTTP grace: an upload still running then has lost its caller anyway.
     await this.#uploads.stop();
+    this.eventLoop.stop();
     this.registry.stop();
     this.logs.close();
     this.#closeFaults();

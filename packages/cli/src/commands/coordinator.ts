@@ -41,6 +41,10 @@ export interface CoordinatorCommandFlags {
   headersTimeoutMs?: string;
   requestTimeoutMs?: string;
   keepAliveTimeoutMs?: string;
+  /** Directories whose images `ImageUri` may name by path. */
+  imageDir?: string[];
+  uploadWorkers?: string;
+  maxQueuedUploads?: string;
 }
 
 /** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
@@ -71,6 +75,11 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.headersTimeoutMs ? { headersTimeoutMs: Number(flags.headersTimeoutMs) } : {}),
     ...(flags.requestTimeoutMs ? { requestTimeoutMs: Number(flags.requestTimeoutMs) } : {}),
     ...(flags.keepAliveTimeoutMs ? { keepAliveTimeoutMs: Number(flags.keepAliveTimeoutMs) } : {}),
+    ...(flags.imageDir && flags.imageDir.length > 0 ? { imageDirs: flags.imageDir.map((d) => resolve(d)) } : {}),
+    uploads: {
+      ...(flags.uploadWorkers ? { workers: Number(flags.uploadWorkers) } : {}),
+      ...(flags.maxQueuedUploads ? { maxQueuedJobs: Number(flags.maxQueuedUploads) } : {}),
+    },
   }, supervisorComponents(flags));
   warnIfOpen(coordinator.options);
   onShutdownSignal(() => coordinator.stop());

@@ -33,7 +33,7 @@ export interface RawEntry {
 
 /** Options for the whole archive. */
 export interface RawZipOptions {
-  /** Overrides the entry count in the end-of-central-directory record. */
+  /** Overrides the entry count in the end-of-central-directory record (zip64 records past 65,535). */
   entryCount?: number;
 }
 
@@ -94,14 +94,34 @@ export function rawZip(entries: readonly RawEntry[], options: RawZipOptions = {}
     offset += localRecord.length;
   }
   const centralDir = Buffer.concat(centrals);
+  const count = options.entryCount ?? entries.length;
+  // More than 65,535 entries need the zip64 end records (the classic one keeps 0xFFFF as a marker).
+  const zip64 = count > 0xffff ? zip64EndRecords(count, centralDir.length, offset) : [];
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  const count = options.entryCount ?? entries.length;
-  eocd.writeUInt16LE(count, 8);
-  eocd.writeUInt16LE(count, 10);
+  eocd.writeUInt16LE(Math.min(count, 0xffff), 8);
+  eocd.writeUInt16LE(Math.min(count, 0xffff), 10);
   eocd.writeUInt32LE(centralDir.length, 12);
   eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, centralDir, eocd]);
+  return Buffer.concat([...locals, centralDir, ...zip64, eocd]);
+}
+
+/** The zip64 end-of-central-directory record and its locator, for `count` entries. */
+function zip64EndRecords(count: number, centralDirBytes: number, centralDirOffset: number): Buffer[] {
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4); // size of what follows this field
+  record.writeUInt16LE((3 << 8) | 45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(count), 24);
+  record.writeBigUInt64LE(BigInt(count), 32);
+  record.writeBigUInt64LE(BigInt(centralDirBytes), 40);
+  record.writeBigUInt64LE(BigInt(centralDirOffset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(centralDirOffset + centralDirBytes), 8);
+  locator.writeUInt32LE(1, 16);
+  return [record, locator];
 }
 
 /** Deflated zeros, made by streaming a 1 MiB block so that memory stays low for hundreds of MB. */

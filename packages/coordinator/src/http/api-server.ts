@@ -4,6 +4,8 @@ import { newRequestId, type Logger } from '@zonesim/common';
 import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
+import type { EventLoopDelaySnapshot } from '../event-loop-delay.js';
+import type { UploadPoolStats } from '../uploads/upload-pool.js';
 import { LambdaApiError, serviceException } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-server.js';
@@ -55,6 +57,8 @@ export interface ApiServerDeps {
   triggers?: Triggers;
   /** Checks SigV4 signatures; undefined when authentication is off. */
   verifier?: SigV4Verifier | undefined;
+  /** The process's own health for `/zonesim/v1/stats`: event-loop delay, upload workers (issue 15, finding 4). */
+  runtime?: { eventLoop(): EventLoopDelaySnapshot; uploads(): UploadPoolStats };
   log: Logger;
 }
 

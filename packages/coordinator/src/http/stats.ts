@@ -3,10 +3,11 @@ import type { ConnectionCounts } from './connection-limits.js';
 
 /**
  * `GET /zonesim/v1/stats`: zones, invocations (counts, latency, last minute), async queue, bill,
- * and the front door's HTTP connections (open, idle, evicted, refused).
+ * the front door's HTTP connections (open, idle, evicted, refused), and the coordinator's event-loop
+ * delay and upload workers (queued, refused, failed).
  */
 export function clusterStats(
-  d: Pick<ApiServerDeps, 'membership' | 'router' | 'ledger' | 'asyncInvocations' | 'provisioned'>,
+  d: Pick<ApiServerDeps, 'membership' | 'router' | 'ledger' | 'asyncInvocations' | 'provisioned' | 'runtime'>,
   connections: ConnectionCounts,
 ): Record<string, unknown> {
   let queue: unknown = null;
@@ -24,5 +25,6 @@ export function clusterStats(
     provisionedConcurrency: d.provisioned.allocations(),
     billing: d.ledger.billing.run(),
     httpConnections: connections,
+    ...(d.runtime ? { eventLoop: d.runtime.eventLoop(), uploads: d.runtime.uploads() } : {}),
   };
 }

@@ -3,7 +3,7 @@ export const DEFAULT_UPLOAD_POOL = {
   workers: 2,
   maxQueuedJobs: 16,
   workerMaxHeapMb: 1024,
-  niceIncrement: 5,
+  niceIncrement: 0,
   stopGraceMs: 5_000,
 } as const;
 
@@ -27,8 +27,11 @@ export interface UploadPoolOptions {
    */
   workerMaxHeapMb?: number;
   /**
-   * Added to the workers' nice value (Linux), so that on a busy machine the event loop, and the
-   * zone nodes' heartbeats, get the CPU before a deploy does. 0 leaves it. @default 5
+   * Added to the workers' nice value (Linux): on a machine shared with heavier work, a deploy then
+   * yields the CPU to the event loop and the zone nodes. Off by default: the workers already keep
+   * the work off the event loop, and on a 2-core machine at load 14 a nice of 5 made a 50 MB
+   * CreateFunction take 13 s instead of 3.5 s without making the loop's delays any shorter
+   * (bench/upload-stall.ts). @default 0
    */
   niceIncrement?: number;
   /** How long `stop()` lets running jobs finish before the workers are terminated. @default 5000 */
