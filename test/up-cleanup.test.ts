@@ -2,6 +2,7 @@
 // of every descendant: coordinator, zone nodes and their execution environments).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ZONESIM_BIN } from '@zonesim/cli';
 import { tempDir } from './harness/cluster.js';
@@ -31,7 +32,15 @@ t.test('zonesim up starts 3 zones and SIGINT leaves no process behind', async (t
 
   const descendants = descendantPids(up.pid!);
   t.ok(descendants.length >= 5, `up has ${descendants.length} descendant processes (coordinator, 3 zone nodes, environments)`);
-  for (const r of pids) t.ok(descendants.includes(r.json as number), 'environment processes are descendants');
+  // A sandboxed handler's process.pid is its PID namespace's, so the runtimes are found by command line.
+  const runtimes = descendants.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('bootstrap.mjs');
+    } catch {
+      return false;
+    }
+  });
+  t.ok(runtimes.length >= pids.length, `${runtimes.length} environment runtimes are descendants`);
 
   up.kill('SIGINT');
   const [code] = await once(up, 'exit');
