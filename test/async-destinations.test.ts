@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
@@ -12,7 +12,7 @@ const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:';
 
 t.test('destinations receive Lambda records; settings come from the event invoke config', async (t) => {
   const sink = await tempDir(t);
-  const cluster = await testCluster(t, { zoneCount: 1, coordinatorArgs: ['--time-scale', '3600'] });
+  const cluster = await testCluster(t, { zoneCount: 1, coordinatorArgs: ['--time-scale', '3600'], zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const vars = { Environment: { Variables: { SINK_DIR: sink } } };
   // The destination writes each record it receives to a file named after the source request.
   t.equal((await deploy(cluster.apiUrl, 'collector', {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 import { restartableCluster } from './harness/restartable.js';
@@ -38,7 +38,7 @@ async function deadLetters(apiUrl: string): Promise<Array<{ eventId: string; con
 t.test('retries and dead letters follow Lambda rules at a time scale', async (t) => {
   const sink = await tempDir(t);
   // 3600x: the 1-minute and 2-minute retry delays take 17 and 33 ms.
-  const cluster = await testCluster(t, { zoneCount: 2, coordinatorArgs: ['--time-scale', '3600'] });
+  const cluster = await testCluster(t, { zoneCount: 2, coordinatorArgs: ['--time-scale', '3600'], zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const env = (fails: number) => ({ Environment: { Variables: { SINK_DIR: sink, FAILS: String(fails) } } });
   t.equal((await deploy(cluster.apiUrl, 'flaky', FLAKY, env(2))).status, 201);
   t.equal((await deploy(cluster.apiUrl, 'broken', FLAKY, env(99))).status, 201);
@@ -100,7 +100,7 @@ t.test('an event that cannot run before its maximum age ends with EventAgeExceed
 
 t.test('no accepted event is lost when a zone node dies under an async burst', async (t) => {
   const sink = await tempDir(t);
-  const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--time-scale', '600'] });
+  const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--time-scale', '600'], zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   t.equal((await deploy(cluster.apiUrl, 'rec', FLAKY, { Environment: { Variables: { SINK_DIR: sink, FAILS: '0' } } })).status, 201);
   const accepted: string[] = [];
   const send = async (n: number): Promise<void> => {
@@ -133,7 +133,7 @@ t.test('no accepted event is lost when a zone node dies under an async burst', a
 
 t.test('no accepted event is lost when the coordinator is killed mid-burst and restarted', async (t) => {
   const sink = await tempDir(t);
-  const cluster = await restartableCluster(t, ['--time-scale', '600']);
+  const cluster = await restartableCluster(t, ['--time-scale', '600'], HOST_SINK_ZONE_ARGS);
   await cluster.waitForZoneNode();
   t.equal((await deploy(cluster.apiUrl, 'rec', FLAKY, { Environment: { Variables: { SINK_DIR: sink, FAILS: '0' } } })).status, 201);
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy, invoke, type ApiResponse } from './harness/lambda.js';
 import { isAlive, waitFor } from './harness/processes.js';
 
@@ -49,7 +49,7 @@ async function zoneHealth(apiUrl: string, zone: string): Promise<string | undefi
 }
 
 t.test('SIGKILL of a zone node under a steady mix of sync and async load', async (t) => {
-  const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--time-scale', '600'] });
+  const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--time-scale', '600'], zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const sink = join(await tempDir(t), 'sink.txt');
   t.equal((await deploy(cluster.apiUrl, 'rec', RECORDING, { Environment: { Variables: { SINK_FILE: sink } } })).status, 201);
   const load = steadyLoad(cluster.apiUrl, 'rec', 6);
@@ -109,7 +109,7 @@ t.test('SIGKILL of a zone node under a steady mix of sync and async load', async
 });
 
 t.test('SIGSTOP freezes a zone node: detected by missed heartbeats, no duplicate executions', async (t) => {
-  const cluster = await testCluster(t, { zoneCount: 3 });
+  const cluster = await testCluster(t, { zoneCount: 3, zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const sink = join(await tempDir(t), 'sink.txt');
   t.equal((await deploy(cluster.apiUrl, 'rec', RECORDING, { Environment: { Variables: { SINK_FILE: sink } } })).status, 201);
   const load = steadyLoad(cluster.apiUrl, 'rec', 6);
@@ -147,7 +147,7 @@ t.test('SIGSTOP freezes a zone node: detected by missed heartbeats, no duplicate
 t.test('the two placement policies spread the same workload differently', async (t) => {
   const spreads: Record<string, Map<string, number>> = {};
   for (const policy of ['spread', 'pack'] as const) {
-    const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--placement', policy], zoneArgs: ['--max-environments', '6'] });
+    const cluster = await testCluster(t, { zoneCount: 3, coordinatorArgs: ['--placement', policy], zoneArgs: [...HOST_SINK_ZONE_ARGS, '--max-environments', '6'] });
     const sink = join(await tempDir(t), 'sink.txt');
     t.equal((await deploy(cluster.apiUrl, 'rec', RECORDING, { Environment: { Variables: { SINK_FILE: sink } } })).status, 201);
     // 2 s invocations: all six are in flight together even when a busy machine sends them slowly (a

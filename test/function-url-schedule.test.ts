@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import t from 'tap';
 import { CreateFunctionUrlConfigCommand, GetFunctionUrlConfigCommand, LambdaClient, ListFunctionUrlConfigsCommand, UpdateFunctionUrlConfigCommand } from '@aws-sdk/client-lambda';
 import { readLedger } from '@zonesim/ledger';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
@@ -124,7 +124,7 @@ t.test('a function URL round-trips status, headers, cookies and a binary body', 
 t.test('a cron schedule fires at the right scaled minutes', async (t) => {
   const sink = await tempDir(t);
   // 600x: a scaled minute lasts 100 ms of real time.
-  const cluster = await testCluster(t, { zoneCount: 1, coordinatorArgs: ['--time-scale', '600'] });
+  const cluster = await testCluster(t, { zoneCount: 1, coordinatorArgs: ['--time-scale', '600'], zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   t.equal((await deploy(cluster.apiUrl, 'tick', {
     'index.mjs': `import { appendFileSync } from 'node:fs';
 export const handler = async (event) => { appendFileSync(process.env.SINK + '/ticks.ndjson', JSON.stringify({ event, at: Date.now() }) + '\\n'); };`,

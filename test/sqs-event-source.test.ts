@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readLedger, type LedgerRecord } from '@zonesim/ledger';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
@@ -46,7 +46,7 @@ async function deliveries(sink: string): Promise<any[]> {
 
 t.test('SQS -> function: Lambda event, partial batch failures, poison message to the DLQ, enable/disable', async (t) => {
   const sink = await tempDir(t);
-  const cluster = await testCluster(t, { zoneCount: 1 });
+  const cluster = await testCluster(t, { zoneCount: 1, zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const sqs = new SQSClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials });
   const lambda = new LambdaClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials });
   t.teardown(() => {

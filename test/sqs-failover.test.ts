@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readLedger } from '@zonesim/ledger';
-import { testCluster, tempDir } from './harness/cluster.js';
+import { testCluster, tempDir, HOST_SINK_ZONE_ARGS } from './harness/cluster.js';
 import { api, deploy } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
@@ -32,7 +32,7 @@ interface MessageRecord {
 
 t.test('a queue -> function pipeline under a zone kill: all processed, none lost, duplicates reported', async (t) => {
   const sink = await tempDir(t);
-  const cluster = await testCluster(t, { zoneCount: 3 });
+  const cluster = await testCluster(t, { zoneCount: 3, zoneArgs: [...HOST_SINK_ZONE_ARGS] });
   const sqs = new SQSClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials });
   t.teardown(() => sqs.destroy());
   t.equal((await deploy(cluster.apiUrl, 'slow', { 'index.mjs': SLOW_CONSUMER }, { Timeout: 3, Environment: { Variables: { SINK: sink } } })).status, 201);

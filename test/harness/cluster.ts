@@ -5,6 +5,14 @@ import type { Test } from 'tap';
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '@zonesim/cli';
 
 /**
+ * Zone-node flags for tests whose handlers record what ran in a file of the test's temporary
+ * directory (a sink the test reads afterwards): a sandboxed handler cannot write there, its
+ * filesystem being its own (issue 15), so those clusters run unsandboxed. test/sandbox.test.ts and
+ * the sandboxed contract suites cover the sandbox.
+ */
+export const HOST_SINK_ZONE_ARGS: readonly string[] = ['--sandbox', 'off'];
+
+/**
  * Starts a real cluster (a coordinator process and zone-node processes) for one test, on an
  * ephemeral port, in a temp directory; the test's teardown stops and reaps every process and removes
  * the directory. Logs go to files in the temp dir unless ZONESIM_TEST_LOGS=1.

@@ -9,7 +9,7 @@ import { waitFor } from './processes.js';
  * A coordinator that a test can kill -9 and start again on the same data directory and port, with
  * one zone node that must rejoin by itself. Teardown stops both.
  */
-export async function restartableCluster(t: Test, coordinatorArgs: string[] = []) {
+export async function restartableCluster(t: Test, coordinatorArgs: string[] = [], zoneArgs: readonly string[] = []) {
   const dir = await tempDir(t);
   const env = { ...process.env, [TOKEN_ENV]: 'restartable' };
   const spec = (label: string, args: string[], log: string) =>
@@ -19,7 +19,7 @@ export async function restartableCluster(t: Test, coordinatorArgs: string[] = []
   let coordinator = startCoordinator('0');
   const info = await coordinator.ready;
   const port = new URL(info.apiUrl!).port;
-  const zone = spec('zone node', ['zone', '--coordinator', info.zoneUrl!, '--zone', 'az-a', '--data-dir', join(dir, 'zone'), '--reconnect-max-ms', '200'], 'zone.log');
+  const zone = spec('zone node', ['zone', '--coordinator', info.zoneUrl!, '--zone', 'az-a', '--data-dir', join(dir, 'zone'), '--reconnect-max-ms', '200', ...zoneArgs], 'zone.log');
   t.teardown(async () => {
     await zone.stop(3000);
     await coordinator.stop(3000);
