@@ -6,7 +6,7 @@ const LAYOUT: HostLayout = {
   entries: [
     { kind: 'ro-bind', path: '/usr' },
     { kind: 'symlink', path: '/bin', target: 'usr/bin' },
-    { kind: 'ro-bind', path: '/etc/resolv.conf' },
+    { kind: 'ro-bind-try', path: '/etc/resolv.conf' },
   ],
 };
 
@@ -31,9 +31,9 @@ t.test('one sandbox: namespaces, no capabilities, the code read-only at /var/tas
   for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session', '--clearenv']) t.ok(args.includes(flag), flag);
   t.same(after(args, '--cap-drop'), [['ALL']], 'every capability dropped (bwrap keeps them for root otherwise)');
   t.notOk(args.includes('--unshare-net'), 'the network is shared: the Lambda API and the Runtime API are on loopback');
+  t.same(after(args, '--ro-bind-try', 2), [['/etc/resolv.conf', '/etc/resolv.conf']], 'a dangling /etc link does not stop the sandbox');
   t.same(after(args, '--ro-bind', 2), [
     ['/usr', '/usr'],
-    ['/etc/resolv.conf', '/etc/resolv.conf'],
     ['/data/code-cache/abc', '/var/task'],
     ['/repo/packages/zone-node/runtime', '/var/runtime'],
   ]);

@@ -27,8 +27,12 @@ export const TASK_ROOT = '/var/task';
 /** Where the Node runtime sees zonesim's runtime files. */
 export const RUNTIME_ROOT = '/var/runtime';
 
-/** One entry of the host's system view: a read-only bind or a symlink (merged-/usr systems). */
-export type HostEntry = { kind: 'ro-bind'; path: string } | { kind: 'symlink'; path: string; target: string };
+/**
+ * One entry of the host's system view: a read-only bind, one that is skipped when its source is
+ * missing (a dangling /etc symlink must not stop every environment from starting), or a symlink
+ * (merged-/usr systems).
+ */
+export type HostEntry = { kind: 'ro-bind' | 'ro-bind-try'; path: string } | { kind: 'symlink'; path: string; target: string };
 
 /** What of the host goes into every sandbox, read once at start. */
 export interface HostLayout {
@@ -62,7 +66,7 @@ export function bwrapOptions(layout: HostLayout, spec: SandboxSpec): string[] {
   ];
   for (const e of layout.entries) {
     if (e.kind === 'symlink') args.push('--symlink', e.target, e.path);
-    else args.push('--ro-bind', e.path, e.path);
+    else args.push(`--${e.kind}`, e.path, e.path);
   }
   args.push('--ro-bind', spec.taskDir, TASK_ROOT);
   if (spec.runtimeDir !== undefined) args.push('--ro-bind', spec.runtimeDir, RUNTIME_ROOT);

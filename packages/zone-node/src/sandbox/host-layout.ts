@@ -38,7 +38,7 @@ export function readHostLayout(nodePath: string = process.execPath): HostLayout 
   }
   for (const name of ETC) {
     // Bound whatever it is (a bind follows a symlink's target, which may live outside the sandbox).
-    if (entry(`/etc/${name}`)) entries.push({ kind: 'ro-bind', path: `/etc/${name}` });
+    if (entry(`/etc/${name}`)) entries.push({ kind: 'ro-bind-try', path: `/etc/${name}` });
   }
   const covered = entries.some((e) => nodePath.startsWith(`${e.path}/`));
   // e.g. /root/.nvm/versions/node/v20/bin/node: its installation (bin/ and lib/) is bound, not /root.
