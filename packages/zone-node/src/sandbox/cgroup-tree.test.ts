@@ -73,7 +73,10 @@ t.test('v2: controllers must be delegated; limits in memory.max, pids.max, cpu.m
   writeFileSync(join(root, 'cgroup.controllers'), 'cpuset io pids\n');
   t.match(CgroupTree.open({ version: 2, dir: root }, { cpu: false }), { missing: /memory not delegated/ });
   writeFileSync(join(root, 'cgroup.controllers'), 'cpu memory pids\n');
+  // Alone in its cgroup, the node moves itself into a leaf before enabling controllers there.
+  writeFileSync(join(root, 'cgroup.procs'), `${process.pid}\n`);
   const tree = CgroupTree.open({ version: 2, dir: root }, { cpu: true, owner: 'zn-5-6' });
+  t.equal(readFileSync(join(root, 'zonesim-node/cgroup.procs'), 'utf8'), String(process.pid));
   if (!(tree instanceof CgroupTree)) throw new Error(tree.missing);
   t.equal(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu');
   t.equal(readFileSync(join(root, 'zonesim/zn-5-6/cgroup.subtree_control'), 'utf8'), '+memory +pids +cpu');

@@ -195,14 +195,27 @@ export class CgroupTree {
       }
     }
     if (placement.version === 2) {
-      // v2 limits apply only where the parents enable the controllers; a parent holding processes
-      // cannot (the "no internal processes" rule): then the node needs a delegated cgroup of its own.
+      // v2 limits apply only where the parents enable the controllers, and a cgroup holding
+      // processes cannot (the "no internal processes" rule). A zone node alone in a delegated
+      // cgroup (a systemd service with Delegate=yes) moves itself into a leaf first, as such
+      // services do; one that shares its cgroup with other processes cannot, and says so.
+      const procs = readPids(placement.dir);
+      if (procs.length === 1 && procs[0] === process.pid) {
+        const leaf = join(placement.dir, 'zonesim-node');
+        try {
+          mkdirSync(leaf, { recursive: true });
+          writeFileSync(join(leaf, 'cgroup.procs'), String(process.pid));
+        } catch (err) {
+          return { missing: `cgroup v2 cannot move the zone node into ${leaf} (${errno(err)})` };
+        }
+      }
       const enable = wanted.map((c) => `+${c}`).join(' ');
       for (const dir of [placement.dir, bases.memory!, join(bases.memory!, owner)]) {
         try {
           writeFileSync(join(dir, 'cgroup.subtree_control'), enable);
         } catch (err) {
-          return { missing: `cgroup v2 cannot enable ${wanted.join(', ')} in ${dir} (${errno(err)})` };
+          const shared = errno(err) === 'EBUSY' ? ': other processes share its cgroup; give the zone node one of its own' : '';
+          return { missing: `cgroup v2 cannot enable ${wanted.join(', ')} in ${dir} (${errno(err)}${shared})` };
         }
       }
     }
