@@ -1,6 +1,16 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * Upload workers by default: one core is left to the event loop (and the zone nodes beside it), at
+ * most 2 workers: 1 on the 2-core reference machine, 2 from 3 cores up. With two busy workers on 2
+ * cores the event loop waited for a core up to ~250 ms under load; deploys one at a time gain
+ * nothing from a second worker.
+ */
+export const DEFAULT_UPLOAD_WORKERS = Math.max(1, Math.min(2, availableParallelism() - 1));
+
 /** Defaults of {@link UploadPoolOptions}; docs/limits.md lists them. */
 export const DEFAULT_UPLOAD_POOL = {
-  workers: 2,
+  workers: DEFAULT_UPLOAD_WORKERS,
   maxQueuedJobs: 16,
   workerMaxHeapMb: 1024,
   niceIncrement: 0,
@@ -11,7 +21,7 @@ export const DEFAULT_UPLOAD_POOL = {
 export interface UploadPoolOptions {
   /**
    * Worker threads that parse, check, hash and store deployment packages and build images, off the
-   * event loop. Each one that dies is replaced. @default 2
+   * event loop. Each one that dies is replaced. @default {@link DEFAULT_UPLOAD_WORKERS} (1 on 2 cores, else 2)
    */
   workers?: number;
   /**
