@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ManualClock } from './clock.js';
+import { ManualClock, systemClock } from './clock.js';
 
 t.test('ManualClock fires timers in order as time advances', async (t) => {
   const clock = new ManualClock(1000);
@@ -26,4 +26,16 @@ t.test('ManualClock.stall: overdue timers fire once, late, and intervals restart
   t.same(fired.at(-1), ['every', 550], 'the interval runs from the late tick');
   t.equal(clock.now(), 1550);
   clock.clearInterval(every);
+});
+
+t.test('setImmediate runs after the current turn and can be cancelled, on both clocks', async (t) => {
+  for (const clock of [systemClock, new ManualClock()]) {
+    const seen: string[] = [];
+    clock.setImmediate(() => seen.push('immediate'));
+    const cancelled = clock.setImmediate(() => seen.push('cancelled'));
+    clock.clearImmediate(cancelled);
+    seen.push('now');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    t.same(seen, ['now', 'immediate']);
+  }
 });

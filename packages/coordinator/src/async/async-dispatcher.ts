@@ -69,7 +69,7 @@ export class AsyncDispatcher implements Lifecycle {
   #state: LifecycleState = LifecycleState.Idle;
   #pollTimer: TimerHandle | undefined;
   #leaseTimer: TimerHandle | undefined;
-  #wakeup: NodeJS.Immediate | undefined;
+  #wakeup: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(components: AsyncDispatcherComponents, options: AsyncDispatcherOptions = {}) {
@@ -125,7 +125,7 @@ export class AsyncDispatcher implements Lifecycle {
     this.#state = LifecycleState.Stopping;
     if (this.#pollTimer) this.#clock.clearInterval(this.#pollTimer);
     if (this.#leaseTimer) this.#clock.clearInterval(this.#leaseTimer);
-    if (this.#wakeup) clearImmediate(this.#wakeup);
+    if (this.#wakeup) this.#clock.clearImmediate(this.#wakeup);
     this.#pollTimer = this.#leaseTimer = this.#wakeup = undefined;
     this.#stopping = this.#drain().then(() => {
       this.#state = LifecycleState.Stopped;
@@ -136,7 +136,7 @@ export class AsyncDispatcher implements Lifecycle {
   /** Runs a pass as soon as possible (call after an enqueue, so a fresh event need not wait for a poll). */
   wake(): void {
     if (this.#state !== LifecycleState.Running || this.#wakeup) return;
-    this.#wakeup = setImmediate(() => {
+    this.#wakeup = this.#clock.setImmediate(() => {
       this.#wakeup = undefined;
       this.#pass();
     });
@@ -145,7 +145,7 @@ export class AsyncDispatcher implements Lifecycle {
   /** Resolves when no attempt runs and no pass is pending (for tests and for draining). */
   async whenIdle(): Promise<void> {
     for (;;) {
-      if (this.#wakeup) await new Promise<void>((r) => setImmediate(r));
+      if (this.#wakeup) await new Promise<void>((r) => this.#clock.setImmediate(r));
       else if (this.#slots.size > 0) await Promise.allSettled([...this.#slots.values()].map((s) => s.done));
       else return;
     }

@@ -126,10 +126,12 @@ export class EventStore {
     this.#group = new GroupCommit<ValidEvent>((batch) => this.#insertBatch(batch), {
       maxPending: this.options.maxPendingEnqueues,
       maxBatch: this.options.maxBatchSize,
+      clock: this.#clock,
     });
     this.#completions = new GroupCommit((batch) => this.#completeBatch(batch), {
       maxPending: this.options.maxPendingEnqueues,
       maxBatch: this.options.maxBatchSize,
+      clock: this.#clock,
     });
   }
 

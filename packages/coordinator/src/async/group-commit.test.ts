@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { systemClock } from '@zonesim/common';
 import { EventStore } from './event-store.js';
 import { GroupCommit } from './group-commit.js';
 
 t.test('a throwing writer fails its whole batch with STORE_FAILURE and the cause', async (t) => {
   const group = new GroupCommit<number>(() => {
     throw new Error('SQLITE_FULL: database or disk is full');
-  }, { maxPending: 10, maxBatch: 10 });
+  }, { maxPending: 10, maxBatch: 10, clock: systemClock });
   const results = await Promise.allSettled([group.submit(1, 1), group.submit(2, 1)]);
   for (const r of results) t.match(r, { status: 'rejected', reason: { code: 'STORE_FAILURE', cause: { message: /SQLITE_FULL/ } } });
   t.equal(group.pending, 0);
@@ -16,7 +17,7 @@ t.test('a throwing writer fails its whole batch with STORE_FAILURE and the cause
 });
 
 t.test('per-item errors reject only their item', async (t) => {
-  const group = new GroupCommit<number>((items) => items.map((i) => (i % 2 ? new Error(`odd ${i}`) : undefined)), { maxPending: 10, maxBatch: 10 });
+  const group = new GroupCommit<number>((items) => items.map((i) => (i % 2 ? new Error(`odd ${i}`) : undefined)), { maxPending: 10, maxBatch: 10, clock: systemClock });
   const results = await Promise.allSettled([1, 2, 3, 4].map((i) => group.submit(i, 0)));
   t.same(results.map((r) => r.status), ['rejected', 'fulfilled', 'rejected', 'fulfilled']);
   t.same(group.stats, { batches: 1, items: 4, largestBatch: 4 });

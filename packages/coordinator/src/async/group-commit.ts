@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from '@zonesim/common';
 import { AsyncQueueError, AsyncQueueErrorCode } from './errors.js';
 
 /**
@@ -27,7 +28,7 @@ interface Pending<T> {
 
 /**
  * Group commit: items submitted within the same turn of the event loop are written in one
- * transaction on `setImmediate`, so a burst of N enqueues costs a few commits instead of N. Each
+ * transaction on the clock's `setImmediate`, so a burst of N enqueues costs a few commits instead of N. Each
  * submitter's promise resolves only after its batch committed. `setImmediate` (rather than a
  * microtask) lets every request whose bytes arrived in the same I/O phase join the batch.
  *
@@ -41,12 +42,14 @@ export class GroupCommit<T> {
   readonly #maxBatch: number;
   #queue: Pending<T>[] = [];
   #pendingWeight = 0;
-  #scheduled: NodeJS.Immediate | undefined;
+  readonly #clock: Clock;
+  #scheduled: TimerHandle | undefined;
   #closed = false;
   readonly #stats: GroupCommitStats = { batches: 0, items: 0, largestBatch: 0 };
 
-  constructor(write: BatchWriter<T>, options: { maxPending: number; maxBatch: number }) {
+  constructor(write: BatchWriter<T>, options: { maxPending: number; maxBatch: number; clock: Clock }) {
     this.#write = write;
+    this.#clock = options.clock;
     this.#maxPending = options.maxPending;
     this.#maxBatch = options.maxBatch;
   }
@@ -108,13 +111,13 @@ export class GroupCommit<T> {
   close(): void {
     this.flushAll();
     this.#closed = true;
-    if (this.#scheduled) clearImmediate(this.#scheduled);
+    if (this.#scheduled) this.#clock.clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
   }
 
   #schedule(): void {
     if (this.#scheduled || this.#closed) return;
-    this.#scheduled = setImmediate(() => {
+    this.#scheduled = this.#clock.setImmediate(() => {
       this.#scheduled = undefined;
       this.#flushOne();
       if (this.#queue.length > 0) this.#schedule();

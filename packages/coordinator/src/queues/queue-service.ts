@@ -90,7 +90,7 @@ export class QueueService {
   /** Opens `queues.db` and starts the retention sweep. */
   start(): void {
     if (this.#store) return;
-    this.#store = new QueueStore(this.options);
+    this.#store = new QueueStore(this.options, this.#clock);
     for (const q of this.#store.listQueues()) this.#byName.set(q.name, q);
     this.#sweepTimer = this.#clock.setInterval(() => this.#sweep(), this.options.sweepIntervalMs);
     if (this.#byName.size > 0) this.#log.info({ queues: this.#byName.size }, 'queues restored from the data directory');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
+import type { Clock } from '@zonesim/common';
 import { GroupCommit, type GroupCommitStats } from '../async/group-commit.js';
 import { SqsError } from './errors.js';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from './queue-attributes.js';
@@ -75,7 +76,7 @@ export class QueueStore {
   #totalBytes = 0;
   #closed = false;
 
-  constructor(options: ResolvedQueueServiceOptions) {
+  constructor(options: ResolvedQueueServiceOptions, clock: Clock) {
     this.#o = options;
     mkdirSync(options.dataDir, { recursive: true });
     this.file = join(options.dataDir, options.fileName);
@@ -94,7 +95,7 @@ export class QueueStore {
       this.#active.set(r.queue_id, { count: r.n, bytes: r.b });
       this.#totalBytes += r.b;
     }
-    this.#group = new GroupCommit<NewMessage>((batch) => this.#insert(batch), { maxPending: options.maxPendingSends, maxBatch: options.maxBatchSize });
+    this.#group = new GroupCommit<NewMessage>((batch) => this.#insert(batch), { maxPending: options.maxPendingSends, maxBatch: options.maxBatchSize, clock });
   }
 
   get commits(): GroupCommitStats {

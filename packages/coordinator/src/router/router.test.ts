@@ -143,7 +143,7 @@ t.test('known refusals before acceptance and capacity refusals after it go elsew
 t.test('a platform failure after acceptance reaches the caller (a gray failure stays visible)', async (t) => {
   const c = cluster(t);
   c.add('gray', 'az-a', refuseWith('ENVIRONMENT_FAILED', true));
-  await t.rejects(c.route(), { type: 'ServiceException', status: 500 });
+  await t.rejects(c.route(), { name: 'LambdaApiError', type: 'ServiceException', status: 500 });
 });
 
 t.test('a node that keeps refusing work others run becomes suspect, is skipped, then gets a probation', async (t) => {
@@ -189,7 +189,7 @@ t.test('refusals while no other node can take the work do not make a node suspec
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     c.pass(1_000);
-    await t.rejects(routed, { type: 'TooManyRequestsException', status: 429 });
+    await t.rejects(routed, { name: 'LambdaApiError', type: 'TooManyRequestsException', status: 429 });
   }
   // One offer before the wait and one when the wait ends: a refusal emits no 'capacity', which would
   // wake the waiting invocation straight back onto the node that refused it, again and again.
