@@ -103,3 +103,19 @@ t.test('UNSIGNED-PAYLOAD: the route reads the original stream', async (t) => {
   t.equal(res.status, 200);
   t.equal(await res.text(), body);
 });
+
+t.test('a signed body of megabytes is hashed chunk by chunk as it arrives; a body that is not the one signed is refused', async (t) => {
+  const server = await startServer(t, 8 * 1024 * 1024);
+  const url = `${server.url}/2015-03-31/functions/f/invocations`;
+  const body = JSON.stringify({ data: 'z'.repeat(5 * 1024 * 1024) });
+  const headers = signRequest({ method: 'POST', url, body, credentials: KEY, region: 'us-east-1', service: 'lambda' });
+  const res = await fetch(url, { method: 'POST', body, headers });
+  t.equal(res.status, 200);
+  t.equal((await res.text()).length, body.length, 'the route read the whole signed body');
+
+  // Same length, one byte changed: the signature covers the body's hash, which no longer matches.
+  const tampered = `${body.slice(0, -3)}y"}`;
+  const refused = await fetch(url, { method: 'POST', body: tampered, headers });
+  t.equal(refused.status, 403);
+  t.equal(refused.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+});
