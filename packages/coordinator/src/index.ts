@@ -24,6 +24,9 @@ export {
   type PlacementRequest,
 } from './router/placement.js';
 export { DEFAULT_DASHBOARD, type DashboardOptions } from './dashboard/dashboard-options.js';
+export { DEFAULT_UPLOAD_POOL, DEFAULT_UPLOAD_WORKERS, type UploadPoolOptions } from './uploads/upload-pool-options.js';
+export type { UploadPoolStats } from './uploads/upload-pool.js';
+export type { EventLoopDelaySnapshot, EventLoopDelayWindow } from './event-loop-delay.js';
 export { DASHBOARD_EVENTS_PATH } from './dashboard/dashboard-routes.js';
 export {
   MAX_CONTROL_LATENCY_MS,
