@@ -184,6 +184,15 @@ export const benchmark: Benchmark = {
     const canSandbox = await sandboxAvailable();
     const SANDBOXED = ['--isolation', 'process', '--sandbox', 'on'];
     const OFF = ['--isolation', 'process', '--sandbox', 'off'];
+    // bubblewrap's own cost: `node -e 0` bare and inside a bare sandbox, back to back (paired, so
+    // that the machine's noise cancels out of their difference).
+    const bwrapCost: number[] = [];
+    const pairedBwrap = (): number => {
+      const plain = spawnNode();
+      const sandboxed = spawnNodeInBwrap();
+      bwrapCost.push(sandboxed - plain);
+      return sandboxed;
+    };
     const nodeKind = (id: Kind['id'], label: string, zoneArgs: string[], bwrapBaseline = false): Kind => ({
       id,
       label,
@@ -191,7 +200,7 @@ export const benchmark: Benchmark = {
       baselineName: bwrapBaseline ? '`node -e 0` in a bare bwrap sandbox' : '`node -e 0` spawn',
       files: NOOP_FILES,
       config: {},
-      baseline: bwrapBaseline ? spawnNodeInBwrap : spawnNode,
+      baseline: bwrapBaseline ? pairedBwrap : spawnNode,
     });
     const customKind = (id: Kind['id'], label: string, zoneArgs: string[]): Kind => ({
       id,
@@ -249,6 +258,7 @@ export const benchmark: Benchmark = {
         }[kind.id];
         baseline[baselineKey] = base.value;
       }
+      if (bwrapCost.length > 0) numbers['bwrapNodeSpawnCostMs'] = median(bwrapCost);
       for (const [id, off, what] of [['process', 'processOff', 'with a spare runtime'], ['fresh', 'freshOff', 'without a spare runtime'], ['custom', 'customOff', 'custom runtime']] as const) {
         if (numbers[`${id}.totalMs`] === undefined) continue;
         rows.push(row(`sandbox cost, ${what} (sandboxed - \`--sandbox off\`, time to first result)`, numbers[`${id}.totalMs`]! - numbers[`${off}.totalMs`]!, 'ms'));
@@ -297,7 +307,7 @@ export const benchmark: Benchmark = {
           ? `The sandbox's cost per cold start (sandboxed minus \`--sandbox off\`, medians): ${fmt(proc - numbers['processOff.totalMs']!)} ms with a spare runtime ` +
             `(the spare was started in its sandbox ahead of need; the cold start fills its /var/task with hard links and joins nothing), ` +
             `${fmt(fresh - numbers['freshOff.totalMs']!)} ms without one (cgroup creation, the sh wrapper, bubblewrap's namespaces and mounts: ` +
-            `a bare bubblewrap sandbox adds ${fmt(baseline['nodeSpawnInBwrapMs']! - baseline['nodeSpawnFreshMs']!)} ms to \`node -e 0\` here), ` +
+            `a bare bubblewrap sandbox adds ${fmt(median(bwrapCost))} ms to \`node -e 0\` here, median of ${bwrapCost.length} paired runs), ` +
             `${fmt(numbers['custom.totalMs']! - numbers['customOff.totalMs']!)} ms for the custom runtime. Zone nodes reported: ${kindsSeen}.`
           : `This machine cannot sandbox environments; only the unsandboxed kinds were measured (zone nodes reported: ${kindsSeen}).`,
         `The custom runtime's first result takes ${fmt(numbers['custom.totalMs'] ?? numbers['customOff.totalMs']!)} ms against ${fmt(baseline['shellCurlMs'] ?? baseline['shellCurlOffMs']!)} ms for ` +

@@ -6,7 +6,7 @@
  * cgroups, the default where the machine allows, issue 15) and with `--sandbox off`.
  */
 import { startBaselineChild } from './lib/child.js';
-import { createFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster } from './lib/cluster.js';
+import { createFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { HttpClient, sequential } from './lib/http-load.js';
 import { Samples, fmt } from './lib/stats.js';
 import { row, type BenchContext, type Benchmark, type ResultRow, type TargetCheck } from './lib/types.js';
@@ -23,37 +23,60 @@ interface ModeResult {
   sandbox: string;
 }
 
-async function measureMode(ctx: BenchContext, label: string, zoneArgs: string[], count: number, rounds: number, barePort: number, wsPort: number): Promise<ModeResult> {
-  const cluster = await startBenchCluster({ zoneArgs });
-  const api = new HttpClient(cluster.apiUrl, 1);
+/** One way of running zone nodes to compare. */
+interface Mode {
+  label: string;
+  zoneArgs: string[];
+}
+
+/**
+ * Measures every mode on its own cluster, all started at once, in interleaved rounds (for each
+ * mode in turn: the bare server, then the platform, then the ws echo), so that the modes and their
+ * baselines see the same noise from the other work on this (shared) machine.
+ */
+async function measureModes(ctx: BenchContext, modes: readonly Mode[], count: number, rounds: number, barePort: number, wsPort: number): Promise<ModeResult[]> {
+  const started: Array<{ cluster: BenchCluster; api: HttpClient }> = [];
   const bare = new HttpClient(`http://127.0.0.1:${barePort}`, 1);
   try {
-    await createFunction(cluster.apiUrl, 'noop', NOOP_FILES);
+    for (const mode of modes) {
+      const cluster = await startBenchCluster({ zoneArgs: mode.zoneArgs });
+      started.push({ cluster, api: new HttpClient(cluster.apiUrl, 1) });
+    }
     const invoke = { method: 'POST', path: invokePath('noop'), body: BODY };
     const bareReq = { method: 'POST', path: '/2015-03-31/functions/noop/invocations', body: BODY };
-    // Warm-up: the environment's cold start, JIT of both servers and of this client.
+    // Warm-up: the environments' cold starts, JIT of the servers and of this client.
     const warm = Math.max(300, Math.round(count / 20));
-    await sequential(api, invoke, warm);
+    const out: ModeResult[] = [];
+    for (const { cluster, api } of started) {
+      await createFunction(cluster.apiUrl, 'noop', NOOP_FILES);
+      await sequential(api, invoke, warm);
+      const zones = await lambdaApi(cluster.apiUrl, 'GET', '/zonesim/v1/zones');
+      const s = zones.zones[0]?.nodes[0]?.sandbox as { kind: string; reason?: string } | undefined;
+      const sandbox = s ? `${s.kind}${s.reason ? ` (${s.reason})` : ''}` : 'unknown';
+      out.push({ api: new Samples(count), bare: new Samples(count), ws: new Samples(count), handler: new Samples(count), sandbox });
+    }
     await sequential(bare, bareReq, warm);
     await wsRoundTrips(wsPort, warm);
-    const zones = await lambdaApi(cluster.apiUrl, 'GET', '/zonesim/v1/zones');
-    const s = zones.zones[0]?.nodes[0]?.sandbox as { kind: string; reason?: string } | undefined;
-    const sandbox = s ? `${s.kind}${s.reason ? ` (${s.reason})` : ''}` : 'unknown';
-    const out: ModeResult = { api: new Samples(count), bare: new Samples(count), ws: new Samples(count), handler: new Samples(count), sandbox };
-    // Interleaved rounds, so that the platform and its baselines see the same noise from the
-    // other work on this (shared) machine.
     const per = Math.ceil(count / rounds);
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
-      out.bare.addAll(await sequential(bare, bareReq, per));
-      out.api.addAll(await sequential(api, invoke, per, (a) => out.handler.add(Number(a.headers['x-zonesim-duration-ms']))));
-      out.ws.addAll(await wsRoundTrips(wsPort, per));
+      for (const [i, { api }] of started.entries()) {
+        const m = out[i]!;
+        m.bare.addAll(await sequential(bare, bareReq, per));
+        m.api.addAll(await sequential(api, invoke, per, (a) => m.handler.add(Number(a.headers['x-zonesim-duration-ms']))));
+        m.ws.addAll(await wsRoundTrips(wsPort, per));
+      }
     }
-    ctx.log(`  ${label}: API p50 ${fmt(out.api.percentile(50))} ms, bare ${fmt(out.bare.percentile(50))} ms, ws echo ${fmt(out.ws.percentile(50))} ms`);
+    for (const [i, mode] of modes.entries()) {
+      const m = out[i]!;
+      ctx.log(`  ${mode.label}: API p50 ${fmt(m.api.percentile(50))} ms, bare ${fmt(m.bare.percentile(50))} ms, ws echo ${fmt(m.ws.percentile(50))} ms`);
+    }
     return out;
   } finally {
-    api.close();
     bare.close();
-    await cluster.stop();
+    for (const { cluster, api } of started) {
+      api.close();
+      await cluster.stop();
+    }
   }
 }
 
@@ -67,9 +90,18 @@ export const benchmark: Benchmark = {
     const wsServer = await startBaselineChild('baseline-ws-echo.ts');
     try {
       // Sandboxed where the machine can (`auto`, the default); the sandbox each node reported is noted.
-      const proc = await measureMode(ctx, 'process, sandboxed', ['--isolation', 'process', '--sandbox', 'auto'], count, rounds, bareServer.port, wsServer.port);
-      const off = await measureMode(ctx, 'process, --sandbox off', ['--isolation', 'process', '--sandbox', 'off'], count, rounds, bareServer.port, wsServer.port);
-      const worker = await measureMode(ctx, 'worker', ['--isolation', 'worker'], count, rounds, bareServer.port, wsServer.port);
+      const [proc, off, worker] = (await measureModes(
+        ctx,
+        [
+          { label: 'process, sandboxed', zoneArgs: ['--isolation', 'process', '--sandbox', 'auto'] },
+          { label: 'process, --sandbox off', zoneArgs: ['--isolation', 'process', '--sandbox', 'off'] },
+          { label: 'worker', zoneArgs: ['--isolation', 'worker'] },
+        ],
+        count,
+        rounds,
+        bareServer.port,
+        wsServer.port,
+      )) as [ModeResult, ModeResult, ModeResult];
       const p = (s: Samples, q: number) => s.percentile(q);
       const bareName = 'bare node:http';
       const rows: ResultRow[] = [];
@@ -110,12 +142,12 @@ export const benchmark: Benchmark = {
         measures:
           `A no-op Node function (\`export const handler = async () => null\`) invoked with \`POST /2015-03-31/functions/noop/invocations\` ` +
           `one request at a time over one keep-alive connection (node:http Agent, maxSockets 1), ${count.toLocaleString('en-US')} ` +
-          `invocations after a warm-up, on a 3-zone cluster, three times: process isolation in the sandbox (the default where the machine ` +
-          `allows it: bubblewrap and cgroups, issue 15), process isolation with \`--sandbox off\`, and worker isolation. ` +
+          `invocations after a warm-up, on three 3-zone clusters running side by side: process isolation in the sandbox (the default where the ` +
+          `machine allows it: bubblewrap and cgroups, issue 15), process isolation with \`--sandbox off\`, and worker isolation. ` +
           `Baseline: a bare \`node:http\` server in its own process answering the same POST with \`{"ok":true}\`, same client; and, as the ` +
           `floor of the coordinator <-> zone-node leg, a bare \`ws\` server decoding an \`invoke\`-shaped msgpackr frame and answering with ` +
           `an \`invoke-result\`-shaped one (the real leg also carries \`invoke-accepted\` and checks every frame). ` +
-          `Platform and baselines run in ${rounds} interleaved rounds so that they share the machine's noise.`,
+          `The three clusters and the baselines run in ${rounds} interleaved rounds so that they share the machine's noise.`,
         rows,
         numbers,
         baseline,
