@@ -70,6 +70,10 @@ async function buildUploads(log: (m: string) => void): Promise<Uploads> {
 export interface StallNumbers {
   /** Longest probe round trip while the uploads ran (ms). */
   probeMaxMs: number;
+  /** Longest probe round trip answered during each upload (ms). */
+  probeMaxBigCreateMs: number;
+  probeMaxManyCreateMs: number;
+  probeMaxBigUpdateMs: number;
   /** Median probe round trip while the uploads ran (ms). */
   probeMedianMs: number;
   /** Longest probe round trip before the uploads (ms): the machine's own noise. */
@@ -117,7 +121,7 @@ export async function measureUploadStall(cluster: BenchCluster, uploads: Uploads
     const before = await zones(control);
     let stopped = false;
     let measuring = false;
-    const probe = { idleMax: 0, max: 0, all: [] as number[] };
+    const probe = { idleMax: 0, max: 0, all: [] as number[], answeredAt: [] as number[] };
     const invocations = { ok: 0, failed: 0 };
     const probing = (async () => {
       while (!stopped) {
@@ -127,6 +131,7 @@ export async function measureUploadStall(cluster: BenchCluster, uploads: Uploads
         if (measuring) {
           probe.max = Math.max(probe.max, ms);
           probe.all.push(ms);
+          probe.answeredAt.push(performance.now());
         } else probe.idleMax = Math.max(probe.idleMax, ms);
         await new Promise((r) => setTimeout(r, 2));
       }
@@ -145,13 +150,22 @@ export async function measureUploadStall(cluster: BenchCluster, uploads: Uploads
     await new Promise((r) => setTimeout(r, 1500));
     measuring = true;
     const startedAt = Date.now();
+    const phases: Array<[number, number]> = [];
     const timed = async (what: string, method: string, path: string, body: Buffer, expect: number): Promise<number> => {
       const t0 = performance.now();
       const a = await uploadClient.send(method, path, body);
-      const seconds = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      phases.push([t0, t1]);
+      const seconds = (t1 - t0) / 1000;
       if (a.status !== expect) throw new Error(`${what}: expected ${expect}, got ${a.status}: ${a.body.toString().slice(0, 300)}`);
       log(`${what}: ${fmt(seconds)} s`);
       return seconds;
+    };
+    // A probe answered in an upload's window (or within a second after it: a stall at its very end
+    // is answered late) counts for that upload.
+    const phaseMax = (i: number): number => {
+      const [from, to] = phases[i]!;
+      return Math.max(0, ...probe.all.filter((_, k) => probe.answeredAt[k]! >= from && probe.answeredAt[k]! <= to + 1000));
     };
     const bigCreateSeconds = await timed('CreateFunction, ~50 MB zip', 'POST', '/2015-03-31/functions', uploads.bigCreate, 201);
     const manyCreateSeconds = await timed('CreateFunction, 100,000 entries', 'POST', '/2015-03-31/functions', uploads.manyCreate, 201);
@@ -166,6 +180,9 @@ export async function measureUploadStall(cluster: BenchCluster, uploads: Uploads
     const sorted = [...probe.all].sort((a, b) => a - b);
     return {
       probeMaxMs: probe.max,
+      probeMaxBigCreateMs: phaseMax(0),
+      probeMaxManyCreateMs: phaseMax(1),
+      probeMaxBigUpdateMs: phaseMax(2),
       probeMedianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN,
       idleProbeMaxMs: probe.idleMax,
       probes: probe.all.length,
@@ -213,6 +230,9 @@ export const benchmark: Benchmark = {
         `The longest probe round trip is the stall as a client sees it; the coordinator's own figure is the largest event-loop delay it measured (\`perf_hooks.monitorEventLoopDelay\`, \`eventLoop\` in \`/zonesim/v1/stats\`). A node counts as lost when its session changed or its zone was seen down. ${rounds} round(s), a fresh cluster each; worst shown.`,
       rows: [
         row('longest probe round trip during the uploads', probeMax, 'ms', { value: worst((n) => n.idleProbeMaxMs), name: 'same probe before the uploads' }),
+        row('... during CreateFunction, ~50 MB zip', worst((n) => n.probeMaxBigCreateMs), 'ms'),
+        row('... during CreateFunction, 100,000 entries', worst((n) => n.probeMaxManyCreateMs), 'ms'),
+        row('... during UpdateFunctionCode, ~50 MB zip', worst((n) => n.probeMaxBigUpdateMs), 'ms'),
         row("coordinator's largest event-loop delay during the uploads", loopMax, 'ms', { value: detector, name: 'failure detector timeout' }),
         row('zone nodes lost (all rounds)', lost, 'nodes'),
         row('invocations failed during the uploads (all rounds)', sum((n) => n.invocationsFailed), 'invocations', undefined, `${sum((n) => n.invocationsOk)} succeeded`),
