@@ -7,6 +7,7 @@ export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.
 export { createLogger, detachLogOutput, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { LifecycleState, delay, withinGrace, type Lifecycle } from './lifecycle.js';
 export { newRequestId, newShortId, newHex32 } from './ids.js';
+export { seededEntropy, systemEntropy, type Entropy } from './entropy.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
 export { SeededRandom } from './random.js';
 export { TurnCork, wsRawSocket } from './turn-cork.js';

@@ -1,5 +1,5 @@
 import { isWireErrorCode, type InvokeResult } from '@zonesim/protocol';
-import type { Clock, Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import {
   AsyncDispatcher,
   EventStore,
@@ -47,6 +47,7 @@ export class AsyncInvocations {
   readonly #concurrency: ConcurrencyLimits;
   readonly #ledger: InvocationLedger | undefined;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   #store: EventStore | undefined;
   readonly #deliverToQueue: DeliverToQueue | undefined;
@@ -62,6 +63,7 @@ export class AsyncInvocations {
     /** Destinations that are SQS queue ARNs (the built-in queue service, issue 7). */
     deliverToQueue?: DeliverToQueue;
     clock: Clock;
+    entropy: Entropy;
     log: Logger;
   }) {
     this.#deliverToQueue = args.deliverToQueue;
@@ -71,6 +73,7 @@ export class AsyncInvocations {
     this.#router = args.router;
     this.#concurrency = args.concurrency;
     this.#clock = args.clock;
+    this.#entropy = args.entropy;
     this.#log = args.log;
   }
 
@@ -84,6 +87,7 @@ export class AsyncInvocations {
         store,
         invoke: (event, _attempt, options) => this.#attempt(event, options.duplicate === true),
         clock: this.#clock,
+        random: () => this.#entropy.random(),
         logger: this.#log,
         // A destination function gets the record as a new async event with its own settings; a
         // destination queue gets it as a message.

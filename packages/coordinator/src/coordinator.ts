@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodeStore } from '@zonesim/code';
-import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger, type TimerHandle, systemEntropy, type Entropy } from '@zonesim/common';
 import { CloseCode, msgpackCodec, type Codec, type LogEvents, type ProvisionedStatus } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
 import { SigV4Verifier } from './auth/sigv4-verifier.js';
@@ -40,6 +40,8 @@ export interface CoordinatorComponents {
   logger?: Logger;
   codec?: Codec;
   placement?: PlacementPolicy;
+  /** Ids and random draws (request ids, revision ids, alias picks, jitter). @default systemEntropy */
+  entropy?: Entropy;
   /**
    * The channel to the process that started this coordinator and owns its zone nodes' processes and
    * link proxies (`zonesim up`, `zonesim demo`): the dashboard's kill, freeze, partition and latency
@@ -89,6 +91,7 @@ export class Coordinator {
     this.options = resolveCoordinatorOptions(options);
     const o = this.options;
     const clock = components.clock ?? systemClock;
+    const entropy = components.entropy ?? systemEntropy;
     this.#clock = clock;
     const codec = components.codec ?? msgpackCodec;
     this.#log = components.logger ?? createLogger('coordinator');
@@ -112,6 +115,7 @@ export class Coordinator {
       records: new RegistryStore(join(o.dataDir, 'registry.db')),
       settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
       clock,
+      entropy,
       log: this.#log,
       images,
     });
@@ -138,6 +142,7 @@ export class Coordinator {
         redispatch: o.failover,
       },
       clock,
+      entropy,
       log: this.#log,
       scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
     });
@@ -149,7 +154,7 @@ export class Coordinator {
       healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
     }));
     this.degradations = new ZoneDegradations(this.membership);
-    this.queues = new QueueService({ dataDir: o.dataDir }, { ...account, baseUrl: () => this.#apiUrl }, { clock, logger: this.#log });
+    this.queues = new QueueService({ dataDir: o.dataDir }, { ...account, baseUrl: () => this.#apiUrl }, { clock, entropy, logger: this.#log });
     this.provisioned = new ProvisionedConcurrency({
       registry: this.registry,
       membership: this.membership,
@@ -176,6 +181,7 @@ export class Coordinator {
       ledger: this.ledger,
       deliverToQueue: queueDestinationDelivery(this.queues),
       clock,
+      entropy,
       log: this.#log,
     });
     this.#zoneLink = new ZoneLinkServer({
@@ -191,6 +197,7 @@ export class Coordinator {
       },
       codec,
       clock,
+      entropy,
       log: this.#log,
       onSession: (session) => {
         session.on('provisioned-status', (status: ProvisionedStatus) => this.provisioned.onStatus(session, status));
@@ -232,7 +239,7 @@ export class Coordinator {
       : undefined;
     this.triggers = new Triggers(
       { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: () => this.#apiUrl },
-      { registry: this.registry, router: this.router, concurrency: this.concurrency, ledger: this.ledger, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, log: this.#log, verifier },
+      { registry: this.registry, router: this.router, concurrency: this.concurrency, ledger: this.ledger, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log: this.#log, verifier },
     );
     this.#api = new ApiServer({
       registry: this.registry,
@@ -272,6 +279,7 @@ export class Coordinator {
       triggers: this.triggers,
       verifier,
       runtime: { eventLoop: () => this.eventLoop.snapshot(), uploads: () => this.#uploads.stats() },
+      entropy,
       log: this.#log,
     }, {
       listenHost: o.host,

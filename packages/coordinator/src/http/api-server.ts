@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { newRequestId, type Logger } from '@zonesim/common';
+import type { Entropy, Logger } from '@zonesim/common';
 import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
@@ -59,6 +59,8 @@ export interface ApiServerDeps {
   verifier?: SigV4Verifier | undefined;
   /** The process's own health for `/zonesim/v1/stats`: event-loop delay, upload workers (issue 15, finding 4). */
   runtime?: { eventLoop(): EventLoopDelaySnapshot; uploads(): UploadPoolStats };
+  /** Request ids and brownout draws. */
+  entropy: Entropy;
   log: Logger;
 }
 
@@ -166,7 +168,7 @@ export class ApiServer {
       req.socket.destroy();
       return;
     }
-    const requestId = newRequestId();
+    const requestId = this.#deps.entropy.uuid();
     this.#pipeline(req, res, requestId).catch((err: unknown) => {
       if (!(err instanceof LambdaApiError) || err.status >= 500) {
         this.#deps.log.error({ requestId, method: req.method, url: req.url, err }, 'request failed');
@@ -193,7 +195,7 @@ export class ApiServer {
       this.#guard.checkHost(req.headers);
       if (route.access !== 'function-url') this.#guard.checkSameOrigin(req.headers);
     }
-    if (route.brownout && this.#deps.brownout.failRate > 0 && Math.random() < this.#deps.brownout.failRate) {
+    if (route.brownout && this.#deps.brownout.failRate > 0 && this.#deps.entropy.random() < this.#deps.brownout.failRate) {
       // Injected brownout: the front door fails the call before accepting anything.
       throw serviceException('Brownout injected by zonesim: the front door failed this request.');
     }

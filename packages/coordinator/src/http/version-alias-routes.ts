@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { invalidParameter, resourceConflict, unknownOperation, validationError } from '../errors.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import { toFunctionConfiguration, type AliasRecord } from '../registry/function-record.js';
@@ -101,7 +100,7 @@ export async function handleVersionsAndAliases(
         functionVersion: version,
         description: typeof body['Description'] === 'string' ? body['Description'] : '',
         additionalVersionWeights: parseRouting(registry, name, version, body['RoutingConfig']),
-        revisionId: randomUUID(),
+        revisionId: registry.entropy.uuid(),
       };
       registry.putAlias(name, alias);
       sendJson(res, 201, aliasResponse(deps.account, name, alias), requestId);
@@ -137,7 +136,7 @@ export async function handleVersionsAndAliases(
         functionVersion: version,
         description: typeof body['Description'] === 'string' ? body['Description'] : current.description,
         additionalVersionWeights: 'RoutingConfig' in body ? parseRouting(registry, name, version, body['RoutingConfig']) : current.additionalVersionWeights,
-        revisionId: randomUUID(),
+        revisionId: registry.entropy.uuid(),
       };
       registry.putAlias(name, alias);
       sendJson(res, 200, aliasResponse(deps.account, name, alias), requestId);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { newShortId, type Clock, type Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -42,6 +42,7 @@ export class ZoneLinkServer {
   readonly #settings: ZoneLinkSettings;
   readonly #codec: Codec;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   readonly #onSession: (session: NodeSession) => void;
   readonly #sockets = new Set<WebSocket>();
@@ -50,12 +51,14 @@ export class ZoneLinkServer {
     settings: ZoneLinkSettings;
     codec: Codec;
     clock: Clock;
+    entropy: Entropy;
     log: Logger;
     onSession: (session: NodeSession) => void;
   }) {
     this.#settings = args.settings;
     this.#codec = args.codec;
     this.#clock = args.clock;
+    this.#entropy = args.entropy;
     this.#log = args.log;
     this.#onSession = args.onSession;
     // maxPayload is explicit (a frame above it closes the link with 1009); compression is off because
@@ -138,7 +141,7 @@ export class ZoneLinkServer {
         return;
       }
       session = new NodeSession({
-        sessionId: newShortId('s-'),
+        sessionId: this.#entropy.shortId('s-'),
         hello: message,
         socket: ws,
         codec: this.#codec,

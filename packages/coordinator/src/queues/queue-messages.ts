@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import type { Entropy } from '@zonesim/common';
 import type { MessageAttribute } from './md5.js';
 
 /** A message to store (validated by the caller). */
@@ -109,8 +109,8 @@ export interface Receipt {
 const RECEIPT_PREFIX = 'zq1';
 
 /** A fresh receive token (one per receive: an older handle of the same message becomes stale). */
-export function newReceiptToken(): string {
-  return randomBytes(12).toString('base64url');
+export function newReceiptToken(entropy: Entropy): string {
+  return entropy.bytes(12).toString('base64url');
 }
 
 /** An opaque handle, as SQS's are: base64url of `zq1:<queue>:<seq>:<token>`. */

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle, systemEntropy, type Entropy } from '@zonesim/common';
 import { SqsError, queueDoesNotExist } from './errors.js';
 import { md5OfBody, md5OfMessageAttributes } from './md5.js';
 import { checkMessage, type SendInput } from './message-input.js';
@@ -72,6 +71,7 @@ export class QueueService {
   readonly options: ResolvedQueueServiceOptions;
   readonly #settings: QueueServiceSettings;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   readonly #byName = new Map<string, QueueRecord>();
   readonly #waiters = new Map<number, Set<Waiter>>();
@@ -80,7 +80,8 @@ export class QueueService {
   #sweepTimer: TimerHandle | undefined;
   readonly #counters = { sent: 0, received: 0, deleted: 0, deadLettered: 0, expired: 0, duplicateDeliveries: 0 };
 
-  constructor(options: QueueServiceOptions, settings: QueueServiceSettings, components: { clock?: Clock; logger?: Logger } = {}) {
+  constructor(options: QueueServiceOptions, settings: QueueServiceSettings, components: { clock?: Clock; entropy?: Entropy; logger?: Logger } = {}) {
+    this.#entropy = components.entropy ?? systemEntropy;
     this.options = resolveQueueServiceOptions(options);
     this.#settings = settings;
     this.#clock = components.clock ?? systemClock;
@@ -90,7 +91,7 @@ export class QueueService {
   /** Opens `queues.db` and starts the retention sweep. */
   start(): void {
     if (this.#store) return;
-    this.#store = new QueueStore(this.options, this.#clock);
+    this.#store = new QueueStore(this.options, this.#clock, this.#entropy);
     for (const q of this.#store.listQueues()) this.#byName.set(q.name, q);
     this.#sweepTimer = this.#clock.setInterval(() => this.#sweep(), this.options.sweepIntervalMs);
     if (this.#byName.size > 0) this.#log.info({ queues: this.#byName.size }, 'queues restored from the data directory');
@@ -238,7 +239,7 @@ export class QueueService {
    * Checks one message for `q` (SQS's errors) and prepares it; {@link commit} stores prepared
    * messages. Split so that SendMessageBatch can refuse single entries and store the rest.
    */
-  prepare(q: QueueRecord, input: SendInput, messageId: string = randomUUID()): NewMessage {
+  prepare(q: QueueRecord, input: SendInput, messageId: string = this.#entropy.uuid()): NewMessage {
     const m = checkMessage(input, q.settings.MaximumMessageSize);
     const now = this.#clock.now();
     const md5Attributes = md5OfMessageAttributes(m.attributes);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
-import type { Clock } from '@zonesim/common';
+import type { Clock, Entropy } from '@zonesim/common';
 import { GroupCommit, type GroupCommitStats } from '../async/group-commit.js';
 import { SqsError } from './errors.js';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from './queue-attributes.js';
@@ -76,7 +76,10 @@ export class QueueStore {
   #totalBytes = 0;
   #closed = false;
 
-  constructor(options: ResolvedQueueServiceOptions, clock: Clock) {
+  readonly #entropy: Entropy;
+
+  constructor(options: ResolvedQueueServiceOptions, clock: Clock, entropy: Entropy) {
+    this.#entropy = entropy;
     this.#o = options;
     mkdirSync(options.dataDir, { recursive: true });
     this.file = join(options.dataDir, options.fileName);
@@ -204,7 +207,7 @@ export class QueueStore {
             moved++;
             continue;
           }
-          const token = newReceiptToken();
+          const token = newReceiptToken(this.#entropy);
           const duplicate = row.maybe_processed !== 0 || row.successes > 0;
           this.#sql['markReceived']!.run({ seq: row.seq, now, visibleAt: now + visibilityMs, token, dup: duplicate ? 1 : 0 });
           out.push({

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { type Entropy } from '@zonesim/common';
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { isCodeError, type CodeStore, type ZipInfo } from '@zonesim/code';
@@ -45,15 +45,19 @@ export class Registry {
   readonly #images: ImageBuilder | undefined;
   readonly #jobs: PackageJobs;
 
-  constructor(args: { store: CodeStore; jobs: PackageJobs; records?: RegistryStore; settings: RegistrySettings; clock: Clock; log: Logger; images?: ImageBuilder }) {
+  constructor(args: { store: CodeStore; jobs: PackageJobs; records?: RegistryStore; settings: RegistrySettings; clock: Clock; entropy: Entropy; log: Logger; images?: ImageBuilder }) {
     this.#store = args.store;
     this.#jobs = args.jobs;
     this.#images = args.images;
     this.#records = args.records;
     this.#settings = args.settings;
     this.#clock = args.clock;
+    this.entropy = args.entropy;
     this.#log = args.log;
   }
+
+  /** Revision ids and alias picks; seeded in virtual time. */
+  readonly entropy: Entropy;
 
   get codeStore(): CodeStore {
     return this.#store;
@@ -128,7 +132,7 @@ export class Registry {
       codeSha256: image ? image.digest.slice('sha256:'.length) : info.sha256Base64,
       codeSize: info.codeSize,
       lastModified: this.#clock.now(),
-      revisionId: randomUUID(),
+      revisionId: this.entropy.uuid(),
       state: this.#settings.activationDelayMs > 0 ? 'Pending' : 'Active',
       lastUpdateStatus: 'Successful',
       ...(image ? { image } : {}),
@@ -172,7 +176,7 @@ export class Registry {
     if (!alias) throw notFound();
     let version = alias.functionVersion;
     if (options.pick) {
-      let draw = Math.random();
+      let draw = this.entropy.random();
       for (const [v, weight] of Object.entries(alias.additionalVersionWeights)) {
         if (draw < weight) {
           version = v;
@@ -204,7 +208,7 @@ export class Registry {
       ...snapshotOf(record),
       version: String(number),
       description: input.description ?? record.description,
-      revisionId: randomUUID(),
+      revisionId: this.entropy.uuid(),
       lastModified: this.#clock.now(),
       publishedFrom: record.revisionId,
     };
@@ -289,7 +293,7 @@ export class Registry {
     if (record.image && (fields.runtime !== undefined || fields.handler !== undefined)) {
       throw invalidParameter('Runtime and Handler are not supported for functions with PackageType Image; use ImageConfig.');
     }
-    Object.assign(record, fields, { revisionId: randomUUID(), lastModified: this.#clock.now(), lastUpdateStatus: 'Successful' });
+    Object.assign(record, fields, { revisionId: this.entropy.uuid(), lastModified: this.#clock.now(), lastUpdateStatus: 'Successful' });
     this.#records?.put(record);
     return record;
   }
@@ -307,7 +311,7 @@ export class Registry {
       codeSha256Hex: info.sha256Hex,
       codeSha256: built.image.digest.slice('sha256:'.length),
       codeSize: info.codeSize,
-      revisionId: randomUUID(),
+      revisionId: this.entropy.uuid(),
       lastModified: this.#clock.now(),
       lastUpdateStatus: 'Successful',
     });
@@ -327,7 +331,7 @@ export class Registry {
       codeSha256Hex: info.sha256Hex,
       codeSha256: info.sha256Base64,
       codeSize: info.codeSize,
-      revisionId: randomUUID(),
+      revisionId: this.entropy.uuid(),
       lastModified: this.#clock.now(),
       lastUpdateStatus: 'Successful',
     });

@@ -4,7 +4,7 @@
  * that refuses work must not black-hole a function, and one that keeps refusing becomes suspect).
  */
 import t, { type Test } from 'tap';
-import { ManualClock, silentLogger } from '@zonesim/common';
+import { ManualClock, silentLogger, seededEntropy } from '@zonesim/common';
 import { msgpackCodec, PROTOCOL_VERSION, type FunctionSpec, type Invoke, type InvokeResult, type ZoneMessage } from '@zonesim/protocol';
 import type WebSocket from 'ws';
 import { Membership } from '../membership/membership.js';
@@ -66,6 +66,7 @@ function cluster(t: Test, settings: { refusalProbationMs?: number } = {}): Clust
   t.teardown(() => membership.stop());
   const router = new Router({
     membership,
+    entropy: seededEntropy('router-test'),
     policy: new WarmFirstSpreadPolicy(),
     settings: { placementTimeoutMs: 1_000, maxPendingInvocations: 100, initTimeoutMs: 1_000, invokeGraceMs: 1_000, acceptWindowMs: 800, redispatch: true },
     clock,

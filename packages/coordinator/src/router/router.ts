@@ -1,5 +1,5 @@
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
-import { newShortId } from '@zonesim/common';
+import { type Entropy } from '@zonesim/common';
 import { WireErrorCode, type FunctionSpec, type Invoke, type InvokeResult } from '@zonesim/protocol';
 import { isWireErrorCode } from '@zonesim/protocol';
 import { serviceException, tooManyRequests, LambdaApiError } from '../errors.js';
@@ -119,10 +119,12 @@ export class Router {
   readonly #settings: RouterSettings;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #entropy: Entropy;
   readonly #waiters = new Set<Waiter>();
   readonly #scaling: ScalingRate | undefined;
 
-  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; log: Logger; scaling?: ScalingRate }) {
+  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; entropy: Entropy; log: Logger; scaling?: ScalingRate }) {
+    this.#entropy = args.entropy;
     this.#scaling = args.scaling;
     this.#membership = args.membership;
     this.#policy = args.policy;
@@ -249,7 +251,7 @@ export class Router {
   async #offer(node: NodeSession, request: RouteRequest): Promise<NodeAnswer | typeof LOST_BEFORE_ACCEPT> {
     const message: Invoke = {
       type: 'invoke',
-      invocationId: newShortId('i-'),
+      invocationId: this.#entropy.shortId('i-'),
       requestId: request.requestId,
       fn: request.spec,
       payload: request.payload,

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { LambdaApiError, invalidParameter, resourceConflict, validationError } from '../errors.js';
 import type { QueueService } from '../queues/queue-service.js';
 import { parseFunctionRef } from '../registry/function-name.js';
@@ -36,6 +35,7 @@ export class EventSourceMappings {
   readonly #queues: QueueService;
   readonly #invoke: (i: TriggerInvocation) => Promise<TriggerOutcome>;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   readonly #account: { region: string; accountId: string };
   readonly #timeScale: number;
@@ -47,10 +47,12 @@ export class EventSourceMappings {
     queues: QueueService;
     invoke: (i: TriggerInvocation) => Promise<TriggerOutcome>;
     clock: Clock;
+    entropy: Entropy;
     log: Logger;
     account: { region: string; accountId: string };
     timeScale: number;
   }) {
+    this.#entropy = args.entropy;
     this.#store = args.store;
     this.#registry = args.registry;
     this.#queues = args.queues;
@@ -105,7 +107,7 @@ export class EventSourceMappings {
     }
     const enabled = settings.enabled ?? true;
     const record: EventSourceMappingRecord = {
-      uuid: randomUUID(),
+      uuid: this.#entropy.uuid(),
       eventSourceArn: arn,
       functionName: fn.name,
       ...(fn.qualifier !== undefined ? { qualifier: fn.qualifier } : {}),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import type { Entropy } from '@zonesim/common';
 import { invalidParameter, validationError } from '../errors.js';
 
 /** A function URL's CORS settings (Lambda's `Cors`). */
@@ -37,9 +37,9 @@ export function checkUrlQualifier(q: string | null): string | undefined {
 }
 
 /** A new URL id: 32 characters of `[a-z0-9]`, as Lambda's. */
-export function newUrlId(): string {
+export function newUrlId(entropy: Entropy): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(32)].map((b) => alphabet[b % alphabet.length]).join('');
+  return [...entropy.bytes(32)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
 /** The settable fields of Create/UpdateFunctionUrlConfig; `create` requires `AuthType`. */

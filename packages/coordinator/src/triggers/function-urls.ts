@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { LambdaApiError, resourceConflict } from '../errors.js';
@@ -32,6 +32,7 @@ export class FunctionUrls {
   readonly #registry: Registry;
   readonly #invoke: (i: TriggerInvocation) => Promise<TriggerOutcome>;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   readonly #account: { region: string; accountId: string };
   readonly #baseUrl: () => string;
@@ -42,6 +43,7 @@ export class FunctionUrls {
     registry: Registry;
     invoke: (i: TriggerInvocation) => Promise<TriggerOutcome>;
     clock: Clock;
+    entropy: Entropy;
     log: Logger;
     account: { region: string; accountId: string };
     baseUrl: () => string;
@@ -51,6 +53,7 @@ export class FunctionUrls {
     this.#registry = args.registry;
     this.#invoke = args.invoke;
     this.#clock = args.clock;
+    this.#entropy = args.entropy;
     this.#log = args.log;
     this.#account = args.account;
     this.#baseUrl = args.baseUrl;
@@ -83,7 +86,7 @@ export class FunctionUrls {
     if (this.#byKey.has(key)) throw resourceConflict(`Failed to create function url config for [functionArn = ${arn}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
     const now = this.#clock.now();
     const r: FunctionUrlRecord = {
-      urlId: newUrlId(),
+      urlId: newUrlId(this.#entropy),
       functionName: name,
       ...(qualifier !== undefined ? { qualifier } : {}),
       authType: s.authType!,

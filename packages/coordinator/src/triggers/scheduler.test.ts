@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ManualClock, silentLogger } from '@zonesim/common';
+import { ManualClock, seededEntropy, silentLogger } from '@zonesim/common';
 import { ScaledTime } from './scaled-time.js';
 import { MAX_CATCH_UP, Scheduler, type ScheduleRecord } from './scheduler.js';
 
@@ -11,6 +11,7 @@ function setup(scale: number, startIso: string) {
   const fired: Array<{ realAt: number; event: any }> = [];
   const scheduler = new Scheduler({
     clock,
+    entropy: seededEntropy('scheduler-test'),
     time,
     log: silentLogger(),
     account,

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import type { Clock, Entropy, Logger, TimerHandle } from '@zonesim/common';
 import type { ScaledTime } from './scaled-time.js';
 import { parseScheduleExpression, type ScheduleExpression } from './schedule-expression.js';
 
@@ -73,6 +72,7 @@ interface Armed {
  */
 export class Scheduler {
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #time: ScaledTime;
   readonly #fire: FireSchedule;
   readonly #log: Logger;
@@ -80,8 +80,9 @@ export class Scheduler {
   readonly #armed = new Map<string, Armed>();
   #running = false;
 
-  constructor(args: { clock: Clock; time: ScaledTime; fire: FireSchedule; log: Logger; account: { region: string; accountId: string } }) {
+  constructor(args: { clock: Clock; entropy: Entropy; time: ScaledTime; fire: FireSchedule; log: Logger; account: { region: string; accountId: string } }) {
     this.#clock = args.clock;
+    this.#entropy = args.entropy;
     this.#time = args.time;
     this.#fire = args.fire;
     this.#log = args.log;
@@ -123,7 +124,7 @@ export class Scheduler {
     const { region, accountId } = this.#account;
     return {
       version: '0',
-      id: randomUUID(),
+      id: this.#entropy.uuid(),
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: accountId,

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { LambdaApiError, invalidParameter } from '../errors.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
@@ -29,13 +29,13 @@ export class Schedules {
   readonly #scheduler: Scheduler;
   readonly #account: { region: string; accountId: string };
 
-  constructor(args: { store: TriggerStore; registry: Registry; clock: Clock; time: ScaledTime; log: Logger; account: { region: string; accountId: string }; fire: FireSchedule }) {
+  constructor(args: { store: TriggerStore; registry: Registry; clock: Clock; entropy: Entropy; time: ScaledTime; log: Logger; account: { region: string; accountId: string }; fire: FireSchedule }) {
     this.#store = args.store;
     this.#registry = args.registry;
     this.#clock = args.clock;
     this.#time = args.time;
     this.#account = args.account;
-    this.#scheduler = new Scheduler({ clock: args.clock, time: args.time, fire: args.fire, log: args.log, account: args.account });
+    this.#scheduler = new Scheduler({ clock: args.clock, entropy: args.entropy, time: args.time, fire: args.fire, log: args.log, account: args.account });
   }
 
   start(): void {

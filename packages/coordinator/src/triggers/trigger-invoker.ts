@@ -1,4 +1,4 @@
-import { newRequestId, type Clock } from '@zonesim/common';
+import type { Clock, Entropy } from '@zonesim/common';
 import type { InvokeResult } from '@zonesim/protocol';
 import { LambdaApiError, resourceConflict, serviceException } from '../errors.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
@@ -50,9 +50,11 @@ export class TriggerInvoker {
   readonly #concurrency: ConcurrencyLimits;
   readonly #ledger: InvocationLedger | undefined;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #account: { region: string; accountId: string };
 
-  constructor(args: { registry: Registry; router: Router; concurrency: ConcurrencyLimits; ledger?: InvocationLedger; clock: Clock; account: { region: string; accountId: string } }) {
+  constructor(args: { registry: Registry; router: Router; concurrency: ConcurrencyLimits; ledger?: InvocationLedger; clock: Clock; entropy: Entropy; account: { region: string; accountId: string } }) {
+    this.#entropy = args.entropy;
     this.#registry = args.registry;
     this.#router = args.router;
     this.#concurrency = args.concurrency;
@@ -62,7 +64,7 @@ export class TriggerInvoker {
   }
 
   async invoke(i: TriggerInvocation): Promise<TriggerOutcome> {
-    const requestId = i.requestId ?? newRequestId();
+    const requestId = i.requestId ?? this.#entropy.uuid();
     const receivedAt = this.#clock.now();
     let view;
     try {

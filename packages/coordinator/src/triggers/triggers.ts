@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { newRequestId, type Clock, type Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
@@ -23,6 +23,7 @@ export interface TriggersComponents {
   queues: QueueService;
   asyncInvocations: AsyncInvocations;
   clock: Clock;
+  entropy: Entropy;
   log: Logger;
   /** Checks `AWS_IAM` function URLs' signatures when authentication is on. */
   verifier?: SigV4Verifier | undefined;
@@ -56,15 +57,16 @@ export class Triggers {
   constructor(settings: TriggersSettings, c: TriggersComponents) {
     const account = { region: settings.region, accountId: settings.accountId };
     this.#store = new TriggerStore(join(settings.dataDir, 'triggers.db'));
-    const invoker = new TriggerInvoker({ registry: c.registry, router: c.router, concurrency: c.concurrency, ...(c.ledger ? { ledger: c.ledger } : {}), clock: c.clock, account });
+    const invoker = new TriggerInvoker({ registry: c.registry, router: c.router, concurrency: c.concurrency, ...(c.ledger ? { ledger: c.ledger } : {}), clock: c.clock, entropy: c.entropy, account });
     const invoke = invoker.invoke.bind(invoker);
     this.time = new ScaledTime(c.clock.now(), settings.timeScale);
-    this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, log: c.log, account, timeScale: settings.timeScale });
-    this.urls = new FunctionUrls({ store: this.#store, registry: c.registry, invoke, clock: c.clock, log: c.log, account, baseUrl: settings.baseUrl, verifier: c.verifier });
+    this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, timeScale: settings.timeScale });
+    this.urls = new FunctionUrls({ store: this.#store, registry: c.registry, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, baseUrl: settings.baseUrl, verifier: c.verifier });
     this.schedules = new Schedules({
       store: this.#store,
       registry: c.registry,
       clock: c.clock,
+      entropy: c.entropy,
       time: this.time,
       log: c.log,
       account,
@@ -76,7 +78,7 @@ export class Triggers {
         } catch {
           config = {};
         }
-        await c.asyncInvocations.accept({ eventId: newRequestId(), functionName: s.functionName, qualifier: s.qualifier ?? '$LATEST', payload, ...config });
+        await c.asyncInvocations.accept({ eventId: c.entropy.uuid(), functionName: s.functionName, qualifier: s.qualifier ?? '$LATEST', payload, ...config });
       },
     });
   }
