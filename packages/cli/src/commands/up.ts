@@ -1,6 +1,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LinkProxy } from '@zonesim/link-proxy';
 import { defaultZoneNames, startLocalCluster, type LocalCluster } from '../cluster.js';
 import { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
@@ -43,6 +43,8 @@ export interface UpFlags {
   /** More Host names unsigned callers may use. */
   allowedHost?: string[];
   maxConnections?: string;
+  /** Directories whose images ImageUri may name by path. */
+  imageDir?: string[];
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
@@ -108,6 +110,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       ...(flags.insecureNoAuth ? ['--insecure-no-auth'] : []),
       ...(flags.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]),
       ...(flags.maxConnections ? ['--max-connections', flags.maxConnections] : []),
+      ...(flags.imageDir ?? []).flatMap((d) => ['--image-dir', resolve(d)]),
     ],
     logToFiles: !flags.verbose,
     ...(credentials ? { credentials } : {}),
