@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import t from 'tap';
 import { WebSocketServer } from 'ws';
-import { silentLogger, systemClock } from '@zonesim/common';
+import { silentLogger, systemClock, systemEntropy } from '@zonesim/common';
 import { msgpackCodec, PROTOCOL_VERSION, type Hello } from '@zonesim/protocol';
 import { CoordinatorLink } from './coordinator-link.js';
 
@@ -48,6 +48,7 @@ t.test('sendWritten resolves once the frame has left the corked socket', async (
     },
     hello: () => HELLO,
     heartbeat: () => ({ busyEnvironments: 0, idleEnvironments: 0 }),
+    entropy: systemEntropy,
     codec: msgpackCodec,
     clock: systemClock,
     log: silentLogger(),

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { LocalPauseGuard, TurnCork, wsRawSocket, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { LocalPauseGuard, TurnCork, wsRawSocket, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -43,6 +43,7 @@ export class CoordinatorLink extends EventEmitter {
   readonly #heartbeat: () => Omit<Extract<ZoneMessage, { type: 'heartbeat' }>, 'type' | 'seq' | 'sentAt'>;
   readonly #codec: Codec;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #log: Logger;
   #state: LinkState = 'idle';
   #ws: WebSocket | undefined;
@@ -61,6 +62,8 @@ export class CoordinatorLink extends EventEmitter {
     heartbeat: () => Omit<Extract<ZoneMessage, { type: 'heartbeat' }>, 'type' | 'seq' | 'sentAt'>;
     codec: Codec;
     clock: Clock;
+    /** Redial jitter. */
+    entropy: Entropy;
     log: Logger;
   }) {
     super();
@@ -69,6 +72,7 @@ export class CoordinatorLink extends EventEmitter {
     this.#heartbeat = args.heartbeat;
     this.#codec = args.codec;
     this.#clock = args.clock;
+    this.#entropy = args.entropy;
     this.#log = args.log;
   }
 
@@ -241,7 +245,7 @@ export class CoordinatorLink extends EventEmitter {
     this.#state = 'backoff';
     const base = Math.min(this.#settings.reconnectMaxMs, this.#settings.reconnectMinMs * 2 ** this.#attempt);
     // Full jitter keeps a whole zone of nodes from redialling in lock-step after a coordinator restart.
-    const wait = Math.round(base / 2 + Math.random() * (base / 2));
+    const wait = Math.round(base / 2 + this.#entropy.random() * (base / 2));
     this.#attempt = Math.min(this.#attempt + 1, 30);
     this.#log.info({ code, codeName: closeCodeName(code), reason, retryInMs: wait }, 'link down; redialling');
     this.#later(() => this.#dial(), wait);

@@ -8,7 +8,8 @@
  * Where the machine allows, process environments and custom runtimes run inside a {@link Sandbox}
  * (bubblewrap namespaces and cgroup limits, issue 15).
  */
-export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, logStreamName, type ZoneNodeComponents } from './zone-node.js';
+export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, type ZoneNodeComponents } from './zone-node.js';
+export { logStreamName } from './environment/index.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
 export type { IsolationMode } from './environment/types.js';

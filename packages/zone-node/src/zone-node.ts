@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { CodeCache } from '@zonesim/code';
-import { LifecycleState, SYNTHETIC_RUNTIME, createLogger, newHex32, systemClock, withinGrace, type Clock, type Logger } from '@zonesim/common';
+import { LifecycleState, SYNTHETIC_RUNTIME, createLogger, systemClock, systemEntropy, withinGrace, type Clock, type Entropy, type Logger } from '@zonesim/common';
 import {
   IMAGE_RUNTIME,
   MAX_IMAGE_PACKAGE_BYTES,
@@ -23,7 +23,7 @@ import {
 import { CoordinatorLink } from './coordinator-link.js';
 import { Turnstile } from './turnstile.js';
 import { fetchCode } from './code-fetcher.js';
-import { EnvironmentPool, SpareRuntimes, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
+import { EnvironmentPool, SpareRuntimes, logStreamName, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
 import { resolveZoneNodeOptions, type ResolvedZoneNodeOptions, type ZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
 import { LogShipper } from './log-shipper.js';
@@ -47,6 +47,8 @@ const MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
 /** Components a zone node uses, injectable for tests. */
 export interface ZoneNodeComponents {
   clock?: Clock;
+  /** Environment ids, log stream names, gray-failure draws, redial jitter. @default systemEntropy */
+  entropy?: Entropy;
   logger?: Logger;
   codec?: Codec;
 }
@@ -64,6 +66,7 @@ export class ZoneNode extends EventEmitter {
   readonly options: ResolvedZoneNodeOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #entropy: Entropy;
   readonly #link: CoordinatorLink;
   readonly #pool: EnvironmentPool;
   /** Runtimes started ahead of need (process isolation only). */
@@ -98,6 +101,7 @@ export class ZoneNode extends EventEmitter {
     this.options = resolveZoneNodeOptions(options);
     const o = this.options;
     this.#clock = components.clock ?? systemClock;
+    this.#entropy = components.entropy ?? systemEntropy;
     this.#log = components.logger ?? createLogger('zone-node', { bindings: { zone: o.zone, nodeId: o.nodeId } });
     this.#cache = new CodeCache({ root: join(o.dataDir, 'code-cache'), maxBytes: o.codeCacheBytes });
     this.#sandbox = new Sandbox(o.sandboxSettings, { workDir: join(o.dataDir, 'sandbox'), isolation: o.isolation }, { log: this.#log });
@@ -117,6 +121,7 @@ export class ZoneNode extends EventEmitter {
       memoryMb: o.memoryMb,
       keepAliveMs: Math.max(1, Math.round(o.keepAliveMs / o.timeScale)),
       clock: this.#clock,
+      entropy: this.#entropy,
     });
     this.#pool.on('evicted', (e: { environmentId: string; specKey: string; reason: string }) => {
       this.#releaseCode(e.environmentId);
@@ -130,7 +135,7 @@ export class ZoneNode extends EventEmitter {
       ensureCode: (spec) => this.#ensureCode(spec),
       unpinCode: (spec) => this.#cache.unpin(spec.codeSha256Hex),
       adoptCode: (environmentId, spec) => this.#codeOfEnvironment.set(environmentId, spec.codeSha256Hex),
-      environmentOptions: (spec) => ({ logStreamName: logStreamName(this.#clock.now(), spec.version), platformEnv: this.#platformEnv() }),
+      environmentOptions: (spec) => ({ logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() }),
       coldStartTurn: () => this.#coldStarts.pass(),
       onInitLog: (env, lines) => this.#logs.push(env.config.spec.functionName, env.config.logStreamName, lines, this.#clock.now()),
       send: (status) => this.#link.send(status),
@@ -164,6 +169,7 @@ export class ZoneNode extends EventEmitter {
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount, ...this.#environmentReport() }),
       codec: components.codec ?? msgpackCodec,
       clock: this.#clock,
+      entropy: this.#entropy,
       log: this.#log,
     });
     let resolve!: (w: Welcome) => void;
@@ -269,7 +275,7 @@ export class ZoneNode extends EventEmitter {
     // two would otherwise have run a synchronous invocation that then runs again elsewhere. Code
     // and environment are made ready meanwhile; no user code runs before it is written.
     const acceptanceWritten = this.#link.sendWritten({ type: 'invoke-accepted', invocationId: message.invocationId });
-    if (this.#degrade.failRate > 0 && Math.random() < this.#degrade.failRate) {
+    if (this.#degrade.failRate > 0 && this.#entropy.random() < this.#degrade.failRate) {
       // Gray failure: the node is alive and answers heartbeats, but this invocation fails in the platform.
       this.#link.send({ type: 'invoke-rejected', invocationId: message.invocationId, error: { code: WireErrorCode.EnvironmentFailed, message: 'gray failure injected on this zone node' } });
       return;
@@ -442,13 +448,6 @@ export class ZoneNode extends EventEmitter {
     if (message.logTail) result.logTail = tail(r.logLines.join('\n') + '\n', MAX_LOG_TAIL_BYTES);
     return result;
   }
-}
-
-/** Lambda's log stream name: `2026/11/27/[$LATEST]<32 hex>`, one per environment. */
-export function logStreamName(epochMs: number, version: string): string {
-  const d = new Date(epochMs);
-  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
-  return `${day}/[${version}]${newHex32()}`;
 }
 
 function tail(text: string, maxBytes: number): string {

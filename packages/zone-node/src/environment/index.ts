@@ -49,6 +49,7 @@ export { SyntheticModel, type SyntheticInvocationDraw } from './synthetic-model.
 export {
   DEFAULT_KEEP_ALIVE_MS,
   EnvironmentPool,
+  logStreamName,
   EvictionReason,
   type AcquireRequest,
   type EnvironmentEvictedEvent,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { newHex32, newShortId, systemClock, type Clock, type TimerHandle } from '@zonesim/common';
+import { systemClock, systemEntropy, type Clock, type Entropy, type TimerHandle } from '@zonesim/common';
 import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
 import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
@@ -47,7 +47,9 @@ export interface EnvironmentPoolComponents {
   factory: EnvironmentFactory;
   /** @default systemClock */
   clock?: Clock;
-  /** @default newShortId('env-') */
+  /** Environment ids and log stream names. @default systemEntropy */
+  entropy?: Entropy;
+  /** @default `env-` and a short id from `entropy` */
   newEnvironmentId?: () => string;
 }
 
@@ -92,11 +94,11 @@ interface Entry {
   keepAlive: TimerHandle | undefined;
 }
 
-/** Lambda's log stream name for a new environment. */
-function defaultLogStreamName(epochMs: number, version: string): string {
+/** Lambda's log stream name, one per environment: `2026/11/27/[$LATEST]<32 hex>`. */
+export function logStreamName(epochMs: number, version: string, entropy: Entropy): string {
   const d = new Date(epochMs);
   const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
-  return `${day}/[${version}]${newHex32()}`;
+  return `${day}/[${version}]${entropy.hex32()}`;
 }
 
 function positiveInt(field: string, v: number): number {
@@ -123,6 +125,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
   readonly #factory: EnvironmentFactory;
   readonly #clock: Clock;
   readonly #newId: () => string;
+  readonly #entropy: Entropy;
   readonly #entries = new Map<string, Entry>();
   readonly #destroying = new Set<Promise<void>>();
   #seq = 0;
@@ -135,7 +138,9 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     this.keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.#factory = options.factory;
     this.#clock = options.clock ?? systemClock;
-    this.#newId = options.newEnvironmentId ?? (() => newShortId('env-'));
+    this.#entropy = options.entropy ?? systemEntropy;
+    const entropy = this.#entropy;
+    this.#newId = options.newEnvironmentId ?? (() => entropy.shortId('env-'));
   }
 
   /** Environments leased to a caller (running, or about to run, an invocation). */
@@ -209,7 +214,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       environmentId: this.#newId(),
       spec,
       codeDir: request.codeDir,
-      logStreamName: request.logStreamName ?? defaultLogStreamName(this.#clock.now(), spec.version),
+      logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType: request.initializationType ?? 'on-demand',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
@@ -241,7 +246,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       environmentId: this.#newId(),
       spec,
       codeDir: request.codeDir,
-      logStreamName: request.logStreamName ?? defaultLogStreamName(this.#clock.now(), spec.version),
+      logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType: 'provisioned-concurrency',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
