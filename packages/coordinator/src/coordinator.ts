@@ -280,6 +280,7 @@ export class Coordinator {
       verifier,
       runtime: { eventLoop: () => this.eventLoop.snapshot(), uploads: () => this.#uploads.stats() },
       entropy,
+      clock,
       log: this.#log,
     }, {
       listenHost: o.host,

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Entropy, Logger } from '@zonesim/common';
+import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
@@ -61,6 +61,8 @@ export interface ApiServerDeps {
   runtime?: { eventLoop(): EventLoopDelaySnapshot; uploads(): UploadPoolStats };
   /** Request ids and brownout draws. */
   entropy: Entropy;
+  /** Timestamps of records and answers. */
+  clock: Clock;
   log: Logger;
 }
 

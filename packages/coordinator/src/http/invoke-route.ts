@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD_BYTES, type InvokeResult } from '@zonesim/protocol';
-import type { Logger } from '@zonesim/common';
+import type { Clock, Logger } from '@zonesim/common';
 import { invalidParameter, invalidRequestContent, resourceConflict, validationError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { functionArn, parseFunctionRef } from '../registry/function-name.js';
@@ -27,6 +27,7 @@ export interface InvokeRouteDeps {
   concurrency: ConcurrencyLimits;
   account: { region: string; accountId: string };
   ledger: InvocationLedger;
+  clock: Clock;
   log: Logger;
 }
 
@@ -43,7 +44,7 @@ export async function handleInvoke(
   query: URLSearchParams,
   requestId: string,
 ): Promise<void> {
-  const receivedAt = Date.now();
+  const receivedAt = deps.clock.now();
   const invocationType = headerOf(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (invocationType !== 'RequestResponse' && invocationType !== 'Event' && invocationType !== 'DryRun') {
     throw invalidParameter(`Unsupported invocation type: ${invocationType}. Use RequestResponse, Event or DryRun.`);
@@ -100,20 +101,20 @@ export async function handleInvoke(
   try {
     release = deps.concurrency.acquire(ref.name);
   } catch (err) {
-    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }), trace);
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: deps.clock.now() }), trace);
     throw err;
   }
   let result;
   try {
     result = await deps.router.route(route);
   } catch (err) {
-    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: Date.now() }), trace);
+    deps.ledger.record(attemptRecord({ ...facts, error: err, respondedAt: deps.clock.now() }), trace);
     throw err;
   } finally {
     release();
   }
   sendResult(res, result, requestId, executed);
-  deps.ledger.record(attemptRecord({ ...facts, result, respondedAt: Date.now() }), trace);
+  deps.ledger.record(attemptRecord({ ...facts, result, respondedAt: deps.clock.now() }), trace);
 }
 
 function sendResult(res: ServerResponse, result: InvokeResult, requestId: string, executed: Record<string, string>): void {

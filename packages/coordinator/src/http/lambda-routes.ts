@@ -36,7 +36,7 @@ export function lambdaRoutes(deps: ApiServerDeps, fn: FunctionRouteDeps): RouteR
     maxUnzippedBytes: deps.maxUnzippedBytes,
   };
   const provisionedDeps = { provisioned: deps.provisioned, account };
-  const eventInvokeDeps = { ...registryDeps, now: () => Date.now() };
+  const eventInvokeDeps = { ...registryDeps, now: () => deps.clock.now() };
   const api = (methods: string | readonly string[] | '*', path: RegExp, handle: RouteRow['handle']): RouteRow => row(methods, path, 'signed', true, handle);
   return [
     api('POST', /^\/2015-03-31\/functions\/?$/, (c) => handleCreateFunction(fn, c.req, c.res, c.requestId)),

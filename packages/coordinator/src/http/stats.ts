@@ -7,7 +7,7 @@ import type { ConnectionCounts } from './connection-limits.js';
  * delay and upload workers (queued, refused, failed).
  */
 export function clusterStats(
-  d: Pick<ApiServerDeps, 'membership' | 'router' | 'ledger' | 'asyncInvocations' | 'provisioned' | 'runtime'>,
+  d: Pick<ApiServerDeps, 'membership' | 'router' | 'ledger' | 'asyncInvocations' | 'provisioned' | 'runtime' | 'clock'>,
   connections: ConnectionCounts,
 ): Record<string, unknown> {
   let queue: unknown = null;
@@ -17,7 +17,7 @@ export function clusterStats(
     // not running
   }
   return {
-    time: new Date().toISOString(),
+    time: new Date(d.clock.now()).toISOString(),
     zones: d.membership.zones().map((z) => ({ zone: z.zone, health: z.health, nodes: z.nodes.length, inFlight: z.nodes.reduce((n, x) => n + x.inFlight, 0) })),
     waitingInvocations: d.router.waiting,
     invocations: d.ledger.stats(),
