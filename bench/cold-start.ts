@@ -31,10 +31,10 @@ interface Sample {
   baselineMs: number;
 }
 
-/** `node -e 0`: the cost of a bare Node.js process start, to its exit. */
-function spawnNode(): number {
+/** `node -e 0`: the cost of a bare Node.js process start, to its exit (with this process's environment unless given one). */
+function spawnNode(env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' }): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env });
   if (r.status !== 0) throw new Error(`node -e 0 exited with ${r.status}`);
   return performance.now() - t0;
 }
@@ -188,7 +188,9 @@ export const benchmark: Benchmark = {
     // that the machine's noise cancels out of their difference).
     const bwrapCost: number[] = [];
     const pairedBwrap = (): number => {
-      const plain = spawnNode();
+      // Both with an empty environment, as bubblewrap's --clearenv leaves it (a variable such as
+      // NODE_EXTRA_CA_CERTS alone costs Node tens of ms at start).
+      const plain = spawnNode({});
       const sandboxed = spawnNodeInBwrap();
       bwrapCost.push(sandboxed - plain);
       return sandboxed;
@@ -200,7 +202,7 @@ export const benchmark: Benchmark = {
       baselineName: bwrapBaseline ? '`node -e 0` in a bare bwrap sandbox' : '`node -e 0` spawn',
       files: NOOP_FILES,
       config: {},
-      baseline: bwrapBaseline ? pairedBwrap : spawnNode,
+      baseline: bwrapBaseline ? pairedBwrap : () => spawnNode(),
     });
     const customKind = (id: Kind['id'], label: string, zoneArgs: string[]): Kind => ({
       id,
@@ -307,7 +309,7 @@ export const benchmark: Benchmark = {
           ? `The sandbox's cost per cold start (sandboxed minus \`--sandbox off\`, medians): ${fmt(proc - numbers['processOff.totalMs']!)} ms with a spare runtime ` +
             `(the spare was started in its sandbox ahead of need; the cold start fills its /var/task with hard links and joins nothing), ` +
             `${fmt(fresh - numbers['freshOff.totalMs']!)} ms without one (cgroup creation, the sh wrapper, bubblewrap's namespaces and mounts: ` +
-            `a bare bubblewrap sandbox adds ${fmt(median(bwrapCost))} ms to \`node -e 0\` here, median of ${bwrapCost.length} paired runs), ` +
+            `a bare bubblewrap sandbox adds ${fmt(median(bwrapCost))} ms to \`node -e 0\` here, median of ${bwrapCost.length} paired runs with an empty environment), ` +
             `${fmt(numbers['custom.totalMs']! - numbers['customOff.totalMs']!)} ms for the custom runtime. Zone nodes reported: ${kindsSeen}.`
           : `This machine cannot sandbox environments; only the unsandboxed kinds were measured (zone nodes reported: ${kindsSeen}).`,
         `The custom runtime's first result takes ${fmt(numbers['custom.totalMs'] ?? numbers['customOff.totalMs']!)} ms against ${fmt(baseline['shellCurlMs'] ?? baseline['shellCurlOffMs']!)} ms for ` +
