@@ -12,6 +12,7 @@ export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from '.
 export { SeededRandom } from './random.js';
 export { TurnCork, wsRawSocket } from './turn-cork.js';
 export { LocalPauseGuard } from './local-pause.js';
+export { SilenceDetector, type SilenceDetectorSettings, type SilenceVerdict } from './silence-detector.js';
 export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';
 export {
   MAX_SYNTHETIC_DEFINITION_BYTES,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { LocalPauseGuard, TurnCork, wsRawSocket, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
+import { SilenceDetector, TurnCork, wsRawSocket, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -219,15 +219,15 @@ export class CoordinatorLink extends EventEmitter {
 
   #startHeartbeat(): void {
     this.#stopHeartbeat();
-    // A tick late by more than an interval means this process was paused (SIGSTOP, a long GC, the
-    // run queue): the coordinator's frames may be waiting unread, so that tick does not judge it.
-    const pauseGuard = new LocalPauseGuard(this.#intervalMs, this.#intervalMs);
+    // The coordinator is judged like the coordinator judges nodes (one detector, both ends); a tick
+    // that came late because this process was paused (SIGSTOP, a long GC) judges nothing.
+    const silence = new SilenceDetector({ intervalMs: this.#intervalMs, tickMs: this.#intervalMs, downAfterIntervals: this.#settings.heartbeatMissLimit });
     this.#heartbeatTimer = this.#clock.setInterval(() => {
       const now = this.#clock.monotonic();
       const silent = now - this.#lastFrameAt;
-      const pausedMs = pauseGuard.pausedFor(now);
+      const pausedMs = silence.tick(now);
       if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'this node was paused; judging the coordinator on the next tick');
-      else if (silent > this.#intervalMs * this.#settings.heartbeatMissLimit) {
+      else if (silence.judge(silent) === 'down') {
         this.#log.warn({ silentMs: Math.round(silent) }, 'coordinator silent; dropping link');
         this.#ws?.terminate();
         return;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { LocalPauseGuard, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { SilenceDetector, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode } from '@zonesim/protocol';
 import type { NodeSession, NodeView } from './node-session.js';
 
@@ -61,7 +61,7 @@ export class Membership extends EventEmitter {
   readonly #log: Logger;
   readonly #settings: MembershipSettings;
   #timer: TimerHandle | undefined;
-  readonly #pauseGuard: LocalPauseGuard;
+  readonly #silence: SilenceDetector;
   #pingSeq = 0;
   #ticks = 0;
   readonly #refusalLimit: number;
@@ -74,8 +74,12 @@ export class Membership extends EventEmitter {
     this.#settings = args.settings;
     this.#refusalLimit = args.settings.refusalSuspectLimit ?? DEFAULT_REFUSAL_SUSPECT_LIMIT;
     this.#probationMs = args.settings.refusalProbationMs ?? DEFAULT_REFUSAL_PROBATION_MS;
-    // A tick late by more than a whole interval is a pause: frames may have waited that long unread.
-    this.#pauseGuard = new LocalPauseGuard(this.#tickMs, this.#settings.heartbeatIntervalMs);
+    this.#silence = new SilenceDetector({
+      intervalMs: this.#settings.heartbeatIntervalMs,
+      tickMs: this.#tickMs,
+      suspectAfterIntervals: 2,
+      downAfterIntervals: this.#settings.heartbeatMissLimit,
+    });
   }
 
   /** The detector looks twice per interval (pings go out once per interval), so a silent node is declared down at most half an interval after its limit: 800-900 ms with the defaults. */
@@ -90,7 +94,7 @@ export class Membership extends EventEmitter {
   stop(): void {
     if (this.#timer) this.#clock.clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#pauseGuard.reset();
+    this.#silence.reset();
   }
 
   /** Adds a session that completed its handshake; an older session of the same node is superseded. */
@@ -171,7 +175,7 @@ export class Membership extends EventEmitter {
     const now = this.#clock.monotonic();
     const ping = this.#ticks++ % 2 === 0;
     const seq = ping ? this.#pingSeq++ : 0;
-    const pausedMs = this.#pauseGuard.pausedFor(now);
+    const pausedMs = this.#silence.tick(now);
     if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'the coordinator was paused; judging nodes on the next tick, after their waiting frames are read');
     for (const s of this.sessions()) {
       if (pausedMs === 0 && !this.#judge(s, now - s.lastSeen)) continue;
@@ -184,13 +188,13 @@ export class Membership extends EventEmitter {
    * refusing node whose probation time has come.
    */
   #judge(s: NodeSession, silentMs: number): boolean {
-    const interval = this.#settings.heartbeatIntervalMs;
-    if (silentMs > interval * this.#settings.heartbeatMissLimit) {
+    const verdict = this.#silence.judge(silentMs);
+    if (verdict === 'down') {
       this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'heartbeats missed; declaring node down');
       s.declareDown(`no frame for ${Math.round(silentMs)} ms`);
       return false;
     }
-    if (silentMs > interval * 2 && s.health === 'healthy') {
+    if (verdict === 'suspect' && s.health === 'healthy') {
       s.health = 'suspect';
       s.suspectReason = 'silent';
       this.#log.warn({ nodeId: s.nodeId, zone: s.zone, silentMs: Math.round(silentMs) }, 'node suspect');
