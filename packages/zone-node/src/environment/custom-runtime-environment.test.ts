@@ -256,9 +256,13 @@ function suite(t: Test, variant: Variant): void {
     t.ok(r.environmentKept);
     // The runtime prints curl's 413 body, then asks for the next event. The zone node reads the
     // runtime's stdout and its Runtime API socket separately, so on a loaded machine the line can come
-    // in after the next invocation has ended: it then shows in the one after.
+    // in after the next invocation has ended: it then shows in a later one.
     const lines: string[] = [];
-    for (let i = 0; i < 5 && !lines.some((l) => l.includes('RequestEntityTooLarge')); i++) lines.push(...(await h.invoke({ y: i })).logLines);
+    // Invocations, 100 ms apart, until the line shows (bounded: 5 s of them).
+    for (let i = 0; i < 50 && !lines.some((l) => l.includes('RequestEntityTooLarge')); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      lines.push(...(await h.invoke({ y: i })).logLines);
+    }
     t.ok(lines.some((l) => l.includes('RequestEntityTooLarge')), 'the 413 body reached the runtime (printed in a later invocation)');
   });
 
