@@ -11,6 +11,7 @@ export { seededEntropy, systemEntropy, type Entropy } from './entropy.js';
 export { READY_MARKER, formatReadyLine, parseReadyLine, type ReadyInfo } from './ready-line.js';
 export { SeededRandom } from './random.js';
 export { TurnCork, wsRawSocket } from './turn-cork.js';
+export { WsLinkConnection, type WsSocketLike } from './ws-link-connection.js';
 export { LocalPauseGuard } from './local-pause.js';
 export { SilenceDetector, type SilenceDetectorSettings, type SilenceVerdict } from './silence-detector.js';
 export { DistributionError, sampler, validateDistribution, type Distribution, type Sampler } from './distributions.js';

@@ -16,6 +16,7 @@ import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js
 import { ApiServer } from './http/api-server.js';
 import { Membership } from './membership/membership.js';
 import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
+import { ZoneLinkAcceptor } from './membership/zone-link-acceptor.js';
 import { isLoopbackHost, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
 import { Registry } from './registry/registry.js';
 import { RegistryStore } from './registry/registry-store.js';
@@ -184,7 +185,7 @@ export class Coordinator {
       entropy,
       log: this.#log,
     });
-    this.#zoneLink = new ZoneLinkServer({
+    this.#zoneLink = new ZoneLinkServer(new ZoneLinkAcceptor({
       settings: {
         clusterToken: o.clusterToken,
         helloTimeoutMs: o.helloTimeoutMs,
@@ -213,7 +214,7 @@ export class Coordinator {
           session.send({ type: 'drop-environments', specKeys: stale, reason: 'function deleted or changed while the node was away' });
         }
       },
-    });
+    }));
     this.control = new ClusterControl({
       settings: { ...controlsAllowed(o), requestTimeoutMs: 30_000 },
       ...(components.supervisor ? { channel: components.supervisor } : {}),

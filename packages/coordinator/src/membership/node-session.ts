@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type WebSocket from 'ws';
-import { TurnCork, wsRawSocket, type Clock, type Logger } from '@zonesim/common';
+import type { Clock, Logger } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -10,6 +9,7 @@ import {
   type Hello,
   type Invoke,
   type SandboxReport,
+  type LinkConnection,
   type ZoneMessage,
 } from '@zonesim/protocol';
 import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
@@ -61,7 +61,7 @@ export interface NodeView {
 
 /**
  * One live session with one zone node, after a successful `hello`. It sends frames (watching the
- * socket's buffered amount), matches answers to invocations, counts the node's warm environments
+ * connection's buffered amount), matches answers to invocations, counts the node's warm environments
  * per function configuration, and tracks when the node was last heard from.
  */
 export class NodeSession extends EventEmitter {
@@ -84,7 +84,7 @@ export class NodeSession extends EventEmitter {
   /** Epoch ms the last environment report arrived. */
   environmentsAt = 0;
 
-  readonly #socket: WebSocket;
+  readonly #connection: LinkConnection;
   readonly #codec: Codec;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -94,13 +94,11 @@ export class NodeSession extends EventEmitter {
   readonly #provisionedReady = new Map<string, number>();
   readonly #highWaterBytes: number;
   #closed = false;
-  /** Coalesces the frames of one loop iteration into one write (see TurnCork). */
-  readonly #cork = new TurnCork();
 
   constructor(args: {
     sessionId: string;
     hello: Hello;
-    socket: WebSocket;
+    connection: LinkConnection;
     codec: Codec;
     clock: Clock;
     log: Logger;
@@ -113,7 +111,7 @@ export class NodeSession extends EventEmitter {
     this.capacity = args.hello.capacity;
     this.isolation = args.hello.isolation;
     this.sandbox = args.hello.sandbox;
-    this.#socket = args.socket;
+    this.#connection = args.connection;
     this.#codec = args.codec;
     this.#clock = args.clock;
     this.#log = args.log.child({ zone: this.zone, nodeId: this.nodeId, sessionId: this.sessionId });
@@ -166,7 +164,7 @@ export class NodeSession extends EventEmitter {
       this.health === 'healthy' &&
       this.inFlight < this.capacity.maxEnvironments &&
       this.busyMemoryMb + memoryMb <= this.capacity.memoryMb &&
-      this.#socket.bufferedAmount < this.#highWaterBytes
+      this.#connection.bufferedAmount < this.#highWaterBytes
     );
   }
 
@@ -182,8 +180,7 @@ export class NodeSession extends EventEmitter {
   /** Encodes and sends one frame; a closed link drops it (pending entries fail on close). */
   send(message: CoordinatorMessage): void {
     if (this.#closed) return;
-    this.#cork.hold(wsRawSocket(this.#socket));
-    this.#socket.send(this.#codec.encode(message));
+    this.#connection.send(this.#codec.encode(message));
   }
 
   /** Handles one validated frame from the node. */
@@ -262,19 +259,14 @@ export class NodeSession extends EventEmitter {
     this.#closed = true;
     this.health = 'down';
     this.#pending.dropAll(`link to ${this.nodeId} (${this.zone}) closed: ${reason}`);
-    this.#cork.flush();
-    try {
-      this.#socket.close(code, closeReason(reason));
-    } catch {
-      this.#socket.terminate();
-    }
+    this.#connection.close(code, closeReason(reason));
     this.emit('closed', code, reason);
   }
 
   /** The failure detector gave up on this node: fail its work and drop the TCP connection at once. */
   declareDown(reason: string): void {
     this.close(CloseCode.HeartbeatTimeout, reason);
-    this.#socket.terminate();
+    this.#connection.terminate();
   }
 
   view(): NodeView {

@@ -5,8 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { ManualClock, silentLogger, seededEntropy } from '@zonesim/common';
-import { msgpackCodec, PROTOCOL_VERSION, type FunctionSpec, type Invoke, type InvokeResult, type ZoneMessage } from '@zonesim/protocol';
-import type WebSocket from 'ws';
+import { msgpackCodec, PROTOCOL_VERSION, type FunctionSpec, type Invoke, type InvokeResult, type LinkConnection, type ZoneMessage } from '@zonesim/protocol';
 import { Membership } from '../membership/membership.js';
 import { NodeSession } from '../membership/node-session.js';
 import { WarmFirstSpreadPolicy } from './placement.js';
@@ -86,7 +85,7 @@ function cluster(t: Test, settings: { refusalProbationMs?: number } = {}): Clust
     router,
     add(nodeId, zone, script, capacity = { memoryMb: 4096, maxEnvironments: 4 }) {
       let session: NodeSession & { offers: number };
-      const socket = {
+      const connection: LinkConnection = {
         bufferedAmount: 0,
         send(data: Uint8Array) {
           const m = msgpackCodec.decode(data) as Invoke;
@@ -98,12 +97,12 @@ function cluster(t: Test, settings: { refusalProbationMs?: number } = {}): Clust
         },
         close() {},
         terminate() {},
-      } as unknown as WebSocket;
+      };
       session = Object.assign(
         new NodeSession({
           sessionId: `s-${nodeId}`,
           hello: { type: 'hello', protocolVersion: PROTOCOL_VERSION, clusterToken: 'x', zone, nodeId, capacity, isolation: 'process', runtimes: [] },
-          socket,
+          connection,
           codec: msgpackCodec,
           clock,
           log,
