@@ -1,12 +1,22 @@
 /**
- * @zonesim/cli: the `zonesim` command, and the local-cluster launcher it uses (also used by the
- * integration tests to start real processes and wait for their ready lines).
+ * @zonesim/cli: the `zonesim` command. It parses flags into options and calls the commands; the
+ * scenario runner and the local-cluster launcher live in @zonesim/runner, re-exported here for the
+ * integration tests' harness and the benchmarks, which import them from this package.
  */
 export { main } from './main.js';
-export { startLocalCluster, defaultZoneNames, type LocalCluster, type LocalClusterOptions } from './cluster.js';
-export { ChildProcessHandle, ZONESIM_BIN, type ChildSpec } from './child-process-handle.js';
-export { TOKEN_ENV } from './token.js';
+export { ZONESIM_BIN } from './zonesim-bin.js';
+export {
+  ChildProcessHandle,
+  ClusterSupervisor,
+  SHIPPED_SCENARIOS_DIR,
+  TOKEN_ENV,
+  defaultZoneNames,
+  startLocalCluster,
+  type ChildSpec,
+  type ClusterSupervisorOptions,
+  type LocalCluster,
+  type LocalClusterOptions,
+  type SupervisorEndpoint,
+} from '@zonesim/runner';
 export { SAMPLE_FILES, buildSampleZip } from './sample-function.js';
 export { createFunction, invokeFunction, type InvokeOutcome } from './lambda-http.js';
-export { ClusterSupervisor, SHIPPED_SCENARIOS_DIR, type ClusterSupervisorOptions } from './supervisor/cluster-supervisor.js';
-export type { SupervisorEndpoint } from './cluster.js';

@@ -1,31 +1,12 @@
-import { signRequest, type SigV4Credentials } from '@zonesim/coordinator';
+import { signRequest } from '@zonesim/coordinator';
+import { apiCredentialsFrom } from '@zonesim/runner';
+
+export { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV, apiCredentialsFrom } from '@zonesim/runner';
 
 /**
  * A minimal Lambda REST client for the CLI (the full AWS SDK is a test-time dependency only). It
  * speaks the same paths the SDK does, and signs with SigV4 when API credentials are configured.
  */
-
-/** Environment variable with the API's access key id (both for `zonesim up`/`coordinator` and for client commands). */
-export const ACCESS_KEY_ID_ENV = 'ZONESIM_ACCESS_KEY_ID';
-/** Environment variable with the secret of {@link ACCESS_KEY_ID_ENV} (kept out of argv, where `ps` shows it). */
-export const SECRET_ACCESS_KEY_ENV = 'ZONESIM_SECRET_ACCESS_KEY';
-
-/**
- * API credentials from flags or, for each one missing, the environment; undefined when neither is
- * set, an error when only one of the pair is.
- */
-export function apiCredentialsFrom(
-  flags: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined } = {},
-  env: NodeJS.ProcessEnv = process.env,
-): SigV4Credentials | undefined {
-  const accessKeyId = flags.accessKeyId ?? env[ACCESS_KEY_ID_ENV];
-  const secretAccessKey = flags.secretAccessKey ?? env[SECRET_ACCESS_KEY_ENV];
-  if (!accessKeyId && !secretAccessKey) return undefined;
-  if (!accessKeyId || !secretAccessKey) {
-    throw new Error(`API credentials come in pairs: give both --access-key-id and --secret-access-key (or ${ACCESS_KEY_ID_ENV} and ${SECRET_ACCESS_KEY_ENV})`);
-  }
-  return { accessKeyId, secretAccessKey };
-}
 
 /**
  * `fetch` for the Lambda API: signed with SigV4 (service `lambda`, region `AWS_REGION` or

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
+import { TOKEN_ENV } from '@zonesim/runner';
 
-/** Environment variable that carries the cluster token (kept out of argv, where `ps` shows it). */
-export const TOKEN_ENV = 'ZONESIM_CLUSTER_TOKEN';
+export { TOKEN_ENV } from '@zonesim/runner';
 
 /**
  * The cluster token from a flag, a file or the environment, or a clear error. The local supervisor

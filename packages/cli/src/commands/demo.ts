@@ -2,8 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseScenario, formatScenarioErrors } from '@zonesim/scenario';
 import { buildSampleZip } from '../sample-function.js';
-import { runScenario } from '../run/scenario-runner.js';
-import { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
+import { ClusterSupervisor, runScenario } from '@zonesim/runner';
 import { openInBrowser } from '../supervisor/open-url.js';
 import { RunExit } from './run.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { QUICK_TIME_FACTOR, scaleScenarioTime, RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
-import { runScenario } from '../run/scenario-runner.js';
+import { runScenario } from '@zonesim/runner';
 
 /** Exit codes of `zonesim run` and `zonesim check`. */
 export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as const;

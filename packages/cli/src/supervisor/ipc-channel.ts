@@ -2,7 +2,7 @@ import type { SupervisorChannel } from '@zonesim/coordinator';
 
 /**
  * The coordinator's end of its supervisor channel: Node's IPC channel to the parent that started it
- * with `--supervised` (cluster.ts opens it). Undefined when there is none (a coordinator started by
+ * with `--supervised` (@zonesim/runner's local-cluster.ts opens it). Undefined when there is none (a coordinator started by
  * hand): the dashboard then refuses process and network faults and says why.
  */
 export function parentSupervisorChannel(proc: NodeJS.Process = process): SupervisorChannel | undefined {

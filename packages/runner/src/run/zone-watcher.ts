@@ -1,5 +1,5 @@
 import type { NdjsonWriter, ZoneTransition } from '@zonesim/scenario';
-import type { LoadClient } from './load-client.js';
+import type { LoadClient } from '../client/cluster-client.js';
 
 type Health = ZoneTransition['health'];
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Arrival, HistoryOp, NdjsonWriter, StopConditionMonitor } from '@zonesim/scenario';
-import type { InvokeAnswer, LoadClient } from './load-client.js';
+import type { InvokeAnswer, LoadClient } from '../client/cluster-client.js';
 
 /** Live counts for the progress line. */
 export interface LoadCounts {

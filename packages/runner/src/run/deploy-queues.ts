@@ -1,5 +1,5 @@
 import type { ResolvedFunction, ResolvedQueue } from '@zonesim/scenario';
-import type { LoadClient } from './load-client.js';
+import type { LoadClient } from '../client/cluster-client.js';
 
 /** The account the coordinator's queues live in (its default). */
 const ACCOUNT = '000000000000';

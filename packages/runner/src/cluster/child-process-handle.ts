@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseReadyLine, type ReadyInfo } from '@zonesim/common';
 
 /** How to start one zonesim process. */
@@ -28,10 +29,20 @@ export interface ChildSpec {
    * asks its supervisor for process and network faults over it (the dashboard's controls). @default false
    */
   ipc?: boolean;
+  /** The entry script to run. @default {@link zonesimBin} */
+  bin?: string;
 }
 
-/** Path of the `zonesim` entry script. */
-export const ZONESIM_BIN = new URL('../bin/zonesim.js', import.meta.url).pathname;
+let resolvedBin: string | undefined;
+
+/**
+ * Path of the `zonesim` entry script (the bin of `@zonesim/cli`), which the launcher starts as
+ * `zonesim coordinator` and `zonesim zone`. Found through package resolution when first asked for,
+ * so that loading the runner does not need the CLI; {@link ChildSpec.bin} overrides it.
+ */
+export function zonesimBin(): string {
+  return (resolvedBin ??= fileURLToPath(import.meta.resolve('@zonesim/cli/bin/zonesim.js')));
+}
 
 /**
  * One child zonesim process. `ready` resolves with the child's ready line, and rejects if the child
@@ -49,7 +60,7 @@ export class ChildProcessHandle {
   constructor(spec: ChildSpec) {
     this.label = spec.label;
     // stdin is a pipe the child watches: when this process dies, the pipe closes and the child exits.
-    const argv = [...(spec.nodeArgs ?? []), ZONESIM_BIN, ...spec.args, '--exit-with-parent'];
+    const argv = [...(spec.nodeArgs ?? []), spec.bin ?? zonesimBin(), ...spec.args, '--exit-with-parent'];
     // `env -u` drops the variable after any spawn hook of this process has set it, then execs node
     // (same pid).
     const [cmd, args] = spec.withoutNodeOptions ? ['/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];

@@ -2,11 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinkProxy } from '@zonesim/link-proxy';
 import { NdjsonWriter, faultSchedule, openArrivals, type FaultRecord, type HistoryOp, type ResolvedScenario } from '@zonesim/scenario';
-import type { LocalCluster } from '../cluster.js';
+import type { LocalCluster } from '../cluster/local-cluster.js';
 import { deployFunctions } from '../run/deploy-functions.js';
 import { deployMappings, deployQueues } from '../run/deploy-queues.js';
 import { FaultInjector } from '../run/fault-injector.js';
-import { LoadClient } from '../run/load-client.js';
+import { LoadClient } from '../client/cluster-client.js';
 import { LoadDriver } from '../run/load-driver.js';
 
 /** Where a scenario started from the dashboard is. */

@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import type { SigV4Credentials, SupervisorMessage } from '@zonesim/coordinator';
 import { probeCgroupPlacement, sweepStaleCgroups } from '@zonesim/zone-node';
 import { ChildProcessHandle } from './child-process-handle.js';
-import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV } from './lambda-http.js';
-import { TOKEN_ENV } from './token.js';
+import { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV, TOKEN_ENV } from '../credentials.js';
 
 /** Options of a local cluster of real processes. */
 export interface LocalClusterOptions {
@@ -58,6 +57,8 @@ export interface LocalClusterOptions {
    * @default undefined: the coordinator has no supervisor and refuses those controls
    */
   supervisor?: SupervisorEndpoint;
+  /** The `zonesim` entry script the processes run. @default `zonesimBin()`: the bin of @zonesim/cli */
+  bin?: string;
 }
 
 /** Something that answers a coordinator's supervisor requests (see `ClusterSupervisor`). */
@@ -149,6 +150,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         withoutNodeOptions: options.withoutNodeOptions ?? false,
         nodeArgs: options.coordinatorNodeArgs ?? [],
         ...(options.supervisor ? { ipc: true } : {}),
+        ...(options.bin ? { bin: options.bin } : {}),
       });
       if (options.supervisor) connectSupervisor(options.supervisor, handle);
       started.push(handle);
@@ -177,6 +179,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         readyTimeoutMs,
         withoutNodeOptions: options.withoutNodeOptions ?? false,
         nodeArgs: options.zoneNodeArgs ?? [],
+        ...(options.bin ? { bin: options.bin } : {}),
       });
       started.push(handle);
       return handle;

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   SUPERVISOR_PROTOCOL_VERSION,
   SupervisorErrorCode,
@@ -12,12 +13,11 @@ import {
 } from '@zonesim/coordinator';
 import type { LinkProxy } from '@zonesim/link-proxy';
 import { loadScenario, formatScenarioErrors } from '@zonesim/scenario';
-import { ZONESIM_BIN } from '../child-process-handle.js';
-import type { LocalCluster, SupervisorEndpoint } from '../cluster.js';
+import type { LocalCluster, SupervisorEndpoint } from '../cluster/local-cluster.js';
 import { ScenarioSession } from './scenario-session.js';
 
-/** The shipped scenarios, beside the packages (`sim-scenarios/`). */
-export const SHIPPED_SCENARIOS_DIR = resolve(ZONESIM_BIN, '..', '..', '..', '..', 'sim-scenarios');
+/** The shipped scenarios, beside the packages (`sim-scenarios/`; this file is `packages/runner/dist/supervisor/`). */
+export const SHIPPED_SCENARIOS_DIR = fileURLToPath(new URL('../../../../sim-scenarios', import.meta.url));
 
 /** Settings of a {@link ClusterSupervisor}. */
 export interface ClusterSupervisorOptions {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { buildZip, zipDirectory } from '@zonesim/code';
 import { syntheticPackageJson, SYNTHETIC_FILE, type ResolvedFunction } from '@zonesim/scenario';
-import type { LoadClient } from './load-client.js';
+import type { LoadClient } from '../client/cluster-client.js';
 
 /** The alias a function with provisioned concurrency is invoked through. */
 export const PROVISIONED_ALIAS = 'live';

@@ -1,7 +1,7 @@
 import type { LinkProxy, Toxic } from '@zonesim/link-proxy';
 import type { FaultRecord, LinkDirection, NdjsonWriter, ScheduledFault } from '@zonesim/scenario';
-import type { LocalCluster } from '../cluster.js';
-import type { LoadClient } from './load-client.js';
+import type { LocalCluster } from '../cluster/local-cluster.js';
+import type { LoadClient } from '../client/cluster-client.js';
 
 /** The link proxies' direction for a scenario's: the proxy's upstream is zone node -> coordinator. */
 function proxyDirection(d: LinkDirection): 'both' | 'upstream' | 'downstream' {

@@ -21,11 +21,11 @@ import {
   type Verdict,
   type ZoneTransition,
 } from '@zonesim/scenario';
-import { startLocalCluster, type LocalCluster } from '../cluster.js';
+import { startLocalCluster, type LocalCluster } from '../cluster/local-cluster.js';
 import { deployFunctions } from './deploy-functions.js';
 import { deployMappings, deployQueues } from './deploy-queues.js';
 import { FaultInjector } from './fault-injector.js';
-import { LoadClient } from './load-client.js';
+import { LoadClient } from '../client/cluster-client.js';
 import { LoadDriver } from './load-driver.js';
 import { Progress } from './progress.js';
 import { ZoneWatcher } from './zone-watcher.js';
