@@ -26,3 +26,17 @@ export interface LinkEvents {
   /** The connection closed (either side, or the network). Called once. */
   closed(code: number, reason: string): void;
 }
+
+/** What a dialled connection reports: it opened, and then frames and its close. */
+export interface DialEvents extends LinkEvents {
+  /** The connection is open: frames may be sent. */
+  opened(): void;
+}
+
+/**
+ * Opens zone links (the zone node's side). Real processes dial a WebSocket; a simulation connects
+ * an in-memory link. A dial that fails reports `closed` without `opened`.
+ */
+export interface Dialer {
+  dial(url: string, events: DialEvents): LinkConnection;
+}

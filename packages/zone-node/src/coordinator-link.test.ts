@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { silentLogger, systemClock, systemEntropy } from '@zonesim/common';
 import { msgpackCodec, PROTOCOL_VERSION, type Hello } from '@zonesim/protocol';
 import { CoordinatorLink } from './coordinator-link.js';
+import { WsDialer } from './ws-dialer.js';
 
 const HELLO: Hello = {
   type: 'hello',
@@ -50,6 +51,7 @@ t.test('sendWritten resolves once the frame has left the corked socket', async (
     heartbeat: () => ({ busyEnvironments: 0, idleEnvironments: 0 }),
     entropy: systemEntropy,
     codec: msgpackCodec,
+    dialer: new WsDialer({ maxFrameBytes: 1024 * 1024, connectTimeoutMs: 5_000 }),
     clock: systemClock,
     log: silentLogger(),
   });

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
-import { SilenceDetector, TurnCork, wsRawSocket, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
+import { SilenceDetector, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   CloseCode,
   closeReason,
@@ -9,6 +8,8 @@ import {
   parseCoordinatorFrame,
   type Codec,
   type CoordinatorMessage,
+  type Dialer,
+  type LinkConnection,
   type Hello,
   type Welcome,
   type ZoneMessage,
@@ -28,7 +29,8 @@ export interface CoordinatorLinkSettings {
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'stopped';
 
 /**
- * The zone node's WebSocket session with the coordinator. It sends `hello`, waits for `welcome`,
+ * The zone node's session with the coordinator, over whatever its {@link Dialer} connects (a
+ * WebSocket in a real process, an in-memory link in virtual time). It sends `hello`, waits for `welcome`,
  * answers pings, sends heartbeats at the interval the coordinator asked for, and drops the link when
  * the coordinator goes silent for `heartbeatMissLimit` intervals. A lost link is re-dialled with
  * exponential backoff and jitter, forever, except after a fatal refusal (wrong token or protocol
@@ -46,12 +48,13 @@ export class CoordinatorLink extends EventEmitter {
   readonly #entropy: Entropy;
   readonly #log: Logger;
   #state: LinkState = 'idle';
-  #ws: WebSocket | undefined;
+  readonly #dialer: Dialer;
+  #connection: LinkConnection | undefined;
+  /** The current connection is open (frames may be sent). */
+  #open = false;
   #attempt = 0;
   #timers = new Set<TimerHandle>();
   #heartbeatTimer: TimerHandle | undefined;
-  /** Coalesces the frames of one loop iteration into one write (see TurnCork). */
-  readonly #cork = new TurnCork();
   #lastFrameAt = 0;
   #seq = 0;
   #intervalMs = 1000;
@@ -61,6 +64,8 @@ export class CoordinatorLink extends EventEmitter {
     hello: () => Hello;
     heartbeat: () => Omit<Extract<ZoneMessage, { type: 'heartbeat' }>, 'type' | 'seq' | 'sentAt'>;
     codec: Codec;
+    /** Opens the connection (WsDialer in a real process). */
+    dialer: Dialer;
     clock: Clock;
     /** Redial jitter. */
     entropy: Entropy;
@@ -71,6 +76,7 @@ export class CoordinatorLink extends EventEmitter {
     this.#hello = args.hello;
     this.#heartbeat = args.heartbeat;
     this.#codec = args.codec;
+    this.#dialer = args.dialer;
     this.#clock = args.clock;
     this.#entropy = args.entropy;
     this.#log = args.log;
@@ -93,11 +99,10 @@ export class CoordinatorLink extends EventEmitter {
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers.clear();
     this.#stopHeartbeat();
-    if (this.#ws) {
-      this.#cork.flush();
-      this.#ws.close(code, closeReason(reason));
-      const ws = this.#ws;
-      this.#later(() => ws.terminate(), 1000);
+    const connection = this.#connection;
+    if (connection) {
+      connection.close(code, closeReason(reason));
+      this.#later(() => connection.terminate(), 1000);
     }
   }
 
@@ -110,8 +115,8 @@ export class CoordinatorLink extends EventEmitter {
   }
 
   /**
-   * Sends one message and resolves once it has been written to the socket (handed to the kernel,
-   * after this iteration's cork is lifted): true then, false when the link is down or the write
+   * Sends one message and resolves once it has left this process (written to the socket, after
+   * this iteration's frames were coalesced; in virtual time, entered the network): true then, false when the link is down or the write
    * failed. For frames whose delivery must come before what the node does next.
    */
   sendWritten(message: ZoneMessage): Promise<boolean> {
@@ -120,92 +125,89 @@ export class CoordinatorLink extends EventEmitter {
     });
   }
 
-  /** Queues one frame behind this iteration's cork; false when the link is down. */
+  /** Sends one frame; false when the link is down. */
   #write(message: ZoneMessage, onWritten?: (err?: Error) => void): boolean {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
-    // `invoke-accepted`, results and log batches of one loop iteration leave in one write.
-    this.#cork.hold(wsRawSocket(ws));
-    ws.send(this.#codec.encode(message), onWritten);
+    const connection = this.#connection;
+    if (!connection || !this.#open || this.#state !== 'connected') return false;
+    connection.send(this.#codec.encode(message), onWritten);
     return true;
   }
 
-  /** Bytes queued on the socket, for backpressure reporting. */
+  /** Bytes queued on the connection, for backpressure reporting. */
   get bufferedAmount(): number {
-    return this.#ws?.bufferedAmount ?? 0;
+    return this.#connection?.bufferedAmount ?? 0;
   }
 
   #dial(): void {
     if (this.#state === 'stopped') return;
     this.#state = 'connecting';
-    const ws = new WebSocket(this.#settings.url, {
-      maxPayload: this.#settings.maxFrameBytes,
-      perMessageDeflate: false,
-      handshakeTimeout: this.#settings.connectTimeoutMs,
-    });
-    this.#ws = ws;
+    this.#open = false;
     let welcomed = false;
+    let connection: LinkConnection | undefined;
     const welcomeTimer = this.#later(() => {
       if (!welcomed) {
         this.#log.warn({ url: this.#settings.url }, 'no welcome in time; redialling');
-        ws.terminate();
+        connection?.terminate();
       }
     }, this.#settings.connectTimeoutMs);
-
-    ws.on('open', () => {
-      this.#lastFrameAt = this.#clock.monotonic();
-      ws.send(this.#codec.encode(this.#hello()));
-    });
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      this.#lastFrameAt = this.#clock.monotonic();
-      if (!isBinary) {
-        ws.close(CloseCode.Malformed, 'text frames are not part of the protocol');
-        return;
-      }
-      const parsed = parseCoordinatorFrame(this.#codec, toBytes(data));
-      if (!parsed.ok) {
-        this.#log.warn({ reason: parsed.reason }, 'malformed frame from coordinator; closing link');
-        ws.close(CloseCode.Malformed, closeReason(parsed.reason));
-        return;
-      }
-      const message = parsed.message;
-      if (!welcomed) {
-        if (message.type === 'welcome') {
-          welcomed = true;
-          this.#clock.clearTimeout(welcomeTimer);
-          this.#onWelcome(message);
+    connection = this.#dialer.dial(this.#settings.url, {
+      opened: () => {
+        if (this.#connection !== connection) return;
+        this.#open = true;
+        this.#lastFrameAt = this.#clock.monotonic();
+        connection!.send(this.#codec.encode(this.#hello()));
+      },
+      frame: (frame, binary) => {
+        if (this.#connection !== connection) return;
+        this.#lastFrameAt = this.#clock.monotonic();
+        if (!binary) {
+          connection!.close(CloseCode.Malformed, 'text frames are not part of the protocol');
           return;
         }
-        if (message.type === 'error') {
-          this.#log.error({ code: message.error.code, message: message.error.message }, 'coordinator refused this node');
+        const parsed = parseCoordinatorFrame(this.#codec, frame);
+        if (!parsed.ok) {
+          this.#log.warn({ reason: parsed.reason }, 'malformed frame from coordinator; closing link');
+          connection!.close(CloseCode.Malformed, closeReason(parsed.reason));
           return;
         }
-      }
-      if (message.type === 'ping') {
-        this.send({ type: 'pong', seq: message.seq, sentAt: this.#clock.now() });
-        return;
-      }
-      this.emit('message', message satisfies CoordinatorMessage);
+        const message = parsed.message;
+        if (!welcomed) {
+          if (message.type === 'welcome') {
+            welcomed = true;
+            this.#clock.clearTimeout(welcomeTimer);
+            this.#onWelcome(message);
+            return;
+          }
+          if (message.type === 'error') {
+            this.#log.error({ code: message.error.code, message: message.error.message }, 'coordinator refused this node');
+            return;
+          }
+        }
+        if (message.type === 'ping') {
+          this.send({ type: 'pong', seq: message.seq, sentAt: this.#clock.now() });
+          return;
+        }
+        this.emit('message', message satisfies CoordinatorMessage);
+      },
+      closed: (code, reason) => {
+        this.#clock.clearTimeout(welcomeTimer);
+        if (this.#connection !== connection) return;
+        this.#stopHeartbeat();
+        const wasConnected = this.#state === 'connected';
+        this.#connection = undefined;
+        this.#open = false;
+        if (wasConnected) this.emit('disconnected', code, reason);
+        if (this.#state === 'stopped') return;
+        if (FATAL_CLOSE_CODES.has(code)) {
+          this.#log.error({ code, codeName: closeCodeName(code), reason }, 'coordinator refused this node for good');
+          this.#state = 'stopped';
+          this.emit('fatal', code, reason);
+          return;
+        }
+        this.#scheduleRedial(code, reason);
+      },
     });
-    ws.on('error', (err) => {
-      this.#log.debug({ err: err.message }, 'zone link socket error');
-    });
-    ws.on('close', (code, reasonBuf) => {
-      this.#clock.clearTimeout(welcomeTimer);
-      this.#stopHeartbeat();
-      const reason = reasonBuf.toString();
-      const wasConnected = this.#state === 'connected';
-      if (this.#ws === ws) this.#ws = undefined;
-      if (wasConnected) this.emit('disconnected', code, reason);
-      if (this.#state === 'stopped') return;
-      if (FATAL_CLOSE_CODES.has(code)) {
-        this.#log.error({ code, codeName: closeCodeName(code), reason }, 'coordinator refused this node for good');
-        this.#state = 'stopped';
-        this.emit('fatal', code, reason);
-        return;
-      }
-      this.#scheduleRedial(code, reason);
-    });
+    this.#connection = connection;
   }
 
   #onWelcome(welcome: Welcome): void {
@@ -229,7 +231,7 @@ export class CoordinatorLink extends EventEmitter {
       if (pausedMs > 0) this.#log.warn({ lateMs: Math.round(pausedMs) }, 'this node was paused; judging the coordinator on the next tick');
       else if (silence.judge(silent) === 'down') {
         this.#log.warn({ silentMs: Math.round(silent) }, 'coordinator silent; dropping link');
-        this.#ws?.terminate();
+        this.#connection?.terminate();
         return;
       }
       this.send({ type: 'heartbeat', seq: this.#seq++, sentAt: this.#clock.now(), ...this.#heartbeat() });
@@ -259,10 +261,4 @@ export class CoordinatorLink extends EventEmitter {
     this.#timers.add(t);
     return t;
   }
-}
-
-function toBytes(data: WebSocket.RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
 }

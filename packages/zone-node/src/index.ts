@@ -12,6 +12,7 @@ export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, type ZoneNodeComponents } 
 export { logStreamName } from './environment/index.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
+export { WsDialer, type WsDialerSettings } from './ws-dialer.js';
 export type { IsolationMode } from './environment/types.js';
 export { RUNTIME_API_PREFIX, RuntimeApiServer, type RuntimeApiEvent, type RuntimeApiServerOptions, type RuntimeApiSignal } from './runtime-api/runtime-api-server.js';
 export { Sandbox, type Containment, type SandboxLaunch, type SandboxView } from './sandbox/sandbox.js';

@@ -14,6 +14,7 @@ import {
   toWireErrorData,
   type Codec,
   type CoordinatorMessage,
+  type Dialer,
   type EnvironmentReport,
   type FunctionSpec,
   type Invoke,
@@ -21,6 +22,7 @@ import {
   type Welcome,
 } from '@zonesim/protocol';
 import { CoordinatorLink } from './coordinator-link.js';
+import { WsDialer } from './ws-dialer.js';
 import { Turnstile } from './turnstile.js';
 import { fetchCode } from './code-fetcher.js';
 import { EnvironmentPool, SpareRuntimes, logStreamName, createEnvironmentFactory, type EnvironmentInvokeResult } from './environment/index.js';
@@ -49,6 +51,8 @@ export interface ZoneNodeComponents {
   clock?: Clock;
   /** Environment ids, log stream names, gray-failure draws, redial jitter. @default systemEntropy */
   entropy?: Entropy;
+  /** Opens the zone link. @default a WebSocket dialer */
+  dialer?: Dialer;
   logger?: Logger;
   codec?: Codec;
 }
@@ -168,6 +172,7 @@ export class ZoneNode extends EventEmitter {
       }),
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount, ...this.#environmentReport() }),
       codec: components.codec ?? msgpackCodec,
+      dialer: components.dialer ?? new WsDialer({ maxFrameBytes: o.maxFrameBytes, connectTimeoutMs: o.connectTimeoutMs }),
       clock: this.#clock,
       entropy: this.#entropy,
       log: this.#log,
