@@ -33,7 +33,7 @@
  */
 import { SimErrorCode, SimLinkError } from './errors.js';
 import { ItemKind, type LinkDirection, type LinkItem } from './link-direction.js';
-import type { ProcessClock } from './process-clock.js';
+import { ProcessState, type ProcessClock } from './process-clock.js';
 import type { SimEventHandle, Simulation } from './simulation.js';
 
 /** WebSocket close code of a connection that ended without a closing handshake. */
@@ -97,7 +97,7 @@ export class SimEndpoint {
     this.#out = out;
     this.process = process;
     // A killed process's sockets are closed by the kernel: the peer sees the FIN.
-    if (process !== undefined) this.#unhookKill = process.onKill(() => this.terminate());
+    if (process !== undefined && process.state !== ProcessState.Killed) this.#unhookKill = process.onKill(() => this.terminate());
   }
 
   /** The link's name. */
@@ -175,6 +175,10 @@ export class SimEndpoint {
    * @internal
    */
   receive(item: LinkItem): void {
+    if (this.#state === EndpointState.Closed && item.kind === ItemKind.Frame) {
+      this.#host.dropped(this, item.bytes); // terminated, or its process killed: nobody reads
+      return;
+    }
     if (item.kind === ItemKind.Open || item.kind === ItemKind.Accept || item.kind === ItemKind.Refuse) {
       this.#host.control(this, item);
       return;

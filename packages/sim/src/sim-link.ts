@@ -392,7 +392,14 @@ class Connection implements EndpointHost {
     });
   }
 
-  closed(): void {
+  closed(endpoint: SimEndpoint): void {
+    const dial = this.dial;
+    if (endpoint === this.client && dial !== undefined) {
+      // Closed before the acceptance arrived (a FIN from a dead listener, a kill of the dialer).
+      dial.cleanup();
+      const err = new SimLinkError(SimErrorCode.LinkClosed, this.linkName, `link ${this.linkName}: connection closed while dialing`);
+      this.client.io(() => dial.reject(err));
+    }
     if (this.#done || this.client.state !== EndpointState.Closed || this.server.state !== EndpointState.Closed) return;
     this.#done = true;
     this.up.close();
@@ -405,12 +412,6 @@ class Connection implements EndpointHost {
   }
 
   reset(): void {
-    const dial = this.dial;
-    if (dial !== undefined) {
-      dial.cleanup();
-      const err = new SimLinkError(SimErrorCode.LinkClosed, this.linkName, `link ${this.linkName}: connection reset while dialing`);
-      this.client.io(() => dial.reject(err));
-    }
     this.up.close();
     this.down.close();
     this.client.closeNow(CLOSE_ABNORMAL, '');
