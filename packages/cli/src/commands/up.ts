@@ -1,8 +1,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LinkProxy } from '@zonesim/link-proxy';
-import { ClusterSupervisor, defaultZoneNames, startLocalCluster, type LocalCluster } from '@zonesim/runner';
+import type { LinkProxy } from '@zonesim/link-proxy';
+import { ClusterSupervisor, defaultZoneNames, linkProxiesInFront, startLocalCluster, type LocalCluster } from '@zonesim/runner';
 import { openInBrowser } from '../supervisor/open-url.js';
 import { isLoopbackHost } from '@zonesim/coordinator';
 import { apiCredentialsFrom } from '../lambda-http.js';
@@ -82,7 +82,11 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   // The dashboard's kill, freeze, partition and latency buttons act through this process, which
   // owns the zone nodes and the link proxies in front of them (issue 9).
   const proxies = new Map<string, LinkProxy>();
-  const supervisor = new ClusterSupervisor({ resultsDir: join(dataDir, 'dashboard-runs'), log: (text) => process.stdout.write(`  dashboard: ${text}\n`) });
+  const supervisor = new ClusterSupervisor({
+    resultsDir: join(dataDir, 'dashboard-runs'),
+    log: (text) => process.stdout.write(`  dashboard: ${text}\n`),
+    ...(credentials ? { credentials } : {}),
+  });
   const stopAll = async (): Promise<void> => {
     await supervisor.stop();
     await cluster?.stop();
@@ -114,13 +118,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     logToFiles: !flags.verbose,
     ...(credentials ? { credentials } : {}),
     supervisor,
-    zoneLinkUrl: async (zone, nodeId, coordinatorZoneUrl) => {
-      const target = new URL(coordinatorZoneUrl);
-      const proxy = new LinkProxy({ name: `${zone}/${nodeId}`, targetHost: target.hostname, targetPort: Number(target.port) });
-      const { host, port } = await proxy.start();
-      proxies.set(nodeId, proxy);
-      return `ws://${host}:${port}${target.pathname}`;
-    },
+    zoneLinkUrl: linkProxiesInFront(proxies),
   }).catch(async (err: unknown) => {
     await Promise.allSettled([...proxies.values()].map((p) => p.stop()));
     throw err;

@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import { isRunnerError, RunnerErrorCode, type ApiConnectionError } from '../errors.js';
+import type { ApiResponse, ApiTransport } from './api-transport.js';
 
 /** What one invocation came to, as the runner's history records it. */
 export interface InvokeAnswer {
@@ -13,177 +14,104 @@ export interface InvokeAnswer {
   throttleReason?: string;
 }
 
-/** A control call's answer. */
-export interface JsonAnswer {
-  status: number;
-  body: any;
+/**
+ * The platform's data plane as the load driver uses it: invocations and queue messages. Never
+ * rejects: every outcome is data for the history (no answer is `status: null`, "unknown"; a
+ * refused connection keeps its `ECONNREFUSED`, which the history counts as a definite failure).
+ */
+export interface ClusterClient {
+  /** Invokes `name` (with its qualifier) synchronously or as an Event. */
+  invoke(name: string, payload: unknown, invocation: 'sync' | 'async', timeoutMs: number): Promise<InvokeAnswer>;
+  /** SendMessage to a queue of the built-in queue service; `requestId` is the MessageId. */
+  sendMessage(queueUrl: string, body: string, timeoutMs: number): Promise<InvokeAnswer>;
+  /** Invokes synchronously with `X-Amz-Log-Type: Tail` and returns the decoded log tail (the demo shows one). */
+  invokeWithLogTail(name: string, payload: unknown): Promise<string | undefined>;
+}
+
+/** Client timeout of {@link ClusterClient.invokeWithLogTail}. */
+const LOG_TAIL_TIMEOUT_MS = 30_000;
+
+/** The `errorType` of a request that got no answer: `ClientTimeout`, the socket's code, or `ClientError`. */
+function noAnswer(err: unknown): InvokeAnswer {
+  if (isRunnerError(err, RunnerErrorCode.ApiTimeout)) return { status: null, errorType: 'ClientTimeout' };
+  if (isRunnerError(err, RunnerErrorCode.ApiConnection)) return { status: null, errorType: (err as ApiConnectionError).socketCode ?? 'ClientError' };
+  return { status: null, errorType: (err as NodeJS.ErrnoException | undefined)?.code ?? 'ClientError' };
 }
 
 /**
- * The runner's HTTP client for the Lambda API: plain `node:http` with a keep-alive pool (cheaper
- * per request than fetch when thousands are in flight). Never throws for an invocation: every
- * outcome is data for the history (an error with no answer is `status: null`, "unknown").
+ * A {@link ClusterClient} that speaks the Lambda Invoke API and SQS's JSON protocol over an
+ * {@link ApiTransport} (HTTP in the real world), reading zonesim's placement headers.
  */
-export class LoadClient {
-  readonly #agent: Agent;
-  readonly #url: URL;
+export class ApiClusterClient implements ClusterClient {
+  readonly #transport: ApiTransport;
 
-  constructor(apiUrl: string, options: { maxSockets?: number } = {}) {
-    this.#url = new URL(apiUrl);
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 512, keepAliveMsecs: 10_000 });
+  constructor(transport: ApiTransport) {
+    this.#transport = transport;
   }
 
-  /** Invokes `name` (with its qualifier) synchronously or as an Event. */
-  invoke(name: string, payload: unknown, invocation: 'sync' | 'async', timeoutMs: number): Promise<InvokeAnswer> {
-    const body = Buffer.from(JSON.stringify(payload ?? {}));
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': body.length };
+  async invoke(name: string, payload: unknown, invocation: 'sync' | 'async', timeoutMs: number): Promise<InvokeAnswer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (invocation === 'async') headers['x-amz-invocation-type'] = 'Event';
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = (a: InvokeAnswer): void => {
-        if (settled) return;
-        settled = true;
-        resolve(a);
-      };
-      const req = request(
-        {
-          host: this.#url.hostname,
-          port: this.#url.port,
-          method: 'POST',
-          path: `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`,
-          headers,
-          agent: this.#agent,
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
-          res.on('end', () => {
-            const h = (n: string): string | undefined => {
-              const v = res.headers[n];
-              return Array.isArray(v) ? v[0] : v;
-            };
-            const status = res.statusCode ?? null;
-            const answer: InvokeAnswer = { status };
-            const requestId = h('x-amzn-requestid');
-            if (requestId) answer.requestId = requestId;
-            const zone = h('x-zonesim-zone');
-            if (zone) answer.zone = zone;
-            const fe = h('x-amz-function-error');
-            if (fe) answer.functionError = fe;
-            const type = h('x-amzn-errortype');
-            if (type) answer.errorType = type.split(':')[0]!;
-            if (status === 429) {
-              try {
-                const reason = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Reason?: unknown }).Reason;
-                if (typeof reason === 'string') answer.throttleReason = reason;
-              } catch {
-                // not JSON: no reason
-              }
-            }
-            done(answer);
-          });
-        },
-      );
-      req.on('timeout', () => {
-        req.destroy(Object.assign(new Error('client timeout'), { code: 'ClientTimeout' }));
-      });
-      req.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
-      req.end(body);
-    });
+    let res: ApiResponse;
+    try {
+      res = await this.#transport.request({ method: 'POST', path: invokePath(name), headers, body: Buffer.from(JSON.stringify(payload ?? {})) }, { timeoutMs });
+    } catch (err) {
+      return noAnswer(err);
+    }
+    const h = res.headers;
+    const answer: InvokeAnswer = { status: res.status };
+    if (h['x-amzn-requestid']) answer.requestId = h['x-amzn-requestid'];
+    if (h['x-zonesim-zone']) answer.zone = h['x-zonesim-zone'];
+    if (h['x-amz-function-error']) answer.functionError = h['x-amz-function-error'];
+    const type = h['x-amzn-errortype'];
+    if (type) answer.errorType = type.split(':')[0]!;
+    if (res.status === 429) {
+      try {
+        const reason = (JSON.parse(res.body.toString('utf8')) as { Reason?: unknown }).Reason;
+        if (typeof reason === 'string') answer.throttleReason = reason;
+      } catch {
+        // not JSON: no reason
+      }
+    }
+    return answer;
   }
 
-  /**
-   * SendMessage to a queue of the built-in queue service (SQS's JSON protocol). Never throws: the
-   * answer's `requestId` is the MessageId, and a refusal's `errorType` is SQS's query code.
-   */
-  sendMessage(queueUrl: string, body: string, timeoutMs: number): Promise<InvokeAnswer> {
-    const data = Buffer.from(JSON.stringify({ QueueUrl: queueUrl, MessageBody: body }));
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = (a: InvokeAnswer): void => {
-        if (settled) return;
-        settled = true;
-        resolve(a);
-      };
-      const req = request(
-        {
-          host: this.#url.hostname,
-          port: this.#url.port,
-          method: 'POST',
-          path: '/',
-          agent: this.#agent,
-          timeout: timeoutMs,
-          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage', 'content-length': data.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
-          res.on('end', () => {
-            const status = res.statusCode ?? null;
-            const answer: InvokeAnswer = { status };
-            try {
-              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { MessageId?: unknown };
-              if (status === 200 && typeof parsed.MessageId === 'string') answer.requestId = parsed.MessageId;
-            } catch {
-              // not JSON: no id
-            }
-            const queryError = res.headers['x-amzn-query-error'];
-            if (typeof queryError === 'string') answer.errorType = queryError.split(';')[0]!;
-            done(answer);
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ClientTimeout' })));
-      req.on('error', (err) => done({ status: null, errorType: (err as NodeJS.ErrnoException).code ?? 'ClientError' }));
-      req.end(data);
-    });
+  async sendMessage(queueUrl: string, body: string, timeoutMs: number): Promise<InvokeAnswer> {
+    let res: ApiResponse;
+    try {
+      res = await this.#transport.request({
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+        body: Buffer.from(JSON.stringify({ QueueUrl: queueUrl, MessageBody: body })),
+      }, { timeoutMs });
+    } catch (err) {
+      return noAnswer(err);
+    }
+    const answer: InvokeAnswer = { status: res.status };
+    try {
+      const parsed = JSON.parse(res.body.toString('utf8')) as { MessageId?: unknown };
+      if (res.status === 200 && typeof parsed.MessageId === 'string') answer.requestId = parsed.MessageId;
+    } catch {
+      // not JSON: no id
+    }
+    const queryError = res.headers['x-amzn-query-error'];
+    if (queryError) answer.errorType = queryError.split(';')[0]!;
+    return answer;
   }
 
-  /** One call of SQS's JSON protocol (`AmazonSQS.<action>`); rejects on a connection error. */
-  sqs(action: string, body: unknown, timeoutMs = 30_000): Promise<JsonAnswer> {
-    return this.json('POST', '/', body, timeoutMs, { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` });
+  async invokeWithLogTail(name: string, payload: unknown): Promise<string | undefined> {
+    const res = await this.#transport.request({
+      method: 'POST',
+      path: invokePath(name),
+      headers: { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' },
+      body: Buffer.from(JSON.stringify(payload)),
+    }, { timeoutMs: LOG_TAIL_TIMEOUT_MS });
+    const log = res.headers['x-amz-log-result'];
+    return log ? Buffer.from(log, 'base64').toString('utf8') : undefined;
   }
+}
 
-  /** A control-plane or admin call with a JSON body; rejects on a connection error. */
-  json(method: string, path: string, body?: unknown, timeoutMs = 30_000, extraHeaders: Record<string, string> = {}): Promise<JsonAnswer> {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.#url.hostname,
-          port: this.#url.port,
-          method,
-          path,
-          agent: this.#agent,
-          timeout: timeoutMs,
-          headers: { ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...extraHeaders },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
-      req.end(data);
-    });
-  }
-
-  close(): void {
-    this.#agent.destroy();
-  }
+function invokePath(name: string): string {
+  return `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
 }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { buildZip, zipDirectory } from '@zonesim/code';
+import type { Clock } from '@zonesim/common';
 import { syntheticPackageJson, SYNTHETIC_FILE, type ResolvedFunction } from '@zonesim/scenario';
-import type { LoadClient } from '../client/cluster-client.js';
+import type { ApiClient } from '../client/api-client.js';
+import { sleep } from '../clock-wait.js';
 
 /** The alias a function with provisioned concurrency is invoked through. */
 export const PROVISIONED_ALIAS = 'live';
@@ -19,7 +21,7 @@ async function packageOf(fn: ResolvedFunction): Promise<Buffer> {
   return zipDirectory(fn.path, { ignore: (rel) => rel === '.git' || rel.startsWith('.git/') || rel === 'node_modules/.cache' });
 }
 
-async function expect(client: LoadClient, what: string, method: string, path: string, body: unknown, ok: number[]): Promise<any> {
+async function expect(client: ApiClient, what: string, method: string, path: string, body: unknown, ok: number[]): Promise<any> {
   const r = await client.json(method, path, body);
   if (!ok.includes(r.status)) throw new Error(`${what} failed: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
   return r.body;
@@ -32,10 +34,17 @@ async function expect(client: LoadClient, what: string, method: string, path: st
  * run starts with it allocated).
  */
 export async function deployFunctions(
-  client: LoadClient,
+  client: ApiClient,
   functions: readonly ResolvedFunction[],
-  options: { signal?: AbortSignal; provisionedTimeoutMs?: number } = {},
+  options: {
+    /** Waits for provisioned concurrency pass on it. */
+    clock: Clock;
+    signal?: AbortSignal;
+    /** How long provisioned concurrency may take to be READY. @default 120000 */
+    provisionedTimeoutMs?: number;
+  },
 ): Promise<Map<string, DeployedFunction>> {
+  const clock = options.clock;
   const deployed = new Map<string, DeployedFunction>();
   for (const fn of functions) {
     options.signal?.throwIfAborted();
@@ -69,13 +78,13 @@ export async function deployFunctions(
       await expect(client, `PutProvisionedConcurrencyConfig ${fn.name}`, 'PUT', `/2019-09-30/functions/${name}/provisioned-concurrency?Qualifier=${PROVISIONED_ALIAS}`, {
         ProvisionedConcurrentExecutions: fn.provisionedConcurrency,
       }, [202]);
-      const deadline = Date.now() + (options.provisionedTimeoutMs ?? 120_000);
+      const deadline = clock.now() + (options.provisionedTimeoutMs ?? 120_000);
       for (;;) {
         const status = await expect(client, `GetProvisionedConcurrencyConfig ${fn.name}`, 'GET', `/2019-09-30/functions/${name}/provisioned-concurrency?Qualifier=${PROVISIONED_ALIAS}`, undefined, [200]);
         if (status.Status === 'READY') break;
         if (status.Status === 'FAILED') throw new Error(`provisioned concurrency of ${fn.name} FAILED: ${status.StatusReason ?? ''}`);
-        if (Date.now() > deadline) throw new Error(`provisioned concurrency of ${fn.name} not READY in time (${status.AllocatedProvisionedConcurrentExecutions}/${fn.provisionedConcurrency})`);
-        await new Promise((r) => setTimeout(r, 100));
+        if (clock.now() > deadline) throw new Error(`provisioned concurrency of ${fn.name} not READY in time (${status.AllocatedProvisionedConcurrentExecutions}/${fn.provisionedConcurrency})`);
+        await sleep(clock, 100);
       }
       invokeName = `${fn.name}:${PROVISIONED_ALIAS}`;
     }

@@ -1,5 +1,7 @@
+import type { Clock } from '@zonesim/common';
 import type { ResolvedFunction, ResolvedQueue } from '@zonesim/scenario';
-import type { LoadClient } from '../client/cluster-client.js';
+import type { ApiClient } from '../client/api-client.js';
+import { sleep } from '../clock-wait.js';
 
 /** The account the coordinator's queues live in (its default). */
 const ACCOUNT = '000000000000';
@@ -14,7 +16,7 @@ function check(what: string, r: { status: number; body: any }, ok: number[]): an
  * the redrive policies (a dead-letter queue must exist before a policy names it). Returns each
  * queue's URL.
  */
-export async function deployQueues(client: LoadClient, queues: readonly ResolvedQueue[], options: { signal?: AbortSignal; region?: string } = {}): Promise<Map<string, string>> {
+export async function deployQueues(client: ApiClient, queues: readonly ResolvedQueue[], options: { signal?: AbortSignal; region?: string } = {}): Promise<Map<string, string>> {
   const urls = new Map<string, string>();
   const region = options.region ?? 'us-east-1';
   for (const q of queues) {
@@ -39,7 +41,19 @@ export async function deployQueues(client: LoadClient, queues: readonly Resolved
  * Creates the functions' event source mappings through the Lambda API and waits until each has
  * left `Creating`, so that the load starts with the pollers running.
  */
-export async function deployMappings(client: LoadClient, functions: readonly ResolvedFunction[], options: { signal?: AbortSignal; region?: string; timeoutMs?: number } = {}): Promise<string[]> {
+export async function deployMappings(
+  client: ApiClient,
+  functions: readonly ResolvedFunction[],
+  options: {
+    /** Waits for the mappings pass on it. */
+    clock: Clock;
+    signal?: AbortSignal;
+    region?: string;
+    /** How long the mappings may stay `Creating`. @default 30000 */
+    timeoutMs?: number;
+  },
+): Promise<string[]> {
+  const clock = options.clock;
   const region = options.region ?? 'us-east-1';
   const uuids: string[] = [];
   for (const fn of functions) {
@@ -57,13 +71,13 @@ export async function deployMappings(client: LoadClient, functions: readonly Res
       uuids.push(body.UUID as string);
     }
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = clock.now() + (options.timeoutMs ?? 30_000);
   for (const uuid of uuids) {
     for (;;) {
       const state = check(`GetEventSourceMapping ${uuid}`, await client.json('GET', `/2015-03-31/event-source-mappings/${uuid}`), [200]).State as string;
       if (state === 'Enabled' || state === 'Disabled') break;
-      if (Date.now() > deadline) throw new Error(`event source mapping ${uuid} still ${state}`);
-      await new Promise((r) => setTimeout(r, 50));
+      if (clock.now() > deadline) throw new Error(`event source mapping ${uuid} still ${state}`);
+      await sleep(clock, 50);
     }
   }
   return uuids;

@@ -1,10 +1,14 @@
-import type { LinkProxy, Toxic } from '@zonesim/link-proxy';
+import type { Clock } from '@zonesim/common';
+import type { Toxic } from '@zonesim/link-proxy';
 import type { FaultRecord, LinkDirection, NdjsonWriter, ScheduledFault } from '@zonesim/scenario';
-import type { LocalCluster } from '../cluster/local-cluster.js';
-import type { LoadClient } from '../client/cluster-client.js';
+import type { AdminClient } from '../client/admin-client.js';
+import type { FaultActuator, WorldNode } from '../world/run-world.js';
 
-/** The link proxies' direction for a scenario's: the proxy's upstream is zone node -> coordinator. */
-function proxyDirection(d: LinkDirection): 'both' | 'upstream' | 'downstream' {
+/** Client timeout of a fault window's announcement (not fatal: faults.ndjson is what the checker reads). */
+const ANNOUNCE_TIMEOUT_MS = 5_000;
+
+/** The link's direction for a scenario's: the link's upstream is zone node -> coordinator. */
+function linkDirection(d: LinkDirection): 'both' | 'upstream' | 'downstream' {
   if (d === 'to-coordinator') return 'upstream';
   if (d === 'to-zone') return 'downstream';
   return 'both';
@@ -18,31 +22,36 @@ interface Applied {
 }
 
 /**
- * Applies and heals a scenario's faults on real things: signals to zone-node and coordinator
- * processes (kill, pause, coordinator-restart), toxics on the per-node link proxies (partition,
- * disconnect, latency, loss, bandwidth), and the coordinator's chaos API (gray, brownout). Every
- * fault is announced to the coordinator as a window (so ledger records carry its id) and written
- * to `faults.ndjson` when applied and when healed. `healAll` undoes whatever is still applied, and
- * is what the runner calls on every way out.
+ * Applies and heals a scenario's faults on a world: through its {@link FaultActuator} on processes
+ * (kill, pause, coordinator-restart) and on each node's link (partition, disconnect, latency, loss,
+ * bandwidth), and through the admin API (gray, brownout). Every fault is announced to the
+ * coordinator as a window (so ledger records carry its id) and written to `faults.ndjson` when
+ * applied and when healed. `healAll` undoes whatever is still applied, and is what the runner
+ * calls on every way out.
  */
 export class FaultInjector {
-  readonly #cluster: LocalCluster;
-  readonly #proxies: ReadonlyMap<string, LinkProxy>;
-  readonly #client: LoadClient;
+  readonly #nodes: readonly WorldNode[];
+  readonly #actuator: FaultActuator;
+  readonly #admin: AdminClient;
+  readonly #clock: Clock;
   readonly #out: NdjsonWriter<FaultRecord>;
   readonly #onEvent: (text: string) => void;
   readonly #applied = new Map<string, Applied>();
 
   constructor(args: {
-    cluster: LocalCluster;
-    proxies: ReadonlyMap<string, LinkProxy>;
-    client: LoadClient;
+    /** The world's zone nodes (a fault's node targets are looked up here). */
+    nodes: readonly WorldNode[];
+    actuator: FaultActuator;
+    admin: AdminClient;
+    /** Records carry its time. */
+    clock: Clock;
     out: NdjsonWriter<FaultRecord>;
     onEvent?: (text: string) => void;
   }) {
-    this.#cluster = args.cluster;
-    this.#proxies = args.proxies;
-    this.#client = args.client;
+    this.#nodes = args.nodes;
+    this.#actuator = args.actuator;
+    this.#admin = args.admin;
+    this.#clock = args.clock;
     this.#out = args.out;
     this.#onEvent = args.onEvent ?? (() => undefined);
   }
@@ -53,7 +62,7 @@ export class FaultInjector {
   }
 
   async apply(fault: ScheduledFault): Promise<void> {
-    const record: FaultRecord = { id: fault.id, action: fault.action, target: fault.targets, startAt: Date.now() };
+    const record: FaultRecord = { id: fault.id, action: fault.action, target: fault.targets, startAt: this.#clock.now() };
     const applied: Applied = { fault, record, undo: [] };
     this.#applied.set(fault.id, applied);
     // Announce first: a coordinator about to be killed cannot hear it afterwards.
@@ -80,11 +89,11 @@ export class FaultInjector {
       }
     }
     try {
-      await this.#client.json('DELETE', `/zonesim/v1/faults/${encodeURIComponent(id)}`);
+      await this.#admin.closeFault(id);
     } catch {
       // The coordinator may be down or restarted (the window went with it).
     }
-    const record: FaultRecord = { ...applied.record, endAt: Date.now() };
+    const record: FaultRecord = { ...applied.record, endAt: this.#clock.now() };
     if (errors.length > 0) record.error = [applied.record.error, ...errors].filter(Boolean).join('; ').slice(0, 1024);
     this.#out.write(record);
     this.#onEvent(`fault ${id} healed${errors.length ? `: ${errors.join('; ')}` : ''}`);
@@ -99,103 +108,84 @@ export class FaultInjector {
     const t = fault.targets;
     const target = t.coordinator ? 'coordinator' : [...(t.zones ?? []), ...(t.zones ? [] : (t.nodeIds ?? []))].join(',');
     try {
-      await this.#client.json('POST', '/zonesim/v1/faults', { id: fault.id, action: fault.action, target }, 5_000);
+      await this.#admin.openFault({ id: fault.id, action: fault.action, target }, { timeoutMs: ANNOUNCE_TIMEOUT_MS });
     } catch {
       // Not fatal: the runner's own faults.ndjson is what the checker reads.
     }
   }
 
-  #nodes(fault: ScheduledFault): LocalCluster['zoneNodes'] {
+  #targets(fault: ScheduledFault): WorldNode[] {
     const ids = new Set(fault.targets.nodeIds ?? []);
-    return this.#cluster.zoneNodes.filter((n) => ids.has(n.nodeId));
+    return this.#nodes.filter((n) => ids.has(n.nodeId));
   }
 
   #toxic(fault: ScheduledFault, applied: Applied, toxic: Toxic): void {
-    for (const node of this.#nodes(fault)) {
-      const proxy = this.#proxies.get(node.nodeId);
-      if (!proxy) throw new Error(`no link proxy for ${node.nodeId}`);
-      const id = proxy.addToxic(toxic);
-      applied.undo.push(() => void proxy.removeToxic(id));
+    const a = this.#actuator;
+    for (const { nodeId } of this.#targets(fault)) {
+      const id = a.addToxic(nodeId, toxic);
+      applied.undo.push(() => a.removeToxic(nodeId, id));
     }
   }
 
   async #do(fault: ScheduledFault, applied: Applied): Promise<void> {
     const p = fault.params;
+    const a = this.#actuator;
     switch (p.action) {
       case 'kill':
-        for (const node of this.#nodes(fault)) {
-          node.handle.signal('SIGKILL');
+        for (const { nodeId } of this.#targets(fault)) {
+          a.kill(nodeId);
           // The node comes back only when the scenario says when (restartAfter).
-          if (fault.endMs !== undefined) applied.undo.push(async () => void (await this.#restartNode(node.nodeId)));
+          if (fault.endMs !== undefined) applied.undo.push(() => a.restart(nodeId));
         }
         return;
       case 'pause':
-        for (const node of this.#nodes(fault)) {
-          node.handle.signal('SIGSTOP');
-          applied.undo.push(() => node.handle.signal('SIGCONT'));
+        for (const { nodeId } of this.#targets(fault)) {
+          a.pause(nodeId);
+          applied.undo.push(() => a.resume(nodeId));
         }
         return;
       case 'partition':
-        this.#toxic(fault, applied, { type: 'blackhole', direction: proxyDirection(p.direction) });
+        this.#toxic(fault, applied, { type: 'blackhole', direction: linkDirection(p.direction) });
         return;
       case 'disconnect':
-        for (const node of this.#nodes(fault)) {
-          const proxy = this.#proxies.get(node.nodeId);
-          if (!proxy) continue;
+        for (const { nodeId } of this.#targets(fault)) {
+          if (!a.hasLink(nodeId)) continue;
           // For a lasting disconnect, the zone's network stays down: redials are refused too.
           if (fault.endMs !== undefined && fault.endMs > fault.startMs) {
-            const id = proxy.addToxic({ type: 'refuse' });
-            applied.undo.push(() => void proxy.removeToxic(id));
+            const id = a.addToxic(nodeId, { type: 'refuse' });
+            applied.undo.push(() => a.removeToxic(nodeId, id));
           }
-          proxy.reset();
+          a.resetLink(nodeId);
         }
         return;
       case 'latency':
-        this.#toxic(fault, applied, { type: 'latency', latencyMs: p.latencyMs, jitterMs: p.jitterMs, direction: proxyDirection(p.direction) });
+        this.#toxic(fault, applied, { type: 'latency', latencyMs: p.latencyMs, jitterMs: p.jitterMs, direction: linkDirection(p.direction) });
         return;
       case 'loss':
-        this.#toxic(fault, applied, { type: 'loss', rate: p.rate, direction: proxyDirection(p.direction) });
+        this.#toxic(fault, applied, { type: 'loss', rate: p.rate, direction: linkDirection(p.direction) });
         return;
       case 'bandwidth':
-        this.#toxic(fault, applied, { type: 'bandwidth', bytesPerSecond: p.bytesPerSecond, direction: proxyDirection(p.direction) });
+        this.#toxic(fault, applied, { type: 'bandwidth', bytesPerSecond: p.bytesPerSecond, direction: linkDirection(p.direction) });
         return;
       case 'gray': {
-        const zones = fault.targets.zones ?? [...new Set(this.#nodes(fault).map((n) => n.zone))];
+        const zones = fault.targets.zones ?? [...new Set(this.#targets(fault).map((n) => n.zone))];
         for (const zone of zones) {
-          const r = await this.#client.json('PUT', `/zonesim/v1/zones/${encodeURIComponent(zone)}/degrade`, { slowFactor: p.slowFactor, failRate: p.failRate });
-          if (r.status !== 200) throw new Error(`degrade ${zone}: HTTP ${r.status}`);
-          applied.undo.push(async () => void (await this.#client.json('DELETE', `/zonesim/v1/zones/${encodeURIComponent(zone)}/degrade`)));
+          await this.#admin.degradeZone(zone, { slowFactor: p.slowFactor, failRate: p.failRate });
+          applied.undo.push(() => this.#admin.healZone(zone));
         }
         return;
       }
       case 'brownout': {
-        const r = await this.#client.json('PUT', '/zonesim/v1/brownout', { failRate: p.failRate });
-        if (r.status !== 200) throw new Error(`brownout: HTTP ${r.status}`);
-        applied.undo.push(async () => void (await this.#client.json('DELETE', '/zonesim/v1/brownout')));
+        await this.#admin.setBrownout(p.failRate);
+        applied.undo.push(() => this.#admin.clearBrownout());
         return;
       }
       case 'coordinator-restart': {
-        this.#cluster.coordinator.signal('SIGKILL');
-        await waitUntil(() => !this.#cluster.coordinator.running, 5_000);
-        if (p.restartAfterMs === 0) await this.#cluster.restartCoordinator();
-        else applied.undo.push(async () => void (await this.#cluster.restartCoordinator()));
+        await a.killCoordinator();
+        if (p.restartAfterMs === 0) await a.restartCoordinator();
+        else applied.undo.push(() => a.restartCoordinator());
         return;
       }
     }
-  }
-
-  async #restartNode(nodeId: string): Promise<void> {
-    const node = this.#cluster.zoneNodes.find((n) => n.nodeId === nodeId);
-    if (!node) return;
-    await waitUntil(() => !node.handle.running, 5_000);
-    await this.#cluster.restartZoneNode(nodeId);
-  }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a process to exit');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,6 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '@zonesim/common';
 import type { Arrival, HistoryOp, NdjsonWriter, StopConditionMonitor } from '@zonesim/scenario';
-import type { InvokeAnswer, LoadClient } from '../client/cluster-client.js';
+import type { ClusterClient, InvokeAnswer } from '../client/cluster-client.js';
+import { sleep } from '../clock-wait.js';
 
 /** Live counts for the progress line. */
 export interface LoadCounts {
@@ -31,7 +32,8 @@ export const MAX_CLIENT_IN_FLIGHT = 20_000;
  */
 export class LoadDriver {
   readonly counts: LoadCounts = { sent: 0, ok: 0, fail: 0, unknown: 0, inFlight: 0 };
-  readonly #client: LoadClient;
+  readonly #client: ClusterClient;
+  readonly #clock: Clock;
   readonly #history: NdjsonWriter<HistoryOp>;
   readonly #monitor: StopConditionMonitor | undefined;
   readonly #target: (fn: string) => { name: string; timeoutMs: number };
@@ -39,7 +41,9 @@ export class LoadDriver {
   readonly #queueUrl: (queue: string) => string;
 
   constructor(args: {
-    client: LoadClient;
+    client: ClusterClient;
+    /** Intended times, waits and latencies are read from it. */
+    clock: Clock;
     history: NdjsonWriter<HistoryOp>;
     monitor?: StopConditionMonitor;
     /** The name (with qualifier) to invoke for a scenario function, and the client timeout. */
@@ -49,6 +53,7 @@ export class LoadDriver {
   }) {
     this.#queueUrl = args.queueUrl ?? ((q) => q);
     this.#client = args.client;
+    this.#clock = args.clock;
     this.#history = args.history;
     this.#monitor = args.monitor;
     this.#target = args.target;
@@ -59,10 +64,10 @@ export class LoadDriver {
     for (const a of schedule) {
       if (signal.aborted) return;
       const intendedAt = t0 + a.atMs;
-      const wait = intendedAt - Date.now();
+      const wait = intendedAt - this.#clock.now();
       if (wait > 1) {
         try {
-          await sleep(wait, undefined, { signal });
+          await sleep(this.#clock, wait, signal);
         } catch {
           return;
         }
@@ -79,7 +84,7 @@ export class LoadDriver {
   #send(a: Arrival, intendedAt: number): void {
     this.counts.sent++;
     const { name, timeoutMs } = this.#target(a.function);
-    const sentAt = Date.now();
+    const sentAt = this.#clock.now();
     if (this.counts.inFlight >= MAX_CLIENT_IN_FLIGHT) {
       this.#record(a, intendedAt, sentAt, { status: null, errorType: 'ClientOverload' });
       return;
@@ -97,7 +102,7 @@ export class LoadDriver {
   }
 
   #record(a: Arrival, intendedAt: number, sentAt: number, answer: InvokeAnswer): void {
-    const endedAt = Date.now();
+    const endedAt = this.#clock.now();
     const expected = a.invocation === 'async' ? 202 : 200;
     // A refused connection never reached the front door: a definite failure, not an unknown.
     const refused = answer.status === null && answer.errorType === 'ECONNREFUSED';

@@ -1,3 +1,5 @@
+import type { Clock, TimerHandle } from '@zonesim/common';
+
 /** What the progress line shows. */
 export interface ProgressSource {
   elapsedMs(): number;
@@ -15,17 +17,19 @@ export class Progress {
   readonly #source: ProgressSource;
   readonly #out: NodeJS.WriteStream;
   readonly #tty: boolean;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #lastLine = '';
 
-  constructor(source: ProgressSource, out: NodeJS.WriteStream = process.stderr) {
+  constructor(source: ProgressSource, out: NodeJS.WriteStream = process.stderr, components: { clock: Clock }) {
     this.#source = source;
+    this.#clock = components.clock;
     this.#out = out;
     this.#tty = out.isTTY === true;
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.#draw(), this.#tty ? 250 : 5_000);
+    this.#timer = this.#clock.setInterval(() => this.#draw(), this.#tty ? 250 : 5_000);
   }
 
   event(text: string): void {
@@ -36,7 +40,7 @@ export class Progress {
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#clock.clearInterval(this.#timer);
     this.#draw();
     if (this.#tty) this.#out.write('\n');
   }

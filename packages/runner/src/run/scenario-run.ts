@@ -1,6 +1,6 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { LinkProxy } from '@zonesim/link-proxy';
+import { LifecycleState, type Clock, type Lifecycle, type TimerHandle } from '@zonesim/common';
 import { buildRunReport, type RunReport } from '@zonesim/report';
 import {
   NdjsonWriter,
@@ -12,45 +12,57 @@ import {
   openArrivals,
   scheduleDigest,
   verdict as judge,
+  type Arrival,
   type CheckResult,
   type FaultRecord,
   type HistoryOp,
-  type QueueMessageRecord,
   type ResolvedScenario,
   type RunInfo,
+  type ScheduledFault,
   type Verdict,
   type ZoneTransition,
 } from '@zonesim/scenario';
-import { startLocalCluster, type LocalCluster } from '../cluster/local-cluster.js';
+import { sleep } from '../clock-wait.js';
+import { RunStateError } from '../errors.js';
+import type { RunWorld, WorldInfo } from '../world/run-world.js';
 import { deployFunctions } from './deploy-functions.js';
 import { deployMappings, deployQueues } from './deploy-queues.js';
 import { FaultInjector } from './fault-injector.js';
-import { LoadClient } from '../client/cluster-client.js';
+import { FaultTimeline } from './fault-timeline.js';
 import { LoadDriver } from './load-driver.js';
 import { Progress } from './progress.js';
+import { asyncDrained, dumpAsyncFinal, dumpQueueMessages, queuesDrained, writeRunInfo } from './results-files.js';
 import { ZoneWatcher } from './zone-watcher.js';
-import type { ClusterSupervisor } from '../supervisor/cluster-supervisor.js';
 
-/** Options of one run. */
-export interface RunOptions {
+/** Default of {@link ScenarioRunOptions.stopGraceMs}. */
+export const DEFAULT_RUN_STOP_GRACE_MS = 120_000;
+/** The schedule's t = 0 is this far after the load is ready, so that the first arrivals are not late. */
+export const LOAD_START_LEAD_MS = 250;
+/** How often the stop conditions are evaluated. */
+export const STOP_CONDITION_TICK_MS = 250;
+/** How often the cooldown asks whether faults, async events and queues are done. */
+export const COOLDOWN_POLL_MS = 200;
+
+/** Settings of a {@link ScenarioRun}. */
+export interface ScenarioRunOptions {
   /** Results directory. @default `results/<scenario>-<time>/` */
   outDir?: string;
-  /** No progress line and no event lines. */
+  /** No progress line and no event lines. @default false */
   quiet?: boolean;
-  signal?: AbortSignal;
   /** Where progress and events go. @default process.stderr */
   log?: NodeJS.WriteStream;
+  /** Called once the world is up, before anything is deployed (the demo prints the dashboard's URL). */
+  onWorldReady?: (info: WorldInfo) => void | Promise<void>;
   /** Called once the functions are deployed, before the load starts (the demo shows a first log). */
-  beforeLoad?: (ctx: { apiUrl: string; invokeWithLog(name: string, payload: unknown): Promise<string | undefined> }) => Promise<void>;
+  beforeLoad?: (ctx: { apiUrl: string | undefined; invokeWithLog(name: string, payload: unknown): Promise<string | undefined> }) => Promise<void>;
+  /** Keeps the world up this long after the run (the dashboard stays live); the outer signal ends it early. @default 0 */
+  holdWorldMs?: number;
   /**
-   * The live dashboard (issue 9, `zonesim demo --dashboard`): a supervisor handed the cluster's
-   * processes and link proxies, so the dashboard's controls act on them as the scenario's faults do.
+   * How long the graceful part of a stop (heal every fault, read the final state, close the files)
+   * may take before the world is destroyed; the world's own stop is bounded by its processes'
+   * grace. @default 120000
    */
-  supervisor?: ClusterSupervisor;
-  /** Called once the cluster is up, before anything is deployed (the demo prints the dashboard's URL). */
-  onClusterReady?: (ctx: { apiUrl: string }) => void | Promise<void>;
-  /** Keeps the cluster up this long after the run, so the dashboard stays live (Ctrl-C ends it early). @default 0 */
-  holdClusterMs?: number;
+  stopGraceMs?: number;
 }
 
 /** What a run produced. */
@@ -65,125 +77,193 @@ export interface RunResult {
   aborted: boolean;
 }
 
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+/** `results/<scenario>-<YYYYMMDD-HHMMSS>` for a run started at `now` (epoch ms). */
+export function defaultResultsDir(scenarioName: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('results', `${scenarioName}-${stamp}`);
 }
 
-function coordinatorArgs(s: ResolvedScenario): string[] {
-  const c = s.cluster;
-  return [
-    '--heartbeat-ms', String(c.heartbeatMs),
-    '--miss-limit', String(c.missLimit),
-    '--placement', c.placement,
-    '--time-scale', String(c.timeScale),
-    '--account-concurrency', String(c.accountConcurrency),
-    // A scenario's bursts must be limited by capacity, not by Lambda's per-function scaling rate.
-    '--scaling-rate', String(Math.max(1000, c.accountConcurrency)),
-    ...(c.failover ? [] : ['--no-failover']),
-  ];
-}
-
-function zoneArgs(s: ResolvedScenario): string[] {
-  const n = s.cluster.node;
-  return [
-    '--max-environments', String(n.maxEnvironments),
-    '--memory-mb', String(n.memoryMb),
-    '--isolation', n.isolation,
-    '--keep-alive-ms', String(n.keepAliveMs),
-    '--time-scale', String(s.cluster.timeScale),
-    // CPU in proportion to memory (issue 15): memory-tuning scenarios compare durations and bills.
-    ...(s.cluster.cpuModel === 'lambda' ? ['--cpu-model', 'lambda'] : []),
-  ];
+/** What `start()` prepared for the load. */
+interface Prepared {
+  driver: LoadDriver;
+  schedule: Iterable<Arrival>;
+  faults: ScheduledFault[];
+  monitor: StopConditionMonitor | undefined;
+  timeline: FaultTimeline;
+  t0: number;
 }
 
 /**
- * Runs one scenario end to end with real processes: link proxies and a local cluster, the
- * functions deployed through the Lambda API, open-loop load and the fault timeline, then a drain,
- * the checker and the hypotheses. Whatever happens (a failure, a stop condition, Ctrl-C) every
- * fault is healed and every process stopped before it returns; if the runner itself is killed, the
- * children exit with it (their stdin is a pipe from it).
+ * One scenario run over a {@link RunWorld}, with the shared lifecycle (`idle -> starting ->
+ * running -> stopping -> stopped`). `start()` starts the world, deploys the functions, queues and
+ * mappings, and sets the open-loop load, the fault timeline, the zone watcher and the stop
+ * conditions going; the run then ends by itself after the load, its drain and the cooldown, or
+ * early on `stop()`, the outer signal or a stop condition. `stop()` heals every fault, reads the
+ * final async and queue state, closes the files and stops the world (graceful, bounded by
+ * `stopGraceMs`, then `destroy()`); `result()` judges the files. `runUntil()` does all of it.
+ *
+ * The run reads the time only from the world's clock, so that the same code runs on a virtual one.
  */
-export async function runScenario(scenario: ResolvedScenario, options: RunOptions = {}): Promise<RunResult> {
-  const log = options.log ?? process.stderr;
-  const say = (text: string): void => {
-    if (!options.quiet) log.write(`${text}\n`);
-  };
-  const outDir = resolve(options.outDir ?? join('results', `${scenario.name}-${timestamp()}`));
-  await mkdir(outDir, { recursive: true });
-  const abort = new AbortController();
-  const onOuterAbort = (): void => abort.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+export class ScenarioRun implements Lifecycle {
+  readonly scenario: ResolvedScenario;
+  readonly outDir: string;
+  readonly #world: RunWorld;
+  readonly #clock: Clock;
+  readonly #options: ScenarioRunOptions;
+  readonly #log: NodeJS.WriteStream;
+  /** Ends the load early: `stop()`, the outer signal, a stop condition. */
+  readonly #abort = new AbortController();
+  #outer: AbortSignal | undefined;
+  #state: LifecycleState = LifecycleState.Idle;
+  #info: RunInfo | undefined;
+  #history: NdjsonWriter<HistoryOp> | undefined;
+  #faultsOut: NdjsonWriter<FaultRecord> | undefined;
+  #zonesOut: NdjsonWriter<ZoneTransition> | undefined;
+  /** The world's `start()` resolved: there is a platform to read the final state from. */
+  #worldUp = false;
+  #watcher: ZoneWatcher | undefined;
+  #injector: FaultInjector | undefined;
+  #progress: Progress | undefined;
+  #prepared: Prepared | undefined;
+  #monitorTick: TimerHandle | undefined;
+  #starting: Promise<void> | undefined;
+  #body: Promise<void> | undefined;
+  #bodyDone = false;
+  #stopping: Promise<void> | undefined;
+  #aborted = false;
 
-  const digest = await scheduleDigest(scenario);
-  const info: RunInfo = { v: 1, scenario: scenario.name, file: scenario.file, seed: scenario.seed, digest, t0: Date.now() };
-  const writeInfo = (): Promise<void> => writeFile(join(outDir, RunFile.Run), `${JSON.stringify(info, null, 2)}\n`);
-  await writeInfo();
+  constructor(scenario: ResolvedScenario, components: { world: RunWorld }, options: ScenarioRunOptions = {}) {
+    this.scenario = scenario;
+    this.#world = components.world;
+    this.#clock = components.world.clock;
+    this.#options = options;
+    this.#log = options.log ?? process.stderr;
+    this.outDir = resolve(options.outDir ?? defaultResultsDir(scenario.name, this.#clock.now()));
+  }
 
-  const history = new NdjsonWriter<HistoryOp>(join(outDir, RunFile.History));
-  const faultsOut = new NdjsonWriter<FaultRecord>(join(outDir, RunFile.Faults));
-  const zonesOut = new NdjsonWriter<ZoneTransition>(join(outDir, RunFile.Zones));
-  const proxies = new Map<string, LinkProxy>();
-  let cluster: LocalCluster | undefined;
-  let client: LoadClient | undefined;
-  let injector: FaultInjector | undefined;
-  let watcher: ZoneWatcher | undefined;
-  let progress: Progress | undefined;
-  const timers = new Set<NodeJS.Timeout>();
-  const pendingFaultOps = new Set<Promise<void>>();
-  let aborted = false;
+  get state(): LifecycleState {
+    return this.#state;
+  }
 
-  say(`zonesim run ${basename(scenario.file)}: ${scenario.name} (seed ${String(scenario.seed)}, schedule ${digest.slice(0, 12)})`);
-  say(`  results in ${outDir}`);
-  try {
-    say(`  starting ${scenario.cluster.zones.length} zones x ${scenario.cluster.nodesPerZone} node(s) behind link proxies ...`);
-    cluster = await startLocalCluster({
-      zones: scenario.cluster.zones,
-      nodesPerZone: scenario.cluster.nodesPerZone,
-      dataDir: join(outDir, 'cluster'),
-      coordinatorArgs: coordinatorArgs(scenario),
-      zoneArgs: zoneArgs(scenario),
-      readyTimeoutMs: 60_000,
-      withoutNodeOptions: true,
-      ...(options.supervisor ? { supervisor: options.supervisor } : {}),
-      zoneLinkUrl: async (zone, nodeId, coordinatorZoneUrl) => {
-        const target = new URL(coordinatorZoneUrl);
-        const proxy = new LinkProxy({ name: `${zone}/${nodeId}`, targetHost: target.hostname, targetPort: Number(target.port) });
-        const { host, port } = await proxy.start();
-        proxies.set(nodeId, proxy);
-        return `ws://${host}:${port}${target.pathname}`;
-      },
-    });
-    options.supervisor?.attach(cluster, proxies);
-    await options.onClusterReady?.({ apiUrl: cluster.apiUrl });
-    client = new LoadClient(cluster.apiUrl);
-    say(`  Lambda API at ${cluster.apiUrl}; deploying ${scenario.functions.length} function(s)${scenario.queues.length > 0 ? ` and ${scenario.queues.length} queue(s)` : ''} ...`);
-    const queueUrls = await deployQueues(client, scenario.queues, { signal: abort.signal });
-    const deployed = await deployFunctions(client, scenario.functions, { signal: abort.signal });
-    await deployMappings(client, scenario.functions, { signal: abort.signal });
-    if (options.beforeLoad) {
-      const apiUrl = cluster.apiUrl;
-      await options.beforeLoad({
-        apiUrl,
-        invokeWithLog: async (name, payload) => {
-          const res = await fetch(`${apiUrl}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' },
-            body: JSON.stringify(payload),
-          });
-          await res.arrayBuffer();
-          const log = res.headers.get('x-amz-log-result');
-          return log ? Buffer.from(log, 'base64').toString('utf8') : undefined;
-        },
+  /** Resolves when the load, its drain and the cooldown are over (or the run was stopped); rejects if they failed. */
+  get finished(): Promise<void> {
+    return this.#body ?? Promise.resolve();
+  }
+
+  /**
+   * Starts the world, deploys and starts the load; resolves once the run is under way. Rejects if
+   * any of it fails (or `signal` aborts it): call `stop()` then, which undoes what was done.
+   */
+  start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#state !== LifecycleState.Idle) return Promise.reject(new RunStateError(`the run is ${this.#state}; a run starts once`, this.#state));
+    this.#state = LifecycleState.Starting;
+    this.#outer = options.signal;
+    if (options.signal) {
+      const s = options.signal;
+      if (s.aborted) this.#abort.abort(s.reason);
+      else s.addEventListener('abort', () => this.#abort.abort(s.reason), { once: true });
+    }
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  /**
+   * Ends the run: the load stops (in-flight invocations are waited for, each bounded by its client
+   * timeout), faults are healed, the final state read, the files closed and the world stopped.
+   * Safe to call twice.
+   */
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  /** Ends the world at once (processes killed), without healing or reading anything. */
+  destroy(): void {
+    this.#abort.abort(new Error('destroyed'));
+    this.#world.destroy();
+  }
+
+  /**
+   * Runs to the end: starts, waits until the run is over or `until` (an outer signal, e.g.
+   * Ctrl-C, or a promise) ends it early, stops, and judges. An error that was not caused by the
+   * run being ended early is thrown after the stop.
+   */
+  async runUntil(until?: AbortSignal | Promise<unknown>): Promise<RunResult> {
+    let signal: AbortSignal | undefined;
+    if (until instanceof AbortSignal) signal = until;
+    else if (until) {
+      const c = new AbortController();
+      void until.then(() => c.abort(new Error('run ended by its caller')), (err: unknown) => c.abort(err));
+      signal = c.signal;
+    }
+    try {
+      await this.start(signal ? { signal } : {});
+      await this.finished;
+    } catch (err) {
+      if (!this.#abort.signal.aborted) {
+        await this.stop();
+        throw err;
+      }
+    }
+    await this.stop();
+    return this.result();
+  }
+
+  /**
+   * The run's judgement from its files, after `stop()`: the coordinator's ledger moved in, the
+   * report built, the checker and the hypotheses run, `verdict.json` written.
+   */
+  async result(): Promise<RunResult> {
+    if (this.#state !== LifecycleState.Stopped) throw new RunStateError(`the run is ${this.#state}; it is judged once stopped`, this.#state);
+    const outDir = this.outDir;
+    await this.#world.collect(outDir);
+    let report: RunReport | undefined;
+    if (await exists(join(outDir, RunFile.LedgerDir))) {
+      report = await buildRunReport({ dataDir: outDir, outDir: join(outDir, 'report') }).catch((err: unknown) => {
+        this.#say(`  report failed: ${(err as Error).message}`);
+        return undefined;
       });
     }
-    const schedule = await openArrivals(scenario, { signal: abort.signal });
+    const check = await checkRun(outDir, { scenario: this.scenario });
+    const verdict = judge(this.scenario, check);
+    await writeFile(join(outDir, 'verdict.json'), `${JSON.stringify({ verdict, check }, null, 2)}\n`);
+    const text = formatVerdict(verdict, check, { color: this.#log.isTTY === true });
+    return { outDir, verdict, check, report, text, aborted: this.#aborted };
+  }
+
+  async #start(): Promise<void> {
+    const { scenario, outDir } = this;
+    const world = this.#world;
+    const clock = this.#clock;
+    const signal = this.#abort.signal;
+    await mkdir(outDir, { recursive: true });
+    const digest = await scheduleDigest(scenario);
+    const info: RunInfo = { v: 1, scenario: scenario.name, file: scenario.file, seed: scenario.seed, digest, t0: clock.now() };
+    this.#info = info;
+    await writeRunInfo(outDir, info);
+    const history = (this.#history = new NdjsonWriter<HistoryOp>(join(outDir, RunFile.History)));
+    this.#faultsOut = new NdjsonWriter<FaultRecord>(join(outDir, RunFile.Faults));
+    const zonesOut = (this.#zonesOut = new NdjsonWriter<ZoneTransition>(join(outDir, RunFile.Zones)));
+
+    this.#say(`zonesim run ${basename(scenario.file)}: ${scenario.name} (seed ${String(scenario.seed)}, schedule ${digest.slice(0, 12)})`);
+    this.#say(`  results in ${outDir}`);
+    this.#say(`  starting ${world.description} ...`);
+    const started = await world.start({ signal });
+    this.#worldUp = true;
+    await this.#options.onWorldReady?.(started);
+    this.#say(`  ${started.endpoint}; deploying ${scenario.functions.length} function(s)${scenario.queues.length > 0 ? ` and ${scenario.queues.length} queue(s)` : ''} ...`);
+    const queueUrls = await deployQueues(world.api, scenario.queues, { signal });
+    const deployed = await deployFunctions(world.api, scenario.functions, { clock, signal });
+    await deployMappings(world.api, scenario.functions, { clock, signal });
+    await this.#options.beforeLoad?.({ apiUrl: started.apiUrl, invokeWithLog: (name, payload) => world.client.invokeWithLogTail(name, payload) });
+    const schedule = await openArrivals(scenario, { signal });
     const faults = faultSchedule(scenario);
 
-    watcher = new ZoneWatcher({ client, out: zonesOut });
+    const watcher = (this.#watcher = new ZoneWatcher({ admin: world.admin, clock, out: zonesOut }));
     await watcher.start();
-    const monitor = scenario.stopConditions.length > 0 ? new StopConditionMonitor(scenario.stopConditions) : undefined;
+    const monitor = scenario.stopConditions.length > 0 ? new StopConditionMonitor(scenario.stopConditions, { clock }) : undefined;
     const driver = new LoadDriver({
-      client,
+      client: world.client,
+      clock,
       history,
       ...(monitor ? { monitor } : {}),
       target: (fn) => {
@@ -192,193 +272,127 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       },
       queueUrl: (q) => queueUrls.get(q) ?? q,
     });
-    injector = new FaultInjector({ cluster, proxies, client, out: faultsOut, onEvent: (text) => progress?.event(text) });
+    const injector = (this.#injector = new FaultInjector({
+      nodes: world.nodes,
+      actuator: world.faults,
+      admin: world.admin,
+      clock,
+      out: this.#faultsOut,
+      onEvent: (text) => this.#progress?.event(text),
+    }));
+    const timeline = new FaultTimeline({ clock, injector, onError: (err) => this.#progress?.event(`fault error: ${err.message}`) });
 
-    // t = 0 of the schedule, a moment ahead so the first arrivals are not late.
-    const t0 = Date.now() + 250;
+    const t0 = clock.now() + LOAD_START_LEAD_MS;
     info.t0 = t0;
-    await writeInfo();
-    const w = watcher;
-    progress = new Progress({
-      elapsedMs: () => Date.now() - t0,
+    await writeRunInfo(outDir, info);
+    this.#progress = new Progress({
+      elapsedMs: () => clock.now() - t0,
       totalMs: scenario.durationMs,
       counts: () => driver.counts,
-      zones: () => w.counts,
-      faults: () => injector?.active() ?? [],
-    }, log);
-    if (!options.quiet) progress.start();
+      zones: () => watcher.counts,
+      faults: () => injector.active(),
+    }, this.#log, { clock });
+    if (!this.#options.quiet) this.#progress.start();
+    this.#prepared = { driver, schedule, faults, monitor, timeline, t0 };
+    if (this.#state === LifecycleState.Starting) this.#state = LifecycleState.Running;
+    this.#body = this.#run(this.#prepared).finally(() => (this.#bodyDone = true));
+    // Whoever waits on `finished` sees its error; an unobserved one must not crash the process.
+    this.#body.catch(() => undefined);
+  }
 
-    const inj = injector;
-    const track = (p: Promise<void>): void => {
-      const t = p.catch((err: unknown) => progress?.event(`fault error: ${(err as Error).message}`)).finally(() => pendingFaultOps.delete(t));
-      pendingFaultOps.add(t);
-    };
-    for (const f of faults) {
-      const at = setTimeout(() => {
-        timers.delete(at);
-        const applied = inj.apply(f);
-        track(applied);
-        if (f.endMs !== undefined) {
-          const heal = setTimeout(() => {
-            timers.delete(heal);
-            // Heal only after the apply finished (a restart needs the kill to have happened).
-            track(applied.then(() => inj.heal(f.id)));
-          }, Math.max(0, t0 + f.endMs - Date.now()));
-          timers.add(heal);
-        }
-      }, Math.max(0, t0 + f.startMs - Date.now()));
-      timers.add(at);
-    }
-
+  /** The load and the fault timeline, the drain, then the cooldown. */
+  async #run(p: Prepared): Promise<void> {
+    const clock = this.#clock;
+    const signal = this.#abort.signal;
+    const info = this.#info!;
+    p.timeline.schedule(p.faults, p.t0);
+    const monitor = p.monitor;
     if (monitor) {
       monitor.start();
-      const check = setInterval(() => {
+      this.#monitorTick = clock.setInterval(() => {
         const trip = monitor.evaluate();
-        if (trip && !abort.signal.aborted) {
-          info.stopped = { by: trip.id, at: Date.now(), reason: trip.reason };
-          progress?.event(`stop condition ${trip.id}: ${trip.reason}`);
-          abort.abort(new Error(`stop condition ${trip.id}`));
+        if (trip && !signal.aborted) {
+          info.stopped = { by: trip.id, at: clock.now(), reason: trip.reason };
+          this.#progress?.event(`stop condition ${trip.id}: ${trip.reason}`);
+          this.#abort.abort(new Error(`stop condition ${trip.id}`));
         }
-      }, 250);
-      timers.add(check);
-      abort.signal.addEventListener('abort', () => clearInterval(check), { once: true });
+      }, STOP_CONDITION_TICK_MS);
+      signal.addEventListener('abort', () => this.#clearMonitor(), { once: true });
     }
-
-    await driver.run(schedule, t0, abort.signal);
-    info.loadEndAt = Date.now();
-    await driver.drain();
+    await p.driver.run(p.schedule, p.t0, signal);
+    info.loadEndAt = clock.now();
+    await p.driver.drain();
     // Cooldown: faults may still act and async events drain; end early once nothing is left.
-    const runEnd = t0 + scenario.runEndMs;
-    while (Date.now() < runEnd && !abort.signal.aborted) {
-      const faultsDone = faults.every((f) => f.endMs === undefined ? true : t0 + f.endMs <= Date.now()) && pendingFaultOps.size === 0;
-      if (faultsDone && (await asyncDrained(client)) && (await queuesDrained(client, scenario))) break;
-      await new Promise((r) => setTimeout(r, 200));
+    const runEnd = p.t0 + this.scenario.runEndMs;
+    const admin = this.#world.admin;
+    while (clock.now() < runEnd && !signal.aborted) {
+      const faultsDone = p.faults.every((f) => (f.endMs === undefined ? true : p.t0 + f.endMs <= clock.now())) && p.timeline.inFlight === 0;
+      if (faultsDone && (await asyncDrained(admin)) && (await queuesDrained(admin, this.scenario))) break;
+      await sleep(clock, COOLDOWN_POLL_MS);
     }
-  } catch (err) {
-    if (!abort.signal.aborted) throw err;
-  } finally {
-    aborted = options.signal?.aborted === true;
-    options.signal?.removeEventListener('abort', onOuterAbort);
-    for (const t of timers) clearTimeout(t);
-    await Promise.allSettled([...pendingFaultOps]);
-    progress?.stop();
-    await injector?.healAll().catch(() => undefined);
-    watcher?.stop();
-    if (client && cluster) await dumpAsyncFinal(client, outDir).catch(() => undefined);
-    if (client && cluster && scenario.queues.length > 0) await dumpQueueMessages(client, outDir).catch(() => undefined);
-    client?.close();
-    info.endAt = Date.now();
-    await Promise.allSettled([history.close(), faultsOut.close(), zonesOut.close(), writeInfo()]);
-    if (cluster && options.holdClusterMs && !options.signal?.aborted) {
-      say(`  the cluster stays up ${Math.round(options.holdClusterMs / 1000)} s more for the dashboard (Ctrl-C ends it) ...`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.holdClusterMs);
-        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
-    await options.supervisor?.stop();
-    if (cluster) {
-      say('  stopping the cluster ...');
-      await cluster.stop();
-    }
-    await Promise.allSettled([...proxies.values()].map((p) => p.stop()));
   }
 
-  // The coordinator's ledger and side files join the run's files.
-  const coordinatorDir = join(outDir, 'cluster', 'coordinator');
-  if (await exists(join(coordinatorDir, 'ledger'))) await rename(join(coordinatorDir, 'ledger'), join(outDir, RunFile.LedgerDir));
-  let report: RunReport | undefined;
-  if (await exists(join(outDir, RunFile.LedgerDir))) {
-    report = await buildRunReport({ dataDir: outDir, outDir: join(outDir, 'report') }).catch((err: unknown) => {
-      say(`  report failed: ${(err as Error).message}`);
-      return undefined;
-    });
+  async #stop(): Promise<void> {
+    if (this.#state === LifecycleState.Idle) {
+      this.#state = LifecycleState.Stopped;
+      return;
+    }
+    this.#state = LifecycleState.Stopping;
+    // A run that is still going ends now (the load returns, in-flight invocations are waited for).
+    if (!this.#bodyDone) this.#abort.abort(new Error('run stopped'));
+    await this.#starting?.catch(() => undefined);
+    await this.#body?.catch(() => undefined);
+    this.#aborted = this.#outer?.aborted === true;
+    const grace = this.#clock.setTimeout(() => {
+      this.#say(`  the run's stop took more than ${Math.round(this.#stopGraceMs / 1000)} s; ending the processes`);
+      this.#world.destroy();
+    }, this.#stopGraceMs);
+    try {
+      await this.#settle();
+    } finally {
+      this.#clock.clearTimeout(grace);
+    }
+    const hold = this.#options.holdWorldMs ?? 0;
+    if (this.#worldUp && hold > 0 && !this.#outer?.aborted) {
+      this.#say(`  the cluster stays up ${Math.round(hold / 1000)} s more for the dashboard (Ctrl-C ends it) ...`);
+      await sleep(this.#clock, hold, this.#outer).catch(() => undefined);
+    }
+    if (this.#worldUp) this.#say('  stopping the cluster ...');
+    await this.#world.stop();
+    this.#state = LifecycleState.Stopped;
   }
-  const check = await checkRun(outDir, { scenario });
-  const verdict = judge(scenario, check);
-  await writeFile(join(outDir, 'verdict.json'), `${JSON.stringify({ verdict, check }, null, 2)}\n`);
-  const text = formatVerdict(verdict, check, { color: log.isTTY === true });
-  return { outDir, verdict, check, report, text, aborted };
+
+  /** Heals the faults, reads the final state and closes the files. */
+  async #settle(): Promise<void> {
+    const outDir = this.outDir;
+    await this.#prepared?.timeline.stop();
+    this.#clearMonitor();
+    this.#progress?.stop();
+    await this.#injector?.healAll().catch(() => undefined);
+    this.#watcher?.stop();
+    if (this.#worldUp) {
+      await dumpAsyncFinal(this.#world.admin, outDir).catch(() => undefined);
+      if (this.scenario.queues.length > 0) await dumpQueueMessages(this.#world.admin, outDir).catch(() => undefined);
+    }
+    const info = this.#info;
+    if (info) info.endAt = this.#clock.now();
+    await Promise.allSettled([this.#history?.close(), this.#faultsOut?.close(), this.#zonesOut?.close(), info ? writeRunInfo(outDir, info) : undefined]);
+  }
+
+  get #stopGraceMs(): number {
+    return this.#options.stopGraceMs ?? DEFAULT_RUN_STOP_GRACE_MS;
+  }
+
+  #clearMonitor(): void {
+    if (this.#monitorTick) this.#clock.clearInterval(this.#monitorTick);
+    this.#monitorTick = undefined;
+  }
+
+  #say(text: string): void {
+    if (!this.#options.quiet) this.#log.write(`${text}\n`);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-async function asyncDrained(client: LoadClient): Promise<boolean> {
-  try {
-    const r = await client.json('GET', '/zonesim/v1/async', undefined, 2_000);
-    return r.status === 200 && r.body.queue.queued === 0 && r.body.queue.inFlight === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** True when every queue a mapping reads from holds nothing (visible, in flight or delayed). */
-async function queuesDrained(client: LoadClient, scenario: ResolvedScenario): Promise<boolean> {
-  const fed = new Set(scenario.functions.flatMap((f) => (f.triggers ?? []).filter((t) => t.enabled).map((t) => t.queue)));
-  if (fed.size === 0) return true;
-  try {
-    const r = await client.json('GET', '/zonesim/v1/queues', undefined, 2_000);
-    if (r.status !== 200) return false;
-    const queues = r.body.queues as Array<{ name: string; visible: number; notVisible: number; delayed: number }>;
-    return queues.filter((q) => fed.has(q.name)).every((q) => q.visible + q.notVisible + q.delayed === 0);
-  } catch {
-    return false;
-  }
-}
-
-/** Where every message ended up (processed, dead-lettered, queued ...), from the queue service, for the checker. */
-async function dumpQueueMessages(client: LoadClient, outDir: string): Promise<void> {
-  const out = new NdjsonWriter<QueueMessageRecord>(join(outDir, RunFile.QueueMessages));
-  try {
-    for (let after = 0; ;) {
-      const r = await client.json('GET', `/zonesim/v1/queue-messages?after=${after}&limit=10000`, undefined, 30_000);
-      if (r.status !== 200) break;
-      const page = r.body.messages as Array<QueueMessageRecord & { seq: number }>;
-      for (const m of page) {
-        out.write({
-          messageId: m.messageId,
-          queue: m.queue,
-          state: m.state,
-          receiveCount: m.receiveCount,
-          successes: m.successes,
-          duplicates: m.duplicates,
-          ...(m.deadLetterFrom ? { deadLetterFrom: m.deadLetterFrom } : {}),
-        });
-      }
-      if (r.body.next === undefined) break;
-      after = r.body.next as number;
-    }
-  } finally {
-    await out.close();
-  }
-}
-
-/** Dead letters and events still pending, from the coordinator, for the checker. */
-async function dumpAsyncFinal(client: LoadClient, outDir: string): Promise<void> {
-  const deadLetters: Array<{ eventId: string; functionName: string; condition: string; reason: string }> = [];
-  for (let offset = 0; ; offset += 1000) {
-    const r = await client.json('GET', `/zonesim/v1/dead-letters?limit=1000&offset=${offset}`, undefined, 10_000);
-    if (r.status !== 200) break;
-    const page = r.body.deadLetters as Array<Record<string, unknown>>;
-    for (const d of page) {
-      deadLetters.push({
-        eventId: String(d['eventId']),
-        functionName: String(d['functionName']),
-        condition: String(d['condition'] ?? 'unknown'),
-        reason: String(d['reason'] ?? 'unknown').slice(0, 1024) || 'unknown',
-      });
-    }
-    if (page.length < 1000) break;
-  }
-  const pending: string[] = [];
-  for (let offset = 0; ; offset += 10_000) {
-    const r = await client.json('GET', `/zonesim/v1/async/pending?limit=10000&offset=${offset}`, undefined, 10_000);
-    if (r.status !== 200) break;
-    const page = r.body.pending as Array<{ eventId: string }>;
-    pending.push(...page.map((p) => p.eventId));
-    if (page.length < 10_000) break;
-  }
-  await writeFile(join(outDir, RunFile.AsyncFinal), `${JSON.stringify({ deadLetters, pending })}\n`);
 }

@@ -1,5 +1,11 @@
+import type { Clock, TimerHandle } from '@zonesim/common';
 import type { NdjsonWriter, ZoneTransition } from '@zonesim/scenario';
-import type { LoadClient } from '../client/cluster-client.js';
+import type { AdminClient } from '../client/admin-client.js';
+
+/** Default of the watcher's `intervalMs`: detection is measured to within one poll. */
+export const DEFAULT_ZONE_POLL_MS = 50;
+/** Client timeout of one poll (a poll that takes longer is skipped, not waited for). */
+export const ZONE_POLL_TIMEOUT_MS = 2_000;
 
 type Health = ZoneTransition['health'];
 
@@ -10,19 +16,28 @@ type Health = ZoneTransition['health'];
  * is restarting) are skipped.
  */
 export class ZoneWatcher {
-  readonly #client: LoadClient;
+  readonly #admin: AdminClient;
+  readonly #clock: Clock;
   readonly #out: NdjsonWriter<ZoneTransition>;
   readonly #intervalMs: number;
   readonly #zoneHealth = new Map<string, Health>();
   readonly #nodeHealth = new Map<string, { zone: string; health: Health }>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #polling = false;
   #stopped = false;
 
-  constructor(args: { client: LoadClient; out: NdjsonWriter<ZoneTransition>; intervalMs?: number }) {
-    this.#client = args.client;
+  constructor(args: {
+    admin: AdminClient;
+    /** Polls run on it; transitions carry its time. */
+    clock: Clock;
+    out: NdjsonWriter<ZoneTransition>;
+    /** @default 50 ({@link DEFAULT_ZONE_POLL_MS}) */
+    intervalMs?: number;
+  }) {
+    this.#admin = args.admin;
+    this.#clock = args.clock;
     this.#out = args.out;
-    this.#intervalMs = args.intervalMs ?? 50;
+    this.#intervalMs = args.intervalMs ?? DEFAULT_ZONE_POLL_MS;
   }
 
   /** Zones not `down`, and all zones, as last seen. */
@@ -34,23 +49,23 @@ export class ZoneWatcher {
 
   async start(): Promise<void> {
     await this.#poll();
-    this.#timer = setInterval(() => void this.#poll(), this.#intervalMs);
+    this.#timer = this.#clock.setInterval(() => void this.#poll(), this.#intervalMs);
   }
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#clock.clearInterval(this.#timer);
   }
 
   async #poll(): Promise<void> {
     if (this.#polling || this.#stopped) return;
     this.#polling = true;
     try {
-      const r = await this.#client.json('GET', '/zonesim/v1/zones', undefined, 2_000);
-      if (r.status !== 200 || this.#stopped) return;
-      const t = Date.now();
+      const view = await this.#admin.zones({ timeoutMs: ZONE_POLL_TIMEOUT_MS });
+      if (this.#stopped) return;
+      const t = this.#clock.now();
       const seen = new Set<string>();
-      for (const z of r.body.zones as Array<{ zone: string; health: Health; nodes: Array<{ nodeId: string; health: Health }> }>) {
+      for (const z of view.zones) {
         if (this.#zoneHealth.get(z.zone) !== z.health) {
           this.#zoneHealth.set(z.zone, z.health);
           this.#out.write({ t, zone: z.zone, health: z.health });
@@ -70,7 +85,7 @@ export class ZoneWatcher {
         }
       }
     } catch {
-      // the coordinator is away; the next poll tries again
+      // the coordinator is away (or answered an error); the next poll tries again
     } finally {
       this.#polling = false;
     }

@@ -9,11 +9,13 @@ import {
   type SupervisorMessage,
   type SupervisorRequest,
   type SupervisorState,
+  type SigV4Credentials,
   type SupervisorZoneFault,
 } from '@zonesim/coordinator';
 import type { LinkProxy } from '@zonesim/link-proxy';
 import { loadScenario, formatScenarioErrors } from '@zonesim/scenario';
-import type { LocalCluster, SupervisorEndpoint } from '../cluster/local-cluster.js';
+import type { LocalCluster } from '../cluster/local-cluster.js';
+import type { WorldSupervisor } from '../world/real-world.js';
 import { ScenarioSession } from './scenario-session.js';
 
 /** The shipped scenarios, beside the packages (`sim-scenarios/`; this file is `packages/runner/dist/supervisor/`). */
@@ -27,6 +29,8 @@ export interface ClusterSupervisorOptions {
   scenariosDir?: string;
   /** Event lines (faults applied, scenarios). @default none */
   log?: (text: string) => void;
+  /** The key the cluster's API requires (a scenario started from the dashboard signs with it). @default none */
+  credentials?: SigV4Credentials;
 }
 
 interface HeldFault {
@@ -52,7 +56,7 @@ class Refusal extends Error {
  * SIGCONT), partition (blackhole toxic both ways), latency (latency toxic both ways). It can also
  * start a shipped scenario against the cluster. Requests run one at a time; `stop()` heals all.
  */
-export class ClusterSupervisor implements SupervisorEndpoint {
+export class ClusterSupervisor implements WorldSupervisor {
   readonly #options: ClusterSupervisorOptions;
   readonly #held = new Map<string, HeldFault>();
   readonly #links = new Set<(m: SupervisorMessage) => void>();
@@ -246,6 +250,7 @@ export class ClusterSupervisor implements SupervisorEndpoint {
       outDir: join(this.#options.resultsDir, `${name}-${stamp}`),
       log: (text) => this.#log(text),
       onChange: () => this.#broadcast(),
+      ...(this.#options.credentials ? { credentials: this.#options.credentials } : {}),
     });
     this.#log(`scenario ${name} started`);
   }

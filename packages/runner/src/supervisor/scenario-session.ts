@@ -1,13 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock, type Clock } from '@zonesim/common';
+import type { SigV4Credentials } from '@zonesim/coordinator';
 import type { LinkProxy } from '@zonesim/link-proxy';
 import { NdjsonWriter, faultSchedule, openArrivals, type FaultRecord, type HistoryOp, type ResolvedScenario } from '@zonesim/scenario';
+import { AdminClient } from '../client/admin-client.js';
+import { ApiClient } from '../client/api-client.js';
+import { ApiClusterClient } from '../client/cluster-client.js';
+import { HttpApiTransport } from '../client/http-transport.js';
 import type { LocalCluster } from '../cluster/local-cluster.js';
+import { sleep } from '../clock-wait.js';
 import { deployFunctions } from '../run/deploy-functions.js';
 import { deployMappings, deployQueues } from '../run/deploy-queues.js';
 import { FaultInjector } from '../run/fault-injector.js';
-import { LoadClient } from '../client/cluster-client.js';
+import { FaultTimeline } from '../run/fault-timeline.js';
 import { LoadDriver } from '../run/load-driver.js';
+import { RealFaultActuator } from '../world/real-fault-actuator.js';
 
 /** Where a scenario started from the dashboard is. */
 export type ScenarioSessionState = 'running' | 'finished' | 'failed';
@@ -16,18 +24,19 @@ export type ScenarioSessionState = 'running' | 'finished' | 'failed';
  * A shipped scenario's workload and fault timeline, run against a cluster that is already up (the
  * dashboard's "start a scenario"; `zonesim run` starts a cluster of its own instead). It deploys the
  * scenario's functions, sends its open-loop arrivals and applies its faults with the runner's own
- * parts (LoadDriver, FaultInjector: signals, link proxies, the chaos API), and heals everything at
+ * parts (LoadDriver, FaultInjector and FaultTimeline: signals, link proxies, the chaos API), and heals everything at
  * the end or on `stop()`. The scenario's `cluster:` section is not applied: the running cluster's
  * settings are used, and its zones and node ids must cover the scenario's fault targets.
  */
 export class ScenarioSession {
   readonly name: string;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   readonly endsAt: number;
   state: ScenarioSessionState = 'running';
   message: string | undefined;
   readonly done: Promise<void>;
   readonly #abort = new AbortController();
+  readonly #clock: Clock;
 
   constructor(args: {
     scenario: ResolvedScenario;
@@ -36,7 +45,13 @@ export class ScenarioSession {
     outDir: string;
     log: (text: string) => void;
     onChange: () => void;
+    /** The key the cluster's API requires, if any. */
+    credentials?: SigV4Credentials;
+    /** @default systemClock */
+    clock?: Clock;
   }) {
+    this.#clock = args.clock ?? systemClock;
+    this.startedAt = this.#clock.now();
     this.name = args.scenario.name;
     this.endsAt = this.startedAt + args.scenario.runEndMs + 2_000;
     this.done = this.#run(args).then(
@@ -63,8 +78,10 @@ export class ScenarioSession {
     proxies: ReadonlyMap<string, LinkProxy>;
     outDir: string;
     log: (text: string) => void;
+    credentials?: SigV4Credentials;
   }): Promise<void> {
     const { scenario, cluster } = args;
+    const clock = this.#clock;
     const signal = this.#abort.signal;
     const zones = new Set(cluster.zoneNodes.map((n) => n.zone));
     const missing = scenario.cluster.zones.filter((z) => !zones.has(z));
@@ -76,22 +93,30 @@ export class ScenarioSession {
       if (absent.length > 0) throw new Error(`fault ${f.id} targets node(s) ${absent.join(', ')} this cluster does not have`);
     }
     await mkdir(args.outDir, { recursive: true });
-    const client = new LoadClient(cluster.apiUrl);
+    const transport = new HttpApiTransport(cluster.apiUrl, args.credentials ? { credentials: args.credentials } : {}, { clock });
+    const api = new ApiClient(transport);
     const history = new NdjsonWriter<HistoryOp>(join(args.outDir, 'history.ndjson'));
     const faultsOut = new NdjsonWriter<FaultRecord>(join(args.outDir, 'faults.ndjson'));
-    const injector = new FaultInjector({ cluster, proxies: args.proxies, client, out: faultsOut, onEvent: args.log });
-    const timers = new Set<NodeJS.Timeout>();
-    const pending = new Set<Promise<void>>();
+    const injector = new FaultInjector({
+      nodes: cluster.zoneNodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId })),
+      actuator: new RealFaultActuator(cluster, args.proxies, { clock }),
+      admin: new AdminClient(api),
+      clock,
+      out: faultsOut,
+      onEvent: args.log,
+    });
+    const timeline = new FaultTimeline({ clock, injector, onError: (err) => args.log(`fault error: ${err.message}`) });
     try {
       args.log(`scenario ${scenario.name}: deploying ${scenario.functions.length} function(s)`);
       // A second start of the same scenario replaces what the first one deployed.
-      for (const fn of scenario.functions) await client.json('DELETE', `/2015-03-31/functions/${encodeURIComponent(fn.name)}`).catch(() => undefined);
-      const queueUrls = await deployQueues(client, scenario.queues, { signal });
-      const deployed = await deployFunctions(client, scenario.functions, { signal });
-      await deployMappings(client, scenario.functions, { signal });
+      for (const fn of scenario.functions) await api.json('DELETE', `/2015-03-31/functions/${encodeURIComponent(fn.name)}`).catch(() => undefined);
+      const queueUrls = await deployQueues(api, scenario.queues, { signal });
+      const deployed = await deployFunctions(api, scenario.functions, { clock, signal });
+      await deployMappings(api, scenario.functions, { clock, signal });
       const arrivals = await openArrivals(scenario, { signal });
       const driver = new LoadDriver({
-        client,
+        client: new ApiClusterClient(transport),
+        clock,
         history,
         target: (fn) => {
           const d = deployed.get(fn);
@@ -99,41 +124,22 @@ export class ScenarioSession {
         },
         queueUrl: (q) => queueUrls.get(q) ?? q,
       });
-      const t0 = Date.now() + 250;
-      const track = (p: Promise<void>): void => {
-        const t = p.catch((err: unknown) => args.log(`fault error: ${(err as Error).message}`)).finally(() => pending.delete(t));
-        pending.add(t);
-      };
-      for (const f of faults) {
-        const at = setTimeout(() => {
-          timers.delete(at);
-          const applied = injector.apply(f);
-          track(applied);
-          if (f.endMs !== undefined) {
-            const heal = setTimeout(() => {
-              timers.delete(heal);
-              track(applied.then(() => injector.heal(f.id)));
-            }, Math.max(0, t0 + f.endMs - Date.now()));
-            timers.add(heal);
-          }
-        }, Math.max(0, t0 + f.startMs - Date.now()));
-        timers.add(at);
-      }
+      const t0 = clock.now() + 250;
+      timeline.schedule(faults, t0);
       args.log(`scenario ${scenario.name}: load for ${Math.round(scenario.durationMs / 1000)} s, ${faults.length} fault(s)`);
       await driver.run(arrivals, t0, signal);
       await driver.drain();
       // Cooldown: faults still scheduled act until the scenario's end.
-      while (Date.now() < t0 + scenario.runEndMs && !signal.aborted && (timers.size > 0 || pending.size > 0)) {
-        await new Promise((r) => setTimeout(r, 200));
+      while (clock.now() < t0 + scenario.runEndMs && !signal.aborted && (timeline.scheduled > 0 || timeline.inFlight > 0)) {
+        await sleep(clock, 200);
       }
       const c = driver.counts;
       this.message = `${c.sent} sent, ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown; history in ${args.outDir}`;
     } finally {
-      for (const t of timers) clearTimeout(t);
-      await Promise.allSettled([...pending]);
+      await timeline.stop();
       await injector.healAll().catch(() => undefined);
       await Promise.allSettled([history.close(), faultsOut.close()]);
-      client.close();
+      transport.close();
     }
   }
 }
