@@ -25,7 +25,7 @@
  * const listener = new SimListener({ name: 'zone-link', process: coordinator }, (server) => {
  *   server.onMessage = (frame) => server.send(frame); // echo
  * });
- * const link = new SimLink({ name: 'az-a/node-1' }, { sim, random: seed.fork('link:az-a/node-1') });
+ * const link = new SimLink({ name: 'az-a/node-1' }, { sim, random: new SeededRandom(42).fork('link:az-a/node-1') });
  * const client = await sim.runUntil(link.dial(listener, { process: node }));
  * link.addToxic({ type: 'latency', latencyMs: 80, jitterMs: 20 });
  * await sim.runFor(60_000);

@@ -302,11 +302,12 @@ t.test('options are checked, naming the field', async (t) => {
     field: 'latency.upstream.p99',
   });
   t.throws(() => new SimLink({ name: 'l', latency: { downstream: { kind: 'uniform', min: 2, max: 1 } } }, { sim, random }), {
+    code: 'SIM_INVALID_OPTION',
     field: 'latency.downstream.max',
   });
-  t.throws(() => new SimLink({ name: 'l', bytesPerSecond: 0 }, { sim, random }), { field: 'bytesPerSecond' });
-  t.throws(() => new SimLink({ name: 'l', maxHeldBytes: 0.5 }, { sim, random }), { field: 'maxHeldBytes' });
-  t.throws(() => new SimLink({ name: 'l', closeTimeoutMs: -1 }, { sim, random }), { field: 'closeTimeoutMs' });
+  t.throws(() => new SimLink({ name: 'l', bytesPerSecond: 0 }, { sim, random }), { code: 'SIM_INVALID_OPTION', field: 'bytesPerSecond' });
+  t.throws(() => new SimLink({ name: 'l', maxHeldBytes: 0.5 }, { sim, random }), { code: 'SIM_INVALID_OPTION', field: 'maxHeldBytes' });
+  t.throws(() => new SimLink({ name: 'l', closeTimeoutMs: -1 }, { sim, random }), { code: 'SIM_INVALID_OPTION', field: 'closeTimeoutMs' });
   const link = new SimLink({ name: 'l' }, { sim, random });
   t.throws(() => link.addToxic({ type: 'loss', rate: 2 }), { code: 'LINK_PROXY_INVALID_TOXIC', field: 'toxic.rate' });
   t.same(link.toxics(), []);
