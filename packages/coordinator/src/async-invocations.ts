@@ -1,4 +1,3 @@
-import { isWireErrorCode, type InvokeResult } from '@zonesim/protocol';
 import type { Clock, Entropy, Logger } from '@zonesim/common';
 import {
   AsyncDispatcher,
@@ -10,15 +9,12 @@ import {
   type DeliverToFunction,
   type NewAsyncEvent,
 } from './async/index.js';
-import { LambdaApiError, requestTooLarge, tooManyRequests, invalidParameter, serviceException } from './errors.js';
-import { InvocationLostError } from './membership/pending-invocations.js';
+import { requestTooLarge, invalidParameter, serviceException } from './errors.js';
 import type { Registry } from './registry/registry.js';
-import { functionArn } from './registry/function-name.js';
-import type { RouteTrace, Router } from './router/router.js';
 import type { InvocationLedger } from './ledger/invocation-ledger.js';
-import { attemptRecord } from './ledger/attempt-record.js';
-import type { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
 import type { EventInvokeConfig } from './registry/event-invoke-config.js';
+import type { InvocationPipeline } from './invocation/invocation-pipeline.js';
+import type { InvocationOutcome } from './invocation/invocation-outcome.js';
 import { isQueueDestination, type DeliverToQueue } from './queues/queue-destination.js';
 
 /** Settings of asynchronous invocation. */
@@ -36,15 +32,14 @@ export interface AsyncInvocationSettings {
 
 /**
  * Lambda's asynchronous invocation path: an `Event` invoke is answered 202 only once the event is
- * committed to the durable {@link EventStore}; the {@link AsyncDispatcher} then runs it through the
- * router with Lambda's retry rules and destinations (docs/failover.md). Owns both, with the
- * coordinator's lifecycle.
+ * committed to the durable {@link EventStore}; the {@link AsyncDispatcher} then runs each attempt
+ * through the {@link InvocationPipeline} and applies Lambda's retry rules and destinations to its
+ * outcome (docs/failover.md). Owns both, with the coordinator's lifecycle.
  */
 export class AsyncInvocations {
   readonly #settings: AsyncInvocationSettings;
   readonly #registry: Registry;
-  readonly #router: Router;
-  readonly #concurrency: ConcurrencyLimits;
+  readonly #pipeline: InvocationPipeline;
   readonly #ledger: InvocationLedger | undefined;
   readonly #clock: Clock;
   readonly #entropy: Entropy;
@@ -55,10 +50,11 @@ export class AsyncInvocations {
 
   constructor(args: {
     settings: AsyncInvocationSettings;
+    /** Each event's settings when it is a destination function's new event. */
     registry: Registry;
-    router: Router;
-    concurrency: ConcurrencyLimits;
-    /** Where every attempt is recorded. */
+    /** Runs each attempt (and records it). */
+    pipeline: InvocationPipeline;
+    /** Flushed before an attempt that ran is settled. */
     ledger?: InvocationLedger;
     /** Destinations that are SQS queue ARNs (the built-in queue service, issue 7). */
     deliverToQueue?: DeliverToQueue;
@@ -70,8 +66,7 @@ export class AsyncInvocations {
     this.#ledger = args.ledger;
     this.#settings = args.settings;
     this.#registry = args.registry;
-    this.#router = args.router;
-    this.#concurrency = args.concurrency;
+    this.#pipeline = args.pipeline;
     this.#clock = args.clock;
     this.#entropy = args.entropy;
     this.#log = args.log;
@@ -122,7 +117,7 @@ export class AsyncInvocations {
       await store.enqueue(event);
     } catch (err) {
       if (isAsyncQueueError(err)) {
-        if (err.code === 'QUEUE_FULL') throw tooManyRequests('ConcurrentInvocationLimitExceeded', 'The asynchronous event queue is full.', 1);
+        if (err.code === 'QUEUE_FULL') throw this.#pipeline.throttles.asyncQueueFull();
         if (err.code === 'PAYLOAD_TOO_LARGE') throw requestTooLarge(err.message);
         if (err.code === 'INVALID_EVENT' || err.code === 'DUPLICATE_EVENT') throw invalidParameter(err.message);
       }
@@ -150,84 +145,61 @@ export class AsyncInvocations {
     return this.#store;
   }
 
-  /** One attempt: routes the event like a sync invocation and reports what came of it. */
+  /** One attempt: runs the event through the invocation pipeline and classifies what came of it. */
   async #attempt(event: AsyncEvent, duplicate: boolean): Promise<AttemptOutcome> {
-    let record;
-    try {
-      record = this.#registry.get(event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier);
-    } catch (err) {
-      // The function was deleted while its events waited: nothing can run them.
-      return { kind: 'platform-error', code: 'ResourceNotFoundException', message: (err as Error).message, retryable: false, statusCode: 404 };
-    }
-    if (record.state !== 'Active') {
-      return { kind: 'platform-error', code: 'ResourceConflictException', message: `function is ${record.state}`, statusCode: 409 };
-    }
-    const view = this.#registry.resolve(event.functionName, event.qualifier, { pick: true });
-    const spec = this.#registry.spec(view);
-    const trace: RouteTrace = {};
+    const now = this.#clock.now();
     // The first attempt's wait in the queue counts from acceptance; a retry's from when it was due.
     const first = event.attempt <= 1;
-    const facts = {
+    const outcome = await this.#pipeline.run({
       requestId: event.eventId,
+      invocationType: 'Event',
+      functionName: event.functionName,
+      qualifier: event.qualifier === '$LATEST' ? undefined : event.qualifier,
+      payload: event.payload,
       attempt: Math.max(1, event.attempt),
-      invocationType: 'Event' as const,
-      view,
-      qualifier: event.qualifier,
-      receivedAt: first ? event.receivedAt : this.#clock.now(),
-      queuedAt: first ? event.receivedAt : Math.min(event.nextAttemptAt, this.#clock.now()),
-      trace,
+      receivedAt: first ? event.receivedAt : now,
+      queuedAt: first ? event.receivedAt : Math.min(event.nextAttemptAt, now),
       duplicate,
-    };
-    const recordAttempt = (outcome: { result?: InvokeResult; error?: unknown }): void =>
-      this.#ledger?.record(attemptRecord({ ...facts, ...outcome, respondedAt: this.#clock.now() }), trace);
-    // The attempt's record reaches the file before the event is settled in the store: a crash of
-    // the coordinator between the two must not leave a delivered event without its ledger record
-    // (a checker would call it lost). Waiting callers share one write.
-    const recorded = async (outcome: AttemptOutcome): Promise<AttemptOutcome> => {
-      await this.#ledger?.writer.flushThrough().catch(() => undefined);
-      return outcome;
-    };
-    let release: () => void;
-    try {
-      release = this.#concurrency.acquire(event.functionName);
-    } catch (err) {
-      recordAttempt({ error: err });
-      const reason = String((err as LambdaApiError).extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded');
-      // Reserved concurrency 0 sends async events straight to the failure destination (lambda-facts 5).
-      return { kind: 'throttled', reason, retryable: this.#concurrency.reserved(event.functionName) !== 0 };
+    });
+    return this.#classify(event, outcome);
+  }
+
+  /** Lambda's view of an attempt for the retry rules (lambda-facts 5, 6). */
+  async #classify(event: AsyncEvent, o: InvocationOutcome): Promise<AttemptOutcome> {
+    switch (o.kind) {
+      case 'success':
+        return this.#recorded({ kind: 'success', payload: o.payload, executedVersion: o.target.spec.version });
+      case 'function-error': {
+        const fe = o.functionError;
+        return this.#recorded({ kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: o.target.spec.version });
+      }
+      case 'throttled':
+        // Throttles back off without using the function-error retries; reserved concurrency 0 ends the event.
+        return { kind: 'throttled', reason: o.reason, retryable: o.retryable };
+      case 'platform-error':
+        if (o.stage === 'resolve') {
+          // Deleted (or its version or alias) while its events waited: nothing can run them. A
+          // function not Active yet backs off like any platform error.
+          return { kind: 'platform-error', code: o.error.type, message: o.error.message, statusCode: o.error.status, ...(o.error.status === 404 ? { retryable: false } : {}) };
+        }
+        if (o.mayHaveRun && this.#settings.failover === false) {
+          // Failover off: the platform forgets the attempt lost with its zone and counts the event as
+          // handled. Nothing ran to completion, so a checker finds it lost, as the switch means to show.
+          this.#log.warn({ eventId: event.eventId, function: event.functionName }, 'failover is off: dropping an event lost with its zone');
+          return { kind: 'success', executedVersion: o.target.spec.version };
+        }
+        return { kind: 'platform-error', code: o.error.type, message: o.error.message, mayHaveRun: o.mayHaveRun };
     }
-    try {
-      const result = await this.#router.route({
-        requestId: event.eventId,
-        spec,
-        payload: event.payload,
-        invokedFunctionArn: functionArn(this.#settings, event.functionName, event.qualifier === '$LATEST' ? undefined : event.qualifier),
-        logTail: false,
-        trace,
-      });
-      recordAttempt({ result });
-      if (result.outcome === 'success') {
-        return await recorded({ kind: 'success', payload: Buffer.from(result.payload ?? 'null'), executedVersion: spec.version });
-      }
-      const fe = result.functionError ?? { errorType: 'Runtime.Unknown', errorMessage: 'unknown error' };
-      return await recorded({ kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: spec.version });
-    } catch (err) {
-      recordAttempt({ error: err });
-      if (err instanceof LambdaApiError && err.status === 429) {
-        return { kind: 'throttled', reason: String(err.extra['Reason'] ?? 'ConcurrentInvocationLimitExceeded') };
-      }
-      const lost = err instanceof LambdaApiError && err.cause instanceof InvocationLostError;
-      if (lost && this.#settings.failover === false && (err.cause as InvocationLostError).accepted) {
-        // Failover off: the platform forgets the attempt lost with its zone and counts the event as
-        // handled. Nothing ran to completion, so a checker finds it lost, as the switch means to show.
-        this.#log.warn({ eventId: event.eventId, function: event.functionName }, 'failover is off: dropping an event lost with its zone');
-        return { kind: 'success', executedVersion: spec.version };
-      }
-      const code = err instanceof LambdaApiError ? err.type : isWireErrorCode(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'ServiceException';
-      return { kind: 'platform-error', code, message: (err as Error).message, mayHaveRun: lost && (err.cause as InvocationLostError).accepted };
-    } finally {
-      release();
-    }
+  }
+
+  /**
+   * The attempt's record reaches the file before the event is settled in the store: a crash of the
+   * coordinator between the two must not leave a delivered event without its ledger record (a
+   * checker would call it lost). Waiting callers share one write.
+   */
+  async #recorded(outcome: AttemptOutcome): Promise<AttemptOutcome> {
+    await this.#ledger?.writer.flushThrough().catch(() => undefined);
+    return outcome;
   }
 }
 

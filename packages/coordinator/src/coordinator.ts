@@ -25,6 +25,9 @@ import { PackageJobs } from './uploads/package-jobs.js';
 import { UploadPool } from './uploads/upload-pool.js';
 import { EventLoopDelay } from './event-loop-delay.js';
 import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
+import { InvocationPipeline } from './invocation/invocation-pipeline.js';
+import { InvokeFront } from './invocation/invoke-front.js';
+import { Throttles } from './invocation/throttles.js';
 import { Router } from './router/router.js';
 import { DashboardAssets } from './dashboard/dashboard-assets.js';
 import { DashboardFeed } from './dashboard/dashboard-feed.js';
@@ -63,6 +66,8 @@ export class Coordinator {
   readonly router: Router;
   readonly asyncInvocations: AsyncInvocations;
   readonly concurrency: ConcurrencyLimits;
+  /** The one path of every invocation: resolve, throttle, route, record (issue 16). */
+  readonly invocations: InvocationPipeline;
   readonly provisioned: ProvisionedConcurrency;
   readonly logs: LogStore;
   readonly ledger: InvocationLedger;
@@ -121,6 +126,10 @@ export class Coordinator {
       images,
     });
     this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
+    const throttles = new Throttles({
+      concurrency: this.concurrency,
+      scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
+    });
     this.membership = new Membership({
       clock,
       log: this.#log,
@@ -142,12 +151,13 @@ export class Coordinator {
         acceptWindowMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
         redispatch: o.failover,
       },
+      throttles,
       clock,
       entropy,
       log: this.#log,
-      scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
     });
     this.ledger = new InvocationLedger({ settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier }, clock, log: this.#log });
+    this.invocations = new InvocationPipeline({ account }, { registry: this.registry, router: this.router, throttles, ledger: this.ledger, clock, entropy, log: this.#log });
     this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
     this.ledger.setFaultSource((t) => this.faults.activeAt(t));
     this.ledger.setGaugeSource(() => ({
@@ -177,8 +187,7 @@ export class Coordinator {
         stopGraceMs: o.stopGraceMs,
       },
       registry: this.registry,
-      router: this.router,
-      concurrency: this.concurrency,
+      pipeline: this.invocations,
       ledger: this.ledger,
       deliverToQueue: queueDestinationDelivery(this.queues),
       clock,
@@ -240,7 +249,7 @@ export class Coordinator {
       : undefined;
     this.triggers = new Triggers(
       { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: () => this.#apiUrl },
-      { registry: this.registry, router: this.router, concurrency: this.concurrency, ledger: this.ledger, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log: this.#log, verifier },
+      { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log: this.#log, verifier },
     );
     this.#api = new ApiServer({
       registry: this.registry,
@@ -248,6 +257,7 @@ export class Coordinator {
       concurrency: this.concurrency,
       maxUnzippedBytes: o.maxUnzippedBytes,
       asyncInvocations: this.asyncInvocations,
+      invokeFront: new InvokeFront({ account }, { pipeline: this.invocations, asyncInvocations: this.asyncInvocations, clock }),
       membership: this.membership,
       zoneLink: this.#zoneLink,
       account,

@@ -1,14 +1,20 @@
-import { invalidParameter, tooManyRequests } from '../errors.js';
+import { invalidParameter } from '../errors.js';
 
 /** Lambda's defaults (lambda-facts 5). */
 export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 export const UNRESERVED_CONCURRENCY_FLOOR = 100;
 
+/** Which pool refused an invocation: the function's reserved concurrency, or the account's unreserved pool. */
+export type ConcurrencyRefusal = 'reserved' | 'account';
+
+/** Gives back one unit of concurrency; idempotent. */
+export type ConcurrencyRelease = () => void;
+
 /**
  * Lambda's concurrency accounting: in-flight invocations per function (all versions together) and
  * per account. A function with reserved concurrency has a private pool that is both its floor and its
- * ceiling (429 `ReservedFunctionConcurrentInvocationLimitExceeded`); the others share what is left of
- * the account limit (429 `ConcurrentInvocationLimitExceeded`), which is never less than 100.
+ * ceiling; the others share what is left of the account limit, which is never less than 100. It only
+ * counts: the invocation pipeline's `Throttles` turns a refusal into Lambda's 429 and its `Reason`.
  */
 export class ConcurrencyLimits {
   readonly accountLimit: number;
@@ -60,16 +66,16 @@ export class ConcurrencyLimits {
   }
 
   /**
-   * Takes one unit of concurrency for an invocation, or throws Lambda's 429 with its `Reason`.
-   * Returns the release function (idempotent).
+   * Takes one unit of concurrency for an invocation and returns its release (idempotent), or says
+   * which pool is used up.
    */
-  acquire(functionName: string): () => void {
+  tryAcquire(functionName: string): ConcurrencyRelease | ConcurrencyRefusal {
     const reserved = this.#reserved.get(functionName);
     const current = this.inFlight(functionName);
     if (reserved !== undefined) {
-      if (current >= reserved) throw tooManyRequests('ReservedFunctionConcurrentInvocationLimitExceeded');
+      if (current >= reserved) return 'reserved';
     } else if (this.#unreservedInFlight >= this.unreservedLimit) {
-      throw tooManyRequests('ConcurrentInvocationLimitExceeded');
+      return 'account';
     }
     const unreserved = reserved === undefined;
     this.#inFlight.set(functionName, current + 1);

@@ -12,6 +12,7 @@ import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-ser
 import type { Registry } from '../registry/registry.js';
 import type { Router } from '../router/router.js';
 import type { AsyncInvocations } from '../async-invocations.js';
+import type { InvokeFront } from '../invocation/invoke-front.js';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import type { ProvisionedConcurrency } from '../provisioned/provisioned-concurrency.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -37,6 +38,8 @@ export interface ApiServerDeps {
   concurrency: ConcurrencyLimits;
   maxUnzippedBytes: number;
   asyncInvocations: AsyncInvocations;
+  /** Lambda's Invoke (its checks, then the invocation pipeline). */
+  invokeFront: InvokeFront;
   membership: Membership;
   zoneLink: ZoneLinkServer;
   account: { region: string; accountId: string };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { NodeSession } from '../membership/node-session.js';
-import { WarmFirstSpreadPolicy } from './placement.js';
+import { WarmFirstPackPolicy, WarmFirstSpreadPolicy } from './placement.js';
 
 function node(nodeId: string, zone: string, inFlight: number, idle: Record<string, number> = {}, max = 4): NodeSession {
   return {
@@ -47,3 +47,21 @@ t.test('an advertised capacity buys no preference: idle nodes take turns whateve
   }
   t.same(Object.fromEntries(picked), { huge: 5, real: 5 });
 });
+
+// The contract every placement policy keeps (STYLE 22): warm first, nothing from nothing, and its
+// own reason for each choice, which the router records as the placement step's `reason`.
+for (const [policy, coldReason] of [
+  [new WarmFirstSpreadPolicy(), 'no warm environment; least-loaded zone for this function (az-b)'],
+  [new WarmFirstPackPolicy(), 'no warm environment; busiest node with room (b)'],
+] as const) {
+  t.test(`${policy.name}: the placement policy contract`, async (t) => {
+    const warm = [node('a', 'az-a', 3), node('b', 'az-b', 1, { k: 1 }), node('c', 'az-c', 0)];
+    const chosen = policy.choose({ specKey: 'k', memoryMb: 128 }, warm);
+    t.equal(chosen?.nodeId, 'b', 'a node with an idle environment of the configuration wins');
+    t.equal(policy.explain({ specKey: 'k', memoryMb: 128 }, chosen!), 'warm environment on b');
+    t.equal(policy.choose({ specKey: 'k', memoryMb: 128 }, []), undefined, 'no candidates, no choice');
+    const only = [node('b', 'az-b', 1)];
+    const cold = policy.choose({ specKey: 'k', memoryMb: 128 }, only)!;
+    t.equal(policy.explain({ specKey: 'k', memoryMb: 128 }, cold), coldReason, 'its own words for a new environment');
+  });
+}

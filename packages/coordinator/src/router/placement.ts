@@ -7,12 +7,24 @@ export interface PlacementRequest {
 }
 
 /**
- * Chooses a zone node for one invocation among the candidates that have room. Implementations are
- * pure functions of their inputs (and their own counters), so studies can compare them.
+ * Chooses a zone node for one invocation among the candidates that have room, and says why.
+ * Implementations are pure functions of their inputs (and their own counters), so studies can
+ * compare them.
  */
 export interface PlacementPolicy {
   readonly name: string;
   choose(request: PlacementRequest, candidates: readonly NodeSession[]): NodeSession | undefined;
+  /**
+   * Why this policy chose `node` for `request`, in words: the reason of the router's placement step
+   * (the dashboard's "explain") and the ledger's `placement` field, e.g. `warm environment on
+   * az-a-node-1`. Called right after {@link choose} returned `node`, before the offer is sent.
+   */
+  explain(request: PlacementRequest, node: NodeSession): string;
+}
+
+/** The warm-first policies' reason for a node that holds an idle environment of the configuration. */
+function warmReason(request: PlacementRequest, node: NodeSession): string | undefined {
+  return node.idleFor(request.specKey) > 0 ? `warm environment on ${node.nodeId}` : undefined;
 }
 
 /**
@@ -49,6 +61,10 @@ export class WarmFirstSpreadPolicy implements PlacementPolicy {
     }
     return best;
   }
+
+  explain(request: PlacementRequest, node: NodeSession): string {
+    return warmReason(request, node) ?? `no warm environment; least-loaded zone for this function (${node.zone})`;
+  }
 }
 
 /**
@@ -69,6 +85,10 @@ export class WarmFirstPackPolicy implements PlacementPolicy {
       if (!best || c.inFlight > best.inFlight || (c.inFlight === best.inFlight && `${c.zone}/${c.nodeId}` < `${best.zone}/${best.nodeId}`)) best = c;
     }
     return best;
+  }
+
+  explain(request: PlacementRequest, node: NodeSession): string {
+    return warmReason(request, node) ?? `no warm environment; busiest node with room (${node.nodeId})`;
   }
 }
 

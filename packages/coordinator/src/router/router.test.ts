@@ -8,8 +8,10 @@ import { ManualClock, silentLogger, seededEntropy } from '@zonesim/common';
 import { msgpackCodec, PROTOCOL_VERSION, type FunctionSpec, type Invoke, type InvokeResult, type LinkConnection, type ZoneMessage } from '@zonesim/protocol';
 import { Membership } from '../membership/membership.js';
 import { NodeSession } from '../membership/node-session.js';
-import { WarmFirstSpreadPolicy } from './placement.js';
-import { Router, type RouteTrace } from './router.js';
+import { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
+import { ThrottleCause, Throttles, throttleError } from '../invocation/throttles.js';
+import { WarmFirstSpreadPolicy, type PlacementPolicy } from './placement.js';
+import { Router, type PlacementThrottles, type RouteTrace } from './router.js';
 
 const SPEC: FunctionSpec = {
   specKey: 'fn:1',
@@ -57,7 +59,7 @@ interface Cluster {
   pass(ms: number): void;
 }
 
-function cluster(t: Test, settings: { refusalProbationMs?: number } = {}): Cluster {
+function cluster(t: Test, settings: { refusalProbationMs?: number; policy?: PlacementPolicy; throttles?: PlacementThrottles } = {}): Cluster {
   const clock = new ManualClock();
   const log = silentLogger();
   const membership = new Membership({ clock, log, settings: { heartbeatIntervalMs: 200, heartbeatMissLimit: 4, refusalSuspectLimit: 3, refusalProbationMs: settings.refusalProbationMs ?? 10_000 } });
@@ -66,8 +68,9 @@ function cluster(t: Test, settings: { refusalProbationMs?: number } = {}): Clust
   const router = new Router({
     membership,
     entropy: seededEntropy('router-test'),
-    policy: new WarmFirstSpreadPolicy(),
+    policy: settings.policy ?? new WarmFirstSpreadPolicy(),
     settings: { placementTimeoutMs: 1_000, maxPendingInvocations: 100, initTimeoutMs: 1_000, invokeGraceMs: 1_000, acceptWindowMs: 800, redispatch: true },
+    throttles: settings.throttles ?? new Throttles({ concurrency: new ConcurrencyLimits() }),
     clock,
     log,
   });
@@ -208,4 +211,47 @@ t.test('a node that serves between refusals is not suspected', async (t) => {
   t.ok(flaky.offers >= 6, `offered ${flaky.offers}`);
   t.equal(flaky.health, 'healthy');
   t.ok(flaky.refusals.inARow < 3);
+});
+
+t.test("each offer's reason is the placement policy's own, after the router's cause for offering again", async (t) => {
+  const inner = new WarmFirstSpreadPolicy();
+  const policy: PlacementPolicy = {
+    name: 'custom',
+    choose: (request, candidates) => inner.choose(request, candidates),
+    explain: (_request, node) => `custom pick ${node.nodeId}`,
+  };
+  const c = cluster(t, { policy });
+  const refuser = c.add('refuser', 'az-a', refuseWith('NODE_AT_CAPACITY'));
+  c.add('real', 'az-b', serve);
+  let trace: RouteTrace = {};
+  for (let i = 0; i < 4 && refuser.offers === 0; i++) {
+    trace = {};
+    t.equal((await c.route(trace)).outcome, 'success');
+  }
+  const steps = trace.steps ?? [];
+  t.equal(steps[0]?.reason, 'custom pick refuser');
+  t.equal(steps[1]?.reason, 'placed again after refuser refused it (NODE_AT_CAPACITY); custom pick real');
+});
+
+t.test('the router asks the throttles before a new environment only, and answers their 429', async (t) => {
+  const asked: string[] = [];
+  let refuse = false;
+  const throttles: PlacementThrottles = {
+    newEnvironment: (fn) => {
+      asked.push(fn);
+      return refuse ? throttleError(ThrottleCause.ScalingRate) : undefined;
+    },
+    noRoom: () => throttleError(ThrottleCause.NoRoom),
+  };
+  const c = cluster(t, { throttles });
+  // This node keeps each environment warm after its invocation.
+  c.add('real', 'az-a', (m) => [{ type: 'invoke-accepted', invocationId: m.invocationId }, { ...result(m), environmentKept: true }]);
+  t.equal((await c.route()).outcome, 'success');
+  t.same(asked, ['fn'], 'a cold placement takes a scaling token');
+  t.equal((await c.route()).outcome, 'success');
+  t.same(asked, ['fn'], 'a warm one does not');
+  const busy = c.route();
+  refuse = true;
+  await t.rejects(c.route(), { name: 'LambdaApiError', status: 429, type: 'TooManyRequestsException', extra: { Reason: 'FunctionInvocationRateLimitExceeded' } }, "the throttles' 429 reaches the caller");
+  t.equal((await busy).outcome, 'success');
 });

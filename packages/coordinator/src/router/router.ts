@@ -2,12 +2,11 @@ import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import { type Entropy } from '@zonesim/common';
 import { WireErrorCode, type FunctionSpec, type Invoke, type InvokeResult } from '@zonesim/protocol';
 import { isWireErrorCode } from '@zonesim/protocol';
-import { serviceException, tooManyRequests, LambdaApiError } from '../errors.js';
+import { serviceException, LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import type { NodeSession } from '../membership/node-session.js';
 import { InvocationLostError, type NodeAnswer, type NodeRefusal } from '../membership/pending-invocations.js';
 import type { PlacementPolicy } from './placement.js';
-import type { ScalingRate } from '../concurrency/scaling-rate.js';
 
 /** Settings of the router. */
 export interface RouterSettings {
@@ -22,6 +21,17 @@ export interface RouterSettings {
   acceptWindowMs: number;
   /** Place an invocation elsewhere when its node is lost before accepting it (failover). */
   redispatch: boolean;
+}
+
+/**
+ * The throttles the router applies while it places an invocation. It decides none of them: the
+ * invocation pipeline's `Throttles` does (one place for every 429, issue 16).
+ */
+export interface PlacementThrottles {
+  /** Lambda's 429 when the function may not start another environment now (its scaling rate), else undefined. */
+  newEnvironment(functionName: string): LambdaApiError | undefined;
+  /** Lambda's 429 for an invocation no node had room for within `placementTimeoutMs`. */
+  noRoom(): LambdaApiError;
 }
 
 /** One invocation to route. */
@@ -121,11 +131,11 @@ export class Router {
   readonly #log: Logger;
   readonly #entropy: Entropy;
   readonly #waiters = new Set<Waiter>();
-  readonly #scaling: ScalingRate | undefined;
+  readonly #throttles: PlacementThrottles;
 
-  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; clock: Clock; entropy: Entropy; log: Logger; scaling?: ScalingRate }) {
+  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; throttles: PlacementThrottles; clock: Clock; entropy: Entropy; log: Logger }) {
     this.#entropy = args.entropy;
-    this.#scaling = args.scaling;
+    this.#throttles = args.throttles;
     this.#membership = args.membership;
     this.#policy = args.policy;
     this.#settings = args.settings;
@@ -158,11 +168,12 @@ export class Router {
         if (!node) break;
         // A node without an idle environment of this configuration starts a new one: that is
         // Lambda's scaling, limited per function (lambda-facts 5).
-        if (this.#scaling && node.idleFor(request.spec.specKey) === 0 && !this.#scaling.tryTake(request.spec.functionName)) {
-          throw tooManyRequests('FunctionInvocationRateLimitExceeded', 'Rate Exceeded.', 1);
+        if (node.idleFor(request.spec.specKey) === 0) {
+          const throttled = this.#throttles.newEnvironment(request.spec.functionName);
+          if (throttled) throw throttled;
         }
         offers++;
-        const step = request.trace ? this.#step(request.trace, node, request.spec.specKey, because) : undefined;
+        const step = request.trace ? this.#step(request.trace, node, request.spec, because) : undefined;
         const answer = await this.#offer(node, request);
         if (answer === LOST_BEFORE_ACCEPT) {
           if (step) this.#ended(step, 'lost-before-accept');
@@ -204,17 +215,11 @@ export class Router {
     this.#wakeAll();
   }
 
-  /** Records one offer in the trace: when, where, and why that node (warm, or the policy's choice). */
-  #step(trace: RouteTrace, node: NodeSession, specKey: string, because: string): PlacementStep {
+  /** Records one offer in the trace: when, where, and why that node (in the placement policy's words). */
+  #step(trace: RouteTrace, node: NodeSession, spec: FunctionSpec, because: string): PlacementStep {
     const at = this.#clock.now();
     trace.dispatchedAt = at;
-    const why = node.idleFor(specKey) > 0
-      ? `warm environment on ${node.nodeId}`
-      : this.#policy.name === 'warm-first-spread'
-        ? `no warm environment; least-loaded zone for this function (${node.zone})`
-        : this.#policy.name === 'warm-first-pack'
-          ? `no warm environment; busiest node with room (${node.nodeId})`
-          : `no warm environment; chosen by ${this.#policy.name}`;
+    const why = this.#policy.explain({ specKey: spec.specKey, memoryMb: spec.memoryMb }, node);
     const step: PlacementStep = { at, nodeId: node.nodeId, zone: node.zone, reason: because + why };
     const steps = (trace.steps ??= []);
     if (steps.length >= MAX_TRACE_STEPS) steps.splice(MAX_TRACE_STEPS - 2, 1);
@@ -303,7 +308,7 @@ export class Router {
       return serviceException('No healthy zone node is available to run the function.');
     }
     // The cluster's environments are all busy: to the caller this is Lambda's concurrency throttle.
-    return tooManyRequests('ConcurrentInvocationLimitExceeded', 'Rate Exceeded.', 1);
+    return this.#throttles.noRoom();
   }
 
   #toApiError(code: string, message: string, cause?: unknown): LambdaApiError {

@@ -2,11 +2,9 @@ import { join } from 'node:path';
 import type { Clock, Entropy, Logger } from '@zonesim/common';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
-import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
-import type { InvocationLedger } from '../ledger/invocation-ledger.js';
+import type { InvocationPipeline } from '../invocation/invocation-pipeline.js';
 import type { QueueService } from '../queues/queue-service.js';
 import type { Registry } from '../registry/registry.js';
-import type { Router } from '../router/router.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { FunctionUrls } from './function-urls.js';
 import { ScaledTime } from './scaled-time.js';
@@ -17,9 +15,8 @@ import { TriggerStore } from './trigger-store.js';
 /** What the triggers need from the coordinator. */
 export interface TriggersComponents {
   registry: Registry;
-  router: Router;
-  concurrency: ConcurrencyLimits;
-  ledger?: InvocationLedger;
+  /** Runs the triggers' invocations (and records them). */
+  pipeline: InvocationPipeline;
   queues: QueueService;
   asyncInvocations: AsyncInvocations;
   clock: Clock;
@@ -43,8 +40,8 @@ export interface TriggersSettings {
 /**
  * Everything that invokes functions on its own (issue 7): event source mappings from the built-in
  * queues, schedules, function URLs. Their configuration lives in `<dataDir>/triggers.db`; their
- * invocations go through the router like any other, so placement, concurrency, failover and the
- * ledger apply.
+ * invocations go through the invocation pipeline like any other, so concurrency, placement,
+ * failover and the ledger apply (schedules through the async path, as EventBridge invokes).
  */
 export class Triggers {
   readonly mappings: EventSourceMappings;
@@ -57,7 +54,7 @@ export class Triggers {
   constructor(settings: TriggersSettings, c: TriggersComponents) {
     const account = { region: settings.region, accountId: settings.accountId };
     this.#store = new TriggerStore(join(settings.dataDir, 'triggers.db'));
-    const invoker = new TriggerInvoker({ registry: c.registry, router: c.router, concurrency: c.concurrency, ...(c.ledger ? { ledger: c.ledger } : {}), clock: c.clock, entropy: c.entropy, account });
+    const invoker = new TriggerInvoker({ pipeline: c.pipeline });
     const invoke = invoker.invoke.bind(invoker);
     this.time = new ScaledTime(c.clock.now(), settings.timeScale);
     this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, timeScale: settings.timeScale });
