@@ -167,6 +167,20 @@ async function asyncHeavy(procs: number, total: number): Promise<Row> {
   return { name: `async events (5 awaits each), ${procs} processes`, events: sim.stats.events, wallMs };
 }
 
+/** Heap bytes per pending timer (a region's keep-alive and deadline timers wait by the million). */
+function pendingTimerBytes(count: number): number {
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const sim = new Simulation();
+  const clocks = Array.from({ length: 1000 }, (_, i) => new ProcessClock(sim, { name: `p${i}` }));
+  const fn = (): void => {};
+  for (let i = 0; i < count; i++) clocks[i % 1000]!.setTimeout(fn, 1000 + (i % 977));
+  globalThis.gc?.();
+  const bytes = (process.memoryUsage().heapUsed - before) / count;
+  if (sim.stats.pending !== count) throw new Error('timers lost');
+  return bytes;
+}
+
 async function main(): Promise<void> {
   const { loadavg } = await import('node:os');
   process.stdout.write(`sim-engine: Node ${process.version}, ${N.toLocaleString('en-US')} events per case${quick ? ' (quick)' : ''}, best of ${RUNS}, load average ${loadavg()[0]!.toFixed(1)}\n\n`);
@@ -196,6 +210,8 @@ async function main(): Promise<void> {
       };
     }),
   );
+  const perTimer = pendingTimerBytes(1_000_000);
+  process.stdout.write(`\n1,000,000 pending timers: ${fmt(perTimer)} heap bytes each${globalThis.gc ? '' : ' (run with --expose-gc for an exact figure)'}\n`);
   const mem = process.memoryUsage();
   process.stdout.write(`\nrss ${fmt(mem.rss / 1048576)} MiB, heap used ${fmt(mem.heapUsed / 1048576)} MiB\n`);
 }
