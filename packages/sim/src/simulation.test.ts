@@ -243,6 +243,23 @@ t.test('runUntil: deadline, idle, a throwing callback', async (t) => {
   await t.rejects(failing.runFor(10), { code: 'SIM_INVALID_STATE' }, 'the simulation stays stopped');
 });
 
+t.test('a throwing predicate rejects its run with its error; the simulation goes on', async (t) => {
+  const sim = new Simulation();
+  const clock = new ProcessClock(sim, { name: 'p' });
+  let n = 0;
+  clock.setInterval(() => n++, 10);
+  const oops = new Error('bad predicate');
+  await t.rejects(
+    sim.runUntil(() => {
+      if (n === 3) throw oops;
+      return false;
+    }),
+    oops,
+  );
+  await sim.runUntil(() => n === 4);
+  t.equal(sim.time, 40);
+});
+
 t.test('a run cannot start inside a run; a signal aborts a run between events', async (t) => {
   const sim = new Simulation();
   const clock = new ProcessClock(sim, { name: 'p' });

@@ -374,7 +374,13 @@ export class Simulation {
   #step = (gen: number): void => {
     const driver = this.#driver;
     if (driver === undefined || driver.gen !== gen || this.#waitingIo) return;
-    if (driver.done()) return driver.finish(DONE);
+    let done: boolean;
+    try {
+      done = driver.done();
+    } catch (error) {
+      return driver.finish({ kind: 'aborted', reason: error }); // a throwing predicate ends its run, not the simulation
+    }
+    if (done) return driver.finish(DONE);
     this.#used++;
     const next = this.#heap.peek();
     if (this.#io.length > 0 && (next === undefined || next.at > this.#now)) {
