@@ -161,35 +161,9 @@ export class AsyncInvocations {
       queuedAt: first ? event.receivedAt : Math.min(event.nextAttemptAt, now),
       duplicate,
     });
-    return this.#classify(event, outcome);
-  }
-
-  /** Lambda's view of an attempt for the retry rules (lambda-facts 5, 6). */
-  async #classify(event: AsyncEvent, o: InvocationOutcome): Promise<AttemptOutcome> {
-    switch (o.kind) {
-      case 'success':
-        return this.#recorded({ kind: 'success', payload: o.payload, executedVersion: o.target.spec.version });
-      case 'function-error': {
-        const fe = o.functionError;
-        return this.#recorded({ kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: o.target.spec.version });
-      }
-      case 'throttled':
-        // Throttles back off without using the function-error retries; reserved concurrency 0 ends the event.
-        return { kind: 'throttled', reason: o.reason, retryable: o.retryable };
-      case 'platform-error':
-        if (o.stage === 'resolve') {
-          // Deleted (or its version or alias) while its events waited: nothing can run them. A
-          // function not Active yet backs off like any platform error.
-          return { kind: 'platform-error', code: o.error.type, message: o.error.message, statusCode: o.error.status, ...(o.error.status === 404 ? { retryable: false } : {}) };
-        }
-        if (o.mayHaveRun && this.#settings.failover === false) {
-          // Failover off: the platform forgets the attempt lost with its zone and counts the event as
-          // handled. Nothing ran to completion, so a checker finds it lost, as the switch means to show.
-          this.#log.warn({ eventId: event.eventId, function: event.functionName }, 'failover is off: dropping an event lost with its zone');
-          return { kind: 'success', executedVersion: o.target.spec.version };
-        }
-        return { kind: 'platform-error', code: o.error.type, message: o.error.message, mayHaveRun: o.mayHaveRun };
-    }
+    const { attempt, ran, dropped } = classifyAttempt(outcome, { failover: this.#settings.failover !== false });
+    if (dropped) this.#log.warn({ eventId: event.eventId, function: event.functionName }, 'failover is off: dropping an event lost with its zone');
+    return ran ? this.#recorded(attempt) : attempt;
   }
 
   /**
@@ -200,6 +174,49 @@ export class AsyncInvocations {
   async #recorded(outcome: AttemptOutcome): Promise<AttemptOutcome> {
     await this.#ledger?.writer.flushThrough().catch(() => undefined);
     return outcome;
+  }
+}
+
+/** An async attempt as the dispatcher's retry rules see it, from the pipeline's outcome. */
+export interface ClassifiedAttempt {
+  attempt: AttemptOutcome;
+  /** The function ran (success or function error): its record is flushed before the event settles. */
+  ran: boolean;
+  /** Failover off: an attempt lost with its zone was dropped as if handled. */
+  dropped: boolean;
+}
+
+/**
+ * Lambda's view of one async attempt (lambda-facts 5, 6): function errors use the event's 0-2
+ * retries; throttles and platform errors back off until the event is too old; a deleted function
+ * (or version or alias) and reserved concurrency 0 end the event at once, since retrying cannot
+ * help; a function not Active yet backs off like any platform error.
+ */
+export function classifyAttempt(o: InvocationOutcome, settings: { failover: boolean }): ClassifiedAttempt {
+  switch (o.kind) {
+    case 'success':
+      return { attempt: { kind: 'success', payload: o.payload, executedVersion: o.target.spec.version }, ran: true, dropped: false };
+    case 'function-error': {
+      const fe = o.functionError;
+      const attempt: AttemptOutcome = { kind: 'function-error', errorType: fe.errorType, errorMessage: fe.errorMessage, payload: JSON.stringify(fe), executedVersion: o.target.spec.version };
+      return { attempt, ran: true, dropped: false };
+    }
+    case 'throttled':
+      return { attempt: { kind: 'throttled', reason: o.reason, retryable: o.retryable }, ran: false, dropped: false };
+    case 'platform-error': {
+      const e = o.error;
+      if (o.stage === 'resolve') {
+        const attempt: AttemptOutcome = { kind: 'platform-error', code: e.type, message: e.message, statusCode: e.status };
+        if (e.status === 404) attempt.retryable = false;
+        return { attempt, ran: false, dropped: false };
+      }
+      if (o.mayHaveRun && !settings.failover) {
+        // Failover off: the platform forgets the attempt lost with its zone and counts the event as
+        // handled. Nothing ran to completion, so a checker finds it lost, as the switch means to show.
+        return { attempt: { kind: 'success', executedVersion: o.target.spec.version }, ran: false, dropped: true };
+      }
+      return { attempt: { kind: 'platform-error', code: e.type, message: e.message, mayHaveRun: o.mayHaveRun }, ran: false, dropped: false };
+    }
   }
 }
 
