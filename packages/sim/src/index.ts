@@ -16,7 +16,8 @@
  * - {@link SimLink}, {@link SimListener}, {@link SimEndpoint}: the in-memory network. A link is the
  *   twin of one link proxy: FIFO directions with a base latency distribution and a line rate each,
  *   `bufferedAmount` for backpressure, and the link proxy's own toxics (latency, loss, blackhole,
- *   bandwidth, refuse) plus `reset()`.
+ *   bandwidth, refuse) plus `reset()`. `connect()` has the shape of the zone link's `Dialer`
+ *   (an endpoint at once, `onOpen` later); an endpoint is structurally a `LinkConnection`.
  *
  * ```ts
  * const sim = new Simulation();

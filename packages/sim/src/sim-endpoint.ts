@@ -9,11 +9,15 @@
  *   close: (code, reason) => endpoint.close(code, reason),
  *   terminate: () => endpoint.terminate(),
  * };
+ * endpoint.onOpen = () => events.opened(); // a dial (Dialer, DialEvents)
  * endpoint.onMessage = (frame) => events.frame(frame, true);
  * endpoint.onClose = (code, reason) => events.closed(code, reason);
  * ```
  *
  * Semantics, as ws over TCP:
+ * - A dialed end starts `connecting` (`SimLink.connect`); `onOpen` runs when the listener's
+ *   acceptance arrives. One that fails to open reports `onClose(1006, '')` without `onOpen`, the
+ *   reason in `error`.
  * - `send` keeps order; the frame is not copied (do not modify it afterwards). `onWritten` is
  *   called once the frame is serialized onto the line (with a `SIM_LINK_CLOSED` error when the
  *   endpoint was not open and the frame never left).
@@ -73,6 +77,8 @@ export interface EndpointHost {
 
 /** One end of a simulated connection; see the module comment for its semantics. */
 export class SimEndpoint {
+  /** Called once when a dialed connection opened (the client's end; a server's end is handed over open). */
+  onOpen: (() => void) | undefined;
   /** Called with each frame received, in order. Set it before the first frame can arrive. */
   onMessage: ((frame: Uint8Array) => void) | undefined;
   /** Called once when the connection closed, with the close code and reason. */
@@ -86,6 +92,8 @@ export class SimEndpoint {
   readonly #host: EndpointHost;
   readonly #out: LinkDirection;
   #state: EndpointState = EndpointState.Connecting;
+  #wasOpen = false;
+  #error: SimLinkError | undefined;
   #closeTimer: SimEventHandle | undefined;
   #unhookKill: (() => void) | undefined;
 
@@ -108,6 +116,16 @@ export class SimEndpoint {
   /** Connecting, open, closing or closed. */
   get state(): EndpointState {
     return this.#state;
+  }
+
+  /** Why the connection failed to open (refused, closed while connecting); undefined otherwise. */
+  get error(): SimLinkError | undefined {
+    return this.#error;
+  }
+
+  /** True once the endpoint was open. */
+  get wasOpen(): boolean {
+    return this.#wasOpen;
   }
 
   /** Bytes sent and not yet serialized onto the line (backpressure). */
@@ -166,7 +184,20 @@ export class SimEndpoint {
    * @internal
    */
   opened(): void {
-    if (this.#state === EndpointState.Connecting) this.#state = EndpointState.Open;
+    if (this.#state !== EndpointState.Connecting) return;
+    this.#state = EndpointState.Open;
+    this.#wasOpen = true;
+    if (this.side === 'client') this.onOpen?.();
+  }
+
+  /**
+   * The connection failed to open: closes this end with `err` as its {@link error}.
+   *
+   * @internal
+   */
+  failed(err: SimLinkError): void {
+    this.#error ??= err;
+    this.#closeNow(CLOSE_ABNORMAL, '');
   }
 
   /**

@@ -218,6 +218,38 @@ t.test('dial aborted by its signal (a blackholed dial times out); the server sid
   t.equal(w.link.connections, 0);
 });
 
+t.test('connect (the Dialer shape): connecting at once, onOpen on acceptance; a failure closes without onOpen', async (t) => {
+  const w = world();
+  const events: Array<[string, number]> = [];
+  const ep = w.link.connect(w.listener, { process: w.node });
+  t.equal(ep.state, 'connecting');
+  ep.onOpen = () => events.push(['open', w.sim.time]);
+  ep.onClose = (code) => events.push([`close ${code}`, w.sim.time]);
+  const errors: unknown[] = [];
+  ep.send(bytes('too early'), (err) => errors.push(err));
+  await w.sim.runFor(5);
+  t.same(events, [['open', 2]]);
+  t.match(errors, [{ code: 'SIM_LINK_CLOSED' }], 'a frame sent before open never leaves');
+  t.equal(ep.error, undefined);
+
+  w.link.addToxic({ type: 'refuse' });
+  const refused = w.link.connect(w.listener, { process: w.node });
+  const seen: string[] = [];
+  refused.onOpen = () => seen.push('open');
+  refused.onClose = (code, reason) => seen.push(`close ${code} '${reason}'`);
+  await w.sim.runFor(5);
+  t.same(seen, [`close 1006 ''`]);
+  t.match(refused.error, { code: 'SIM_LINK_REFUSED' });
+  w.link.clearToxics();
+
+  const abandoned = w.link.connect(w.listener, { process: w.node });
+  abandoned.onOpen = () => t.fail('abandoned before it opened');
+  abandoned.terminate();
+  await w.sim.runFor(5);
+  t.match(abandoned.error, { code: 'SIM_LINK_CLOSED' });
+  t.equal(w.link.connections, 1, 'only the first connection is left');
+});
+
 t.test('a reset while dialing fails the dial; an aborted signal fails it at once', async (t) => {
   const w = world();
   w.link.addToxic({ type: 'latency', latencyMs: 100 });

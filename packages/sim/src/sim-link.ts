@@ -166,12 +166,6 @@ export class SimListener {
   }
 }
 
-interface PendingDial {
-  resolve(endpoint: SimEndpoint): void;
-  reject(error: Error): void;
-  cleanup(): void;
-}
-
 /** One path between a dialer and a listener, with its toxics; see the module comment. */
 export class SimLink {
   /** The link's name. */
@@ -214,42 +208,56 @@ export class SimLink {
   }
 
   /**
-   * Dials `listener` over this link. The open travels upstream (delayed and held like a frame),
-   * the listener's process accepts, the acceptance travels back; then the promise resolves with
-   * the client's open endpoint. Rejects with a {@link SimLinkError}: `SIM_LINK_REFUSED` (a `refuse`
-   * toxic: after one round trip of base latency; nothing listening: when the refusal comes back),
-   * `SIM_LINK_ABORTED` (`signal`), `SIM_LINK_CLOSED` (reset while dialing). Settles as I/O of
-   * `process` (the dialer), so never once it is killed.
+   * Connects to `listener` over this link and returns the client's end at once, `connecting`
+   * (the shape of the zone link's `Dialer`). The open travels upstream (delayed and held like a
+   * frame), the listener's process accepts, the acceptance travels back; then the endpoint is
+   * `open` and its `onOpen` runs. A connection that fails to open reports `onClose(1006, '')`
+   * without `onOpen`, with the reason in `error` (`SIM_LINK_REFUSED`: a `refuse` toxic, after one
+   * round trip of base latency, or nothing listening, when the refusal comes back;
+   * `SIM_LINK_CLOSED`: reset or closed while connecting). `terminate()` or `close()` abandon it.
+   * Handlers run as I/O of `process` (the dialer), so never once it is killed.
+   */
+  connect(listener: SimListener, options: { process?: ProcessClock } = {}): SimEndpoint {
+    this.#stats.dials++;
+    const conn = new Connection(this, this.#nextId++, listener, options.process);
+    this.#connections.set(conn.id, conn);
+    if (this.#toxics.refusing()) {
+      // As link-proxy's refuse: the connection is reset at once; the RST takes a round trip.
+      this.#stats.refused++;
+      conn.server.closeNow();
+      const rtt = Math.max(0, this.#up.base(this.#up.random)) + Math.max(0, this.#down.base(this.#down.random));
+      this.#sim.schedule(rtt, () => conn.fail(this.#error(SimErrorCode.LinkRefused, 'connection refused (refuse toxic)')));
+    } else {
+      conn.up.send(ItemKind.Open);
+    }
+    return conn.client;
+  }
+
+  /**
+   * {@link connect} as a promise: resolves with the open client endpoint (set its handlers then),
+   * rejects with its `error`, or `SIM_LINK_ABORTED` when `signal` aborts first (the connection is
+   * then terminated: a listener that already accepted sees 1006).
    */
   dial(listener: SimListener, options: { process?: ProcessClock; signal?: AbortSignal } = {}): Promise<SimEndpoint> {
     const { process, signal } = options;
     return new Promise<SimEndpoint>((resolve, reject) => {
-      this.#stats.dials++;
       if (signal?.aborted) return reject(this.#error(SimErrorCode.LinkAborted, 'dial aborted', signal.reason));
-      if (this.#toxics.refusing()) {
-        this.#stats.refused++;
-        const rtt = Math.max(0, this.#up.base(this.#up.random)) + Math.max(0, this.#down.base(this.#down.random));
-        const err = this.#error(SimErrorCode.LinkRefused, 'dial refused (refuse toxic)');
-        this.#sim.schedule(rtt, () => (process ? process.io(() => reject(err)) : reject(err)));
-        return;
-      }
+      const endpoint = this.connect(listener, { process });
       const onAbort = (): void => {
-        dial.cleanup();
-        conn.client.terminate();
         reject(this.#error(SimErrorCode.LinkAborted, 'dial aborted', signal!.reason));
+        endpoint.terminate();
       };
-      const dial: PendingDial = {
-        resolve,
-        reject,
-        cleanup: () => {
-          conn.dial = undefined;
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      const conn = new Connection(this, this.#nextId++, listener, process, dial);
-      this.#connections.set(conn.id, conn);
       signal?.addEventListener('abort', onAbort, { once: true });
-      conn.up.send(ItemKind.Open);
+      endpoint.onOpen = () => {
+        signal?.removeEventListener('abort', onAbort);
+        endpoint.onOpen = undefined;
+        endpoint.onClose = undefined;
+        resolve(endpoint);
+      };
+      endpoint.onClose = () => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(endpoint.error ?? this.#error(SimErrorCode.LinkClosed, 'connection closed while connecting'));
+      };
     });
   }
 
@@ -332,7 +340,6 @@ class Connection implements EndpointHost {
   readonly down: LinkDirection;
   readonly client: SimEndpoint;
   readonly server: SimEndpoint;
-  dial: PendingDial | undefined;
   readonly #link: SimLink;
   readonly #listener: SimListener;
   #done = false;
@@ -342,14 +349,12 @@ class Connection implements EndpointHost {
     readonly id: number,
     listener: SimListener,
     process: ProcessClock | undefined,
-    dial: PendingDial,
   ) {
     this.#link = link;
     this.#listener = listener;
     this.sim = link.sim;
     this.linkName = link.name;
     this.closeTimeoutMs = link.options.closeTimeoutMs;
-    this.dial = dial;
     const overflow = (): void => {
       link.counted('heldOverflows');
       this.reset();
@@ -378,27 +383,22 @@ class Connection implements EndpointHost {
       });
       return;
     }
-    this.client.io(() => {
-      const dial = this.dial;
-      if (this.client.state !== EndpointState.Connecting || dial === undefined) return;
-      dial.cleanup();
-      if (item.kind === ItemKind.Accept) {
-        this.client.opened();
-        dial.resolve(this.client);
-      } else {
-        this.client.closeNow();
-        dial.reject(new SimLinkError(SimErrorCode.LinkRefused, this.linkName, `link ${this.linkName}: dial refused (nothing listening on ${this.#listener.name})`));
-      }
-    });
+    if (item.kind === ItemKind.Refuse) {
+      this.fail(new SimLinkError(SimErrorCode.LinkRefused, this.linkName, `link ${this.linkName}: connection refused (nothing listening on ${this.#listener.name})`));
+      return;
+    }
+    this.client.io(() => this.client.opened());
+  }
+
+  /** The client's connection failed to open: it closes with `err` as its reason. */
+  fail(err: SimLinkError): void {
+    this.client.failed(err);
   }
 
   closed(endpoint: SimEndpoint): void {
-    const dial = this.dial;
-    if (endpoint === this.client && dial !== undefined) {
-      // Closed before the acceptance arrived (a FIN from a dead listener, a kill of the dialer).
-      dial.cleanup();
-      const err = new SimLinkError(SimErrorCode.LinkClosed, this.linkName, `link ${this.linkName}: connection closed while dialing`);
-      this.client.io(() => dial.reject(err));
+    if (endpoint === this.client && endpoint.error === undefined && !endpoint.wasOpen) {
+      // Closed before the acceptance arrived: a reset, a FIN from a dead listener, abandoned.
+      endpoint.failed(new SimLinkError(SimErrorCode.LinkClosed, this.linkName, `link ${this.linkName}: connection closed while connecting`));
     }
     if (this.#done || this.client.state !== EndpointState.Closed || this.server.state !== EndpointState.Closed) return;
     this.#done = true;
