@@ -1,4 +1,5 @@
 import { SeededRandom } from '@zonesim/common';
+import type { LinkConnection } from '@zonesim/protocol';
 import t from 'tap';
 import { ProcessClock } from './process-clock.js';
 import type { SimEndpoint } from './sim-endpoint.js';
@@ -38,6 +39,8 @@ const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 t.test('dial takes one round trip; frames arrive after the base latency, in order, echoed back', async (t) => {
   const w = world({}, true);
   const client = await w.dial();
+  const asLinkConnection: LinkConnection = client; // the zone link's transport interface, structurally
+  t.ok(asLinkConnection);
   t.equal(w.sim.time, 2, 'open upstream (1 ms) + accept downstream (1 ms)');
   t.equal(client.state, 'open');
   t.equal(w.servers[0]!.state, 'open');
