@@ -1,5 +1,5 @@
 import { signRequest } from '@zonesim/coordinator';
-import { apiCredentialsFrom } from '@zonesim/runner';
+import { AdminClient, HttpApiTransport, apiCredentialsFrom, isRunnerError, RunnerErrorCode, type AdminApiError } from '@zonesim/runner';
 
 export { ACCESS_KEY_ID_ENV, SECRET_ACCESS_KEY_ENV, apiCredentialsFrom } from '@zonesim/runner';
 
@@ -28,6 +28,24 @@ export function apiFetch(url: string, init: { method?: string; headers?: Record<
     : (init.headers ?? {});
   return fetch(url, { method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
 }
+/**
+ * Runs `use` with the typed admin client of the API at `endpointUrl`, signed like {@link apiFetch}.
+ * An error status becomes `<what> answered HTTP <status> <type>`, the commands' wording.
+ */
+export async function withAdminClient<T>(endpointUrl: string, what: string, use: (admin: AdminClient) => Promise<T>): Promise<T> {
+  const credentials = apiCredentialsFrom();
+  const transport = new HttpApiTransport(endpointUrl.replace(/\/$/, ''), credentials ? { credentials } : {});
+  try {
+    return await use(new AdminClient(transport));
+  } catch (err) {
+    if (!isRunnerError(err, RunnerErrorCode.AdminApi)) throw err;
+    const e = err as AdminApiError;
+    throw new Error(`${what} answered HTTP ${e.status} ${e.errorType ?? ''}${e.body === undefined ? '' : `: ${JSON.stringify(e.body)}`}`.trim());
+  } finally {
+    transport.close();
+  }
+}
+
 export interface InvokeOutcome {
   status: number;
   body: string;

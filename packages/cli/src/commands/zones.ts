@@ -1,4 +1,4 @@
-import { apiFetch } from '../lambda-http.js';
+import { withAdminClient } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
 /** A node's sandbox as `/zonesim/v1/zones` reports it (issue 15; absent from older nodes). */
@@ -20,15 +20,7 @@ export function formatSandbox(s: SandboxView | undefined): string {
 
 /** `zonesim zones`: the coordinator's live view of zones and nodes. */
 export async function runZonesCommand(flags: { endpointUrl: string; json?: boolean }): Promise<number> {
-  const res = await apiFetch(`${flags.endpointUrl.replace(/\/$/, '')}/zonesim/v1/zones`);
-  if (!res.ok) throw new Error(`GET /zonesim/v1/zones answered HTTP ${res.status} ${res.headers.get('x-amzn-errortype') ?? ''}`.trim());
-  const body = (await res.json()) as {
-    zones: Array<{
-      zone: string;
-      health: string;
-      nodes: Array<{ nodeId: string; health: string; inFlight: number; idleEnvironments: number; capacity: { maxEnvironments: number }; lastSeenMsAgo: number; isolation?: string; sandbox?: SandboxView }>;
-    }>;
-  };
+  const body = await withAdminClient(flags.endpointUrl, 'GET /zonesim/v1/zones', (admin) => admin.zones());
   if (flags.json) {
     process.stdout.write(JSON.stringify(body, null, 2) + '\n');
     return 0;

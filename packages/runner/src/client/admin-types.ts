@@ -10,13 +10,16 @@ export type HealthState = 'healthy' | 'degraded' | 'suspect' | 'down';
 /** One zone node in `GET /zonesim/v1/zones`. */
 export interface NodeHealthView {
   nodeId: string;
-  zone?: string;
+  zone: string;
   health: HealthState;
-  inFlight?: number;
-  idleEnvironments?: number;
-  capacity?: { memoryMb: number; maxEnvironments: number };
-  lastSeenMsAgo?: number;
-  isolation?: string;
+  /** Invocations running on it. */
+  inFlight: number;
+  idleEnvironments: number;
+  capacity: { memoryMb: number; maxEnvironments: number };
+  lastSeenMsAgo: number;
+  /** `process` or `worker`. */
+  isolation: string;
+  /** What contains its environments (issue 15); absent for nodes that do not say. */
   sandbox?: { kind: string; reason?: string; cpuModel?: string };
   [field: string]: unknown;
 }

@@ -21,7 +21,8 @@ export class Progress {
   #timer: TimerHandle | undefined;
   #lastLine = '';
 
-  constructor(source: ProgressSource, out: NodeJS.WriteStream = process.stderr, components: { clock: Clock }) {
+  constructor(source: ProgressSource, components: { clock: Clock; out?: NodeJS.WriteStream }) {
+    const out = components.out ?? process.stderr;
     this.#source = source;
     this.#clock = components.clock;
     this.#out = out;

@@ -114,6 +114,7 @@ export class ScenarioRun implements Lifecycle {
   /** Ends the load early: `stop()`, the outer signal, a stop condition. */
   readonly #abort = new AbortController();
   #outer: AbortSignal | undefined;
+  readonly #onOuterAbort = (): void => this.#abort.abort(this.#outer?.reason);
   #state: LifecycleState = LifecycleState.Idle;
   #info: RunInfo | undefined;
   #history: NdjsonWriter<HistoryOp> | undefined;
@@ -157,12 +158,9 @@ export class ScenarioRun implements Lifecycle {
   start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#state !== LifecycleState.Idle) return Promise.reject(new RunStateError(`the run is ${this.#state}; a run starts once`, this.#state));
     this.#state = LifecycleState.Starting;
-    this.#outer = options.signal;
-    if (options.signal) {
-      const s = options.signal;
-      if (s.aborted) this.#abort.abort(s.reason);
-      else s.addEventListener('abort', () => this.#abort.abort(s.reason), { once: true });
-    }
+    const outer = (this.#outer = options.signal);
+    if (outer?.aborted) this.#abort.abort(outer.reason);
+    else outer?.addEventListener('abort', this.#onOuterAbort, { once: true });
     this.#starting = this.#start();
     return this.#starting;
   }
@@ -176,7 +174,7 @@ export class ScenarioRun implements Lifecycle {
     return (this.#stopping ??= this.#stop());
   }
 
-  /** Ends the world at once (processes killed), without healing or reading anything. */
+  /** Ends the world at once (processes killed), without healing anything; `stop()` then closes the files. */
   destroy(): void {
     this.#abort.abort(new Error('destroyed'));
     this.#world.destroy();
@@ -291,7 +289,7 @@ export class ScenarioRun implements Lifecycle {
       counts: () => driver.counts,
       zones: () => watcher.counts,
       faults: () => injector.active(),
-    }, this.#log, { clock });
+    }, { clock, out: this.#log });
     if (!this.#options.quiet) this.#progress.start();
     this.#prepared = { driver, schedule, faults, monitor, timeline, t0 };
     if (this.#state === LifecycleState.Starting) this.#state = LifecycleState.Running;
@@ -343,6 +341,7 @@ export class ScenarioRun implements Lifecycle {
     await this.#starting?.catch(() => undefined);
     await this.#body?.catch(() => undefined);
     this.#aborted = this.#outer?.aborted === true;
+    this.#outer?.removeEventListener('abort', this.#onOuterAbort);
     const grace = this.#clock.setTimeout(() => {
       this.#say(`  the run's stop took more than ${Math.round(this.#stopGraceMs / 1000)} s; ending the processes`);
       this.#world.destroy();
