@@ -1,6 +1,6 @@
 /**
  * @zonesim/scenario: the pure parts of chaos scenarios. It parses, validates, schedules and
- * judges; it never starts a process or opens a socket (the runner in packages/cli does that).
+ * judges; it never starts a process or opens a socket (the runner in packages/runner does that).
  *
  * - Format: {@link loadScenario} reads a YAML scenario (cluster, functions, workload, faults,
  *   hypotheses, stop conditions) and returns a {@link ResolvedScenario} or every problem at once,

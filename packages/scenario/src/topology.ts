@@ -2,7 +2,7 @@ import type { ResolvedCluster, ResolvedScenario } from './types.js';
 
 /**
  * Zone names for a count: `az-a`, `az-b`, ... (the same names `zonesim up` and
- * `startLocalCluster` in packages/cli use).
+ * `startLocalCluster` in packages/runner use).
  */
 export function defaultZoneNames(count: number): string[] {
   if (!Number.isInteger(count) || count < 1 || count > 26) throw new RangeError(`zone count must be 1..26, got ${count}`);
@@ -11,7 +11,7 @@ export function defaultZoneNames(count: number): string[] {
 
 /**
  * The id of node `index` (1-based) of `zone`: `az-a-node-1`. It must match what the runner
- * starts (packages/cli `startLocalCluster` names nodes `${zone}-node-${i}`), because fault
+ * starts (packages/runner `startLocalCluster` names nodes `${zone}-node-${i}`), because fault
  * targets and the checker refer to nodes by this id.
  */
 export function nodeIdFor(zone: string, index: number): string {
