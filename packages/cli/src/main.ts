@@ -1,14 +1,8 @@
 import { Command, Option } from 'commander';
-import { runCoordinatorCommand } from './commands/coordinator.js';
-import { runDemoCommand } from './commands/demo.js';
-import { runUpCommand } from './commands/up.js';
-import { runZoneCommand } from './commands/zone.js';
-import { runZonesCommand } from './commands/zones.js';
-import { runDlqListCommand, runDlqRedriveCommand } from './commands/dlq.js';
-import { runDeployCommand, runInvokeCommand, runListCommand } from './commands/functions.js';
-import { runLogsCommand } from './commands/logs.js';
-import { runCheckCommand, runRunCommand } from './commands/run.js';
-import { runReportCommand } from './commands/report.js';
+
+// Each command's module is loaded when that command runs, not before: a zone node then loads the
+// zone node's code only (not the coordinator's, the runner's, the report's), which keeps its heap
+// small, and so its forks of execution environments cheap (fork copies the parent's page tables).
 
 /** Collects a repeatable option's values. */
 function collect(value: string, previous: string[]): string[] {
@@ -59,7 +53,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .option('--open', 'print the live dashboard\'s URL and open it in a browser (xdg-open) where possible')
     .addOption(new Option('--dashboard-controls <mode>', 'the dashboard\'s fault controls: auto (on for loopback or with SigV4) or off').choices(['auto', 'off']))
-    .action(async (flags) => runUpCommand(flags));
+    .action(async (flags) => (await import('./commands/up.js')).runUpCommand(flags));
 
   program
     .command('coordinator')
@@ -94,7 +88,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--upload-workers <n>', 'worker threads that check and store uploaded packages and build images, off the event loop')
     .option('--max-queued-uploads <n>', 'upload jobs waiting for a worker before more are refused with 429')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
-    .action(async (flags) => runCoordinatorCommand(flags));
+    .action(async (flags) => (await import('./commands/coordinator.js')).runCoordinatorCommand(flags));
 
   program
     .command('zone')
@@ -119,7 +113,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--reconnect-max-ms <ms>', 'longest redial delay')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => {
-      const code = await runZoneCommand(flags);
+      const code = await (await import('./commands/zone.js')).runZoneCommand(flags);
       if (typeof code === 'number') exitCode = code;
     });
 
@@ -134,7 +128,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--dashboard', 'with the live dashboard: its URL printed (and opened where possible) at the start, the cluster kept up at the end')
     .option('--hold <s>', 'with --dashboard: seconds the cluster stays up after the run', '30')
     .action(async (flags) => {
-      exitCode = await runDemoCommand(flags);
+      exitCode = await (await import('./commands/demo.js')).runDemoCommand(flags);
     });
 
   program
@@ -143,7 +137,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--endpoint-url <url>', 'the coordinator\'s API', `http://127.0.0.1:${DEFAULT_UP_PORT}`)
     .option('--json', 'print JSON')
     .action(async (flags) => {
-      exitCode = await runZonesCommand(flags);
+      exitCode = await (await import('./commands/zones.js')).runZonesCommand(flags);
     });
 
   const endpoint = `http://127.0.0.1:${DEFAULT_UP_PORT}`;
@@ -159,7 +153,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--role <arn>', 'execution role (not enforced)', 'arn:aws:iam::000000000000:role/zonesim')
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (source: string, flags) => {
-      exitCode = await runDeployCommand(source, flags);
+      exitCode = await (await import('./commands/functions.js')).runDeployCommand(source, flags);
     });
   program
     .command('invoke')
@@ -171,7 +165,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--tail', 'print the invocation\'s log')
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (name: string, flags) => {
-      exitCode = await runInvokeCommand(name, flags);
+      exitCode = await (await import('./commands/functions.js')).runInvokeCommand(name, flags);
     });
   program
     .command('ls')
@@ -179,7 +173,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--json', 'print JSON')
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (flags) => {
-      exitCode = await runListCommand(flags);
+      exitCode = await (await import('./commands/functions.js')).runListCommand(flags);
     });
 
   program
@@ -193,7 +187,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--poll-ms <ms>', 'with --follow: how often to poll', '500')
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (name: string, flags) => {
-      exitCode = await runLogsCommand(name, flags);
+      exitCode = await (await import('./commands/logs.js')).runLogsCommand(name, flags);
     });
 
   program
@@ -205,7 +199,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--free-tier', 'apply the monthly free tier')
     .option('--json', 'print the summary and the file paths as JSON')
     .action(async (dataDir: string, flags) => {
-      exitCode = await runReportCommand(dataDir, flags);
+      exitCode = await (await import('./commands/report.js')).runReportCommand(dataDir, flags);
     });
 
   program
@@ -218,7 +212,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--quick', 'a short form: the timeline (load, faults, cooldown) at half length; rates and thresholds as written')
     .option('--time-factor <f>', 'multiply the timeline by this factor (--quick is 0.5)')
     .action(async (file: string, flags) => {
-      exitCode = await runRunCommand(file, flags);
+      exitCode = await (await import('./commands/run.js')).runRunCommand(file, flags);
     });
   program
     .command('check')
@@ -227,7 +221,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--scenario <file>', 'the scenario (default: the one named in run.json)')
     .option('--json', 'print JSON')
     .action(async (dir: string, flags) => {
-      exitCode = await runCheckCommand(dir, flags);
+      exitCode = await (await import('./commands/run.js')).runCheckCommand(dir, flags);
     });
 
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');
@@ -239,7 +233,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON')
     .action(async (flags) => {
-      exitCode = await runDlqListCommand(flags);
+      exitCode = await (await import('./commands/dlq.js')).runDlqListCommand(flags);
     });
   dlq
     .command('redrive')
@@ -249,7 +243,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--all', 'every dead-lettered event')
     .option('--function <name>', 'with --all: only this function\'s')
     .action(async (ids: string[], flags) => {
-      exitCode = await runDlqRedriveCommand(ids, flags);
+      exitCode = await (await import('./commands/dlq.js')).runDlqRedriveCommand(ids, flags);
     });
 
   try {

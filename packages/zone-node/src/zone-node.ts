@@ -110,7 +110,7 @@ export class ZoneNode extends EventEmitter {
     this.#cache = new CodeCache({ root: join(o.dataDir, 'code-cache'), maxBytes: o.codeCacheBytes });
     this.#sandbox = new Sandbox(o.sandboxSettings, { workDir: join(o.dataDir, 'sandbox'), isolation: o.isolation }, { log: this.#log });
     this.#spares =
-      o.isolation === 'process' && o.spareRuntimes > 0 ? new SpareRuntimes({ max: o.spareRuntimes, log: this.#log, sandbox: this.#sandbox }) : undefined;
+      o.isolation === 'process' && o.spareRuntimes > 0 ? new SpareRuntimes({ max: o.spareRuntimes, log: this.#log, sandbox: this.#sandbox, turn: () => this.#coldStarts.pass() }) : undefined;
     this.#pool = new EnvironmentPool({
       factory: createEnvironmentFactory(
         o.isolation,

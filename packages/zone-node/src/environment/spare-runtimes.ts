@@ -71,6 +71,7 @@ export class SpareRuntimes {
   readonly #log: Logger;
   readonly #spareEnv: Record<string, string>;
   readonly #sandbox: Sandbox | undefined;
+  readonly #turn: () => Promise<void>;
   #started = 0;
   /** Memory size -> its spare, in order of last use (oldest first). */
   readonly #spares = new Map<number, Spare>();
@@ -79,12 +80,18 @@ export class SpareRuntimes {
   #misses = 0;
   #stopped = false;
 
-  constructor(options: { max: number; log?: Logger; spareEnv?: Record<string, string>; sandbox?: Sandbox }) {
+  /**
+   * @param options.turn waits for the node's turn to fork (its cold-start turnstile): a refill is a
+   *   fork like a cold start's, and two forks in one event-loop turn would hold the node's
+   *   heartbeats back for both. @default the next check phase
+   */
+  constructor(options: { max: number; log?: Logger; spareEnv?: Record<string, string>; sandbox?: Sandbox; turn?: () => Promise<void> }) {
     if (!Number.isInteger(options.max) || options.max < 0) throw new TypeError(`spare runtimes: max must be a non-negative integer, got ${String(options.max)}`);
     this.#max = options.max;
     this.#log = options.log ?? silentLogger();
     this.#spareEnv = options.spareEnv ?? spareEnvironment();
     this.#sandbox = options.sandbox;
+    this.#turn = options.turn ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
   get counts(): SpareRuntimeCounts {
@@ -102,7 +109,7 @@ export class SpareRuntimes {
     if (this.#stopped || this.#max === 0) return undefined;
     const spare = this.#spares.get(memoryMb);
     const usable = spare?.ready === true && canBind(env, this.#spareEnv);
-    setImmediate(() => this.#want(memoryMb));
+    void this.#turn().then(() => this.#want(memoryMb));
     if (!spare || !usable) {
       this.#misses++;
       return undefined;
