@@ -126,6 +126,13 @@ t.test('refusals: suspect after the limit in a row, a timed probation, twice as 
   node.refusals.suspicions = 0;
   for (let i = 0; i < 2; i++) membership.noteRefusal(node as unknown as NodeSession, 'X');
   t.equal(node.health, 'healthy');
+
+  // A late dispatch or a draining node is no strike, however many come.
+  node.refusals.inARow = 0;
+  for (let i = 0; i < 5; i++) t.equal(membership.noteRefusal(node as unknown as NodeSession, i % 2 ? 'DISPATCH_EXPIRED' : 'NODE_DRAINING'), false);
+  t.equal(node.health, 'healthy');
+  t.equal(node.refusals.inARow, 0, 'not counted in a row');
+  t.equal(node.refusals.lastCode, 'NODE_DRAINING', 'but shown');
 });
 
 t.test('a silent node is suspect for silence, which its next frame clears', async (t) => {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { SilenceDetector, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
-import { CloseCode } from '@zonesim/protocol';
+import { CloseCode, WireErrorCode } from '@zonesim/protocol';
 import type { NodeSession, NodeView } from './node-session.js';
 
 /** A zone and its nodes, for the admin API. */
@@ -54,6 +54,9 @@ const MAX_PROBATION_DOUBLINGS = 4;
  *
  * Emits `node-up`, `node-down` and `capacity` (room may have appeared).
  */
+/** Refusals that say nothing about a node's willingness to work (see {@link Membership.noteRefusal}). */
+const EXCUSED_REFUSALS: ReadonlySet<string> = new Set([WireErrorCode.DispatchExpired, WireErrorCode.NodeDraining]);
+
 export class Membership extends EventEmitter {
   readonly #sessions = new Map<string, NodeSession>();
   readonly #zonesSeen = new Set<string>();
@@ -150,9 +153,14 @@ export class Membership extends EventEmitter {
    */
   noteRefusal(s: NodeSession, code: string): boolean {
     const r = s.refusals;
-    r.inARow++;
     r.total++;
     r.lastCode = code;
+    // A late dispatch (the invocation reached the node after its accept deadline) and a draining
+    // node decline for safety and for shutdown, not because they would not do the work: counting
+    // them suspected nodes that were only slow for a moment (a node just restarted on a loaded
+    // machine), and the doubling probation then kept them out for most of a minute.
+    if (EXCUSED_REFUSALS.has(code)) return false;
+    r.inARow++;
     if (s.health !== 'healthy' || s.closed || r.inARow < this.#refusalLimit) return false;
     const probationMs = this.#probationMs * 2 ** Math.min(r.suspicions, MAX_PROBATION_DOUBLINGS);
     r.suspicions++;
