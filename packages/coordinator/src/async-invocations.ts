@@ -110,6 +110,12 @@ export class AsyncInvocations {
     this.#store?.close();
   }
 
+  /** A crash: the dispatcher abandons its attempts (their events stay in flight) and the store closes unflushed. */
+  abandon(): void {
+    this.#dispatcher?.abandon();
+    this.#store?.abandon();
+  }
+
   /** Accepts one event: resolves once it is durable. Throws Lambda's errors when it cannot be. */
   async accept(event: NewAsyncEvent): Promise<void> {
     const store = this.#opened();

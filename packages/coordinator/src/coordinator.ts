@@ -1,42 +1,37 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodeStore } from '@zonesim/code';
-import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger, type TimerHandle, systemEntropy, type Entropy } from '@zonesim/common';
-import { CloseCode, msgpackCodec, type Codec, type LogEvents, type ProvisionedStatus } from '@zonesim/protocol';
-import { AsyncInvocations } from './async-invocations.js';
+import { LifecycleState, createLogger, systemClock, withinGrace, type Clock, type Logger, systemEntropy, type Entropy } from '@zonesim/common';
+import { CloseCode, msgpackCodec, type Codec } from '@zonesim/protocol';
+import type { AsyncInvocations } from './async-invocations.js';
 import { SigV4Verifier } from './auth/sigv4-verifier.js';
-import { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
-import { ScalingRate } from './concurrency/scaling-rate.js';
-import { LogStore } from './logs/log-store.js';
-import { InvocationLedger } from './ledger/invocation-ledger.js';
-import { CoordinatorMetrics } from './ledger/metrics.js';
-import { FaultWindows } from './chaos/fault-windows.js';
-import { ZoneDegradations } from './chaos/zone-degradations.js';
-import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
-import { ApiServer } from './http/api-server.js';
-import { Membership } from './membership/membership.js';
-import { ZONE_LINK_PATH, ZoneLinkServer } from './membership/zone-link-server.js';
-import { ZoneLinkAcceptor } from './membership/zone-link-acceptor.js';
+import type { ConcurrencyLimits } from './concurrency/concurrency-limits.js';
+import type { LogStore } from './logs/log-store.js';
+import type { InvocationLedger } from './ledger/invocation-ledger.js';
+import type { FaultWindows } from './chaos/fault-windows.js';
+import type { ZoneDegradations } from './chaos/zone-degradations.js';
+import type { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
+import type { ApiServer } from './http/api-server.js';
+import type { Membership } from './membership/membership.js';
+import { ZONE_LINK_PATH, type ZoneLinkServer } from './membership/zone-link-server.js';
 import { isLoopbackHost, resolveCoordinatorOptions, type CoordinatorOptions, type ResolvedCoordinatorOptions } from './options.js';
-import { Registry } from './registry/registry.js';
-import { RegistryStore } from './registry/registry-store.js';
+import type { Registry } from './registry/registry.js';
 import { ImageBuilder } from './images/image-builder.js';
 import { PackageJobs } from './uploads/package-jobs.js';
 import { UploadPool } from './uploads/upload-pool.js';
 import { EventLoopDelay } from './event-loop-delay.js';
-import { PLACEMENT_POLICIES, type PlacementPolicy } from './router/placement.js';
-import { InvocationPipeline } from './invocation/invocation-pipeline.js';
-import { InvokeFront } from './invocation/invoke-front.js';
-import { Throttles } from './invocation/throttles.js';
-import { Router } from './router/router.js';
+import type { PlacementPolicy } from './router/placement.js';
+import type { InvocationPipeline } from './invocation/invocation-pipeline.js';
+import type { Router } from './router/router.js';
 import { DashboardAssets } from './dashboard/dashboard-assets.js';
 import { DashboardFeed } from './dashboard/dashboard-feed.js';
 import { ClusterControl } from './supervisor/cluster-control.js';
 import type { SupervisorChannel } from './supervisor/supervisor-messages.js';
-import { QueueService } from './queues/queue-service.js';
+import type { QueueService } from './queues/queue-service.js';
 import { isSqsRequest } from './http/sqs-routes.js';
-import { Triggers } from './triggers/triggers.js';
-import { queueDestinationDelivery } from './queues/queue-destination.js';
+import type { Triggers } from './triggers/triggers.js';
+import { CoordinatorCore } from './coordinator-core.js';
+import { createFrontDoor, frontDoorSettings } from './front-door.js';
 
 /** Components a coordinator uses, injectable for tests (settings stay in {@link CoordinatorOptions}). */
 export interface CoordinatorComponents {
@@ -55,12 +50,17 @@ export interface CoordinatorComponents {
 }
 
 /**
- * The coordinator process: the region's front door and control plane. `start()` listens on HTTP
- * (the Lambda API, the admin API and the zone-node WebSocket endpoint); `stop()` closes gracefully
- * within `stopGraceMs`, then destroys what is left.
+ * The coordinator process: the region's front door and control plane, a shell around a
+ * {@link CoordinatorCore} (the platform's logic, issue 16). The shell owns what only a real process
+ * has: the HTTP server and its route table, the zone nodes' WebSocket endpoint, the upload workers,
+ * the dashboard, metrics and the event-loop monitor. `start()` listens on HTTP (the Lambda API, the
+ * admin API and the zone-node WebSocket endpoint); `stop()` closes gracefully within `stopGraceMs`,
+ * then destroys what is left.
  */
 export class Coordinator {
   readonly options: ResolvedCoordinatorOptions;
+  /** The platform's logic; the fields below are its parts, named as before the split. */
+  readonly core: CoordinatorCore;
   readonly registry: Registry;
   readonly membership: Membership;
   readonly router: Router;
@@ -81,8 +81,6 @@ export class Coordinator {
   readonly queues: QueueService;
   /** Event source mappings, schedules and function URLs (`<dataDir>/triggers.db`). */
   readonly triggers: Triggers;
-  #logTrimTimer: TimerHandle | undefined;
-  readonly #clock: Clock;
   readonly #api: ApiServer;
   readonly #zoneLink: ZoneLinkServer;
   readonly #log: Logger;
@@ -98,10 +96,8 @@ export class Coordinator {
     const o = this.options;
     const clock = components.clock ?? systemClock;
     const entropy = components.entropy ?? systemEntropy;
-    this.#clock = clock;
     const codec = components.codec ?? msgpackCodec;
     this.#log = components.logger ?? createLogger('coordinator');
-    const account = { region: o.region, accountId: o.accountId };
     const apiCredentials = o.accessKeyId !== undefined && o.secretAccessKey !== undefined
       ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey }
       : undefined;
@@ -115,115 +111,38 @@ export class Coordinator {
       { dir: join(o.dataDir, 'images'), hostDirs: o.imageDirs },
       { inspectArchive: (path) => jobs.inspectImageArchive(path, images.settings) },
     );
-    this.registry = new Registry({
-      store: codeStore,
-      jobs,
-      records: new RegistryStore(join(o.dataDir, 'registry.db')),
-      settings: { ...account, maxUnzippedBytes: o.maxUnzippedBytes, maxZipBytes: o.maxZipBytes, activationDelayMs: o.activationDelayMs },
+    // SQS's JSON protocol is signed for the service `sqs`; everything else for `lambda`.
+    const verifier = apiCredentials
+      ? new SigV4Verifier({ credentials: [apiCredentials], service: (req) => (isSqsRequest({ method: req.method, headers: req.headers }) ? 'sqs' : 'lambda') }, { clock })
+      : undefined;
+    this.core = new CoordinatorCore(o, {
       clock,
       entropy,
-      log: this.#log,
-      images,
-    });
-    this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
-    const throttles = new Throttles({
-      concurrency: this.concurrency,
-      scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
-    });
-    this.membership = new Membership({
-      clock,
-      log: this.#log,
-      settings: {
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        heartbeatMissLimit: o.heartbeatMissLimit,
-        refusalSuspectLimit: o.refusalSuspectLimit,
-        refusalProbationMs: o.refusalProbationMs,
-      },
-    });
-    this.router = new Router({
-      membership: this.membership,
-      policy: components.placement ?? PLACEMENT_POLICIES[o.placement](),
-      settings: {
-        placementTimeoutMs: o.placementTimeoutMs,
-        maxPendingInvocations: o.maxPendingInvocations,
-        initTimeoutMs: o.initTimeoutMs,
-        invokeGraceMs: o.invokeGraceMs,
-        acceptWindowMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
-        redispatch: o.failover,
-      },
-      throttles,
-      clock,
-      entropy,
-      log: this.#log,
-    });
-    this.ledger = new InvocationLedger({ settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier }, clock, log: this.#log });
-    this.invocations = new InvocationPipeline({ account }, { registry: this.registry, router: this.router, throttles, ledger: this.ledger, clock, entropy, log: this.#log });
-    this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
-    this.ledger.setFaultSource((t) => this.faults.activeAt(t));
-    this.ledger.setGaugeSource(() => ({
-      inFlight: this.membership.sessions().reduce((n, s) => n + s.inFlight, 0) + this.router.waiting,
-      healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
-    }));
-    this.degradations = new ZoneDegradations(this.membership);
-    this.queues = new QueueService({ dataDir: o.dataDir }, { ...account, baseUrl: () => this.#apiUrl }, { clock, entropy, logger: this.#log });
-    this.provisioned = new ProvisionedConcurrency({
-      registry: this.registry,
-      membership: this.membership,
-      concurrency: this.concurrency,
-      clock,
-      log: this.#log,
-      account,
-      onWindow: (key, window) => this.ledger.provisioned(key, window),
-    });
-    this.logs = new LogStore(join(o.dataDir, 'logs.db'), { maxEventsPerFunction: o.logRetentionEvents });
-    this.asyncInvocations = new AsyncInvocations({
-      settings: {
-        dataDir: o.dataDir,
-        region: o.region,
-        accountId: o.accountId,
-        timeScale: o.timeScale,
-        maxConcurrentAttempts: o.asyncMaxConcurrentAttempts,
-        failover: o.failover,
-        stopGraceMs: o.stopGraceMs,
-      },
-      registry: this.registry,
-      pipeline: this.invocations,
-      ledger: this.ledger,
-      deliverToQueue: queueDestinationDelivery(this.queues),
-      clock,
-      entropy,
-      log: this.#log,
-    });
-    this.#zoneLink = new ZoneLinkServer(new ZoneLinkAcceptor({
-      settings: {
-        clusterToken: o.clusterToken,
-        helloTimeoutMs: o.helloTimeoutMs,
-        maxFrameBytes: o.maxFrameBytes,
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        sendHighWaterBytes: o.sendHighWaterBytes,
-        codeBaseUrl: () => `${this.#apiUrl}/zonesim/v1/code`,
-        apiUrl: () => this.#apiUrl,
-        apiCredentials,
-      },
+      logger: this.#log,
       codec,
-      clock,
-      entropy,
-      log: this.#log,
-      onSession: (session) => {
-        session.on('provisioned-status', (status: ProvisionedStatus) => this.provisioned.onStatus(session, status));
-        session.on('log-events', (batch: LogEvents) => this.#storeLogs(batch));
-        this.membership.add(session);
-        this.degradations.onSession(session);
-        // A node back from a lost link is told which of its warm environments can never be used
-        // again (their function was deleted or changed meanwhile).
-        const current = this.registry.currentSpecKeys();
-        const stale = session.warmSpecKeys().filter((k) => !current.has(k));
-        if (stale.length > 0) {
-          session.forgetSpecs(stale);
-          session.send({ type: 'drop-environments', specKeys: stale, reason: 'function deleted or changed while the node was away' });
-        }
-      },
-    }));
+      codeStore,
+      jobs,
+      images,
+      ...(verifier ? { verifier } : {}),
+      ...(components.placement ? { placement: components.placement } : {}),
+      apiUrl: () => this.#apiUrl,
+      codeBaseUrl: () => `${this.#apiUrl}/zonesim/v1/code`,
+      ...(apiCredentials ? { apiCredentials } : {}),
+    });
+    const core = this.core;
+    this.registry = core.registry;
+    this.membership = core.membership;
+    this.router = core.router;
+    this.asyncInvocations = core.asyncInvocations;
+    this.concurrency = core.concurrency;
+    this.invocations = core.invocations;
+    this.provisioned = core.provisioned;
+    this.logs = core.logs;
+    this.ledger = core.ledger;
+    this.faults = core.faults;
+    this.degradations = core.degradations;
+    this.queues = core.queues;
+    this.triggers = core.triggers;
     this.control = new ClusterControl({
       settings: { ...controlsAllowed(o), requestTimeoutMs: 30_000 },
       ...(components.supervisor ? { channel: components.supervisor } : {}),
@@ -243,31 +162,11 @@ export class Coordinator {
       clock,
       log: this.#log,
     });
-    // SQS's JSON protocol is signed for the service `sqs`; everything else for `lambda`.
-    const verifier = apiCredentials
-      ? new SigV4Verifier({ credentials: [apiCredentials], service: (req) => (isSqsRequest({ method: req.method, headers: req.headers }) ? 'sqs' : 'lambda') }, { clock })
-      : undefined;
-    this.triggers = new Triggers(
-      { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: () => this.#apiUrl },
-      { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log: this.#log, verifier },
-    );
-    this.#api = new ApiServer({
-      registry: this.registry,
-      router: this.router,
-      concurrency: this.concurrency,
-      maxUnzippedBytes: o.maxUnzippedBytes,
-      asyncInvocations: this.asyncInvocations,
-      invokeFront: new InvokeFront({ account }, { pipeline: this.invocations, asyncInvocations: this.asyncInvocations, clock }),
-      membership: this.membership,
-      zoneLink: this.#zoneLink,
-      account,
-      clusterToken: o.clusterToken,
-      maxZipBytes: o.maxZipBytes,
-      provisioned: this.provisioned,
-      logs: this.logs,
-      ledger: this.ledger,
-      faults: this.faults,
-      brownout: { failRate: 0 },
+    const frontDoor = createFrontDoor(core, frontDoorSettings(o), {
+      clock,
+      entropy,
+      log: this.#log,
+      verifier,
       dashboard: {
         feed: this.dashboard,
         control: this.control,
@@ -278,30 +177,10 @@ export class Coordinator {
         asyncInvocations: this.asyncInvocations,
         settings: o.dashboard,
       },
-      degradations: this.degradations,
-      metrics: new CoordinatorMetrics({
-        ledger: this.ledger,
-        membership: this.membership,
-        router: this.router,
-        asyncInvocations: this.asyncInvocations,
-        provisioned: this.provisioned,
-      }),
-      queues: this.queues,
-      triggers: this.triggers,
-      verifier,
       runtime: { eventLoop: () => this.eventLoop.snapshot(), uploads: () => this.#uploads.stats() },
-      entropy,
-      clock,
-      log: this.#log,
-    }, {
-      listenHost: o.host,
-      allowedHosts: o.allowedHosts,
-      headersTimeoutMs: o.headersTimeoutMs,
-      requestTimeoutMs: o.requestTimeoutMs,
-      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
-      maxConnections: o.maxConnections,
-      checkIntervalMs: o.connectionCheckIntervalMs,
     });
+    this.#api = frontDoor.api;
+    this.#zoneLink = frontDoor.zoneLink;
   }
 
   get state(): LifecycleState {
@@ -324,23 +203,12 @@ export class Coordinator {
     await mkdir(this.options.dataDir, { recursive: true });
     this.eventLoop.start();
     await this.#uploads.start();
-    const loaded = this.registry.load();
-    for (const f of this.registry.list()) if (f.reservedConcurrency !== undefined) this.concurrency.setReserved(f.name, f.reservedConcurrency);
-    await this.ledger.start();
-    this.provisioned.load();
-    this.logs.open();
-    this.queues.start();
-    this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
-    if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
+    // The stores are open and the timers run before the first request can arrive.
+    await this.core.start();
     this.#apiUrl = await this.#api.listen(this.options.host, this.options.port);
     if (this.options.accessKeyId === undefined && !isLoopbackHost(this.options.host)) {
       this.#log.warn({ host: this.options.host }, 'the API listens beyond loopback without authentication (insecureNoAuth): anyone who can reach it can deploy and run code');
     }
-    this.membership.start();
-    // Events a crash left in flight are queued again here: delivery is at-least-once.
-    this.asyncInvocations.start();
-    // Mappings resume polling and schedules their timers; function URLs answer from here on.
-    this.triggers.start();
     this.dashboard.start();
     void this.control.refresh();
     this.#state = LifecycleState.Running;
@@ -362,19 +230,13 @@ export class Coordinator {
       return;
     }
     this.#state = LifecycleState.Stopping;
-    this.membership.stop();
     // Dashboard streams never end by themselves: end them first, or they hold the grace period.
     this.dashboard.stop();
     this.control.close();
-    if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     const closed = this.#api.close();
-    this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
+    this.core.beginStop();
     this.#zoneLink.closeAll(CloseCode.GoingAway, 'coordinator stopping');
-    this.router.stop();
-    // Pollers finish the batches they are invoking; one waiting for capacity must not hold the stop.
-    if (!(await withinGrace(this.triggers.stop(), this.options.stopGraceMs))) this.#log.warn('event source mapping pollers still busy at the end of the grace period');
-    await this.asyncInvocations.stop();
-    this.queues.stop();
+    await this.core.stop();
     if (!(await withinGrace(closed, this.options.stopGraceMs))) {
       this.#log.warn('grace period over; destroying open connections');
     }
@@ -383,39 +245,10 @@ export class Coordinator {
     // After the HTTP grace: an upload still running then has lost its caller anyway.
     await this.#uploads.stop();
     this.eventLoop.stop();
-    this.registry.stop();
-    this.logs.close();
-    this.#closeFaults();
     // Last: attempts that finished during the grace period are still recorded.
-    await this.ledger.stop();
+    await this.core.close();
     this.#state = LifecycleState.Stopped;
     this.#log.info('coordinator stopped');
-  }
-
-  /** A zone node's batch of log lines; a store failure costs those lines, never the link. */
-  #storeLogs(batch: LogEvents): void {
-    try {
-      this.logs.append(batch);
-      if (batch.dropped > 0) this.#log.warn({ dropped: batch.dropped }, 'a zone node dropped log lines (its log buffer was full)');
-    } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'could not store log lines');
-    }
-  }
-
-  #closeFaults(): void {
-    try {
-      this.faults.closeAll();
-    } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'could not record the open fault windows');
-    }
-  }
-
-  #trimLogs(): void {
-    try {
-      this.logs.trim();
-    } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'log retention failed');
-    }
   }
 }
 

@@ -42,3 +42,9 @@ export {
   type SupervisorState,
   type SupervisorZoneFault,
 } from './supervisor/supervisor-messages.js';
+export { CoordinatorCore, type CoordinatorCoreComponents } from './coordinator-core.js';
+export { createFrontDoor, frontDoorSettings, type FrontDoorParts } from './front-door.js';
+export { PackageJobs, type JobRunner } from './uploads/package-jobs.js';
+export { InlineJobRunner } from './uploads/inline-job-runner.js';
+export { ImageBuilder } from './images/image-builder.js';
+export type { ApiServer } from './http/api-server.js';

@@ -133,6 +133,24 @@ export class AsyncDispatcher implements Lifecycle {
     return this.#stopping;
   }
 
+  /**
+   * What a crash leaves (virtual time's coordinator restart): no more passes or lease renewals, and
+   * every running attempt's late outcome ignored, its row left in flight for the next start to
+   * re-deliver. Nothing is awaited.
+   */
+  abandon(): void {
+    if (this.#pollTimer) this.#clock.clearInterval(this.#pollTimer);
+    if (this.#leaseTimer) this.#clock.clearInterval(this.#leaseTimer);
+    if (this.#wakeup) this.#clock.clearImmediate(this.#wakeup);
+    this.#pollTimer = this.#leaseTimer = this.#wakeup = undefined;
+    for (const slot of this.#slots.values()) {
+      slot.abandoned = true;
+      slot.controller.abort(new Error('async dispatcher abandoned (crash)'));
+    }
+    this.#slots.clear();
+    this.#state = LifecycleState.Stopped;
+  }
+
   /** Runs a pass as soon as possible (call after an enqueue, so a fresh event need not wait for a poll). */
   wake(): void {
     if (this.#state !== LifecycleState.Running || this.#wakeup) return;

@@ -399,6 +399,15 @@ export class EventStore {
     this.#db.close();
   }
 
+  /** A crash: what waits for a group commit is dropped unwritten, then the database is closed. */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#group.abandon();
+    this.#completions.abandon();
+    this.#closed = true;
+    this.#db.close();
+  }
+
   #open(): { db: Database; sql: Statements } {
     if (this.#closed) throw closed();
     return { db: this.#db, sql: this.#sql };

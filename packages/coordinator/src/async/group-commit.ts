@@ -115,6 +115,19 @@ export class GroupCommit<T> {
     this.#scheduled = undefined;
   }
 
+  /**
+   * Refuses everything from now on and writes nothing more: what waits was never acknowledged, and
+   * after a crash (kill -9) it is not in the file either. Its callers get `StoreClosed`.
+   */
+  abandon(): void {
+    this.#closed = true;
+    if (this.#scheduled) this.#clock.clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    const waiting = this.#queue.splice(0);
+    this.#pendingWeight = 0;
+    for (const e of waiting) e.reject(new AsyncQueueError(AsyncQueueErrorCode.StoreClosed, 'event store is closed (crash)'));
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#closed) return;
     this.#scheduled = this.#clock.setImmediate(() => {

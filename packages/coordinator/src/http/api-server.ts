@@ -6,7 +6,7 @@ import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import type { EventLoopDelaySnapshot } from '../event-loop-delay.js';
 import type { UploadPoolStats } from '../uploads/upload-pool.js';
-import { LambdaApiError, serviceException } from '../errors.js';
+import { LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import { ZONE_LINK_PATH, type ZoneLinkServer } from '../membership/zone-link-server.js';
 import type { Registry } from '../registry/registry.js';
@@ -51,6 +51,8 @@ export interface ApiServerDeps {
   metrics: CoordinatorMetrics;
   faults: FaultWindows;
   brownout: Brownout;
+  /** Whether an injected brownout fails this call: the core decides it for every entry point. */
+  frontDoor: { browningOut(): boolean; brownoutError(): Error };
   degradations: ZoneDegradations;
   /** The live dashboard: its page at `/`, its feed, "explain" and controls (issue 9). */
   dashboard?: DashboardRouteDeps;
@@ -167,12 +169,26 @@ export class ApiServer {
     this.server.closeAllConnections();
   }
 
+  /**
+   * One request handed over in-process, with no connection under it (virtual time's API transport,
+   * issue 16): the same route table, authentication, browser guard, brownout and handlers as a
+   * request that came over HTTP. `req` must carry `method`, `url`, `headers` and the body as a
+   * stream; `res` is written as a `ServerResponse` would be.
+   */
+  dispatch(req: IncomingMessage, res: ServerResponse): void {
+    this.#serve(req, res);
+  }
+
   #handle(req: IncomingMessage, res: ServerResponse): void {
     // A connection refused for the cap: nothing it sends is acted on.
     if (!this.#limits.admitted(req.socket)) {
       req.socket.destroy();
       return;
     }
+    this.#serve(req, res);
+  }
+
+  #serve(req: IncomingMessage, res: ServerResponse): void {
     const requestId = this.#deps.entropy.uuid();
     this.#pipeline(req, res, requestId).catch((err: unknown) => {
       if (!(err instanceof LambdaApiError) || err.status >= 500) {
@@ -200,10 +216,8 @@ export class ApiServer {
       this.#guard.checkHost(req.headers);
       if (route.access !== 'function-url') this.#guard.checkSameOrigin(req.headers);
     }
-    if (route.brownout && this.#deps.brownout.failRate > 0 && this.#deps.entropy.random() < this.#deps.brownout.failRate) {
-      // Injected brownout: the front door fails the call before accepting anything.
-      throw serviceException('Brownout injected by zonesim: the front door failed this request.');
-    }
+    // Injected brownout: the front door fails the call before accepting anything.
+    if (route.brownout && this.#deps.frontDoor.browningOut()) throw this.#deps.frontDoor.brownoutError();
     return route.run({ req: request, res, requestId });
   }
 }

@@ -106,6 +106,14 @@ export class QueueService {
     this.#store = undefined;
   }
 
+  /** A crash: timers gone, long polls dropped unanswered, the store closed without its pending commits. */
+  abandon(): void {
+    if (this.#sweepTimer !== undefined) this.#clock.clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    this.#store?.abandon();
+    this.#store = undefined;
+  }
+
   get region(): string {
     return this.#settings.region;
   }

@@ -345,6 +345,14 @@ export class QueueStore {
     this.#db.close();
   }
 
+  /** A crash: sends waiting for their group commit are dropped unwritten, then the database is closed. */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#group.abandon();
+    this.#db.close();
+  }
+
   #insert(batch: readonly NewMessage[]): ReadonlyArray<Error | undefined> {
     const insert = this.#sql['insert']!;
     this.#db.transaction(() => {

@@ -3,8 +3,16 @@ import type { BuiltImage, ImageBuilderSettings } from '../images/image-builder.j
 import type { CreateFunctionInput } from '../registry/create-function-input.js';
 import type { UpdateCodeInput } from '../registry/update-code-input.js';
 import { asBuffer, movable } from './transfer.js';
-import type { ZipInfoData } from './upload-jobs.js';
-import type { UploadPool } from './upload-pool.js';
+import type { UploadJob, UploadJobResults, UploadJobType, ZipInfoData } from './upload-jobs.js';
+
+/**
+ * What runs package jobs: the coordinator's `UploadPool` (worker threads) in a real process, or
+ * `InlineJobRunner` in virtual time (the same job code on the caller's thread, its real I/O
+ * wrapped so that virtual time stands still while it runs).
+ */
+export interface JobRunner {
+  run<T extends UploadJobType>(job: Extract<UploadJob, { type: T }>, transfer?: ArrayBuffer[]): Promise<UploadJobResults[T]>;
+}
 
 /**
  * The registry's and the function routes' view of the upload workers: one typed method per job,
@@ -13,10 +21,10 @@ import type { UploadPool } from './upload-pool.js';
  * caller must not read it afterwards (methods that give bytes back return them).
  */
 export class PackageJobs {
-  readonly #pool: UploadPool;
+  readonly #pool: JobRunner;
   readonly #storeRoot: string;
 
-  constructor(pool: UploadPool, settings: { storeRoot: string }) {
+  constructor(pool: JobRunner, settings: { storeRoot: string }) {
     this.#pool = pool;
     this.#storeRoot = settings.storeRoot;
   }
