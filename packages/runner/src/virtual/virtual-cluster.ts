@@ -1,0 +1,358 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CodeStore, inspectZip } from '@zonesim/code';
+import {
+  SYNTHETIC_DEFINITION_FILE,
+  parseSyntheticDefinition,
+  seededEntropy,
+  silentLogger,
+  type Logger,
+  type ResolvedSyntheticDefinition,
+  SeededRandom,
+} from '@zonesim/common';
+import {
+  CoordinatorCore,
+  InlineJobRunner,
+  PackageJobs,
+  createFrontDoor,
+  frontDoorSettings,
+  resolveCoordinatorOptions,
+  type ApiServer,
+  type CoordinatorOptions,
+} from '@zonesim/coordinator';
+import { msgpackCodec, type DialEvents, type Dialer, type LinkConnection, type SandboxReport } from '@zonesim/protocol';
+import { ProcessClock, SimLink, SimListener, Simulation, type SimEndpoint, type SimLinkOptions } from '@zonesim/sim';
+import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
+
+/** The token every simulated zone node presents (nothing outside the process can reach the link). */
+const VIRTUAL_CLUSTER_TOKEN = 'virtual-cluster-token';
+/** What the simulated coordinator calls itself in URLs (queue URLs, function URLs): never dialled. */
+export const VIRTUAL_API_URL = 'http://virtual.zonesim.internal';
+const VIRTUAL_ZONE_URL = 'ws://virtual.zonesim.internal/zonesim/v1/zone-link';
+/** A simulated node has no sandbox: its environments are timers. */
+const VIRTUAL_SANDBOX: SandboxReport = { kind: 'none', reason: 'virtual time: synthetic environments are timers, not processes', cpuModel: 'host' };
+
+/** One zone node of a virtual cluster. */
+export interface VirtualNodeSpec {
+  zone: string;
+  nodeId: string;
+}
+
+/** Settings of a {@link VirtualCluster}. */
+export interface VirtualClusterOptions {
+  /** The run's seed: every id, draw and latency of the cluster derives from it. */
+  seed: string | number;
+  /** The coordinator's data directory (SQLite files, ledger), kept across a simulated restart. */
+  dataDir: string;
+  nodes: readonly VirtualNodeSpec[];
+  /** The coordinator's settings (heartbeat, placement, failover ...); data dir and token are the cluster's. */
+  coordinator?: Omit<CoordinatorOptions, 'dataDir' | 'clusterToken'>;
+  /** Each zone node's settings. */
+  node?: Partial<Pick<ZoneNodeCoreSettings, 'memoryMb' | 'maxEnvironments' | 'keepAliveMs' | 'timeScale' | 'isolation' | 'heartbeatMissLimit' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'stopGraceMs'>>;
+  /** Each zone node's link to the coordinator (latency distributions, line rate). */
+  link?: Omit<SimLinkOptions, 'name'>;
+  /** The cores' log. @default silent */
+  logger?: Logger;
+}
+
+/** A simulated zone node: its clock (the process), its link, its core. */
+export interface VirtualNode extends VirtualNodeSpec {
+  process: ProcessClock;
+  link: SimLink;
+  core: ZoneNodeCore | undefined;
+  /** Starts of this node so far (a restart after a kill is a new process). */
+  generation: number;
+}
+
+/**
+ * A whole region in one process on virtual time (issue 16): the real `CoordinatorCore` and one real
+ * `ZoneNodeCore` per node, each on its own {@link ProcessClock}, linked by {@link SimLink}s (the
+ * link proxy's twin: latency distributions, toxics, resets), running synthetic environments only.
+ * Deploys and admin calls reach the coordinator through its real front door handed requests
+ * in-process ({@link api}). Processes can be killed, paused, resumed and restarted; the coordinator
+ * can crash and be rebuilt from its SQLite files, so what it had accepted survives as in a real run.
+ */
+export class VirtualCluster {
+  readonly sim: Simulation;
+  readonly nodes: ReadonlyMap<string, VirtualNode>;
+  readonly #options: VirtualClusterOptions;
+  readonly #log: Logger;
+  readonly #definitions = new Map<string, Promise<ResolvedSyntheticDefinition>>();
+  readonly #resolved = new Map<string, ResolvedSyntheticDefinition>();
+  readonly #codeStore: CodeStore;
+  /** The clock of the harness itself (waits of `start`, `stop`): never paused or killed by a fault. */
+  readonly #harness: ProcessClock;
+  #coordinatorProcess: ProcessClock | undefined;
+  #coordinator: CoordinatorCore | undefined;
+  #api: ApiServer | undefined;
+  #listener: SimListener | undefined;
+  #coordinatorGeneration = 0;
+  #crashHooks: Array<() => void> = [];
+
+  constructor(options: VirtualClusterOptions) {
+    this.#options = options;
+    this.sim = new Simulation();
+    this.#harness = new ProcessClock(this.sim, { name: 'harness' });
+    this.#log = options.logger ?? silentLogger();
+    mkdirSync(options.dataDir, { recursive: true });
+    this.#codeStore = new CodeStore({ root: join(options.dataDir, 'code') });
+    const linkRandom = new SeededRandom(`${options.seed}`).fork('links');
+    const nodes = new Map<string, VirtualNode>();
+    for (const spec of options.nodes) {
+      const link = new SimLink({ ...(options.link ?? {}), name: spec.nodeId }, { sim: this.sim, random: linkRandom.fork(spec.nodeId) });
+      nodes.set(spec.nodeId, { ...spec, process: new ProcessClock(this.sim, { name: spec.nodeId }), link, core: undefined, generation: 0 });
+    }
+    this.nodes = nodes;
+  }
+
+  /** The harness's clock: waits and client timeouts that no fault touches. */
+  get harnessClock(): ProcessClock {
+    return this.#harness;
+  }
+
+  /** The coordinator's core while it is up. */
+  get coordinator(): CoordinatorCore | undefined {
+    return this.#coordinator;
+  }
+
+  /** The coordinator's front door while it is up (`dispatch` takes requests in-process). */
+  get api(): ApiServer | undefined {
+    return this.#api;
+  }
+
+  /** The coordinator's process clock while it is up. */
+  get coordinatorProcess(): ProcessClock | undefined {
+    return this.#coordinatorProcess;
+  }
+
+  /** Registers `hook` to run when the coordinator crashes (clients reset their requests). */
+  onCoordinatorCrash(hook: () => void): void {
+    this.#crashHooks.push(hook);
+  }
+
+  /**
+   * Starts the coordinator, then every zone node; resolves once all are registered. Like every
+   * method here that returns a promise, it settles only while the simulation runs
+   * (`sim.runUntil(cluster.start())`).
+   */
+  async start(options: { maxVirtualMs?: number } = {}): Promise<void> {
+    await this.startCoordinator();
+    for (const node of this.nodes.values()) this.#startNode(node);
+    await this.waitFor(() => this.registered() === this.nodes.size, options.maxVirtualMs ?? 60_000, 'every zone node registered');
+  }
+
+  /**
+   * Resolves once `predicate` holds (checked every virtual ms on the harness's own clock, which
+   * no fault touches); rejects after `maxVirtualMs`.
+   */
+  waitFor(predicate: () => boolean, maxVirtualMs: number, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const until = this.#harness.monotonic() + maxVirtualMs;
+      const check = (): void => {
+        if (predicate()) return resolve();
+        if (this.#harness.monotonic() >= until) return reject(new Error(`virtual cluster: not ${what} within ${maxVirtualMs} virtual ms`));
+        this.#harness.setTimeout(check, 1);
+      };
+      check();
+    });
+  }
+
+  /** Zone nodes the coordinator has a live session with. */
+  registered(): number {
+    return this.#coordinator?.membership.sessions().length ?? 0;
+  }
+
+  /** Starts (or, after {@link crashCoordinator}, rebuilds) the coordinator on its data directory. */
+  async startCoordinator(): Promise<void> {
+    if (this.#coordinator) throw new Error('the virtual coordinator is already up');
+    const gen = ++this.#coordinatorGeneration;
+    const process = new ProcessClock(this.sim, { name: `coordinator#${gen}` });
+    const entropy = seededEntropy(`${this.#options.seed}:coordinator#${gen}`);
+    const settings = resolveCoordinatorOptions({ ...(this.#options.coordinator ?? {}), dataDir: this.#options.dataDir, clusterToken: VIRTUAL_CLUSTER_TOKEN });
+    const jobs = new PackageJobs(new InlineJobRunner({ wrap: (work) => this.sim.io(work) }), { storeRoot: this.#codeStore.root });
+    const core = new CoordinatorCore(settings, {
+      clock: process,
+      entropy,
+      logger: this.#log,
+      codec: msgpackCodec,
+      codeStore: this.#codeStore,
+      jobs,
+      apiUrl: () => VIRTUAL_API_URL,
+      codeBaseUrl: () => `${VIRTUAL_API_URL}/zonesim/v1/code`,
+    });
+    // The stores open synchronously; only the ledger's start touches the disk asynchronously.
+    await this.sim.io(core.start());
+    const { api } = createFrontDoor(core, frontDoorSettings(settings), { clock: process, entropy: seededEntropy(`${this.#options.seed}:front-door#${gen}`), log: this.#log });
+    this.#coordinator = core;
+    this.#api = api;
+    this.#coordinatorProcess = process;
+    this.#listener = new SimListener({ name: 'zone-link', process }, (endpoint) => this.#accept(core, endpoint));
+  }
+
+  /**
+   * A coordinator SIGKILL: its process's timers and links gone at once (zone nodes see their links
+   * close and redial, refused until it is back), its stores closed with what was committed. Its
+   * in-process API refuses until {@link startCoordinator}.
+   */
+  crashCoordinator(): void {
+    const core = this.#coordinator;
+    if (!core) return;
+    this.#coordinator = undefined;
+    this.#api = undefined;
+    this.#listener?.close();
+    this.#listener = undefined;
+    // Kill first: no timer of the old process may run while its stores close.
+    this.#coordinatorProcess?.kill();
+    this.#coordinatorProcess = undefined;
+    core.crash();
+    for (const hook of this.#crashHooks) hook();
+  }
+
+  /** Power loss of a zone node: its timers, environments and links gone; the coordinator sees the link drop after a link latency. */
+  kill(nodeId: string): void {
+    const node = this.#node(nodeId);
+    if (!node.core) return;
+    const core = node.core;
+    node.core = undefined;
+    node.process.kill();
+    core.abandon();
+  }
+
+  /** SIGSTOP: the node's clock and I/O held; its link stays open and silent. */
+  pause(nodeId: string): void {
+    this.#node(nodeId).process.pause();
+  }
+
+  /** SIGCONT. */
+  resume(nodeId: string): void {
+    this.#node(nodeId).process.resume();
+  }
+
+  /** Starts a killed node again: a new process with the same zone and id, no warm environments. */
+  restart(nodeId: string): void {
+    const node = this.#node(nodeId);
+    if (node.core) return;
+    node.process = new ProcessClock(this.sim, { name: `${nodeId}#${node.generation + 1}` });
+    this.#startNode(node);
+  }
+
+  /** Stops everything gracefully (zone nodes, then the coordinator), in virtual time. Safe twice. */
+  async stop(): Promise<void> {
+    const bounded = (work: Promise<unknown>, ms: number): Promise<unknown> =>
+      Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => this.#harness.setTimeout(resolve, ms))]);
+    const stops: Array<Promise<unknown>> = [];
+    for (const node of this.nodes.values()) if (node.core) stops.push(node.core.stop());
+    await bounded(Promise.all(stops), 60_000);
+    const core = this.#coordinator;
+    if (core) {
+      this.#coordinator = undefined;
+      this.#api = undefined;
+      this.#listener?.close();
+      await bounded(core.stop(), 60_000);
+      await this.sim.io(core.close()).catch(() => undefined);
+    }
+    for (const node of this.nodes.values()) node.process.kill();
+    this.#coordinatorProcess?.kill();
+  }
+
+  #node(nodeId: string): VirtualNode {
+    const node = this.nodes.get(nodeId);
+    if (!node) throw new Error(`no zone node ${nodeId} in this virtual cluster`);
+    return node;
+  }
+
+  #accept(core: CoordinatorCore, endpoint: SimEndpoint): void {
+    const events = core.acceptor.accept(endpoint as LinkConnection, `sim:${endpoint.connectionId}`);
+    endpoint.onMessage = (frame) => events.frame(frame, true);
+    endpoint.onClose = (code, reason) => events.closed(code, reason);
+  }
+
+  #startNode(node: VirtualNode): void {
+    node.generation++;
+    const process = node.process;
+    const entropy = seededEntropy(`${this.#options.seed}:node:${node.nodeId}#${node.generation}`);
+    const n = this.#options.node ?? {};
+    const settings: ZoneNodeCoreSettings = {
+      coordinatorUrl: VIRTUAL_ZONE_URL,
+      clusterToken: VIRTUAL_CLUSTER_TOKEN,
+      zone: node.zone,
+      nodeId: node.nodeId,
+      memoryMb: n.memoryMb ?? 8192,
+      maxEnvironments: n.maxEnvironments ?? 32,
+      isolation: n.isolation ?? 'process',
+      keepAliveMs: n.keepAliveMs ?? 600_000,
+      timeScale: n.timeScale ?? 1,
+      connectTimeoutMs: n.connectTimeoutMs ?? 5_000,
+      reconnectMinMs: n.reconnectMinMs ?? 100,
+      reconnectMaxMs: n.reconnectMaxMs ?? 2_000,
+      heartbeatMissLimit: n.heartbeatMissLimit ?? this.#options.coordinator?.heartbeatMissLimit ?? 4,
+      maxFrameBytes: 8 * 1024 * 1024,
+      stopGraceMs: n.stopGraceMs ?? 5_000,
+    };
+    const dialer: Dialer = {
+      dial: (_url: string, events: DialEvents): LinkConnection => {
+        const listener = this.#listener ?? CLOSED_LISTENER;
+        const endpoint = node.link.connect(listener, { process });
+        endpoint.onOpen = () => events.opened();
+        endpoint.onMessage = (frame) => events.frame(frame, true);
+        endpoint.onClose = (code, reason) => events.closed(code, reason);
+        return endpoint as LinkConnection;
+      },
+    };
+    const code: CodeSource = {
+      ensure: (spec) => {
+        const sha = spec.codeSha256Hex;
+        if (this.#resolved.has(sha)) return Promise.resolve(`virtual:${sha}`);
+        // The package is read from the code store once per cluster, while virtual time stands still.
+        return this.sim.io(this.#definition(sha)).then(() => `virtual:${sha}`);
+      },
+      unpin: () => {},
+    };
+    const core = new ZoneNodeCore(settings, {
+      clock: process,
+      entropy,
+      logger: this.#log,
+      codec: msgpackCodec,
+      dialer,
+      environments: createSyntheticEnvironmentFactory({ clock: process, definitionOf: (codeDir) => this.#definitionOf(codeDir) }),
+      code,
+      coldStarts: { pass: () => Promise.resolve() },
+      sandboxReport: () => VIRTUAL_SANDBOX,
+    });
+    node.core = core;
+    // A node refused for good (it never is here) or still starting when killed: nothing to await.
+    core.start().catch(() => undefined);
+  }
+
+  #definition(sha: string): Promise<ResolvedSyntheticDefinition> {
+    let pending = this.#definitions.get(sha);
+    if (!pending) {
+      pending = (async () => {
+        const zip = await this.#codeStore.get(sha);
+        if (!zip) throw new Error(`package ${sha} is not in the virtual coordinator's code store`);
+        const info = await inspectZip(zip, undefined, { readFiles: [SYNTHETIC_DEFINITION_FILE] });
+        const text = info.contents?.get(SYNTHETIC_DEFINITION_FILE);
+        if (!text) throw new Error(`package ${sha} has no ${SYNTHETIC_DEFINITION_FILE}: virtual time runs synthetic functions only`);
+        const definition = parseSyntheticDefinition(text.toString('utf8'));
+        this.#resolved.set(sha, definition);
+        return definition;
+      })();
+      pending.catch(() => this.#definitions.delete(sha));
+      this.#definitions.set(sha, pending);
+    }
+    return pending;
+  }
+
+  #definitionOf(codeDir: string): ResolvedSyntheticDefinition {
+    const definition = this.#resolved.get(codeDir.replace(/^virtual:/, ''));
+    if (!definition) throw new Error(`no synthetic definition for ${codeDir}`);
+    return definition;
+  }
+}
+
+/** Where a dial goes while the coordinator is down: nothing listens, so it is refused. */
+const CLOSED_LISTENER = (() => {
+  const l = new SimListener({ name: 'coordinator (down)' }, () => undefined);
+  l.close();
+  return l;
+})();
