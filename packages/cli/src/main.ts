@@ -224,6 +224,33 @@ export async function main(argv: string[]): Promise<number | undefined> {
       exitCode = await (await import('./commands/run.js')).runCheckCommand(dir, flags);
     });
 
+  program
+    .command('calibrate')
+    .description('turn a run\'s ledger into synthetic profiles per function (empirical INIT, duration and memory, error rate) and write the run\'s scenario again with its code functions replaced by them')
+    .argument('<results-dir>', 'a run\'s results directory (zonesim run --out DIR), or any directory holding ledger/')
+    .option('--out <file>', 'the profiles file; .json writes JSON (default RESULTS_DIR/profiles.yaml)')
+    .option('--scenario <file>', 'the scenario to rewrite (default: the one named in run.json)')
+    .option('--scenario-out <file>', 'where the calibrated scenario goes (default RESULTS_DIR/<name>-calibrated.yaml)')
+    .option('--no-scenario', 'write the profiles only')
+    .option('--json', 'print the profiles and the files written as JSON')
+    .addHelpText('after', [
+      '',
+      'Percentiles 0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100 of INIT (cold starts',
+      'only), handler duration and Max Memory Used, from the attempts that ran code;',
+      'errorRate leaves out timeouts and out-of-memory kills (the distributions',
+      'reproduce those). Exit 2 for bad input (no directory, no ledger, nothing ran),',
+      'with its code. See docs/calibrate.md.',
+    ].join('\n'))
+    .action(async (dir: string, flags: { out?: string; scenario?: string | false; scenarioOut?: string; json?: boolean }) => {
+      // Commander folds --no-scenario into `scenario: false`.
+      const { scenario, ...rest } = flags;
+      exitCode = await (await import('./commands/calibrate.js')).runCalibrateCommand(dir, {
+        ...rest,
+        ...(typeof scenario === 'string' && { scenario }),
+        writeScenario: scenario !== false,
+      });
+    });
+
   const dlq = program.command('dlq').description('dead-lettered asynchronous events');
   dlq
     .command('list')

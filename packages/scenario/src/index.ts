@@ -13,6 +13,10 @@
  * - Judging: {@link checkRun} accounts for every operation and accepted event (delivered,
  *   dead-lettered, pending, lost) and every duplicate, Jepsen-style; {@link evaluateHypotheses},
  *   {@link verdict} and {@link formatVerdict}; {@link StopConditionMonitor} for live early stops.
+ * - Calibration (`zonesim calibrate`): {@link calibrateRun} turns a run's ledger into synthetic
+ *   profiles (empirical INIT, duration and memory, error rate) in bounded memory
+ *   ({@link QuantileSketch}); {@link formatProfiles} writes them; {@link calibrateScenarioText}
+ *   rewrites a scenario with its code functions replaced by them. See docs/calibrate.md.
  *
  * Every random choice comes from @zonesim/common's SeededRandom, forked per workload entry and per
  * fault, so that entries and faults do not disturb each other's draws. See README.md.
@@ -107,3 +111,19 @@ export { evaluateHypotheses, verdict, type HypothesisResult, type Verdict } from
 export { formatVerdict, type FormatVerdictOptions } from './format-verdict.js';
 export { StopConditionMonitor, type StopConditionMonitorComponents, type StopOp, type StopTrip } from './stop-conditions.js';
 export { QUICK_TIME_FACTOR, scaleScenarioTime } from './scale-time.js';
+export { CalibrationError, CalibrationErrorCode } from './calibration-errors.js';
+export { DEFAULT_EXACT_VALUES, DEFAULT_RELATIVE_ACCURACY, ExactValueBudget, QuantileSketch, type QuantileSketchOptions } from './quantile-sketch.js';
+export {
+  CALIBRATION_PERCENTILES,
+  DEFAULT_CALIBRATION_MAX_FUNCTIONS,
+  calibrateRun,
+  empirical,
+  resolveCalibrateOptions,
+  type CalibrateOptions,
+  type CalibrationResult,
+  type CalibrationSamples,
+  type FunctionProfile,
+  type ResolvedCalibrateOptions,
+} from './calibrate.js';
+export { PROFILES_FORMAT_VERSION, distributionNode, formatProfiles, profilesFile, type ProfileEntry, type ProfilesFile } from './profiles-file.js';
+export { CALIBRATED_NAME_SUFFIX, calibrateScenarioText, type CalibrateScenarioOptions, type CalibratedScenario, type KeptFunction } from './calibrated-scenario.js';
