@@ -16,7 +16,8 @@ const P50_RELATIVE = 0.25;
 const P50_ABSOLUTE_MS = 2;
 const ERROR_RATE_ABSOLUTE = 0.05;
 
-// A handler that sleeps 5 to 15 ms and fails about 5 % of the time.
+// A handler that sleeps 5 to 15 ms and fails about 5 % of the time. With ~300 attempts the
+// calibrated run's error rate has a standard deviation of about 0.013, so 0.05 is about 4 of them.
 const HANDLER = `
 export const handler = async (event) => {
   await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
@@ -28,7 +29,7 @@ export const handler = async (event) => {
 const SCENARIO = `
 name: calibrate-real
 seed: 5
-duration: 5s
+duration: 7s
 cooldown: 1s
 cluster: { zones: 1 }
 functions:
@@ -128,7 +129,7 @@ t.test('calibrate a real run; the calibrated run matches it within the tolerance
   const b = await measure(join(dir, 'calibrated'), 'work');
   t.same([...a.runtimes], ['nodejs22.x'], 'the real run ran code');
   t.same([...b.runtimes], ['zonesim.synthetic'], 'the calibrated run ran the synthetic function');
-  t.ok(a.ran >= 150 && b.ran >= 150, `enough attempts (${a.ran}, ${b.ran})`);
+  t.ok(a.ran >= 200 && b.ran >= 200, `enough attempts (${a.ran}, ${b.ran})`);
   t.equal(out.functions.find((f) => f.name === 'work')!.samples.ran, a.ran, 'the profile rests on every attempt that ran');
   t.ok(a.errors > 0, `the real run had function errors (${a.errors})`);
 
