@@ -211,6 +211,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--json', 'print the verdict and the check as JSON')
     .option('--quick', 'a short form: the timeline (load, faults, cooldown) at half length; rates and thresholds as written')
     .option('--time-factor <f>', 'multiply the timeline by this factor (--quick is 0.5)')
+    .option('--virtual', 'run in virtual time: the same platform code in this one process on a simulated clock and network (synthetic functions only; also `mode: virtual` in the file)')
+    .option('--check-determinism', 'with --virtual: run twice with the same seed and compare the digests of history and ledger')
+    .option('--seed <seed>', 'override the scenario\'s seed')
     .action(async (file: string, flags) => {
       exitCode = await (await import('./commands/run.js')).runRunCommand(file, flags);
     });

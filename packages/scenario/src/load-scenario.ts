@@ -93,6 +93,7 @@ async function resolveValue(doc: Raw, ctx: ResolveContext, file: string): Promis
     file,
     name: doc['name'] as string,
     seed: (doc['seed'] as number | string | undefined) ?? DEFAULT_SCENARIO.seed,
+    mode: (doc['mode'] as 'real' | 'virtual' | undefined) ?? 'real',
     durationMs,
     warmupMs,
     cooldownMs,

@@ -162,6 +162,10 @@ export const RunInfoSchema = Type.Object({
   endAt: Type.Optional(EpochMs),
   /** Set when a stop condition (or the user) ended the run early. */
   stopped: Type.Optional(Type.Object({ by: Text, at: EpochMs, reason: Text })),
+  /** `virtual`: the run's times are virtual (issue 16). Absent: a real run. */
+  mode: Type.Optional(Type.Union([Type.Literal('real'), Type.Literal('virtual')])),
+  /** A virtual run's cost in wall time (outside the run's digest: it differs from run to run). */
+  wall: Type.Optional(Type.Object({ ms: Type.Number({ minimum: 0 }), virtualMs: Type.Number({ minimum: 0 }), speedup: Type.Number({ minimum: 0 }), events: Type.Integer({ minimum: 0 }) })),
 });
 /** See {@link RunInfoSchema}. */
 export type RunInfo = Static<typeof RunInfoSchema>;

@@ -353,6 +353,7 @@ export const ScenarioFileSchema = Obj(
     name: Name('The scenario name (used in result directory names)'),
     description: Type.Optional(Text),
     seed: Type.Optional(Type.Union([Type.Integer(), Type.String({ minLength: 1 })], { description: 'Seed of every random choice. Default 1', 'x-expect': 'an integer or a string' })),
+    mode: Type.Optional(Type.Union([Type.Literal('real'), Type.Literal('virtual')], { description: 'real: processes on the wall clock (default); virtual: the same platform code in one process on virtual time (synthetic functions only; `zonesim run --virtual`)', 'x-expect': 'real or virtual' })),
     duration: Duration('Length of the load phase'),
     warmup: Type.Optional(Duration('First part of the load phase, not judged. Default 0')),
     cooldown: Type.Optional(Duration('Time after the load phase for async events to drain. Default 10s')),

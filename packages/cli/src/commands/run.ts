@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { QUICK_TIME_FACTOR, scaleScenarioTime, RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
 import { runScenario } from '@zonesim/runner';
+import type { ResolvedScenario } from '@zonesim/scenario';
 
 /** Exit codes of `zonesim run` and `zonesim check`. */
 export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as const;
@@ -12,7 +13,7 @@ export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as
  */
 export async function runRunCommand(
   file: string,
-  flags: { out?: string; quiet?: boolean; json?: boolean; quick?: boolean; timeFactor?: string },
+  flags: { out?: string; quiet?: boolean; json?: boolean; quick?: boolean; timeFactor?: string; virtual?: boolean; checkDeterminism?: boolean; seed?: string },
 ): Promise<number> {
   const loaded = await loadScenario(file);
   if (!loaded.scenario) {
@@ -24,7 +25,9 @@ export async function runRunCommand(
     process.stderr.write(`zonesim run: --time-factor must be a number in (0, 100], got ${String(flags.timeFactor)}\n`);
     return RunExit.BadScenario;
   }
-  const scenario = scaleScenarioTime(loaded.scenario, factor);
+  const scaled = scaleScenarioTime(loaded.scenario, factor);
+  const scenario = flags.seed === undefined ? scaled : { ...scaled, seed: /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed };
+  if (flags.virtual || scenario.mode === 'virtual' || flags.checkDeterminism) return runVirtual(scenario, flags);
   if (loaded.warnings.length > 0) process.stderr.write(`${formatScenarioErrors(loaded.warnings)}\n`);
   const controller = new AbortController();
   let interrupts = 0;
@@ -73,4 +76,40 @@ export async function runCheckCommand(dir: string, flags: { scenario?: string; j
   if (flags.json) process.stdout.write(`${JSON.stringify({ verdict: v, check }, null, 2)}\n`);
   else process.stdout.write(`${formatVerdict(v, check, { color: process.stdout.isTTY === true })}\n`);
   return v.status === 'pass' ? RunExit.Pass : RunExit.Fail;
+}
+
+/** `zonesim run FILE --virtual` (or `mode: virtual`): the run in virtual time, its digest, and with `--check-determinism` a second run compared. */
+async function runVirtual(scenario: ResolvedScenario, flags: { out?: string; quiet?: boolean; json?: boolean; checkDeterminism?: boolean }): Promise<number> {
+  const { runVirtualScenario, checkVirtualScenario, VirtualRunRefusedError } = await import('@zonesim/runner/virtual');
+  try {
+    checkVirtualScenario(scenario);
+  } catch (err) {
+    if (err instanceof VirtualRunRefusedError) {
+      process.stderr.write(`zonesim run --virtual: ${err.message}\n`);
+      return RunExit.BadScenario;
+    }
+    throw err;
+  }
+  const quiet = flags.quiet === true || flags.json === true;
+  const result = await runVirtualScenario(scenario, { ...(flags.out ? { outDir: flags.out } : {}), quiet });
+  let again: { digest: string; outDir: string } | undefined;
+  if (flags.checkDeterminism) {
+    const second = await runVirtualScenario(scenario, { outDir: `${result.outDir}-replay`, quiet: true });
+    again = { digest: second.digest, outDir: second.outDir };
+  }
+  const deterministic = again ? again.digest === result.digest : undefined;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ outDir: result.outDir, mode: 'virtual', digest: result.digest, wall: result.wall, ...(again ? { replay: again, deterministic } : {}), verdict: result.verdict, check: result.check }, null, 2)}\n`);
+  } else {
+    if (result.report && !flags.quiet) process.stdout.write(`\n${result.report.table}\n`);
+    process.stdout.write(`\n${result.text}\n`);
+    const w = result.wall;
+    process.stdout.write(`\nvirtual time: ${(w.virtualMs / 1000).toFixed(1)} s in ${(w.ms / 1000).toFixed(2)} s of wall time (${w.speedup}x, ${w.events} events)\n`);
+    process.stdout.write(`digest:  ${result.digest}\n`);
+    if (again) process.stdout.write(`replay:  ${again.digest} ${deterministic ? '(identical: deterministic)' : 'DIFFERENT: the run is not deterministic'}\n`);
+    process.stdout.write(`results: ${result.outDir}${result.report ? `\nreport:  ${result.report.files.html}` : ''}\n`);
+  }
+  if (deterministic === false) return RunExit.Fail;
+  if (result.aborted) return RunExit.Interrupted;
+  return result.verdict.status === 'pass' ? RunExit.Pass : RunExit.Fail;
 }

@@ -42,13 +42,15 @@ export async function deployFunctions(
     signal?: AbortSignal;
     /** How long provisioned concurrency may take to be READY. @default 120000 */
     provisionedTimeoutMs?: number;
+    /** Wraps the packaging's file I/O (a virtual world holds its clock meanwhile). @default as is */
+    io?: <T>(work: Promise<T>) => Promise<T>;
   },
 ): Promise<Map<string, DeployedFunction>> {
   const clock = options.clock;
   const deployed = new Map<string, DeployedFunction>();
   for (const fn of functions) {
     options.signal?.throwIfAborted();
-    const zip = await packageOf(fn);
+    const zip = await (options.io ?? ((w) => w))(packageOf(fn));
     const name = encodeURIComponent(fn.name);
     await expect(client, `CreateFunction ${fn.name}`, 'POST', '/2015-03-31/functions', {
       FunctionName: fn.name,

@@ -48,7 +48,8 @@ export async function queuesDrained(admin: AdminClient, scenario: ResolvedScenar
 }
 
 /** Where every message ended up (processed, dead-lettered, queued ...), from the queue service, for the checker. */
-export async function dumpQueueMessages(admin: AdminClient, outDir: string): Promise<void> {
+/** `io` wraps the file I/O (see `RunWorld.io`). */
+export async function dumpQueueMessages(admin: AdminClient, outDir: string, io: <T>(work: Promise<T>) => Promise<T> = (w) => w): Promise<void> {
   const out = new NdjsonWriter<QueueMessageRecord>(join(outDir, RunFile.QueueMessages));
   try {
     for (let after = 0; ;) {
@@ -68,7 +69,7 @@ export async function dumpQueueMessages(admin: AdminClient, outDir: string): Pro
       after = page.next;
     }
   } finally {
-    await out.close();
+    await io(out.close());
   }
 }
 
@@ -76,7 +77,7 @@ export async function dumpQueueMessages(admin: AdminClient, outDir: string): Pro
  * Dead letters and events still pending, from the coordinator, for the checker. A refusal ends a
  * listing where it is (what was read is written); no answer at all writes nothing.
  */
-export async function dumpAsyncFinal(admin: AdminClient, outDir: string): Promise<void> {
+export async function dumpAsyncFinal(admin: AdminClient, outDir: string, io: <T>(work: Promise<T>) => Promise<T> = (w) => w): Promise<void> {
   const deadLetters: Array<{ eventId: string; functionName: string; condition: string; reason: string }> = [];
   for (let offset = 0; ; offset += DEAD_LETTER_PAGE) {
     const page = await refusalEnds(admin.deadLetters({ limit: DEAD_LETTER_PAGE, offset }, { timeoutMs: ASYNC_PAGE_TIMEOUT_MS }));
@@ -98,7 +99,7 @@ export async function dumpAsyncFinal(admin: AdminClient, outDir: string): Promis
     pending.push(...page.map((p) => p.eventId));
     if (page.length < PENDING_PAGE) break;
   }
-  await writeFile(join(outDir, RunFile.AsyncFinal), `${JSON.stringify({ deadLetters, pending })}\n`);
+  await io(writeFile(join(outDir, RunFile.AsyncFinal), `${JSON.stringify({ deadLetters, pending })}\n`));
 }
 
 /** The page, or undefined when the API refused it (an error status); no answer rejects. */

@@ -186,6 +186,15 @@ export class ScenarioRun implements Lifecycle {
    * run being ended early is thrown after the stop.
    */
   async runUntil(until?: AbortSignal | Promise<unknown>): Promise<RunResult> {
+    await this.runToStop(until);
+    return this.result();
+  }
+
+  /**
+   * {@link runUntil} without the judgement: starts, runs until the end (or `until`), stops. A
+   * virtual world is driven through this part only; `result()` then reads the files.
+   */
+  async runToStop(until?: AbortSignal | Promise<unknown>): Promise<void> {
     let signal: AbortSignal | undefined;
     if (until instanceof AbortSignal) signal = until;
     else if (until) {
@@ -203,7 +212,6 @@ export class ScenarioRun implements Lifecycle {
       }
     }
     await this.stop();
-    return this.result();
   }
 
   /**
@@ -233,11 +241,12 @@ export class ScenarioRun implements Lifecycle {
     const world = this.#world;
     const clock = this.#clock;
     const signal = this.#abort.signal;
-    await mkdir(outDir, { recursive: true });
-    const digest = await scheduleDigest(scenario);
+    const io = this.#io;
+    await io(mkdir(outDir, { recursive: true }));
+    const digest = await io(scheduleDigest(scenario));
     const info: RunInfo = { v: 1, scenario: scenario.name, file: scenario.file, seed: scenario.seed, digest, t0: clock.now() };
     this.#info = info;
-    await writeRunInfo(outDir, info);
+    await io(writeRunInfo(outDir, info));
     const history = (this.#history = new NdjsonWriter<HistoryOp>(join(outDir, RunFile.History)));
     this.#faultsOut = new NdjsonWriter<FaultRecord>(join(outDir, RunFile.Faults));
     const zonesOut = (this.#zonesOut = new NdjsonWriter<ZoneTransition>(join(outDir, RunFile.Zones)));
@@ -250,10 +259,10 @@ export class ScenarioRun implements Lifecycle {
     await this.#options.onWorldReady?.(started);
     this.#say(`  ${started.endpoint}; deploying ${scenario.functions.length} function(s)${scenario.queues.length > 0 ? ` and ${scenario.queues.length} queue(s)` : ''} ...`);
     const queueUrls = await deployQueues(world.api, scenario.queues, { signal });
-    const deployed = await deployFunctions(world.api, scenario.functions, { clock, signal });
+    const deployed = await deployFunctions(world.api, scenario.functions, { clock, signal, io });
     await deployMappings(world.api, scenario.functions, { clock, signal });
     await this.#options.beforeLoad?.({ apiUrl: started.apiUrl, invokeWithLog: (name, payload) => world.client.invokeWithLogTail(name, payload) });
-    const schedule = await openArrivals(scenario, { signal });
+    const schedule = await io(openArrivals(scenario, { signal }));
     const faults = faultSchedule(scenario);
 
     const watcher = (this.#watcher = new ZoneWatcher({ admin: world.admin, clock, out: zonesOut }));
@@ -282,7 +291,7 @@ export class ScenarioRun implements Lifecycle {
 
     const t0 = clock.now() + LOAD_START_LEAD_MS;
     info.t0 = t0;
-    await writeRunInfo(outDir, info);
+    await io(writeRunInfo(outDir, info));
     this.#progress = new Progress({
       elapsedMs: () => clock.now() - t0,
       totalMs: scenario.durationMs,
@@ -370,13 +379,16 @@ export class ScenarioRun implements Lifecycle {
     await this.#injector?.healAll().catch(() => undefined);
     this.#watcher?.stop();
     if (this.#worldUp) {
-      await dumpAsyncFinal(this.#world.admin, outDir).catch(() => undefined);
-      if (this.scenario.queues.length > 0) await dumpQueueMessages(this.#world.admin, outDir).catch(() => undefined);
+      await dumpAsyncFinal(this.#world.admin, outDir, this.#io).catch(() => undefined);
+      if (this.scenario.queues.length > 0) await dumpQueueMessages(this.#world.admin, outDir, this.#io).catch(() => undefined);
     }
     const info = this.#info;
     if (info) info.endAt = this.#clock.now();
-    await Promise.allSettled([this.#history?.close(), this.#faultsOut?.close(), this.#zonesOut?.close(), info ? writeRunInfo(outDir, info) : undefined]);
+    await this.#io(Promise.allSettled([this.#history?.close(), this.#faultsOut?.close(), this.#zonesOut?.close(), info ? writeRunInfo(outDir, info) : undefined]));
   }
+
+  /** The world's wrapper of the runner's real I/O (see {@link RunWorld.io}). */
+  #io = <T>(work: Promise<T>): Promise<T> => (this.#world.io ? this.#world.io(work) : work);
 
   get #stopGraceMs(): number {
     return this.#options.stopGraceMs ?? DEFAULT_RUN_STOP_GRACE_MS;

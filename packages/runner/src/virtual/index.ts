@@ -6,3 +6,5 @@
  */
 export { VirtualCluster, VIRTUAL_API_URL, type VirtualClusterOptions, type VirtualNode, type VirtualNodeSpec } from './virtual-cluster.js';
 export { InProcessApiTransport } from './in-process-transport.js';
+export { VirtualWorld } from './virtual-world.js';
+export { VirtualRunRefusedError, checkVirtualScenario, runDigest, runVirtualScenario, type VirtualRunOptions, type VirtualRunResult } from './run-virtual.js';

@@ -42,6 +42,13 @@ export interface RunWorld {
   readonly faults: FaultActuator;
 
   /**
+   * Runs the runner's own real I/O (its results files, packaging). A virtual world holds its
+   * clock until the work is done, so that the disk's speed never moves virtual time; the real
+   * world runs it as is. @default as is
+   */
+  io?<T>(work: Promise<T>): Promise<T>;
+
+  /**
    * Moves what the coordinator wrote during the run into the results directory (the ledger as
    * `<outDir>/ledger/`). Called once, after `stop`.
    */

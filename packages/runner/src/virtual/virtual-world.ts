@@ -1,0 +1,162 @@
+import { rename, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Toxic } from '@zonesim/link-proxy';
+import { RunFile, topology, type ResolvedScenario } from '@zonesim/scenario';
+import type { ProcessClock } from '@zonesim/sim';
+import { AdminClient } from '../client/admin-client.js';
+import { ApiClient } from '../client/api-client.js';
+import { ApiClusterClient } from '../client/cluster-client.js';
+import { RunWorldError } from '../errors.js';
+import type { FaultActuator, RunWorld, WorldInfo, WorldNode } from '../world/run-world.js';
+import { InProcessApiTransport } from './in-process-transport.js';
+import { VirtualCluster, type VirtualClusterOptions } from './virtual-cluster.js';
+
+/**
+ * The scenario's world in virtual time (issue 16): a {@link VirtualCluster} (the real cores on one
+ * simulated clock and an in-memory network), reached in-process by the same clients as the real
+ * world, with every fault of the scenario format acting on simulated processes and links. The
+ * runner's own clock is the harness's: faults never pause it.
+ *
+ * Everything runs only while the simulation is driven: `world.drive(run.runUntil())`.
+ */
+export class VirtualWorld implements RunWorld {
+  readonly cluster: VirtualCluster;
+  readonly clock: ProcessClock;
+  readonly description: string;
+  readonly nodes: readonly WorldNode[];
+  readonly client: ApiClusterClient;
+  readonly api: ApiClient;
+  readonly admin: AdminClient;
+  readonly faults: FaultActuator;
+  readonly #dataDir: string;
+  readonly #transport: InProcessApiTransport;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: VirtualClusterOptions) {
+    this.cluster = new VirtualCluster(options);
+    this.#dataDir = options.dataDir;
+    this.clock = this.cluster.harnessClock;
+    this.nodes = options.nodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId }));
+    const zones = new Set(options.nodes.map((n) => n.zone)).size;
+    this.description = `${zones} zones x ${options.nodes.length / Math.max(1, zones)} node(s) in virtual time (seed ${String(options.seed)})`;
+    this.#transport = new InProcessApiTransport(() => this.cluster.api, { clock: this.clock });
+    this.cluster.onCoordinatorCrash(() => this.#transport.resetAll());
+    this.client = new ApiClusterClient(this.#transport);
+    this.api = new ApiClient(this.#transport);
+    this.admin = new AdminClient(this.api);
+    this.faults = new VirtualFaultActuator(this.cluster);
+  }
+
+  /** A virtual world for a scenario's `cluster:` section, the coordinator's data under `<dataDir>/coordinator`. */
+  static forScenario(scenario: ResolvedScenario, options: { dataDir: string }): VirtualWorld {
+    const c = scenario.cluster;
+    const nodes = topology({ cluster: { zones: [...c.zones], nodesPerZone: c.nodesPerZone } }).nodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId }));
+    return new VirtualWorld({
+      seed: scenario.seed,
+      dataDir: join(resolve(options.dataDir), 'coordinator'),
+      nodes,
+      coordinator: {
+        heartbeatIntervalMs: c.heartbeatMs,
+        heartbeatMissLimit: c.missLimit,
+        placement: c.placement,
+        timeScale: c.timeScale,
+        accountConcurrency: c.accountConcurrency,
+        scalingRatePer10s: Math.max(1000, c.accountConcurrency),
+        failover: c.failover,
+      },
+      node: {
+        maxEnvironments: c.node.maxEnvironments,
+        memoryMb: c.node.memoryMb,
+        isolation: c.node.isolation,
+        keepAliveMs: c.node.keepAliveMs,
+        timeScale: c.timeScale,
+        heartbeatMissLimit: c.missLimit,
+      },
+    });
+  }
+
+  /** Runs the simulation until `work` settles: how a virtual run is driven from outside. */
+  drive<T>(work: Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    return this.cluster.sim.runUntil(work, options.signal ? { signal: options.signal } : {});
+  }
+
+  /** Real I/O of the runner (its files): virtual time stands still until it is done. */
+  io<T>(work: Promise<T>): Promise<T> {
+    return this.cluster.sim.io(work);
+  }
+
+  async start(_options: { signal?: AbortSignal } = {}): Promise<WorldInfo> {
+    await this.cluster.start();
+    return { apiUrl: undefined, endpoint: `in-process cluster on virtual time` };
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.cluster.stop();
+    return this.#stopping;
+  }
+
+  destroy(): void {
+    for (const node of this.cluster.nodes.values()) node.process.kill();
+    this.cluster.coordinatorProcess?.kill();
+  }
+
+  async collect(outDir: string): Promise<void> {
+    const ledger = join(this.#dataDir, 'ledger');
+    if (await stat(ledger).then(() => true, () => false)) await rename(ledger, join(outDir, RunFile.LedgerDir));
+  }
+}
+
+/** The scenario's process and network faults on simulated processes and links. */
+class VirtualFaultActuator implements FaultActuator {
+  readonly #cluster: VirtualCluster;
+
+  constructor(cluster: VirtualCluster) {
+    this.#cluster = cluster;
+  }
+
+  kill(nodeId: string): void {
+    this.#cluster.kill(nodeId);
+  }
+
+  pause(nodeId: string): void {
+    this.#cluster.pause(nodeId);
+  }
+
+  resume(nodeId: string): void {
+    this.#cluster.resume(nodeId);
+  }
+
+  async restart(nodeId: string): Promise<void> {
+    this.#cluster.restart(nodeId);
+  }
+
+  hasLink(nodeId: string): boolean {
+    return this.#cluster.nodes.has(nodeId);
+  }
+
+  addToxic(nodeId: string, toxic: Toxic): string {
+    return this.#node(nodeId).link.addToxic(toxic);
+  }
+
+  removeToxic(nodeId: string, toxicId: string): void {
+    this.#node(nodeId).link.removeToxic(toxicId);
+  }
+
+  resetLink(nodeId: string): void {
+    this.#node(nodeId).link.reset();
+  }
+
+  async killCoordinator(): Promise<void> {
+    this.#cluster.crashCoordinator();
+  }
+
+  async restartCoordinator(): Promise<void> {
+    await this.#cluster.startCoordinator();
+  }
+
+  #node(nodeId: string) {
+    const node = this.#cluster.nodes.get(nodeId);
+    if (!node) throw new RunWorldError(`no zone node ${nodeId} in this world`);
+    return node;
+  }
+}
