@@ -1,3 +1,5 @@
+import type { Clock, TimerHandle } from './clock.js';
+
 /**
  * The one lifecycle every long-lived component shares (coordinator, zone node, links):
  * `idle -> starting -> running -> stopping -> stopped`. `stop()` is safe to call twice and
@@ -38,15 +40,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `work`, but gives up after `ms`: returns true when the work finished in time. */
-export async function withinGrace(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * Runs `work`, but gives up after `ms`: returns true when the work finished in time. The grace runs
+ * on `clock` when one is given (a core's, so that a stop in virtual time waits virtual ms), on the
+ * global timers otherwise.
+ */
+export async function withinGrace(work: Promise<unknown>, ms: number, clock?: Clock): Promise<boolean> {
+  let timer: TimerHandle | undefined;
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    timer = clock ? clock.setTimeout(() => resolve(false), ms) : setTimeout(() => resolve(false), ms);
   });
   try {
     return await Promise.race([work.then(() => true as const, () => true as const), timeout]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) {
+      if (clock) clock.clearTimeout(timer);
+      else clearTimeout(timer as NodeJS.Timeout);
+    }
   }
 }

@@ -107,6 +107,21 @@ export class CoordinatorLink extends EventEmitter {
   }
 
   /**
+   * Drops the link as a killed process would (simulated SIGKILL): no close frame, nothing sent, no
+   * redial, no `disconnected` event; the connection is terminated and every timer cleared.
+   */
+  abandon(): void {
+    this.#state = 'stopped';
+    for (const t of this.#timers) this.#clock.clearTimeout(t);
+    this.#timers.clear();
+    this.#stopHeartbeat();
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#open = false;
+    connection?.terminate();
+  }
+
+  /**
    * Sends one message; returns false when the link is down (the message is dropped: results of
    * invocations whose link was lost are failed by the coordinator, which never waits for them).
    */

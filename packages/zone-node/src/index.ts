@@ -7,8 +7,22 @@
  * container images run any executable under the Lambda Runtime API ({@link RuntimeApiServer}).
  * Where the machine allows, process environments and custom runtimes run inside a {@link Sandbox}
  * (bubblewrap namespaces and cgroup limits, issue 15).
+ *
+ * `ZoneNode` is the shell around {@link ZoneNodeCore}, the node's logic on injected clock, entropy,
+ * dialer, code source and environments. A simulation imports the core from
+ * `@zonesim/zone-node/core`, which loads none of the real transports or environments.
  */
 export { ZoneNode, NODE_RUNTIMES, ZONE_NODE_RUNTIMES, type ZoneNodeComponents } from './zone-node.js';
+export { ZoneNodeCore, type ZoneNodeCoreComponents, type ZoneNodeCoreSettings } from './zone-node-core.js';
+export type { CodeSource, CodeSourceContext } from './code-source.js';
+export { CacheCodeSource, MAX_PACKAGE_BYTES, type CacheCodeSourceSettings } from './cache-code-source.js';
+export { Turnstile, type ColdStartGate } from './turnstile.js';
+export {
+  createSyntheticEnvironmentFactory,
+  readSyntheticDefinition,
+  type SyntheticDefinitionSource,
+  type SyntheticEnvironmentFactoryOptions,
+} from './environment/index.js';
 export { logStreamName } from './environment/index.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';

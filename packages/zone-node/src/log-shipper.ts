@@ -93,4 +93,13 @@ export class LogShipper {
   stop(): void {
     this.flush();
   }
+
+  /** Drops what is buffered without sending it and stops the timer (the process is gone, as after kill -9). */
+  discard(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#streams = new Map();
+    this.#bytes = 0;
+    this.#dropped = 0;
+  }
 }

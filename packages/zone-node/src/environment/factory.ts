@@ -1,4 +1,4 @@
-import { SYNTHETIC_RUNTIME } from '@zonesim/common';
+import { SYNTHETIC_RUNTIME, systemClock } from '@zonesim/common';
 import { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
 import { isCustomRuntime } from './custom-runtime-launch.js';
 import { EnvironmentSettingsError } from './errors.js';
@@ -16,7 +16,8 @@ import { WorkerEnvironment } from './worker-environment.js';
  * images get a {@link CustomRuntimeEnvironment} (a process under the Runtime API) whatever the mode.
  * @param mode `process` (child process per environment) or `worker` (worker thread per environment).
  * @param settings all optional; see {@link EnvironmentOptions} for defaults.
- * @param components injected clock (tests).
+ * @param components injected clock (tests), spare runtimes and the sandbox. A simulation uses
+ *   `createSyntheticEnvironmentFactory` (synthetic-factory.ts) instead: synthetic environments only, on its clock.
  */
 export function createEnvironmentFactory(
   mode: IsolationMode,
@@ -24,6 +25,7 @@ export function createEnvironmentFactory(
   components: EnvironmentComponents = {},
 ): EnvironmentFactory {
   const resolved = resolveEnvironmentSettings(settings);
+  const synthetic = { clock: components.clock ?? systemClock };
   let real: (config: EnvironmentConfig) => ExecutionEnvironment;
   switch (mode) {
     case 'process':
@@ -38,7 +40,7 @@ export function createEnvironmentFactory(
   return {
     isolation: mode,
     create: (config) => {
-      if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, components);
+      if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, synthetic);
       // Custom runtimes and images are executables under the Runtime API: a process whatever the mode.
       if (isCustomRuntime(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
       return real(config);

@@ -44,8 +44,9 @@ export { SpareRuntimes, canBind, spareEnvironment, type SpareRuntimeCounts } fro
 export { WorkerEnvironment } from './worker-environment.js';
 export { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
 export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
-export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType } from './synthetic-environment.js';
-export { SyntheticModel, type SyntheticInvocationDraw } from './synthetic-model.js';
+export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType, type SyntheticEnvironmentComponents } from './synthetic-environment.js';
+export { SyntheticModel, readSyntheticDefinition, type SyntheticDefinitionSource, type SyntheticInvocationDraw } from './synthetic-model.js';
+export { createSyntheticEnvironmentFactory, type SyntheticEnvironmentFactoryOptions } from './synthetic-factory.js';
 export {
   DEFAULT_KEEP_ALIVE_MS,
   EnvironmentPool,

@@ -1,7 +1,7 @@
 // Issue 9: the pool's environment report for the dashboard. Exact counts per state, a bounded list
 // with the environments a class watches (busy, initializing) listed before idle ones.
 import t from 'tap';
-import { ManualClock } from '@zonesim/common';
+import { ManualClock, seededEntropy } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentPool } from './index.js';
 import type { EnvironmentConfig, EnvironmentFactory, EnvironmentInvokeResult, EnvironmentState, ExecutionEnvironment } from './types.js';
@@ -49,7 +49,7 @@ t.test('counts every environment by state and lists busy and initializing ones f
   const made: StubEnvironment[] = [];
   const factory: EnvironmentFactory = { isolation: 'worker', create: (c) => (made.push(new StubEnvironment(c)), made.at(-1)!) };
   let n = 0;
-  const pool = new EnvironmentPool({ factory, maxEnvironments: 10, memoryMb: 10 * 128, clock: new ManualClock(0), newEnvironmentId: () => `env-${++n}` });
+  const pool = new EnvironmentPool({ factory, maxEnvironments: 10, memoryMb: 10 * 128, clock: new ManualClock(0), entropy: seededEntropy('pool'), newEnvironmentId: () => `env-${++n}` });
   const leases = [];
   for (let i = 0; i < 6; i++) leases.push(await pool.acquire({ spec: spec(i < 3 ? 'a' : 'b'), codeDir: '/x' }));
   // env-1..3 go idle, env-4 runs INIT, env-5 and env-6 stay leased (busy).

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ManualClock } from '@zonesim/common';
+import { ManualClock, seededEntropy, systemClock, systemEntropy } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentPool, createEnvironmentFactory, type EnvironmentEvictedEvent } from './index.js';
 import type {
@@ -96,6 +96,7 @@ function setup(options: { maxEnvironments?: number; memoryMb?: number; keepAlive
     keepAliveMs: options.keepAliveMs ?? 60_000,
     factory,
     clock,
+    entropy: seededEntropy('pool'),
     newEnvironmentId: () => `env-${++n}`,
   });
   const evicted: EnvironmentEvictedEvent[] = [];
@@ -223,8 +224,8 @@ t.test('stop destroys everything and refuses new work', async (t) => {
 
 t.test('options are validated', async (t) => {
   const factory: EnvironmentFactory = { isolation: 'process', create: (c) => new FakeEnvironment(c) };
-  t.throws(() => new EnvironmentPool({ maxEnvironments: 0, memoryMb: 128, factory }), { code: 'INVALID_OPTION', field: 'maxEnvironments' });
-  t.throws(() => new EnvironmentPool({ maxEnvironments: 1, memoryMb: 128, keepAliveMs: -1, factory }), { code: 'INVALID_OPTION', field: 'keepAliveMs' });
+  t.throws(() => new EnvironmentPool({ maxEnvironments: 0, memoryMb: 128, factory, clock: new ManualClock(), entropy: seededEntropy('pool') }), { code: 'INVALID_OPTION', field: 'maxEnvironments' });
+  t.throws(() => new EnvironmentPool({ maxEnvironments: 1, memoryMb: 128, keepAliveMs: -1, factory, clock: new ManualClock(), entropy: seededEntropy('pool') }), { code: 'INVALID_OPTION', field: 'keepAliveMs' });
 });
 
 t.test('real environments: concurrent invocations are never double-booked', async (t) => {
@@ -235,7 +236,7 @@ t.test('real environments: concurrent invocations are never double-booked', asyn
     join(dir, 'index.mjs'),
     `let inFlight = 0, served = 0;\nconst id = Math.random().toString(36).slice(2);\nexport const handler = async () => {\n  inFlight++; served++;\n  const peak = inFlight;\n  await new Promise((r) => setTimeout(r, 20));\n  inFlight--;\n  return { id, peak, served };\n};\n`,
   );
-  const pool = new EnvironmentPool({ maxEnvironments: 3, memoryMb: 3 * 128, factory: createEnvironmentFactory('process') });
+  const pool = new EnvironmentPool({ maxEnvironments: 3, memoryMb: 3 * 128, factory: createEnvironmentFactory('process'), clock: systemClock, entropy: systemEntropy });
   t.teardown(() => pool.stop());
   let rejected = 0;
   const results: Array<{ id: string; peak: number }> = [];
@@ -315,7 +316,7 @@ t.test('a failed provisioned INIT leaves nothing behind', async (t) => {
     isolation: 'process',
     create: (config) => Object.assign(new FakeEnvironment(config), { failInit: true }),
   };
-  const pool = new EnvironmentPool({ maxEnvironments: 2, memoryMb: 1024, factory, clock });
+  const pool = new EnvironmentPool({ maxEnvironments: 2, memoryMb: 1024, factory, clock, entropy: seededEntropy('pool') });
   const { result } = await pool.provision({ spec: spec('bad'), codeDir: '/x' });
   t.notOk(result.ok);
   t.equal(result.error?.errorType, 'Runtime.ImportModuleError');

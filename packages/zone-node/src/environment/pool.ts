@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { systemClock, systemEntropy, type Clock, type Entropy, type TimerHandle } from '@zonesim/common';
+import type { Clock, Entropy, TimerHandle } from '@zonesim/common';
 import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
 import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
@@ -45,10 +45,10 @@ export interface EnvironmentPoolOptions {
 /** Components of the pool (kept apart from settings; tests pass a ManualClock). */
 export interface EnvironmentPoolComponents {
   factory: EnvironmentFactory;
-  /** @default systemClock */
-  clock?: Clock;
-  /** Environment ids and log stream names. @default systemEntropy */
-  entropy?: Entropy;
+  /** Keep-alive timers and log stream dates. */
+  clock: Clock;
+  /** Environment ids and log stream names. */
+  entropy: Entropy;
   /** @default `env-` and a short id from `entropy` */
   newEnvironmentId?: () => string;
 }
@@ -137,8 +137,8 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     this.memoryMb = positiveInt('memoryMb', options.memoryMb);
     this.keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.#factory = options.factory;
-    this.#clock = options.clock ?? systemClock;
-    this.#entropy = options.entropy ?? systemEntropy;
+    this.#clock = options.clock;
+    this.#entropy = options.entropy;
     const entropy = this.#entropy;
     this.#newId = options.newEnvironmentId ?? (() => entropy.shortId('env-'));
   }

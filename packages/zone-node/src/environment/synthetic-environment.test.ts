@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { ManualClock, type SyntheticDefinition } from '@zonesim/common';
+import { ManualClock, systemEntropy, type SyntheticDefinition } from '@zonesim/common';
 import type { FunctionSpec } from '@zonesim/protocol';
 import {
   EnvironmentPool,
@@ -372,6 +372,7 @@ t.test('5,000 concurrent invocations across environments complete, with no proce
     maxEnvironments: n,
     memoryMb: n * 128,
     clock,
+    entropy: systemEntropy,
   });
   t.teardown(() => pool.stop());
   const fn = spec({ memoryMb: 128, timeoutSec: 900 });

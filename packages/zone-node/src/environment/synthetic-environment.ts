@@ -1,12 +1,11 @@
-import { SYNTHETIC_DEFINITION_FILE, systemClock, type Clock, type TimerHandle } from '@zonesim/common';
+import { SYNTHETIC_DEFINITION_FILE, type Clock, type TimerHandle } from '@zonesim/common';
 import type { FunctionError } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentStateError } from './errors.js';
 import { frameInvocation, initFailureEnding, invocationEnding, type Ending, type Outcome } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { formatFunctionLogLine, formatInitReportLine, formatStartLine } from './report-lines.js';
-import type { EnvironmentComponents } from './runtime-environment.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
-import { SyntheticModel, type SyntheticInvocationDraw } from './synthetic-model.js';
+import { SyntheticModel, type SyntheticDefinitionSource, type SyntheticInvocationDraw } from './synthetic-model.js';
 import type {
   EnvironmentConfig,
   EnvironmentInitResult,
@@ -96,6 +95,14 @@ class Phase {
   }
 }
 
+/** What a synthetic environment runs on. */
+export interface SyntheticEnvironmentComponents {
+  /** Its INIT and invocation timers, and the times in its results and logs. */
+  clock: Clock;
+  /** Where the function's definition comes from. @default `synthetic.json` in the code directory */
+  definitionOf?: SyntheticDefinitionSource;
+}
+
 /**
  * An execution environment of a synthetic function (`Runtime: zonesim.synthetic`): no process, no
  * worker, only timers on the injected clock, so a zone node can hold thousands of them in flight.
@@ -113,6 +120,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
 
   readonly #settings: ResolvedEnvironmentSettings;
   readonly #clock: Clock;
+  readonly #definitionOf: SyntheticDefinitionSource | undefined;
   #state: EnvironmentState = 'created';
   #lastUsedAt: number;
   #model: SyntheticModel | undefined;
@@ -123,12 +131,13 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
   readonly #deadListeners: Array<(reason: string) => void> = [];
   #deadReason: string | undefined;
 
-  constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, components: EnvironmentComponents = {}) {
+  constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, components: SyntheticEnvironmentComponents) {
     this.id = config.environmentId;
     this.specKey = config.spec.specKey;
     this.config = config;
     this.#settings = settings;
-    this.#clock = components.clock ?? systemClock;
+    this.#clock = components.clock;
+    this.#definitionOf = components.definitionOf;
     this.#lastUsedAt = this.#clock.now();
   }
 
@@ -214,7 +223,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
    */
   #planInit(timeoutMs: number, log: LogBuffer): InitPlan {
     try {
-      this.#model ??= SyntheticModel.load(this.config.codeDir, this.specKey, this.id);
+      this.#model ??= SyntheticModel.load(this.config.codeDir, this.specKey, this.id, this.#definitionOf);
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       const error: FunctionError = {

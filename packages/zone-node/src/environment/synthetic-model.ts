@@ -19,6 +19,18 @@ export interface SyntheticInvocationDraw {
   fails: boolean;
 }
 
+/**
+ * Where a synthetic environment finds its function's definition, given its code directory: the text
+ * of `synthetic.json` (parsed and checked) or a definition already resolved. Throw an error with
+ * `code: 'ENOENT'` when there is none (INIT then fails as `Synthetic.InvalidDefinition`, "not found").
+ */
+export type SyntheticDefinitionSource = (codeDir: string) => ResolvedSyntheticDefinition | string;
+
+/** The real definition source: `synthetic.json` in the unpacked package. */
+export function readSyntheticDefinition(codeDir: string): string {
+  return readFileSync(join(codeDir, SYNTHETIC_DEFINITION_FILE), 'utf8');
+}
+
 /** Durations are kept to the microsecond, as REPORT prints two decimals of a millisecond. */
 function roundUs(value: number): number {
   return Math.round(value * 1000) / 1000;
@@ -55,12 +67,14 @@ export class SyntheticModel {
   }
 
   /**
-   * Reads `synthetic.json` from an unpacked package (a few hundred bytes, read once per environment).
-   * @throws SyntheticDefinitionError for a bad definition; an fs error when the file is missing.
+   * The model of one environment, from the definition of the package in `codeDir`: by default
+   * `synthetic.json` read from the unpacked package (a few hundred bytes, read once per
+   * environment); a simulation passes its own `definitionOf`.
+   * @throws SyntheticDefinitionError for a bad definition; an fs error (ENOENT) when the file is missing.
    */
-  static load(codeDir: string, specKey: string, environmentId: string): SyntheticModel {
-    const text = readFileSync(join(codeDir, SYNTHETIC_DEFINITION_FILE), 'utf8');
-    return new SyntheticModel(parseSyntheticDefinition(text), specKey, environmentId);
+  static load(codeDir: string, specKey: string, environmentId: string, definitionOf: SyntheticDefinitionSource = readSyntheticDefinition): SyntheticModel {
+    const definition = definitionOf(codeDir);
+    return new SyntheticModel(typeof definition === 'string' ? parseSyntheticDefinition(definition) : definition, specKey, environmentId);
   }
 
   /** INIT duration of this environment, ms. */

@@ -116,5 +116,7 @@ export interface EnvironmentSettings {
 /** Creates environments of one isolation mode. */
 export interface EnvironmentFactory {
   readonly isolation: IsolationMode;
+  /** The runtimes it can create, when fewer than every runtime a zone node knows (a synthetic-only factory). */
+  readonly runtimes?: readonly string[];
   create(config: EnvironmentConfig): ExecutionEnvironment;
 }
