@@ -8,3 +8,4 @@ export { VirtualCluster, VIRTUAL_API_URL, type VirtualClusterOptions, type Virtu
 export { InProcessApiTransport } from './in-process-transport.js';
 export { VirtualWorld } from './virtual-world.js';
 export { VirtualRunRefusedError, checkVirtualScenario, runDigest, runVirtualScenario, type VirtualRunOptions, type VirtualRunResult } from './run-virtual.js';
+export { FrontClusterClient } from './front-cluster-client.js';

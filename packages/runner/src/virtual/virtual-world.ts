@@ -1,5 +1,6 @@
 import { rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { seededEntropy } from '@zonesim/common';
 import type { Toxic } from '@zonesim/link-proxy';
 import { RunFile, topology, type ResolvedScenario } from '@zonesim/scenario';
 import type { ProcessClock } from '@zonesim/sim';
@@ -8,6 +9,7 @@ import { ApiClient } from '../client/api-client.js';
 import { ApiClusterClient } from '../client/cluster-client.js';
 import { RunWorldError } from '../errors.js';
 import type { FaultActuator, RunWorld, WorldInfo, WorldNode } from '../world/run-world.js';
+import { FrontClusterClient } from './front-cluster-client.js';
 import { InProcessApiTransport } from './in-process-transport.js';
 import { VirtualCluster, type VirtualClusterOptions } from './virtual-cluster.js';
 
@@ -24,7 +26,7 @@ export class VirtualWorld implements RunWorld {
   readonly clock: ProcessClock;
   readonly description: string;
   readonly nodes: readonly WorldNode[];
-  readonly client: ApiClusterClient;
+  readonly client: FrontClusterClient;
   readonly api: ApiClient;
   readonly admin: AdminClient;
   readonly faults: FaultActuator;
@@ -40,8 +42,16 @@ export class VirtualWorld implements RunWorld {
     const zones = new Set(options.nodes.map((n) => n.zone)).size;
     this.description = `${zones} zones x ${options.nodes.length / Math.max(1, zones)} node(s) in virtual time (seed ${String(options.seed)})`;
     this.#transport = new InProcessApiTransport(() => this.cluster.api, { clock: this.clock });
-    this.cluster.onCoordinatorCrash(() => this.#transport.resetAll());
-    this.client = new ApiClusterClient(this.#transport);
+    this.client = new FrontClusterClient({
+      core: () => this.cluster.coordinator,
+      clock: this.clock,
+      entropy: seededEntropy(`${String(options.seed)}:clients`),
+      fallback: new ApiClusterClient(this.#transport),
+    });
+    this.cluster.onCoordinatorCrash(() => {
+      this.#transport.resetAll();
+      this.client.resetAll();
+    });
     this.api = new ApiClient(this.#transport);
     this.admin = new AdminClient(this.api);
     this.faults = new VirtualFaultActuator(this.cluster);
