@@ -12,10 +12,11 @@ import {
   type ProvisionedConcurrencyAllocation,
   type ProvisionedConcurrencyCost,
 } from './billing.js';
-import { LedgerOptionsError } from './errors.js';
+import { LedgerOptionsError, LedgerStateError } from './errors.js';
 import { noopLogger, type LedgerLogger } from './logger.js';
 import { defaultPriceTable, type Architecture, type PriceTable } from './prices.js';
 import { LedgerOutcome, type LedgerRecord } from './record.js';
+import { exportFields, importFields, stateBigint, stateNumber, stateObject, statePairs, stateArray, stateString, type FieldsState } from './state-codec.js';
 
 /** Default bound on distinct functions, zones and fault ids kept apart; the rest fold into {@link OTHER_KEY}. */
 export const DEFAULT_BILLING_MAX_KEYS = 10_000;
@@ -145,6 +146,23 @@ export interface RecordCharge {
   totalUsd: number;
   /** Portion covered by the free tier. */
   freeUsd: number;
+}
+
+/**
+ * Everything a {@link BillingAccumulator} holds, as JSON (money and MB-ms as decimal strings, the
+ * integers they are kept in): saved with the run's aggregate so that a report is the exact bill
+ * of records that are no longer on disk. Read back with {@link BillingAccumulator.importState}
+ * into an accumulator built with the same options.
+ */
+export interface BillingState {
+  run: FieldsState;
+  byFunction: Array<[string, FieldsState]>;
+  byZone: Array<[string, FieldsState]>;
+  byFault: Array<[string, FieldsState]>;
+  folded: string[];
+  tierUsage: Record<Architecture, string>;
+  freeRequestsLeft: number;
+  freeMbMsLeft: string;
 }
 
 class Bucket {
@@ -346,6 +364,46 @@ export class BillingAccumulator {
       byFault: this.faultCosts(),
       tierUsageGbSeconds: { x86_64: mbMsToGbSeconds(this.#tierUsage.x86_64), arm64: mbMsToGbSeconds(this.#tierUsage.arm64) },
     };
+  }
+
+  /** The whole state, for {@link importState} (e.g. in a saved run aggregate). */
+  exportState(): BillingState {
+    const pairs = <B extends object>(m: Map<string, B>): Array<[string, FieldsState]> => [...m].map(([k, b]) => [k, exportFields(b)]);
+    return {
+      run: exportFields(this.#run),
+      byFunction: pairs(this.#byFunction),
+      byZone: pairs(this.#byZone),
+      byFault: pairs(this.#byFault),
+      folded: [...this.#folded],
+      tierUsage: { x86_64: this.#tierUsage.x86_64.toString(), arm64: this.#tierUsage.arm64.toString() },
+      freeRequestsLeft: this.#freeRequestsLeft,
+      freeMbMsLeft: this.#freeMbMsLeft.toString(),
+    };
+  }
+
+  /**
+   * Replaces this accumulator's totals with a saved state (from {@link exportState} of one built
+   * with the same options); it then goes on as if it had seen those records. Only on an
+   * accumulator that has seen nothing. Throws a {@link LedgerStateError} naming the bad field.
+   */
+  importState(state: unknown, path = ''): void {
+    if (this.#run.attempts > 0 || this.#run.allocatedMbMs > 0n) throw new LedgerStateError('importState needs an accumulator that has seen nothing', { field: path || '/' });
+    const s = stateObject(state, path || '/');
+    const buckets = <B extends object>(map: Map<string, B>, value: unknown, p: string, make: () => B) => {
+      map.clear();
+      for (const [k, b] of statePairs(value, p)) map.set(k, importFields(make(), b, `${p}/${k}`));
+    };
+    importFields(this.#run, s.run, `${path}/run`);
+    buckets(this.#byFunction, s.byFunction, `${path}/byFunction`, () => new Bucket());
+    buckets(this.#byZone, s.byZone, `${path}/byZone`, () => new Bucket());
+    buckets(this.#byFault, s.byFault, `${path}/byFault`, () => new FaultBucket());
+    this.#folded.clear();
+    stateArray(s.folded, `${path}/folded`).forEach((k, i) => this.#folded.add(stateString(k, `${path}/folded/${i}`)));
+    const tier = stateObject(s.tierUsage, `${path}/tierUsage`);
+    this.#tierUsage.x86_64 = stateBigint(tier.x86_64, `${path}/tierUsage/x86_64`);
+    this.#tierUsage.arm64 = stateBigint(tier.arm64, `${path}/tierUsage/arm64`);
+    this.#freeRequestsLeft = stateNumber(s.freeRequestsLeft, `${path}/freeRequestsLeft`, { integer: true, min: 0 });
+    this.#freeMbMsLeft = stateBigint(s.freeMbMsLeft, `${path}/freeMbMsLeft`);
   }
 
   /** What each fault cost so far, by fault id. */

@@ -6,6 +6,8 @@
  *   and line.
  * - {@link LedgerOptionsError}: an option given to a ledger component is out of range. Names the field.
  * - {@link PriceTableError}: a price file cannot be used. Names the field (a JSON path) and the file.
+ * - {@link LedgerStateError}: a saved state (`aggregate.json`, `detail.json`) cannot be used. Names
+ *   the field (a JSON path) and the file.
  *
  * Across packages, tell errors apart by `code`, not `instanceof`.
  *
@@ -24,6 +26,8 @@ export const LedgerErrorCode = {
   InvalidOption: 'LEDGER_INVALID_OPTION',
   /** A price file is missing, not JSON, or fails validation. */
   InvalidPriceTable: 'LEDGER_INVALID_PRICE_TABLE',
+  /** A saved aggregate or detail file is not JSON or not of the expected shape. */
+  InvalidState: 'LEDGER_INVALID_STATE',
 } as const;
 /** One of the values of {@link LedgerErrorCode}. */
 export type LedgerErrorCode = (typeof LedgerErrorCode)[keyof typeof LedgerErrorCode];
@@ -90,8 +94,42 @@ export class PriceTableError extends Error {
   }
 }
 
+/** A saved state (the run's aggregate, the detail file) cannot be used. */
+export class LedgerStateError extends Error {
+  override readonly name = 'LedgerStateError';
+  readonly code = LedgerErrorCode.InvalidState;
+  /** The offending field as a JSON pointer, e.g. `/collector/billing/run/mbMs`. */
+  readonly field: string | undefined;
+  /** The file it came from, when read from disk. */
+  readonly file: string | undefined;
+  /** What is wrong, without the field and file. */
+  readonly reason: string;
+
+  constructor(reason: string, fields: { field?: string; file?: string; cause?: unknown } = {}) {
+    super(
+      `${fields.file !== undefined ? `${fields.file}: ` : ''}${fields.field !== undefined ? `${fields.field}: ` : ''}${reason}`,
+      fields.cause !== undefined ? { cause: fields.cause } : undefined,
+    );
+    this.field = fields.field;
+    this.file = fields.file;
+    this.reason = reason;
+  }
+}
+
+/** Runs `read`, naming `file` in a {@link LedgerStateError} it throws without one. */
+export function inStateFile<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof LedgerStateError && err.file === undefined) {
+      throw new LedgerStateError(err.reason, { ...(err.field !== undefined && { field: err.field }), file, ...(err.cause !== undefined && { cause: err.cause }) });
+    }
+    throw err;
+  }
+}
+
 /** True when `err` is one of this package's errors (by `code`, so it works across copies of the package). */
-export function isLedgerError(err: unknown): err is LedgerRecordError | LedgerOptionsError | PriceTableError {
+export function isLedgerError(err: unknown): err is LedgerRecordError | LedgerOptionsError | PriceTableError | LedgerStateError {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (Object.values(LedgerErrorCode) as string[]).includes(code);
 }

@@ -3,8 +3,13 @@
  *
  * - {@link LedgerRecord}: one JSON record per attempt (request, function, placement, timestamps,
  *   outcome, billed duration), validated by {@link parseLedgerRecord}.
- * - {@link LedgerWriter} streams records to size-rotated NDJSON files with a bounded buffer;
- *   {@link readLedger} streams them back.
+ * - {@link LedgerSink}: where records go. {@link LedgerWriter} streams them to size-rotated NDJSON
+ *   files with a bounded buffer (real processes); {@link SyncLedgerWriter} writes the same files
+ *   synchronously and never drops (deterministic virtual-time runs). {@link readLedger} streams
+ *   them back.
+ * - {@link LedgerDetail}: `full`, `sampled` (a deterministic fraction) or `aggregate` (no records);
+ *   {@link RunAggregator} applies it and keeps the run's exact aggregate (`aggregate.json`,
+ *   `seconds.ndjson`, a saved {@link RunCollector}) so that reports stay exact at every level.
  * - {@link BillingAccumulator} prices records Lambda's way (1 ms rounding, INIT billing, tiers,
  *   arm64, provisioned concurrency, optional free tier) from a swappable {@link PriceTable}, with
  *   totals per run, function, zone and fault.
@@ -18,6 +23,7 @@ export {
   LedgerErrorCode,
   LedgerOptionsError,
   LedgerRecordError,
+  LedgerStateError,
   PriceTableError,
   isLedgerError,
   type RecordLocation,
@@ -35,19 +41,35 @@ export {
   type LedgerRecord,
 } from './record.js';
 export { ledgerFileName, ledgerFileIndex, listLedgerFiles } from './ledger-files.js';
+export { LedgerWriterState, type LedgerSink, type LedgerWriterStats } from './ledger-sink.js';
 export {
   DEFAULT_LEDGER_FLUSH_INTERVAL_MS,
   DEFAULT_LEDGER_FLUSH_THRESHOLD_BYTES,
   DEFAULT_LEDGER_MAX_BUFFERED_BYTES,
   DEFAULT_LEDGER_MAX_FILE_BYTES,
   LedgerWriter,
-  LedgerWriterState,
   resolveLedgerWriterOptions,
   type LedgerWriterComponents,
   type LedgerWriterOptions,
-  type LedgerWriterStats,
   type ResolvedLedgerWriterOptions,
 } from './ledger-writer.js';
+export {
+  SyncLedgerWriter,
+  resolveSyncLedgerWriterOptions,
+  type ResolvedSyncLedgerWriterOptions,
+  type SyncLedgerWriterComponents,
+  type SyncLedgerWriterOptions,
+} from './sync-ledger-writer.js';
+export {
+  DEFAULT_LEDGER_DETAIL,
+  LedgerDetailLevel,
+  detailWrites,
+  formatLedgerDetail,
+  parseLedgerDetail,
+  resolveLedgerDetail,
+  sampleFraction,
+  type LedgerDetail,
+} from './ledger-detail.js';
 export {
   DEFAULT_LEDGER_MAX_LINE_BYTES,
   LedgerReader,
@@ -91,6 +113,7 @@ export {
   type PriorUsage,
   type RecordCharge,
   type ResolvedBillingOptions,
+  type BillingState,
 } from './billing-accumulator.js';
 export {
   DEFAULT_LATENCY_MAX_KEYS,
@@ -104,6 +127,8 @@ export {
   type LatencyRecorderStats,
   type LatencySummary,
   type ResolvedLatencyRecorderOptions,
+  type HistogramState,
+  type LatencyState,
 } from './latency.js';
 export {
   DEFAULT_TIME_SERIES_CAPACITY_SECONDS,
@@ -118,3 +143,30 @@ export {
   type TimeSeriesStats,
   type TimeSource,
 } from './time-series.js';
+export { InFlightCounter, type InFlightState } from './in-flight.js';
+export { RunCollector, emptyCounts, type AttemptCounts, type RunCollectorOptions, type RunCollectorState, type SecondRow } from './run-collector.js';
+export { decodeSecondRow, encodeSecondRow } from './second-rows.js';
+export {
+  DEFAULT_RUN_LATE_GRACE_MS,
+  DEFAULT_RUN_MAX_IN_FLIGHT_SPAN_SECONDS,
+  DEFAULT_RUN_MAX_ZONE_COLUMNS,
+  LEDGER_DETAIL_FILE,
+  RUN_AGGREGATE_FILE,
+  RUN_AGGREGATE_FORMAT_VERSION,
+  RUN_SECONDS_FILE,
+  parseLedgerDetailFile,
+  parseRunAggregateFile,
+  readLedgerDetailFile,
+  readRunAggregate,
+  samePriceTable,
+  type AggregateGap,
+  type LedgerDetailFile,
+  type RunAggregateFile,
+} from './run-aggregate.js';
+export {
+  DEFAULT_RUN_MAX_EARLY_RECORDS,
+  DEFAULT_RUN_SECONDS_FLUSH_BYTES,
+  RunAggregator,
+  type RunAggregatorSettings,
+  type RunAggregatorStats,
+} from './run-aggregator.js';

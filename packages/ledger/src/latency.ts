@@ -1,7 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
-import { LedgerOptionsError } from './errors.js';
+import { LedgerOptionsError, LedgerStateError } from './errors.js';
 import { noopLogger, type LedgerLogger } from './logger.js';
 import { LedgerOutcome, type LedgerRecord } from './record.js';
+import { stateArray, stateNumber, stateObject, stateString } from './state-codec.js';
 
 /** The phases of one attempt whose latency is kept. */
 export const LatencyPhase = {
@@ -120,6 +121,44 @@ export function summarizeHistogram(h: hdr.Histogram): LatencySummary | undefined
   };
 }
 
+/** A histogram as saved: HDR's compressed V2 encoding plus its exact min and max (decoding rounds them to bucket edges). */
+export interface HistogramState {
+  encoded: string;
+  max: number;
+  minNonZero: number;
+}
+
+/** Saves a histogram ({@link importHistogram} reads it back with the same counts, min and max). */
+export function exportHistogram(h: hdr.Histogram): HistogramState {
+  return { encoded: hdr.encodeIntoCompressedBase64(h), max: h.maxValue, minNonZero: h.minNonZeroValue };
+}
+
+/** Reads a saved histogram; throws a {@link LedgerStateError} naming `path` when it is not one. */
+export function importHistogram(state: unknown, path: string, significantDigits: number): hdr.Histogram {
+  const s = stateObject(state, path);
+  let h: hdr.Histogram;
+  try {
+    h = hdr.decodeFromCompressedBase64(stateString(s.encoded, `${path}/encoded`), 'packed', false);
+  } catch (err) {
+    if (err instanceof LedgerStateError) throw err;
+    throw new LedgerStateError('is not an HDR histogram', { field: `${path}/encoded`, cause: err });
+  }
+  if (h.numberOfSignificantValueDigits !== significantDigits) {
+    throw new LedgerStateError(`has ${h.numberOfSignificantValueDigits} significant digits, expected ${significantDigits}`, { field: `${path}/encoded` });
+  }
+  const mutable = h as hdr.Histogram & { autoResize: boolean; maxValue: number; minNonZeroValue: number };
+  mutable.autoResize = true;
+  mutable.maxValue = stateNumber(s.max, `${path}/max`, { min: 0 });
+  mutable.minNonZeroValue = stateNumber(s.minNonZero, `${path}/minNonZero`, { min: 0 });
+  return h;
+}
+
+/** Everything a {@link LatencyRecorder} holds, as JSON (see {@link LatencyRecorder.exportState}). */
+export interface LatencyState {
+  stats: { recorded: number; skipped: number; folded: number };
+  entries: Array<{ functionName: string; zone: string; histograms: Partial<Record<LatencyPhase, HistogramState>> }>;
+}
+
 interface Entry {
   functionName: string;
   zone: string;
@@ -206,6 +245,46 @@ export class LatencyRecorder {
       }
     }
     return out;
+  }
+
+  /** The whole state, for {@link importState}: every histogram, exactly (counts, min, max). */
+  exportState(): LatencyState {
+    return {
+      stats: { ...this.#stats },
+      entries: [...this.#entries.values()].map((e) => {
+        const histograms: Partial<Record<LatencyPhase, HistogramState>> = {};
+        for (const phase of PHASES) {
+          const h = e.histograms[phase];
+          if (h) histograms[phase] = exportHistogram(h);
+        }
+        return { functionName: e.functionName, zone: e.zone, histograms };
+      }),
+    };
+  }
+
+  /**
+   * Replaces this recorder's histograms with a saved state (from a recorder with the same options).
+   * Only on a recorder that has seen nothing; throws a {@link LedgerStateError} naming the bad field.
+   */
+  importState(state: unknown, path = ''): void {
+    if (this.#stats.recorded > 0 || this.#stats.skipped > 0) throw new LedgerStateError('importState needs a recorder that has seen nothing', { field: path || '/' });
+    const s = stateObject(state, path || '/');
+    const stats = stateObject(s.stats, `${path}/stats`);
+    const count = (k: 'recorded' | 'skipped' | 'folded') => stateNumber(stats[k], `${path}/stats/${k}`, { integer: true, min: 0 });
+    const entries = new Map<string, Entry>();
+    stateArray(s.entries, `${path}/entries`).forEach((value, i) => {
+      const p = `${path}/entries/${i}`;
+      const e = stateObject(value, p);
+      const entry: Entry = { functionName: stateString(e.functionName, `${p}/functionName`), zone: stateString(e.zone, `${p}/zone`), histograms: {} };
+      const hs = stateObject(e.histograms, `${p}/histograms`);
+      for (const phase of PHASES) {
+        if (hs[phase] !== undefined) entry.histograms[phase] = importHistogram(hs[phase], `${p}/histograms/${phase}`, this.options.significantDigits);
+      }
+      entries.set(key(entry.functionName, entry.zone), entry);
+    });
+    this.#stats = { recorded: count('recorded'), skipped: count('skipped'), folded: count('folded') };
+    this.#entries.clear();
+    for (const [k, e] of entries) this.#entries.set(k, e);
   }
 
   // One pair's own histogram, or a merged copy over the matching pairs.

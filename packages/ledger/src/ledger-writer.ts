@@ -2,8 +2,9 @@ import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import { LedgerOptionsError } from './errors.js';
-import { ledgerFileIndex, ledgerFileName } from './ledger-files.js';
+import { ledgerFileIndex, ledgerFileName, planSegments, type FileSegment } from './ledger-files.js';
 import { noopLogger, type LedgerLogger } from './logger.js';
+import { LedgerWriterState, type LedgerSink, type LedgerWriterStats } from './ledger-sink.js';
 import type { LedgerRecord } from './record.js';
 
 /** @default 64 MiB */
@@ -32,7 +33,8 @@ export interface LedgerWriterOptions {
 /** {@link LedgerWriterOptions} with every default filled in. */
 export type ResolvedLedgerWriterOptions = Required<LedgerWriterOptions>;
 
-function positiveInteger(value: unknown, field: string): number {
+/** `value` when it is an integer >= 1; else a {@link LedgerOptionsError} naming `field`. */
+export function positiveInteger(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new LedgerOptionsError(field, `must be an integer >= 1, got ${String(value)}`);
   }
@@ -63,27 +65,8 @@ export interface LedgerWriterComponents {
   logger?: LedgerLogger;
 }
 
-/** Life of a writer: `idle` -> `open` -> `closing` -> `closed` (or straight to `closed` by `destroy`). */
-export const LedgerWriterState = { Idle: 'idle', Open: 'open', Closing: 'closing', Closed: 'closed' } as const;
-/** One of {@link LedgerWriterState}. */
-export type LedgerWriterState = (typeof LedgerWriterState)[keyof typeof LedgerWriterState];
-
-/** Counters of a writer. `appended = written + dropped-after-accept + still buffered`. */
-export interface LedgerWriterStats {
-  /** Records accepted into the buffer. */
-  appended: number;
-  /** Records written to a file. */
-  written: number;
-  /** Records lost: refused while the buffer was full or after close, failed writes, discarded by destroy. */
-  dropped: number;
-  /** Bytes held in memory now (buffered plus being written). */
-  bufferedBytes: number;
-  bytesWritten: number;
-  /** Files this writer opened. */
-  files: number;
-  currentFile: string | undefined;
-  writeErrors: number;
-}
+// The state and stats types are the sink's (ledger-sink.ts); re-exported here for existing imports.
+export { LedgerWriterState, type LedgerWriterStats } from './ledger-sink.js';
 
 /**
  * Appends ledger records to `<dir>/ledger-NNNNNN.ndjson`, one JSON object per line.
@@ -94,8 +77,11 @@ export interface LedgerWriterStats {
  * reported (the issue: "never held in memory without bound") rather than queued. Files rotate by
  * size; a writer always starts a new file past the highest existing number, so a line a crash cut
  * short stays the last line of its file, where `readLedger` expects it.
+ *
+ * Because a slow disk makes it drop records, what it writes depends on disk speed: virtual-time
+ * runs use {@link SyncLedgerWriter} instead (same files, never drops).
  */
-export class LedgerWriter {
+export class LedgerWriter implements LedgerSink {
   readonly options: ResolvedLedgerWriterOptions;
   readonly #clock: Clock;
   readonly #logger: LedgerLogger;
@@ -279,24 +265,15 @@ export class LedgerWriter {
   }
 
   async #writeLines(lines: string[]): Promise<void> {
-    let start = 0;
-    let segmentBytes = 0;
+    let segment: FileSegment | undefined;
     try {
-      for (let i = 0; i <= lines.length; i++) {
-        const bytes = i < lines.length ? Buffer.byteLength(lines[i]!) : 0;
-        // Rotate before a record would pass maxFileBytes, unless the file is empty (a huge record gets its own file).
-        const rotate = i < lines.length && this.#fileBytes + segmentBytes > 0 && this.#fileBytes + segmentBytes + bytes > this.options.maxFileBytes;
-        if (i === lines.length || rotate) {
-          if (i > start) await this.#writeSegment(lines.slice(start, i), segmentBytes);
-          start = i;
-          segmentBytes = 0;
-          if (rotate) await this.#rotate();
-        }
-        segmentBytes += bytes;
+      for (segment of planSegments(lines.map((l) => Buffer.byteLength(l)), this.#fileBytes, this.options.maxFileBytes)) {
+        if (segment.rotateBefore) await this.#rotate();
+        await this.#writeSegment(lines.slice(segment.start, segment.end), segment.bytes);
       }
     } catch (err) {
-      // Lines from `start` on were not written (a segment is written whole or counted lost whole).
-      this.#drop(lines.length - start, 'write-error');
+      // Lines from this segment on were not written (a segment is written whole or counted lost whole).
+      this.#drop(lines.length - (segment?.start ?? 0), 'write-error');
       throw err;
     }
   }

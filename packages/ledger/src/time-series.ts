@@ -164,6 +164,16 @@ export class TimeSeries {
     if (Number.isFinite(last)) this.advanceTo(last + SECOND);
   }
 
+  /**
+   * Goes on from a series whose seconds before `ms` were closed elsewhere (a run aggregate saved
+   * when a coordinator stopped): records for those seconds count as late, and empty seconds from
+   * `ms` on are filled as usual. Only before anything was recorded or sampled.
+   */
+  resumeAt(ms: number): void {
+    if (this.#open.size > 0 || this.#next !== undefined) throw new Error('TimeSeries.resumeAt: the series has already begun');
+    this.#next = floorSecond(ms);
+  }
+
   /** Counts one attempt in the second of its `respondedAt`. */
   record(record: LedgerRecord): void {
     const second = floorSecond(record.respondedAt);

@@ -1,4 +1,4 @@
-import type { FinalRow } from './second-rows.js';
+import type { FinalRow } from './final-row.js';
 
 /** The time series of the HTML charts: at most `maxPoints` buckets of `bucketSeconds` rows each. */
 export interface ChartSeries {

@@ -2,9 +2,10 @@
  * @zonesim/report: the reports of a run, rebuilt from a coordinator's data directory.
  *
  * {@link buildRunReport} streams `<dataDir>/ledger/ledger-NNNNNN.ndjson` once through the ledger
- * package's `BillingAccumulator`, `LatencyRecorder` and `TimeSeries` (plus counts by outcome,
- * invocation type, function and zone), reads `ledger/provisioned.ndjson` and `faults.ndjson`
- * when present, and writes to `<dataDir>/report/`:
+ * package's `RunCollector` (`BillingAccumulator`, `LatencyRecorder` and `TimeSeries`, plus counts by
+ * outcome, invocation type, function and zone) or, for a ledger written at detail `sampled` or
+ * `aggregate`, restores the exact collector its coordinator saved (`ledger/aggregate.json`); reads
+ * `ledger/provisioned.ndjson` and `faults.ndjson` when present, and writes to `<dataDir>/report/`:
  *
  * - `summary.json` ({@link RunSummary}): run window, counts, latency percentiles per phase overall
  *   and per function x zone, the bill (run, function, zone, fault), provisioned-concurrency cost,
@@ -34,17 +35,18 @@ export {
 } from './options.js';
 export { REPORT_FILES, buildRunReport, type RunReport } from './build-run-report.js';
 export { readFaultsFile, readProvisionedFile, type FaultWindow, type ProvisionedEntry, type SideFile } from './side-files.js';
-export { RunCollector, emptyCounts, type AttemptCounts, type RunCollectorOptions, type SecondRow } from './run-collector.js';
-export { InFlightCounter } from './in-flight.js';
+// The collector moved to @zonesim/ledger (a ledger at detail sampled/aggregate keeps one live); re-exported here.
+export { InFlightCounter, RunCollector, emptyCounts, type AttemptCounts, type RunCollectorOptions, type SecondRow } from '@zonesim/ledger';
 export { Downsampler, type ChartSeries } from './downsample.js';
 export { TIMESERIES_CSV_COLUMNS, csvField, timeseriesCsvHeader, timeseriesCsvRow } from './timeseries-csv.js';
-export type { FinalRow } from './second-rows.js';
+export type { FinalRow } from './final-row.js';
 export {
   RUN_SUMMARY_FORMAT_VERSION,
   buildRunSummary,
   provisionedAccruedUsd,
   provisionedBilledUntil,
   type FaultSummary,
+  type LedgerDetailSummary,
   type PhaseLatency,
   type ProvisionedCost,
   type RunSummary,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { defaultPriceTable, type LedgerLogger, type PriceTable } from '@zonesim/ledger';
+import { DEFAULT_RUN_LATE_GRACE_MS, DEFAULT_RUN_MAX_IN_FLIGHT_SPAN_SECONDS, DEFAULT_RUN_MAX_ZONE_COLUMNS, defaultPriceTable, type LedgerLogger, type PriceTable } from '@zonesim/ledger';
 import { ReportOptionsError } from './errors.js';
 
 /** The report's folder inside the data directory when `outDir` is not given. @default 'report' */
@@ -11,11 +11,11 @@ export const DEFAULT_MAX_CHART_POINTS = 3600;
  * appended when an attempt ends, so they are nearly in `respondedAt` order; a few seconds of slack
  * absorb a busy writer. @default 5000
  */
-export const DEFAULT_REPORT_LATE_GRACE_MS = 5000;
+export const DEFAULT_REPORT_LATE_GRACE_MS = DEFAULT_RUN_LATE_GRACE_MS;
 /** Zones given a throughput column of their own; the rest share `(other)`. @default 64 */
-export const DEFAULT_MAX_ZONE_COLUMNS = 64;
+export const DEFAULT_MAX_ZONE_COLUMNS = DEFAULT_RUN_MAX_ZONE_COLUMNS;
 /** Longest span (seconds) over which in-flight attempts are counted (4 bytes a second); past it the column is left empty. @default 31 days */
-export const DEFAULT_MAX_IN_FLIGHT_SPAN_SECONDS = 31 * 24 * 3600;
+export const DEFAULT_MAX_IN_FLIGHT_SPAN_SECONDS = DEFAULT_RUN_MAX_IN_FLIGHT_SPAN_SECONDS;
 /** Rows of the per-function x zone tables shown in the HTML (all of them are in summary.json). @default 200 */
 export const DEFAULT_MAX_HTML_TABLE_ROWS = 200;
 /** Lines read from `provisioned.ndjson` or `faults.ndjson` before the file is refused. @default 100_000 */
@@ -29,17 +29,17 @@ export interface RunReportOptions {
   outDir?: string;
   /** Cancels the read and the writes. */
   signal?: AbortSignal;
-  /** Prices to apply. @default defaultPriceTable() (us-east-1) */
+  /** Prices to apply. @default defaultPriceTable() (us-east-1); for a ledger with a saved aggregate, the table it was priced with */
   prices?: PriceTable;
-  /** Apply the monthly free tier. @default false */
+  /** Apply the monthly free tier. @default false; for a ledger with a saved aggregate, its setting */
   freeTier?: boolean;
   /** @default 3600 */
   maxChartPoints?: number;
-  /** @default 5000 */
+  /** @default 5000 (a ledger's saved aggregate uses its own) */
   lateGraceMs?: number;
-  /** @default 64 */
+  /** @default 64 (a ledger's saved aggregate uses its own) */
   maxZoneColumns?: number;
-  /** @default 31 days */
+  /** @default 31 days (a ledger's saved aggregate uses its own) */
   maxInFlightSpanSeconds?: number;
   /** @default 200 */
   maxHtmlTableRows?: number;

@@ -4,10 +4,12 @@ import {
   type BillingSnapshot,
   type FaultCost,
   type LatencySummary,
+  type LedgerDetail,
   type LedgerReadStats,
   type PriceTable,
+  type AttemptCounts,
+  type RunCollector,
 } from '@zonesim/ledger';
-import type { AttemptCounts, RunCollector } from './run-collector.js';
 import type { FaultWindow, ProvisionedEntry, SideFile } from './side-files.js';
 
 /** The format version of `summary.json`; bumped on an incompatible change (new fields keep it). */
@@ -38,6 +40,21 @@ export interface FaultSummary {
   cost: FaultCost;
 }
 
+/** How the ledger was written and where the report's totals come from (issue 16's detail levels). */
+export interface LedgerDetailSummary {
+  /** The ledger's detail level (`ledger/detail.json`; `full` for a ledger without one). */
+  level: LedgerDetail['level'];
+  /** The fraction of attempts written, at `sampled`; else null. */
+  rate: number | null;
+  /** `records`: every record was read. `aggregate`: the exact aggregate the coordinator saved (`ledger/aggregate.json`). */
+  source: 'records' | 'aggregate';
+  /** False when the totals miss attempts of the run; `notes` say why. */
+  exact: boolean;
+  /** Records in the ledger files (at `sampled`, the sample; at `aggregate`, none). */
+  recordsWritten: number;
+  notes: string[];
+}
+
 /** Everything in `summary.json`. Times are epoch ms; money is USD; latency is ms. */
 export interface RunSummary {
   formatVersion: typeof RUN_SUMMARY_FORMAT_VERSION;
@@ -47,7 +64,10 @@ export interface RunSummary {
   run: { start: number | null; end: number | null; durationSeconds: number };
   input: {
     ledgerFiles: number;
+    /** Attempts in the totals: the records read, or those the saved aggregate folded. */
     records: number;
+    /** The ledger's detail level and where the totals come from. */
+    detail: LedgerDetailSummary;
     /** Ledger files whose last line was cut by a crash (skipped). */
     truncatedLines: number;
     provisionedFile: boolean;
@@ -139,6 +159,8 @@ export function buildRunSummary(input: {
   dataDir: string;
   collector: RunCollector;
   readStats: LedgerReadStats;
+  /** @default full, read from the records */
+  detail?: LedgerDetailSummary;
   provisioned: SideFile<ProvisionedEntry>;
   faults: SideFile<FaultWindow>;
   prices: PriceTable;
@@ -198,11 +220,12 @@ export function buildRunSummary(input: {
     input: {
       ledgerFiles: input.readStats.files,
       records: input.readStats.records,
+      detail: input.detail ?? { level: 'full', rate: null, source: 'records', exact: true, recordsWritten: input.readStats.records, notes: [] },
       truncatedLines: input.readStats.truncatedLines,
       provisionedFile: input.provisioned.present,
       faultsFile: input.faults.present,
       sideFileTruncatedLines: input.provisioned.truncatedLines + input.faults.truncatedLines,
-      lateForTimeSeries: c.timeSeries.stats.late,
+      lateForTimeSeries: c.late,
     },
     counts: { ...c.run, byInvocationType: { ...c.byInvocationType } },
     byFunction: Object.fromEntries(c.byFunction),

@@ -1,4 +1,4 @@
-import type { AttemptCounts } from './run-collector.js';
+import type { AttemptCounts } from '@zonesim/ledger';
 import type { RunSummary } from './summary.js';
 
 /**
@@ -86,5 +86,11 @@ export function renderRunTable(summary: RunSummary): string {
   const faultUsd = summary.faults.reduce((s, f) => s + f.cost.totalUsd, 0);
   if (summary.faults.length > 0) notes.push(`${summary.faults.length} fault window${summary.faults.length === 1 ? '' : 's'} cost ${formatUsd(faultUsd)} in retries, duplicates and cold starts`);
   if (notes.length > 0) lines.push(notes.join('; '));
+  const detail = summary.input.detail;
+  if (detail && detail.level !== 'full') {
+    const written = detail.level === 'sampled' ? `${detail.recordsWritten} of ${summary.input.records} records written (sampled at ${detail.rate})` : 'no records written (aggregate)';
+    lines.push(`Ledger: ${written}; totals ${detail.source === 'aggregate' ? 'from the saved aggregate' : 'from the written records'}${detail.exact ? ', exact' : ', NOT exact'}`);
+  }
+  if (detail && !detail.exact) for (const note of detail.notes) lines.push(`  ${note}`);
   return lines.join('\n') + '\n';
 }

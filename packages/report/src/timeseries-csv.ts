@@ -1,4 +1,4 @@
-import type { FinalRow } from './second-rows.js';
+import type { FinalRow } from './final-row.js';
 
 /** Quotes a CSV field when it holds a comma, quote or line break (RFC 4180). */
 export function csvField(value: string): string {

@@ -5,9 +5,13 @@ import {
   BillingAccumulator,
   LatencyRecorder,
   LedgerWriter,
+  RunAggregator,
   TimeSeries,
+  formatLedgerDetail,
   type LatencyPhase,
+  type LedgerDetail,
   type LedgerRecord,
+  type LedgerSink,
   type SecondPoint,
 } from '@zonesim/ledger';
 import type { RouteTrace } from '../router/router.js';
@@ -18,6 +22,16 @@ export interface InvocationLedgerSettings {
   dir: string;
   /** Apply Lambda's monthly free tier to the run's bill. */
   freeTier: boolean;
+  /**
+   * How much goes to the ledger files (issue 16): `full` (a record per attempt), `sampled` (a
+   * deterministic `rate` of them, 0 < rate <= 1) or `aggregate` (none). The live views, metrics
+   * and the bill see every attempt at every level; at `sampled` and `aggregate` the run's exact
+   * aggregate is saved beside the files on stop (`aggregate.json`, `seconds.ndjson`) for reports.
+   * Validated at construction (a `LEDGER_INVALID_OPTION` error naming `detail.rate` or
+   * `detail.level`); `parseLedgerDetail('sampled:0.01')` reads the text form.
+   * @default { level: 'full' }
+   */
+  detail?: LedgerDetail;
 }
 
 /** One provisioned-concurrency configuration as billing sees it. */
@@ -40,7 +54,16 @@ export interface LedgerStats {
   coldStarts: number;
   retries: number;
   duplicates: number;
-  ledger: { written: number; dropped: number; files: number; currentFile: string | undefined };
+  ledger: {
+    written: number;
+    dropped: number;
+    files: number;
+    currentFile: string | undefined;
+    /** The detail level, as text (`full`, `sampled:0.01`, `aggregate`). */
+    detail: string;
+    /** Attempts the detail level kept out of the files (they are in every count and total). */
+    notWritten: number;
+  };
   costUsd: number;
   latencyMs: Partial<Record<LatencyPhase, { p50: number; p99: number; count: number }>>;
   lastSeconds: SecondPoint[];
@@ -54,13 +77,21 @@ const PHASES: LatencyPhase[] = ['queueWait', 'init', 'execution', 'platformOverh
  * function x zone x phase, a per-second time series, and the bill (Lambda's price model). Listeners
  * (the Prometheus metrics) see each record too. Provisioned-concurrency windows are billed from
  * enable to disable and appended to `provisioned.ndjson` when they close.
+ *
+ * The files are written by a {@link LedgerSink} given as a component (default a `LedgerWriter`;
+ * virtual-time runs pass a `SyncLedgerWriter`). The detail level (`settings.detail`) filters only
+ * what reaches the sink: the counts, histograms, time series, metrics listeners and the bill see
+ * every attempt, and a {@link RunAggregator} keeps the exact aggregate for reports when records
+ * are sampled or absent.
  */
 export class InvocationLedger {
-  readonly writer: LedgerWriter;
+  /** The sink (named `writer` for its callers: `flushThrough` before an async event settles, stats for metrics). */
+  readonly writer: LedgerSink;
   readonly latency: LatencyRecorder;
   readonly timeSeries: TimeSeries;
   readonly billing: BillingAccumulator;
   readonly #settings: InvocationLedgerSettings;
+  readonly #aggregator: RunAggregator;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #listeners: Array<(r: LedgerRecord, trace?: RouteTrace) => void> = [];
@@ -74,11 +105,16 @@ export class InvocationLedger {
   #gauges: () => { inFlight: number; healthyZones: number } = () => ({ inFlight: 0, healthyZones: 0 });
   #faultIdsAt: (t: number) => string[] = () => [];
 
-  constructor(args: { settings: InvocationLedgerSettings; clock: Clock; log: Logger }) {
+  /**
+   * @param args.sink where records go. @default a `LedgerWriter` on `settings.dir` driven by `clock`
+   * @throws LedgerOptionsError (code `LEDGER_INVALID_OPTION`) for a bad `settings.detail`
+   */
+  constructor(args: { settings: InvocationLedgerSettings; clock: Clock; log: Logger; sink?: LedgerSink }) {
     this.#settings = args.settings;
     this.#clock = args.clock;
     this.#log = args.log;
-    this.writer = new LedgerWriter({ dir: args.settings.dir }, { clock: args.clock, logger: args.log });
+    this.#aggregator = new RunAggregator({ dir: args.settings.dir, freeTier: args.settings.freeTier, ...(args.settings.detail && { detail: args.settings.detail }) }, { logger: args.log });
+    this.writer = args.sink ?? new LedgerWriter({ dir: args.settings.dir }, { clock: args.clock, logger: args.log });
     this.latency = new LatencyRecorder({}, { logger: args.log });
     this.billing = new BillingAccumulator({ freeTier: args.settings.freeTier }, { logger: args.log });
     this.timeSeries = new TimeSeries({ timeSource: 'clock' }, { clock: args.clock, logger: args.log, costSource: () => this.billing.totalUsd() });
@@ -102,8 +138,15 @@ export class InvocationLedger {
     this.#faultIdsAt = source;
   }
 
+  /** The detail level in effect (validated). */
+  get detail(): LedgerDetail {
+    return this.#aggregator.detail;
+  }
+
   async start(): Promise<void> {
     mkdirSync(this.#settings.dir, { recursive: true });
+    // Before the sink opens its file: the aggregator may fold the records of earlier runs.
+    await this.#aggregator.start();
     await this.writer.start();
     this.timeSeries.start();
     this.#sampler = this.#clock.setInterval(() => this.timeSeries.sample(this.#gauges()), 1000);
@@ -119,7 +162,7 @@ export class InvocationLedger {
         const ids = this.#faultIdsAt(r.receivedAt);
         if (ids.length > 0) r.faultIds = ids;
       }
-      this.writer.append(r);
+      if (this.#aggregator.add(r)) this.writer.append(r);
       this.#records++;
       this.#byOutcome[r.outcome] = (this.#byOutcome[r.outcome] ?? 0) + 1;
       if (r.cold) this.#coldStarts++;
@@ -158,14 +201,24 @@ export class InvocationLedger {
       coldStarts: this.#coldStarts,
       retries: this.#retries,
       duplicates: this.#duplicates,
-      ledger: { written: w.written, dropped: w.dropped, files: w.files, currentFile: w.currentFile },
+      ledger: {
+        written: w.written,
+        dropped: w.dropped,
+        files: w.files,
+        currentFile: w.currentFile,
+        detail: formatLedgerDetail(this.#aggregator.detail),
+        notWritten: this.#aggregator.stats.notWritten,
+      },
       costUsd: this.billing.totalUsd(),
       latencyMs,
       lastSeconds: this.timeSeries.points().slice(-60),
     };
   }
 
-  /** Closes open provisioned windows (billed up to now) and flushes the ledger to disk. */
+  /**
+   * Closes open provisioned windows (billed up to now), flushes the ledger to disk and, when it
+   * keeps one, saves the run's aggregate (`aggregate.json`); `detail.json` then says `stopped`.
+   */
   async stop(): Promise<void> {
     if (this.#sampler !== undefined) this.#clock.clearInterval(this.#sampler);
     const now = this.#clock.now();
@@ -173,6 +226,11 @@ export class InvocationLedger {
     this.#windows.clear();
     this.timeSeries.close();
     await this.writer.close();
+    try {
+      this.#aggregator.stop();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message, dir: this.#settings.dir }, 'could not save the ledger aggregate');
+    }
   }
 
   #closeWindow(w: OpenWindow, disabledAt: number): void {

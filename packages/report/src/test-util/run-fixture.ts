@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LEDGER_FORMAT_VERSION, LedgerWriter, billedDurationMs, isInitBilled, type LedgerRecord } from '@zonesim/ledger';
+import { LEDGER_FORMAT_VERSION, LedgerWriter, RunAggregator, billedDurationMs, isInitBilled, type LedgerDetail, type LedgerRecord } from '@zonesim/ledger';
 import type { FaultWindow, ProvisionedEntry } from '../side-files.js';
 
 /** 2026-01-01T12:00:00.250Z: after the INIT billing change, and not on a second boundary. */
@@ -38,8 +38,15 @@ const FUNCTIONS = [
  * three functions in three zones, every outcome, cold starts, async retries, a duplicate, a
  * zone-kill fault window (`f1`, az-b down from +20 s to +35 s) and an open-ended one (`f2` from
  * +50 s), and two provisioned-concurrency allocations (one still enabled at the end).
+ *
+ * With `detail`, the records go through a `RunAggregator` as a coordinator's ledger sends them
+ * (only the sampled ones reach the files; the exact aggregate is saved unless `stop: false`, a
+ * coordinator that died).
  */
-export async function writeRunFixture(dataDir: string, options: { seconds?: number; seed?: number; maxFileBytes?: number } = {}): Promise<RunFixture> {
+export async function writeRunFixture(
+  dataDir: string,
+  options: { seconds?: number; seed?: number; maxFileBytes?: number; detail?: LedgerDetail; stop?: boolean } = {},
+): Promise<RunFixture> {
   const seconds = options.seconds ?? 60;
   const rand = prng(options.seed ?? 7);
   const faults: FaultWindow[] = [
@@ -148,10 +155,16 @@ export async function writeRunFixture(dataDir: string, options: { seconds?: numb
   // Written in the order attempts end, with a little jitter, as a busy coordinator would.
   const order = records.map((r) => ({ r, key: r.respondedAt + rand() * 300 })).sort((a, b) => a.key - b.key);
   const ledgerDir = join(dataDir, 'ledger');
+  const aggregator = options.detail && new RunAggregator({ dir: ledgerDir, detail: options.detail });
+  await aggregator?.start();
   const writer = new LedgerWriter({ dir: ledgerDir, ...(options.maxFileBytes !== undefined && { maxFileBytes: options.maxFileBytes }) });
   await writer.start();
-  for (const { r } of order) if (!writer.append(r)) throw new Error('ledger writer refused a record');
+  for (const { r } of order) {
+    if (aggregator && !aggregator.add(r)) continue;
+    if (!writer.append(r)) throw new Error('ledger writer refused a record');
+  }
   await writer.close();
+  if (options.stop !== false) aggregator?.stop();
   await writeFile(join(ledgerDir, 'provisioned.ndjson'), provisioned.map((p) => JSON.stringify(p) + '\n').join(''));
   await mkdir(dataDir, { recursive: true });
   await writeFile(join(dataDir, 'faults.ndjson'), faults.map((f) => JSON.stringify(f) + '\n').join(''));

@@ -1,17 +1,12 @@
-import {
-  BillingAccumulator,
-  LatencyRecorder,
-  LedgerOutcome,
-  NO_ZONE_KEY,
-  OTHER_KEY,
-  TimeSeries,
-  attemptRan,
-  type LedgerLogger,
-  type LedgerRecord,
-  type PriceTable,
-  type SecondPoint,
-} from '@zonesim/ledger';
-import { InFlightCounter } from './in-flight.js';
+import { BillingAccumulator, NO_ZONE_KEY, OTHER_KEY, type BillingState } from './billing-accumulator.js';
+import { LedgerStateError } from './errors.js';
+import { InFlightCounter, type InFlightState } from './in-flight.js';
+import { LatencyRecorder, type LatencyState } from './latency.js';
+import type { LedgerLogger } from './logger.js';
+import type { PriceTable } from './prices.js';
+import { LedgerOutcome, attemptRan, type LedgerRecord } from './record.js';
+import { stateArray, stateNumber, stateNumberOrNull, stateObject, statePairs, stateString } from './state-codec.js';
+import { TimeSeries, type SecondPoint } from './time-series.js';
 
 /** Attempts of a run, a function or a zone, by what happened to them. */
 export interface AttemptCounts {
@@ -50,11 +45,43 @@ export interface SecondRow {
 export interface RunCollectorOptions {
   prices: PriceTable;
   freeTier: boolean;
+  /** How long after a second ends it stays open for records that arrive out of order (ms). */
   lateGraceMs: number;
+  /** Zones given a throughput column of their own; the rest share `(other)`. */
   maxZoneColumns: number;
+  /** Longest span (seconds) over which in-flight attempts are counted. */
   maxInFlightSpanSeconds: number;
   /** Distinct functions and zones counted apart. @default 10_000 (as the billing and latency bounds) */
   maxKeys?: number;
+}
+
+/**
+ * A finished {@link RunCollector} as JSON, from {@link RunCollector.exportState}: the run's exact
+ * aggregate (counts, histograms, bill, in-flight deltas). With the per-second rows it streamed, it
+ * is everything a report needs, so a ledger that keeps only a sample of its records (or none)
+ * still reports exact totals. The prices are kept apart (the caller saves the table it used).
+ */
+export interface RunCollectorState {
+  options: { freeTier: boolean; lateGraceMs: number; maxZoneColumns: number; maxInFlightSpanSeconds: number; maxKeys: number };
+  run: AttemptCounts;
+  byInvocationType: Array<[string, number]>;
+  byFunction: Array<[string, AttemptCounts]>;
+  byZone: Array<[string, AttemptCounts]>;
+  /** Null when nothing was seen. */
+  firstReceivedAt: number | null;
+  lastRespondedAt: number | null;
+  /** Seconds handed to `onSecond`. */
+  seconds: number;
+  /** Records for a second already closed (in every total, not in the per-second rows). */
+  late: number;
+  /** Seconds before this (epoch ms) are closed; null when none was. */
+  closedBefore: number | null;
+  /** Zone column names, and which column each zone seen counts in (folded zones share `(other)`). */
+  zoneColumns: string[];
+  zoneIndex: Array<[string, number]>;
+  billing: BillingState;
+  latency: LatencyState;
+  inFlight: InFlightState;
 }
 
 const OUTCOMES = Object.values(LedgerOutcome);
@@ -83,6 +110,10 @@ interface PendingSecond {
  * ({@link TimeSeries} in `records` mode) joined with per-zone throughput and the cost so far, and
  * counts by outcome, invocation type, function and zone. Each closed second goes to `onSecond`
  * at once (to be streamed to disk); nothing per record is kept.
+ *
+ * Two users: the report folds a ledger's records into one; a ledger at detail `sampled` or
+ * `aggregate` folds every record into one as it is recorded ({@link RunAggregator}) and saves its
+ * state, so that the report over records no longer on disk is the same.
  */
 export class RunCollector {
   readonly billing: BillingAccumulator;
@@ -106,6 +137,8 @@ export class RunCollector {
   readonly #pending = new Map<number, PendingSecond>();
   /** Seconds before this were closed by the time series. */
   #closedBefore = -Infinity;
+  /** Late records counted before a restore (see {@link RunCollector.fromState}). */
+  #lateBefore = 0;
 
   constructor(options: RunCollectorOptions, components: { onSecond: (row: SecondRow) => void; logger?: LedgerLogger }) {
     this.#options = options;
@@ -147,9 +180,85 @@ export class RunCollector {
     this.timeSeries.record(record);
   }
 
-  /** Closes every open second (end of the ledger). */
+  /** Records for a second the time series had already closed: in every total, not in the per-second rows. */
+  get late(): number {
+    return this.#lateBefore + this.timeSeries.stats.late;
+  }
+
+  /** Closes every open second (end of the ledger). Records may still be added after (later seconds). */
   finish(): void {
     this.timeSeries.close();
+  }
+
+  /**
+   * The whole state as JSON, after {@link finish} (no second is open then). A collector built by
+   * {@link RunCollector.fromState} from it goes on exactly where this one stopped.
+   */
+  exportState(): RunCollectorState {
+    if (this.#pending.size > 0) throw new Error('RunCollector.exportState: call finish() first (seconds are still open)');
+    const o = this.#options;
+    return {
+      options: { freeTier: o.freeTier, lateGraceMs: o.lateGraceMs, maxZoneColumns: o.maxZoneColumns, maxInFlightSpanSeconds: o.maxInFlightSpanSeconds, maxKeys: this.#maxKeys },
+      run: cloneCounts(this.run),
+      byInvocationType: Object.entries(this.byInvocationType),
+      byFunction: [...this.byFunction].map(([k, c]) => [k, cloneCounts(c)]),
+      byZone: [...this.byZone].map(([k, c]) => [k, cloneCounts(c)]),
+      firstReceivedAt: Number.isFinite(this.firstReceivedAt) ? this.firstReceivedAt : null,
+      lastRespondedAt: Number.isFinite(this.lastRespondedAt) ? this.lastRespondedAt : null,
+      seconds: this.seconds,
+      late: this.late,
+      closedBefore: Number.isFinite(this.#closedBefore) ? this.#closedBefore : null,
+      zoneColumns: [...this.#zoneNames],
+      zoneIndex: [...this.#zoneIndex],
+      billing: this.billing.exportState(),
+      latency: this.latency.exportState(),
+      inFlight: this.inFlight.exportState(),
+    };
+  }
+
+  /**
+   * A collector that goes on from a saved state (its options are the saved ones; `prices` must be
+   * the table the state was priced with). Throws a {@link LedgerStateError} naming the bad field.
+   */
+  static fromState(state: unknown, options: { prices: PriceTable }, components: { onSecond: (row: SecondRow) => void; logger?: LedgerLogger }, path = ''): RunCollector {
+    const s = stateObject(state, path || '/');
+    const o = stateObject(s.options, `${path}/options`);
+    if (typeof o.freeTier !== 'boolean') throw new LedgerStateError('must be a boolean', { field: `${path}/options/freeTier` });
+    const int = (v: unknown, p: string, min: number) => stateNumber(v, p, { integer: true, min });
+    const c = new RunCollector(
+      {
+        prices: options.prices,
+        freeTier: o.freeTier,
+        lateGraceMs: int(o.lateGraceMs, `${path}/options/lateGraceMs`, 0),
+        maxZoneColumns: int(o.maxZoneColumns, `${path}/options/maxZoneColumns`, 1),
+        maxInFlightSpanSeconds: int(o.maxInFlightSpanSeconds, `${path}/options/maxInFlightSpanSeconds`, 1),
+        maxKeys: int(o.maxKeys, `${path}/options/maxKeys`, 1),
+      },
+      components,
+    );
+    Object.assign(c.run, importCounts(s.run, `${path}/run`));
+    for (const [k, n] of statePairs(s.byInvocationType, `${path}/byInvocationType`)) c.byInvocationType[k] = int(n, `${path}/byInvocationType/${k}`, 0);
+    for (const [k, v] of statePairs(s.byFunction, `${path}/byFunction`)) c.byFunction.set(k, importCounts(v, `${path}/byFunction/${k}`));
+    for (const [k, v] of statePairs(s.byZone, `${path}/byZone`)) c.byZone.set(k, importCounts(v, `${path}/byZone/${k}`));
+    c.firstReceivedAt = stateNumberOrNull(s.firstReceivedAt, `${path}/firstReceivedAt`) ?? Infinity;
+    c.lastRespondedAt = stateNumberOrNull(s.lastRespondedAt, `${path}/lastRespondedAt`) ?? -Infinity;
+    c.seconds = int(s.seconds, `${path}/seconds`, 0);
+    c.#lateBefore = int(s.late, `${path}/late`, 0);
+    const closedBefore = stateNumberOrNull(s.closedBefore, `${path}/closedBefore`);
+    if (closedBefore !== null) {
+      c.#closedBefore = closedBefore;
+      c.timeSeries.resumeAt(closedBefore);
+    }
+    stateArray(s.zoneColumns, `${path}/zoneColumns`).forEach((z, i) => c.#zoneNames.push(stateString(z, `${path}/zoneColumns/${i}`)));
+    for (const [k, v] of statePairs(s.zoneIndex, `${path}/zoneIndex`)) {
+      const column = int(v, `${path}/zoneIndex/${k}`, 0);
+      if (column >= c.#zoneNames.length) throw new LedgerStateError(`names column ${column} of ${c.#zoneNames.length}`, { field: `${path}/zoneIndex/${k}` });
+      c.#zoneIndex.set(k, column);
+    }
+    c.billing.importState(s.billing, `${path}/billing`);
+    c.latency.importState(s.latency, `${path}/latency`);
+    c.inFlight.importState(s.inFlight, `${path}/inFlight`);
+    return c;
   }
 
   #closeSecond(point: SecondPoint): void {
@@ -206,6 +315,20 @@ export class RunCollector {
       if (record.duplicate === true) c.duplicates++;
     }
   }
+}
+
+function cloneCounts(c: AttemptCounts): AttemptCounts {
+  return { ...c, byOutcome: { ...c.byOutcome } };
+}
+
+function importCounts(value: unknown, path: string): AttemptCounts {
+  const s = stateObject(value, path);
+  const int = (v: unknown, p: string) => stateNumber(v, p, { integer: true, min: 0 });
+  const c = emptyCounts();
+  for (const k of ['attempts', 'invocations', 'coldStarts', 'retries', 'duplicates'] as const) c[k] = int(s[k], `${path}/${k}`);
+  const by = stateObject(s.byOutcome, `${path}/byOutcome`);
+  for (const o of OUTCOMES) c.byOutcome[o] = int(by[o] ?? 0, `${path}/byOutcome/${o}`);
+  return c;
 }
 
 function group(map: Map<string, AttemptCounts>, key: string, maxKeys: number): AttemptCounts {

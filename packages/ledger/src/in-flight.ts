@@ -1,3 +1,14 @@
+import { LedgerStateError } from './errors.js';
+import { stateArray, stateNumber, stateObject } from './state-codec.js';
+
+/** What an {@link InFlightCounter} holds, as JSON: the +1/-1 deltas of the seconds `lo` to `hi` (epoch s). */
+export interface InFlightState {
+  overflow: boolean;
+  lo: number | null;
+  hi: number | null;
+  deltas: number[];
+}
+
 /**
  * Attempts in flight at each second boundary, rebuilt from records that arrive in any order:
  * in flight at `t` means `receivedAt <= t < respondedAt` (received by the coordinator, not yet
@@ -54,6 +65,32 @@ export class InFlightCounter {
     for (; this.#cursor <= end; this.#cursor++) this.#sum += this.#deltas[this.#cursor]!;
     this.#cursor = Math.max(this.#cursor, k + 1);
     return this.#sum;
+  }
+
+  /** The whole state, for {@link importState} (the read cursor of `at` is not part of it). */
+  exportState(): InFlightState {
+    if (this.#overflow || !Number.isFinite(this.#lo)) return { overflow: this.#overflow, lo: null, hi: null, deltas: [] };
+    return { overflow: false, lo: this.#lo, hi: this.#hi, deltas: [...this.#deltas.subarray(this.#lo - this.#base, this.#hi - this.#base + 1)] };
+  }
+
+  /** Replaces the counts with a saved state; only before anything was added or read. */
+  importState(state: unknown, path = ''): void {
+    if (Number.isFinite(this.#lo) || this.#cursor > 0) throw new LedgerStateError('importState needs a counter that has seen nothing', { field: path || '/' });
+    const s = stateObject(state, path || '/');
+    if (s.overflow === true) {
+      this.#overflow = true;
+      this.#deltas = new Int32Array(0);
+      return;
+    }
+    if (s.lo === null) return;
+    const lo = stateNumber(s.lo, `${path}/lo`, { integer: true });
+    const hi = stateNumber(s.hi, `${path}/hi`, { integer: true, min: lo });
+    const deltas = stateArray(s.deltas, `${path}/deltas`);
+    if (deltas.length !== hi - lo + 1) throw new LedgerStateError(`must hold ${hi - lo + 1} values (lo to hi), got ${deltas.length}`, { field: `${path}/deltas` });
+    this.#deltas = Int32Array.from(deltas, (d, i) => stateNumber(d, `${path}/deltas/${i}`, { integer: true }));
+    this.#base = lo;
+    this.#lo = lo;
+    this.#hi = hi;
   }
 
   // Grows the array (doubling) to hold seconds from..to; false (and gives up) past the span bound.
