@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { CodeStore } from '@zonesim/code';
+import type { LedgerSink } from '@zonesim/ledger';
 import { LifecycleState, withinGrace, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode, type Codec, type LogEvents, type ProvisionedStatus } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
@@ -45,6 +46,11 @@ export interface CoordinatorCoreComponents {
   jobs: PackageJobs;
   /** Container images, when the coordinator has a place for them. */
   images?: ImageBuilder;
+  /**
+   * Makes the ledger's file writer for its directory. @default the buffered async `LedgerWriter`;
+   * virtual time passes a `SyncLedgerWriter`, whose writes never depend on the disk's speed.
+   */
+  ledgerSink?: (dir: string) => LedgerSink;
   /** Checks SigV4 on function URLs with `AuthType: AWS_IAM` (the API's own requests are checked by the front door). */
   verifier?: SigV4Verifier;
   placement?: PlacementPolicy;
@@ -148,7 +154,12 @@ export class CoordinatorCore {
       entropy,
       log,
     });
-    this.ledger = new InvocationLedger({ settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier }, clock, log });
+    this.ledger = new InvocationLedger({
+      settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier, detail: o.ledgerDetail },
+      clock,
+      log,
+      ...(components.ledgerSink ? { sink: components.ledgerSink(join(o.dataDir, 'ledger')) } : {}),
+    });
     this.invocations = new InvocationPipeline({ account }, { registry: this.registry, router: this.router, throttles: this.throttles, ledger: this.ledger, clock, entropy, log });
     this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
     this.ledger.setFaultSource((t) => this.faults.activeAt(t));

@@ -1,3 +1,4 @@
+import { resolveLedgerDetail, type LedgerDetail } from '@zonesim/ledger';
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
 import { DEFAULT_REFUSAL_PROBATION_MS, DEFAULT_REFUSAL_SUSPECT_LIMIT } from './membership/membership.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
@@ -29,6 +30,7 @@ export const DEFAULT_COORDINATOR = {
   scalingRatePer10s: 1000,
   logRetentionEvents: 100_000,
   freeTier: false,
+  ledgerDetail: { level: 'full' },
   failover: true,
   refusalSuspectLimit: DEFAULT_REFUSAL_SUSPECT_LIMIT,
   refusalProbationMs: DEFAULT_REFUSAL_PROBATION_MS,
@@ -102,6 +104,12 @@ export interface CoordinatorOptions {
   logRetentionEvents?: number;
   /** Apply Lambda's monthly free tier (1M requests, 400,000 GB-s) to the run's bill. @default false */
   freeTier?: boolean;
+  /**
+   * How much of the ledger goes to its files (issue 16): `full` (a record per attempt), `sampled`
+   * (a deterministic fraction) or `aggregate` (none); counts, histograms, time series and the bill
+   * stay exact at every level. @default { level: 'full' }
+   */
+  ledgerDetail?: LedgerDetail;
   /**
    * Failover of in-flight work when a zone is lost. Off is a teaching switch: invocations a lost
    * node never accepted are not placed elsewhere (500), and async events whose attempt was lost with
@@ -218,6 +226,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('refusalSuspectLimit', o.refusalSuspectLimit);
   positiveInt('refusalProbationMs', o.refusalProbationMs);
   if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
+  resolveLedgerDetail(o.ledgerDetail, 'ledgerDetail');
   if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
   if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');

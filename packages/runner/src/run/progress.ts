@@ -7,6 +7,8 @@ export interface ProgressSource {
   counts(): { sent: number; ok: number; fail: number; unknown: number; inFlight: number };
   zones(): { up: number; total: number };
   faults(): string[];
+  /** Appended to the line, e.g. a virtual run's wall time and speed-up. */
+  note?(): string;
 }
 
 /**
@@ -55,7 +57,7 @@ export class Progress {
     const filled = Math.min(width, Math.round((elapsed / Math.max(1, s.totalMs)) * width));
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     const faults = s.faults();
-    const line = `  [${bar}] ${(elapsed / 1000).toFixed(0)}/${(s.totalMs / 1000).toFixed(0)}s  sent ${c.sent}  ok ${c.ok}  err ${c.fail}  unknown ${c.unknown}  in flight ${c.inFlight}  zones up ${z.up}/${z.total}${faults.length ? `  fault: ${faults.join(',')}` : ''}`;
+    const line = `  [${bar}] ${(elapsed / 1000).toFixed(0)}/${(s.totalMs / 1000).toFixed(0)}s  sent ${c.sent}  ok ${c.ok}  err ${c.fail}  unknown ${c.unknown}  in flight ${c.inFlight}  zones up ${z.up}/${z.total}${faults.length ? `  fault: ${faults.join(',')}` : ''}${s.note ? `  ${s.note()}` : ''}`;
     this.#lastLine = line;
     if (this.#tty) this.#out.write(`\r\x1b[K${line}`);
     else this.#out.write(`${line}\n`);

@@ -298,6 +298,7 @@ export class ScenarioRun implements Lifecycle {
       counts: () => driver.counts,
       zones: () => watcher.counts,
       faults: () => injector.active(),
+      ...(world.progressNote ? { note: () => world.progressNote!() } : {}),
     }, { clock, out: this.#log });
     if (!this.#options.quiet) this.#progress.start();
     this.#prepared = { driver, schedule, faults, monitor, timeline, t0 };

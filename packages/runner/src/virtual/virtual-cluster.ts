@@ -20,6 +20,7 @@ import {
   type ApiServer,
   type CoordinatorOptions,
 } from '@zonesim/coordinator';
+import { SyncLedgerWriter } from '@zonesim/ledger';
 import { msgpackCodec, type DialEvents, type Dialer, type LinkConnection, type SandboxReport } from '@zonesim/protocol';
 import { ProcessClock, SimLink, SimListener, Simulation, type SimEndpoint, type SimLinkOptions } from '@zonesim/sim';
 import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
@@ -177,6 +178,8 @@ export class VirtualCluster {
       codec: msgpackCodec,
       codeStore: this.#codeStore,
       jobs,
+      // Written synchronously: the disk's speed never moves virtual time, and no record is dropped.
+      ledgerSink: (dir) => new SyncLedgerWriter({ dir }, { clock: process, logger: this.#log }),
       apiUrl: () => VIRTUAL_API_URL,
       codeBaseUrl: () => `${VIRTUAL_API_URL}/zonesim/v1/code`,
     });

@@ -41,6 +41,9 @@ export interface RunWorld {
   /** Process and network faults on the world's nodes and links (after `start`). */
   readonly faults: FaultActuator;
 
+  /** A few words for the progress line (a virtual world: wall time and speed-up). @default none */
+  progressNote?(): string;
+
   /**
    * Runs the runner's own real I/O (its results files, packaging). A virtual world holds its
    * clock until the work is done, so that the disk's speed never moves virtual time; the real
