@@ -52,6 +52,11 @@ export interface VirtualClusterOptions {
   node?: Partial<Pick<ZoneNodeCoreSettings, 'memoryMb' | 'maxEnvironments' | 'keepAliveMs' | 'timeScale' | 'isolation' | 'heartbeatMissLimit' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'stopGraceMs'>>;
   /** Each zone node's link to the coordinator (latency distributions, line rate). */
   link?: Omit<SimLinkOptions, 'name'>;
+  /**
+   * Function logs shipped to the coordinator's log store (`zonesim logs`, the dashboard). They are
+   * outside the digest and cost about a fifth of an invocation's work. @default false
+   */
+  functionLogs?: boolean;
   /** The cores' log. @default silent */
   logger?: Logger;
 }
@@ -291,6 +296,7 @@ export class VirtualCluster {
       heartbeatMissLimit: n.heartbeatMissLimit ?? this.#options.coordinator?.heartbeatMissLimit ?? 4,
       maxFrameBytes: 8 * 1024 * 1024,
       stopGraceMs: n.stopGraceMs ?? 5_000,
+      shipLogs: this.#options.functionLogs === true,
     };
     const dialer: Dialer = {
       dial: (_url: string, events: DialEvents): LinkConnection => {

@@ -1,5 +1,6 @@
-import { rename, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { cp, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { seededEntropy } from '@zonesim/common';
 import type { Toxic } from '@zonesim/link-proxy';
 import { RunFile, topology, type ResolvedScenario } from '@zonesim/scenario';
@@ -36,7 +37,10 @@ export class VirtualWorld implements RunWorld {
   #wallStart = 0;
   #virtualStart = 0;
 
-  constructor(options: VirtualClusterOptions) {
+  readonly #scratch: boolean;
+
+  constructor(options: VirtualClusterOptions & { scratch?: boolean }) {
+    this.#scratch = options.scratch === true;
     this.cluster = new VirtualCluster(options);
     this.#dataDir = options.dataDir;
     this.clock = this.cluster.harnessClock;
@@ -59,13 +63,20 @@ export class VirtualWorld implements RunWorld {
     this.faults = new VirtualFaultActuator(this.cluster);
   }
 
-  /** A virtual world for a scenario's `cluster:` section, the coordinator's data under `<dataDir>/coordinator`. */
-  static forScenario(scenario: ResolvedScenario, options: { dataDir: string }): VirtualWorld {
+  /**
+   * A virtual world for a scenario's `cluster:` section. The coordinator's data (SQLite files,
+   * ledger) goes under `<dataDir>/coordinator`, or, with `scratchDir` (e.g. a tmpfs), under a fresh
+   * directory there, removed after `collect` has moved the ledger to the results.
+   */
+  static forScenario(scenario: ResolvedScenario, options: { dataDir: string; scratchDir?: string }): VirtualWorld {
     const c = scenario.cluster;
     const nodes = topology({ cluster: { zones: [...c.zones], nodesPerZone: c.nodesPerZone } }).nodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId }));
     return new VirtualWorld({
       seed: scenario.seed,
-      dataDir: join(resolve(options.dataDir), 'coordinator'),
+      scratch: options.scratchDir !== undefined,
+      dataDir: options.scratchDir
+        ? join(mkdtempSync(join(options.scratchDir, 'zonesim-virtual-')), 'coordinator')
+        : join(resolve(options.dataDir), 'coordinator'),
       nodes,
       coordinator: {
         heartbeatIntervalMs: c.heartbeatMs,
@@ -126,7 +137,15 @@ export class VirtualWorld implements RunWorld {
 
   async collect(outDir: string): Promise<void> {
     const ledger = join(this.#dataDir, 'ledger');
-    if (await stat(ledger).then(() => true, () => false)) await rename(ledger, join(outDir, RunFile.LedgerDir));
+    const to = join(outDir, RunFile.LedgerDir);
+    if (await stat(ledger).then(() => true, () => false)) {
+      // A scratch directory on another file system (tmpfs) cannot be renamed across: copied then.
+      await rename(ledger, to).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV') throw err;
+        await cp(ledger, to, { recursive: true });
+      });
+    }
+    if (this.#scratch) await rm(dirname(this.#dataDir), { recursive: true, force: true });
   }
 }
 
