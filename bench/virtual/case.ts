@@ -79,7 +79,7 @@ async function main(name: string, quick: boolean): Promise<Record<string, number
       return scenarioRun(await stretched(join(ROOT, 'sim-scenarios', 'az-power-loss.yaml'), quick ? HOUR / 10 : HOUR));
     }
     case 'region': {
-      return scenarioRun(await stretched(join(ROOT, 'bench', 'virtual', 'region.yaml'), quick ? HOUR / 20 : HOUR));
+      return scenarioRun(await stretched(join(ROOT, 'bench', 'virtual', 'region.yaml'), quick ? HOUR / (process.env.ZONESIM_BENCH_DIV ? Number(process.env.ZONESIM_BENCH_DIV) : 20) : HOUR));
     }
     case 'azure': {
       return scenarioRun(await stretched(join(ROOT, 'bench', 'virtual', 'azure-day.yaml'), quick ? HOUR / 12 : 24 * HOUR));

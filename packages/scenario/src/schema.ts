@@ -60,7 +60,7 @@ const ClusterSchema = Obj(
         'x-expect': 'a list of zone names or a zone count (1..26)',
       }),
     ),
-    nodesPerZone: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Zone nodes per zone. Default 1' })),
+    nodesPerZone: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Zone nodes per zone: up to 64 in a real run (a process each), up to 1000 in virtual time. Default 1' })),
     node: Type.Optional(
       Obj(
         {

@@ -28,6 +28,10 @@ export async function runRunCommand(
   const scaled = scaleScenarioTime(loaded.scenario, factor);
   const scenario = flags.seed === undefined ? scaled : { ...scaled, seed: /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed };
   if (flags.virtual || scenario.mode === 'virtual' || flags.checkDeterminism) return runVirtual(scenario, flags);
+  if (scenario.cluster.nodesPerZone > 64) {
+    process.stderr.write(`zonesim run: ${scenario.file}: cluster.nodesPerZone is ${scenario.cluster.nodesPerZone}: a real run starts one process per zone node and takes at most 64 per zone; run it with --virtual (or mode: virtual)\n`);
+    return RunExit.BadScenario;
+  }
   if (loaded.warnings.length > 0) process.stderr.write(`${formatScenarioErrors(loaded.warnings)}\n`);
   const controller = new AbortController();
   let interrupts = 0;

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { systemClock } from '@zonesim/common';
 import type { SigV4Credentials } from '@zonesim/coordinator';
 import type { ResolvedScenario } from '@zonesim/scenario';
+import { RunWorldError } from '../errors.js';
 import { RealWorld, type WorldSupervisor } from '../world/real-world.js';
 import { ScenarioRun, defaultResultsDir, type RunResult, type ScenarioRunOptions } from './scenario-run.js';
 
@@ -29,7 +30,15 @@ export interface RunOptions extends Omit<ScenarioRunOptions, 'onWorldReady' | 'h
  * failure, a stop condition, Ctrl-C) every fault is healed and every process stopped before it
  * returns; if the runner itself is killed, the children exit with it (their stdin is a pipe from it).
  */
+/** Zone nodes per zone a real run starts at most (one process each); virtual time takes up to 1000. */
+export const MAX_REAL_NODES_PER_ZONE = 64;
+
 export async function runScenario(scenario: ResolvedScenario, options: RunOptions = {}): Promise<RunResult> {
+  if (scenario.cluster.nodesPerZone > MAX_REAL_NODES_PER_ZONE) {
+    throw new RunWorldError(
+      `cluster.nodesPerZone is ${scenario.cluster.nodesPerZone}: a real run starts one process per zone node and takes at most ${MAX_REAL_NODES_PER_ZONE} per zone; run this scenario in virtual time (--virtual or mode: virtual)`,
+    );
+  }
   const { signal, supervisor, onClusterReady, holdClusterMs, credentials, ...runOptions } = options;
   const outDir = resolve(runOptions.outDir ?? defaultResultsDir(scenario.name, systemClock.now()));
   const world = RealWorld.forScenario(scenario, {
