@@ -264,7 +264,7 @@ t.test('time scale 60: a 1-minute retry takes 1 s, a 2-minute one 2 s, and a 60 
 });
 
 t.test('time scale 60 on the real clock: a function-error retry comes about 1 s later', async (t) => {
-  const store = new EventStore({ dataDir: freshDir(t) });
+  const store = new EventStore({ dataDir: freshDir(t) }, { clock: systemClock });
   const times: number[] = [];
   let delivered!: () => void;
   const done = new Promise<void>((r) => (delivered = r));
@@ -482,14 +482,14 @@ t.test('an invoke that never settles is timed out as a platform error that may h
 });
 
 t.test('options are validated with the field named', async (t) => {
-  const store = new EventStore({ dataDir: freshDir(t) });
+  const store = new EventStore({ dataDir: freshDir(t) }, { clock: systemClock });
   t.teardown(() => store.close());
-  const make = (o: AsyncDispatcherOptions) => () => new AsyncDispatcher({ store, invoke: async () => success }, o);
+  const make = (o: AsyncDispatcherOptions) => () => new AsyncDispatcher({ store, clock: systemClock, invoke: async () => success }, o);
   t.throws(make({ timeScale: 0 }), /timeScale must be a number > 0/);
   t.throws(make({ jitter: 1 }), /jitter must be a number in \[0, 1\)/);
   t.throws(make({ maxConcurrentAttempts: 0 }), /maxConcurrentAttempts must be an integer >= 1/);
   t.throws(make({ pollIntervalMs: 1.5 }), /pollIntervalMs/);
   t.throws(make({ accountId: '1' }), /accountId/);
-  t.equal(new AsyncDispatcher({ store, invoke: async () => success }, { timeScale: 60 }).options.scaledLeaseMs, 1_000);
-  t.equal(new AsyncDispatcher({ store, invoke: async () => success }, { timeScale: 600 }).options.scaledLeaseMs, 1_000, 'not below 1 s');
+  t.equal(new AsyncDispatcher({ store, clock: systemClock, invoke: async () => success }, { timeScale: 60 }).options.scaledLeaseMs, 1_000);
+  t.equal(new AsyncDispatcher({ store, clock: systemClock, invoke: async () => success }, { timeScale: 600 }).options.scaledLeaseMs, 1_000, 'not below 1 s');
 });

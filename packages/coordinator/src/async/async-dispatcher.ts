@@ -1,4 +1,4 @@
-import { LifecycleState, silentLogger, systemClock, type Clock, type Lifecycle, type Logger, type TimerHandle } from '@zonesim/common';
+import { LifecycleState, silentLogger, type Clock, type Lifecycle, type Logger, type TimerHandle } from '@zonesim/common';
 import { functionArn } from '../registry/function-name.js';
 import { DEAD_LETTER_DESTINATION, DestinationCondition, type AsyncEvent } from './async-event.js';
 import type { AttemptOutcome, InvokeAttempt } from './attempt-outcome.js';
@@ -17,8 +17,11 @@ export interface AsyncDispatcherComponents {
   store: EventStore;
   /** Runs one attempt (the coordinator routes it through the router to a zone). */
   invoke: InvokeAttempt;
-  /** @default systemClock */
-  clock?: Clock;
+  /**
+   * Timers and `now`. Required: the dispatcher is core code and reads no wall clock of its own
+   * (issue 16).
+   */
+  clock: Clock;
   /** @default a silent logger */
   logger?: Logger;
   /** Function destinations. @default a new async event in `store` ({@link storeDestinationDelivery}) */
@@ -76,7 +79,7 @@ export class AsyncDispatcher implements Lifecycle {
     this.options = resolveAsyncDispatcherOptions(options);
     this.#store = components.store;
     this.#invoke = components.invoke;
-    this.#clock = components.clock ?? systemClock;
+    this.#clock = components.clock;
     this.#log = components.logger ?? silentLogger();
     this.#deliver =
       components.deliverToFunction ??

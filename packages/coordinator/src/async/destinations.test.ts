@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { systemClock } from '@zonesim/common';
 import type { AsyncEvent } from './async-event.js';
 import { buildDestinationRecord } from './destination-record.js';
 import { storeDestinationDelivery } from './destinations.js';
@@ -11,7 +12,7 @@ const account = { region: 'us-east-1', accountId: '000000000000' };
 
 t.test('storeDestinationDelivery enqueues the record once per source finish, with the target config', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zonesim-async-'));
-  const store = new EventStore({ dataDir: dir });
+  const store = new EventStore({ dataDir: dir }, { clock: systemClock });
   t.teardown(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });

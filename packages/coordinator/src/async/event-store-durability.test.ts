@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { systemClock } from '@zonesim/common';
 import { EventStore } from './event-store.js';
 
 /** A fresh directory per call (tap's `testdir()` is one directory per test, recreated on each call). */
@@ -15,17 +16,19 @@ function freshDir(t: Test): string {
 const payload = (id: string): Buffer => Buffer.from(JSON.stringify({ id }));
 
 /**
- * Runs `body` in a child Node process (TypeScript through tsx) with `EventStore` imported and
- * `DIR` set; the body ends with `die()`, which writes the acknowledged ids to a file synchronously
- * and SIGKILLs its own process. Resolves with those ids and how the child ended. (A file, not
- * stdout: a synchronous write to a full non-blocking pipe fails with EAGAIN under load.)
+ * Runs `body` in a child Node process (TypeScript through tsx) with `EventStore` and `systemClock`
+ * imported and `DIR` set; the body ends with `die()`, which writes the acknowledged ids to a file
+ * synchronously and SIGKILLs its own process. Resolves with those ids and how the child ended. (A
+ * file, not stdout: a synchronous write to a full non-blocking pipe fails with EAGAIN under load.)
  */
 function runChild(dir: string, body: string): Promise<{ lines: string[]; signal: NodeJS.Signals | null; stderr: string }> {
   const storeUrl = new URL('./event-store.ts', import.meta.url).href;
+  const commonUrl = import.meta.resolve('@zonesim/common');
   const ackFile = join(dir, 'acks.txt');
   const script = `
     import { writeFileSync } from 'node:fs';
     import { EventStore } from ${JSON.stringify(storeUrl)};
+    import { systemClock } from ${JSON.stringify(commonUrl)};
     const DIR = process.env.ZONESIM_TEST_DIR;
     const acked = [];
     const say = (id) => acked.push(id);
@@ -54,10 +57,10 @@ function runChild(dir: string, body: string): Promise<{ lines: string[]; signal:
 
 t.test('rows written by one instance are read by a new one on the same file, without a close', async (t) => {
   const dir = freshDir(t);
-  const first = new EventStore({ dataDir: dir });
+  const first = new EventStore({ dataDir: dir }, { clock: systemClock });
   await Promise.all(['a', 'b', 'c'].map((id) => first.enqueue({ eventId: id, functionName: 'f', payload: payload(id) })));
   // `first` is never closed before the second instance opens: as after a crash.
-  const second = new EventStore({ dataDir: dir });
+  const second = new EventStore({ dataDir: dir }, { clock: systemClock });
   t.match(second.stats(), { queued: 3, enqueued: 3 });
   t.same(JSON.parse(second.get('b')!.payload.toString()), { id: 'b' });
   second.close();
@@ -69,7 +72,7 @@ t.test('an enqueue acknowledged before SIGKILL survives it; an in-flight event i
   const child = await runChild(
     dir,
     `
-    const store = new EventStore({ dataDir: DIR });
+    const store = new EventStore({ dataDir: DIR }, { clock: systemClock });
     await store.enqueue({ eventId: 'running', functionName: 'f', payload: payload('running') });
     const [claimed] = store.claimDue(Date.now(), 1);
     store.startAttempt(claimed.eventId, claimed.claimToken);
@@ -81,7 +84,7 @@ t.test('an enqueue acknowledged before SIGKILL survives it; an in-flight event i
   t.equal(child.signal, 'SIGKILL', child.stderr);
   t.same(child.lines, ['accepted'], 'the child saw its enqueue committed before it died');
 
-  const store = new EventStore({ dataDir: dir });
+  const store = new EventStore({ dataDir: dir }, { clock: systemClock });
   t.teardown(() => store.close());
   t.match(store.stats(), { queued: 1, inFlight: 1, deliveries: 1, duplicates: 0 });
   t.same(JSON.parse(store.get('accepted')!.payload.toString()), { id: 'accepted' });
@@ -104,7 +107,7 @@ t.test('SIGKILL in the middle of a burst: every acknowledged enqueue is on disk'
   const child = await runChild(
     dir,
     `
-    const store = new EventStore({ dataDir: DIR, maxBatchSize: 200 });
+    const store = new EventStore({ dataDir: DIR, maxBatchSize: 200 }, { clock: systemClock });
     for (let i = 0; i < ${total}; i++) {
       store.enqueue({ eventId: 'e' + i, functionName: 'f', payload: payload('e' + i) }).then(() => {
         say('e' + i);
@@ -116,7 +119,7 @@ t.test('SIGKILL in the middle of a burst: every acknowledged enqueue is on disk'
   t.equal(child.signal, 'SIGKILL', child.stderr);
   t.equal(child.lines.length, killAfter, 'acknowledgements printed before the kill');
 
-  const store = new EventStore({ dataDir: dir });
+  const store = new EventStore({ dataDir: dir }, { clock: systemClock });
   t.teardown(() => store.close());
   const missing = child.lines.filter((id) => store.get(id)?.status !== 'queued');
   t.same(missing, [], 'no acknowledged event is lost');

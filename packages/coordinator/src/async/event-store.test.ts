@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { ManualClock } from '@zonesim/common';
+import { ManualClock, systemClock } from '@zonesim/common';
 import { EventStore } from './event-store.js';
 import type { NewAsyncEvent } from './async-event.js';
 
@@ -313,35 +313,35 @@ t.test('pruneFinished removes finished rows, keeps totals and active rows', asyn
 });
 
 t.test('a closed store refuses work with STORE_CLOSED; close is safe twice', async (t) => {
-  const store = new EventStore({ dataDir: freshDir(t) });
+  const store = new EventStore({ dataDir: freshDir(t) }, { clock: systemClock });
   const pending = store.enqueue(ev('a'));
   store.close();
   await pending; // committed by close
   store.close();
   await t.rejects(store.enqueue(ev('b')), { code: 'STORE_CLOSED' });
   t.throws(() => store.stats(), { code: 'STORE_CLOSED' });
-  const again = new EventStore({ dataDir: store.options.dataDir });
+  const again = new EventStore({ dataDir: store.options.dataDir }, { clock: systemClock });
   t.equal(again.stats().queued, 1, 'close committed what waited');
   again.close();
 });
 
 t.test('a database from a newer zonesim is refused with SCHEMA_TOO_NEW; reopening a current one migrates nothing', async (t) => {
   const dataDir = freshDir(t);
-  const store = new EventStore({ dataDir });
+  const store = new EventStore({ dataDir }, { clock: systemClock });
   await store.enqueue(ev('a'));
   store.close();
-  const again = new EventStore({ dataDir });
+  const again = new EventStore({ dataDir }, { clock: systemClock });
   t.equal(again.stats().queued, 1);
   again.close();
   const raw = new Sqlite(join(dataDir, 'async-events.db'));
   raw.pragma('user_version = 99');
   raw.close();
-  t.throws(() => new EventStore({ dataDir }), { name: 'AsyncQueueError', code: 'SCHEMA_TOO_NEW', observed: 99, limit: 1 });
+  t.throws(() => new EventStore({ dataDir }, { clock: systemClock }), { name: 'AsyncQueueError', code: 'SCHEMA_TOO_NEW', observed: 99, limit: 1 });
 });
 
 t.test('options are validated with the field named', async (t) => {
-  t.throws(() => new EventStore({}), /dataDir is required/);
-  t.throws(() => new EventStore({ dataDir: freshDir(t), maxQueuedEvents: 0 }), /maxQueuedEvents must be an integer >= 1/);
-  t.throws(() => new EventStore({ dataDir: freshDir(t), synchronous: 'OFF' as 'FULL' }), /synchronous must be NORMAL or FULL/);
-  t.throws(() => new EventStore({ dataDir: freshDir(t), fileName: '../x.db' }), /fileName/);
+  t.throws(() => new EventStore({}, { clock: systemClock }), /dataDir is required/);
+  t.throws(() => new EventStore({ dataDir: freshDir(t), maxQueuedEvents: 0 }, { clock: systemClock }), /maxQueuedEvents must be an integer >= 1/);
+  t.throws(() => new EventStore({ dataDir: freshDir(t), synchronous: 'OFF' as 'FULL' }, { clock: systemClock }), /synchronous must be NORMAL or FULL/);
+  t.throws(() => new EventStore({ dataDir: freshDir(t), fileName: '../x.db' }, { clock: systemClock }), /fileName/);
 });

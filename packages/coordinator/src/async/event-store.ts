@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite, { type Database } from 'better-sqlite3';
-import { silentLogger, systemClock, type Clock, type Logger } from '@zonesim/common';
+import { silentLogger, type Clock, type Logger } from '@zonesim/common';
 import { EventStatus, type AsyncEvent, type DestinationCondition, type LastAttemptError, type NewAsyncEvent } from './async-event.js';
 import { MAX_ERROR_MESSAGE_BYTES } from './async-limits.js';
 import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from './dead-letter.js';
@@ -15,8 +15,11 @@ import { validateNewEvent, type ValidEvent } from './validate-event.js';
 
 /** Components of an {@link EventStore}, apart from its settings. */
 export interface EventStoreComponents {
-  /** Source of `receivedAt` when an event has none. @default systemClock */
-  clock?: Clock;
+  /**
+   * Source of `receivedAt` when an event has none. Required: the store is core code and reads no
+   * wall clock of its own (issue 16).
+   */
+  clock: Clock;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -101,9 +104,9 @@ export class EventStore {
   #activeBytes = 0;
   #closed = false;
 
-  constructor(options: EventStoreOptions, components: EventStoreComponents = {}) {
+  constructor(options: EventStoreOptions, components: EventStoreComponents) {
     this.options = resolveEventStoreOptions(options);
-    this.#clock = components.clock ?? systemClock;
+    this.#clock = components.clock;
     this.#log = components.logger ?? silentLogger();
     mkdirSync(this.options.dataDir, { recursive: true });
     this.file = join(this.options.dataDir, this.options.fileName);

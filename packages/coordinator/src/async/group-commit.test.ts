@@ -25,7 +25,7 @@ t.test('per-item errors reject only their item', async (t) => {
 
 t.test('throughput: 10,000 concurrent enqueues on a real file (WAL, synchronous=NORMAL)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zonesim-async-'));
-  const store = new EventStore({ dataDir: dir });
+  const store = new EventStore({ dataDir: dir }, { clock: systemClock });
   t.teardown(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle, systemEntropy, type Entropy } from '@zonesim/common';
+import { silentLogger, type Clock, type Logger, type TimerHandle, systemEntropy, type Entropy } from '@zonesim/common';
 import { SqsError, queueDoesNotExist } from './errors.js';
 import { md5OfBody, md5OfMessageAttributes } from './md5.js';
 import { checkMessage, type SendInput } from './message-input.js';
@@ -80,11 +80,11 @@ export class QueueService {
   #sweepTimer: TimerHandle | undefined;
   readonly #counters = { sent: 0, received: 0, deleted: 0, deadLettered: 0, expired: 0, duplicateDeliveries: 0 };
 
-  constructor(options: QueueServiceOptions, settings: QueueServiceSettings, components: { clock?: Clock; entropy?: Entropy; logger?: Logger } = {}) {
+  constructor(options: QueueServiceOptions, settings: QueueServiceSettings, components: { clock: Clock; entropy?: Entropy; logger?: Logger }) {
     this.#entropy = components.entropy ?? systemEntropy;
     this.options = resolveQueueServiceOptions(options);
     this.#settings = settings;
-    this.#clock = components.clock ?? systemClock;
+    this.#clock = components.clock;
     this.#log = components.logger ?? silentLogger();
   }
 
