@@ -1,7 +1,7 @@
 // Issue 16: `zonesim run --virtual`. A scenario with every fault kind runs twice with the same seed
 // and writes byte-identical history and ledger (same digest); another seed gives another digest. A
 // scenario with handler code is refused before anything starts, naming the function and calibrate.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -40,4 +40,37 @@ t.test('a scenario with handler code is refused with --virtual before anything s
   t.match(r.stderr, /function hello has handler code; virtual time runs synthetic functions only/);
   t.match(r.stderr, /zonesim calibrate RESULTS_DIR/);
   t.notOk(await readFile(join(dir, 'out', 'run.json'), 'utf8').catch(() => undefined), 'nothing started: no results written');
+});
+
+t.test('a sampled ledger in virtual time: a tenth of the records written, totals exact, nothing counted lost', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-virtual-sampled-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const scenario = await loadScenarioOrThrow(join(import.meta.dirname, 'fixtures', 'virtual', 'sampled-ledger.yaml'));
+  t.equal(scenario.cluster.ledger, 'sampled:0.1');
+  const r = await runVirtualScenario(scenario, { outDir: join(dir, 'out'), quiet: true });
+  const records = (await readFile(join(dir, 'out', 'ledger', 'ledger-000001.ndjson'), 'utf8')).trim().split('\n').length;
+  const attempts = r.check.ops.total;
+  t.ok(records > 0 && records < attempts / 4, `${records} records written for about ${attempts} attempts`);
+  const summary = JSON.parse(await readFile(join(dir, 'out', 'report', 'summary.json'), 'utf8')) as {
+    counts: { attempts: number; byInvocationType: Record<string, number> };
+    input: { detail: { level: string; exact: boolean; recordsWritten: number } };
+  };
+  t.equal(summary.input.detail.level, 'sampled');
+  t.ok(summary.input.detail.exact, 'the report says its totals are exact');
+  const eventAttempts = summary.counts.byInvocationType['Event'] ?? 0;
+  // Every accepted event's attempts (a few retried after the zone's loss), not only the written tenth.
+  t.ok(eventAttempts >= r.check.events.accepted && eventAttempts <= r.check.events.accepted + 20, `the report counts ${eventAttempts} async attempts for ${r.check.events.accepted} events`);
+  t.equal(summary.input.detail.recordsWritten, records);
+  t.equal(r.check.events.lost, 0, 'no accepted event counted lost');
+  t.equal(r.check.events.delivered, r.check.events.accepted, 'every accepted event delivered by the store\'s account');
+  t.match(r.check.anomalies.join('\n'), /the ledger is sampled:0.1: \d+ accepted events have no record/);
+  t.equal(r.verdict.status, 'pass', r.text);
+});
+
+t.test('cluster.ledger is checked by the ledger\'s own rules', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-virtual-ledger-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const text = (await readFile(join(import.meta.dirname, 'fixtures', 'virtual', 'sampled-ledger.yaml'), 'utf8')).replace('sampled:0.1', 'sampled:1.5');
+  await writeFile(join(dir, 'bad.yaml'), text);
+  await t.rejects(loadScenarioOrThrow(join(dir, 'bad.yaml')), /cluster\.ledger/);
 });

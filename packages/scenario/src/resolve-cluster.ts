@@ -1,7 +1,20 @@
+import { formatLedgerDetail, parseLedgerDetail } from '@zonesim/ledger';
 import { DEFAULT_SCENARIO } from './defaults.js';
+import { ScenarioErrorCode } from './errors.js';
 import type { Raw, ResolveContext } from './resolve-context.js';
 import { defaultZoneNames } from './topology.js';
 import type { ResolvedCluster } from './types.js';
+
+/** `cluster.ledger`, checked by the ledger's own parser (the rate must be in (0, 1]). */
+function ledgerDetail(value: unknown, ctx: ResolveContext): string {
+  if (value === undefined || ctx.broken(['cluster', 'ledger'])) return 'full';
+  try {
+    return formatLedgerDetail(parseLedgerDetail(String(value), 'cluster.ledger'));
+  } catch (err) {
+    ctx.error(['cluster', 'ledger'], ScenarioErrorCode.InvalidValue, (err as Error).message);
+    return 'full';
+  }
+}
 
 /** The cluster section with defaults filled in. */
 export function resolveCluster(raw: Raw | undefined, ctx: ResolveContext): ResolvedCluster {
@@ -28,5 +41,6 @@ export function resolveCluster(raw: Raw | undefined, ctx: ResolveContext): Resol
     failover: pick('failover', c['failover'], DEFAULT_SCENARIO.failover),
     accountConcurrency: pick('accountConcurrency', c['accountConcurrency'], DEFAULT_SCENARIO.accountConcurrency),
     cpuModel: pick('cpuModel', c['cpuModel'], DEFAULT_SCENARIO.cpuModel),
+    ledger: ledgerDetail(c['ledger'], ctx),
   };
 }

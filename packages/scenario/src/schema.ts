@@ -78,6 +78,13 @@ const ClusterSchema = Obj(
     timeScale: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000, description: 'Platform timer speed-up (keep-alive). Default 1' })),
     failover: Type.Optional(Type.Boolean({ description: "false: a lost zone's in-flight work is not re-dispatched (for teaching). Default true" })),
     accountConcurrency: Type.Optional(Type.Integer({ minimum: 100, description: 'Account concurrency limit. Default 1000' })),
+    ledger: Type.Optional(
+      Type.String({
+        pattern: '^(full|aggregate|sampled:(0(\\.\\d+)?|1(\\.0+)?|\\.\\d+)(e-?\\d+)?)$',
+        description: 'What the ledger files get: full (a record per attempt), sampled:RATE (a deterministic fraction) or aggregate (no records); counts, latency, time series and the bill stay exact. Default full',
+        'x-expect': 'full, aggregate or sampled:RATE (0 < RATE <= 1)',
+      }),
+    ),
     cpuModel: Type.Optional(
       Type.Union([Type.Literal('host'), Type.Literal('lambda')], {
         description: 'lambda: each environment gets CPU in proportion to its memory, 1,769 MB = one vCPU (zone nodes need cgroups; docs/runtimes.md). Default host',

@@ -63,6 +63,8 @@ export interface ResolvedCluster {
   accountConcurrency: number;
   /** `lambda`: CPU in proportion to memory, 1,769 MB = one vCPU (zone node `--cpu-model`). @default 'host' */
   cpuModel: 'host' | 'lambda';
+  /** The ledger's detail level as text: `full`, `aggregate` or `sampled:RATE` (coordinator `ledgerDetail`). @default 'full' */
+  ledger: string;
 }
 
 /** Settings every function has. */

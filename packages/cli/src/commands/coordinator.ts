@@ -1,3 +1,4 @@
+import { parseLedgerDetail } from '@zonesim/ledger';
 import { resolve } from 'node:path';
 import { Coordinator, isLoopbackHost } from '@zonesim/coordinator';
 import { formatReadyLine } from '@zonesim/common';
@@ -45,6 +46,8 @@ export interface CoordinatorCommandFlags {
   imageDir?: string[];
   uploadWorkers?: string;
   maxQueuedUploads?: string;
+  /** `full`, `sampled:RATE` or `aggregate`. */
+  ledgerDetail?: string;
 }
 
 /** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
@@ -75,6 +78,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.headersTimeoutMs ? { headersTimeoutMs: Number(flags.headersTimeoutMs) } : {}),
     ...(flags.requestTimeoutMs ? { requestTimeoutMs: Number(flags.requestTimeoutMs) } : {}),
     ...(flags.keepAliveTimeoutMs ? { keepAliveTimeoutMs: Number(flags.keepAliveTimeoutMs) } : {}),
+    ...(flags.ledgerDetail ? { ledgerDetail: parseLedgerDetail(flags.ledgerDetail, '--ledger-detail') } : {}),
     ...(flags.imageDir && flags.imageDir.length > 0 ? { imageDirs: flags.imageDir.map((d) => resolve(d)) } : {}),
     uploads: {
       ...(flags.uploadWorkers ? { workers: Number(flags.uploadWorkers) } : {}),

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { cp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { seededEntropy } from '@zonesim/common';
+import { parseLedgerDetail } from '@zonesim/ledger';
 import type { Toxic } from '@zonesim/link-proxy';
 import { RunFile, topology, type ResolvedScenario } from '@zonesim/scenario';
 import type { ProcessClock } from '@zonesim/sim';
@@ -88,6 +89,7 @@ export class VirtualWorld implements RunWorld {
         accountConcurrency: c.accountConcurrency,
         scalingRatePer10s: Math.max(1000, c.accountConcurrency),
         failover: c.failover,
+        ledgerDetail: parseLedgerDetail(c.ledger, 'cluster.ledger'),
       },
       node: {
         maxEnvironments: c.node.maxEnvironments,

@@ -62,6 +62,7 @@ export function coordinatorArgsFor(s: ResolvedScenario): string[] {
     // A scenario's bursts must be limited by capacity, not by Lambda's per-function scaling rate.
     '--scaling-rate', String(Math.max(1000, c.accountConcurrency)),
     ...(c.failover ? [] : ['--no-failover']),
+    ...(c.ledger !== 'full' ? ['--ledger-detail', c.ledger] : []),
   ];
 }
 
