@@ -41,6 +41,7 @@ t.test('the full example resolves with every value in resolved units', async (t)
     failover: true,
     accountConcurrency: 500,
     cpuModel: 'lambda',
+    ledger: 'full',
   });
   const echo = s.functions.find((f) => f.name === 'echo')!;
   t.equal(echo.kind, 'code');
