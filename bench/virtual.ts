@@ -87,6 +87,13 @@ export const benchmark: Benchmark = {
     numbers['regionPeakRssMb'] = n(region, 'peakRssMb');
     targets.push({ target: 'a region of 10 zones x 100 nodes run for a virtual hour', actual: n(region, 'virtualMs') >= HOUR ? `${fmt(regionHour / 1000, 3)} s` : `${fmt(n(region, 'virtualMs') / 60_000, 3)} virtual min run; an hour extrapolates to ${fmt(regionHour / 1000, 3)} s`, met: n(region, 'virtualMs') >= HOUR ? true : null });
 
+    const envs = await runCase('environments', [], ctx.signal);
+    ctx.log(`  100,000 environments: ${n(envs, 'ops')} invocations in ${fmt(n(envs, 'totalWallMs') / 1000, 3)} s`);
+    rows.push(row('10 zones x 100 nodes with 105,000 environments alive at once, wall seconds', n(envs, 'totalWallMs') / 1000, 's', undefined, `105,000 invocations of 30 s each in a 10 s burst, every one a cold start of its own environment (all alive from t = 10 s to 30 s); ${fmt(n(envs, 'virtualMs') / 1000, 3)} virtual s; verdict ${String(envs['verdict'])}; peak RSS ${Math.round(n(envs, 'peakRssMb'))} MB`));
+    numbers['environmentsWallMs'] = n(envs, 'totalWallMs');
+    numbers['environmentsPeakRssMb'] = n(envs, 'peakRssMb');
+    targets.push({ target: 'a region of 10 zones x 100 nodes with 100,000 environments', actual: `${n(envs, 'ops')} environments, ${String(envs['verdict'])}, peak RSS ${Math.round(n(envs, 'peakRssMb'))} MB`, met: n(envs, 'ops') >= 100_000 && envs['verdict'] === 'pass' });
+
     const azure = await runCase('azure', ['--quick'], ctx.signal);
     const perWall = n(azure, 'ops') / (n(azure, 'wallMs') / 1000);
     const dayMs = (AZURE_DAY_INVOCATIONS / perWall) * 1000;

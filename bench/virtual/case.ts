@@ -81,6 +81,10 @@ async function main(name: string, quick: boolean): Promise<Record<string, number
     case 'region': {
       return scenarioRun(await stretched(join(ROOT, 'bench', 'virtual', 'region.yaml'), quick ? HOUR / (process.env.ZONESIM_BENCH_DIV ? Number(process.env.ZONESIM_BENCH_DIV) : 20) : HOUR));
     }
+    case 'environments': {
+      // Environments alive at once: the coordinator's membership counts them from heartbeats.
+      return scenarioRun(await loadScenarioOrThrow(join(ROOT, 'bench', 'virtual', 'environments.yaml')));
+    }
     case 'azure': {
       return scenarioRun(await stretched(join(ROOT, 'bench', 'virtual', 'azure-day.yaml'), quick ? HOUR / 12 : 24 * HOUR));
     }

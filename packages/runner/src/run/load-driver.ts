@@ -21,7 +21,10 @@ function messageBody(a: Arrival): string {
   return JSON.stringify(a.payload ?? { seq: a.seq });
 }
 
-/** Most invocations in flight before new ones are recorded as failed at the client (a bound, not a throttle). */
+/**
+ * Most invocations in flight before new ones are recorded as failed at the client (a bound, not a
+ * throttle): sockets and memory of a real client. A virtual world raises it (`RunWorld.maxClientInFlight`).
+ */
 export const MAX_CLIENT_IN_FLIGHT = 20_000;
 
 /**
@@ -39,6 +42,7 @@ export class LoadDriver {
   readonly #target: (fn: string) => { name: string; timeoutMs: number };
   readonly #inFlight = new Set<Promise<void>>();
   readonly #queueUrl: (queue: string) => string;
+  readonly #maxInFlight: number;
 
   constructor(args: {
     client: ClusterClient;
@@ -50,7 +54,10 @@ export class LoadDriver {
     target: (fn: string) => { name: string; timeoutMs: number };
     /** The URL of a scenario queue (for `queue` arrivals). */
     queueUrl?: (queue: string) => string;
+    /** @default MAX_CLIENT_IN_FLIGHT */
+    maxInFlight?: number;
   }) {
+    this.#maxInFlight = args.maxInFlight ?? MAX_CLIENT_IN_FLIGHT;
     this.#queueUrl = args.queueUrl ?? ((q) => q);
     this.#client = args.client;
     this.#clock = args.clock;
@@ -85,7 +92,7 @@ export class LoadDriver {
     this.counts.sent++;
     const { name, timeoutMs } = this.#target(a.function);
     const sentAt = this.#clock.now();
-    if (this.counts.inFlight >= MAX_CLIENT_IN_FLIGHT) {
+    if (this.counts.inFlight >= this.#maxInFlight) {
       this.#record(a, intendedAt, sentAt, { status: null, errorType: 'ClientOverload' });
       return;
     }

@@ -278,6 +278,7 @@ export class ScenarioRun implements Lifecycle {
         return d ? { name: d.invokeName, timeoutMs: d.timeoutMs } : { name: fn, timeoutMs: 30_000 };
       },
       queueUrl: (q) => queueUrls.get(q) ?? q,
+      ...(world.maxClientInFlight !== undefined ? { maxInFlight: world.maxClientInFlight } : {}),
     });
     const injector = (this.#injector = new FaultInjector({
       nodes: world.nodes,

@@ -34,6 +34,8 @@ export class VirtualWorld implements RunWorld {
   readonly api: ApiClient;
   readonly admin: AdminClient;
   readonly faults: FaultActuator;
+  /** In-process invocations cost no socket: the load may keep a million in flight. */
+  readonly maxClientInFlight = 1_000_000;
   readonly #dataDir: string;
   readonly #transport: InProcessApiTransport;
   #stopping: Promise<void> | undefined;

@@ -41,6 +41,9 @@ export interface RunWorld {
   /** Process and network faults on the world's nodes and links (after `start`). */
   readonly faults: FaultActuator;
 
+  /** Invocations the load may have in flight at once (the client's own bound). @default 20,000 */
+  readonly maxClientInFlight?: number;
+
   /** A few words for the progress line (a virtual world: wall time and speed-up). @default none */
   progressNote?(): string;
 
