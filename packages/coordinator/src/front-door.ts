@@ -16,6 +16,8 @@ export interface FrontDoorParts {
   verifier?: SigV4Verifier | undefined;
   /** The live dashboard (the real process only). */
   dashboard?: DashboardRouteDeps;
+  /** Keep Prometheus metrics (every ledger record observed) for `/metrics`. @default true; virtual time: false */
+  metrics?: boolean;
   /** The process's own health for `/zonesim/v1/stats` (the real process only). */
   runtime?: { eventLoop(): EventLoopDelaySnapshot; uploads(): UploadPoolStats };
 }
@@ -50,13 +52,16 @@ export function createFrontDoor(core: CoordinatorCore, settings: ApiServerSettin
       frontDoor: core,
       ...(parts.dashboard ? { dashboard: parts.dashboard } : {}),
       degradations: core.degradations,
-      metrics: new CoordinatorMetrics({
-        ledger: core.ledger,
-        membership: core.membership,
-        router: core.router,
-        asyncInvocations: core.asyncInvocations,
-        provisioned: core.provisioned,
-      }),
+      metrics:
+        parts.metrics === false
+          ? undefined
+          : new CoordinatorMetrics({
+              ledger: core.ledger,
+              membership: core.membership,
+              router: core.router,
+              asyncInvocations: core.asyncInvocations,
+              provisioned: core.provisioned,
+            }),
       queues: core.queues,
       triggers: core.triggers,
       verifier: parts.verifier,

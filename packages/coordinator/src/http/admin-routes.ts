@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { unknownOperation } from '../errors.js';
+import { resourceNotFound, unknownOperation } from '../errors.js';
 import { DASHBOARD_PAGE_PATH, handleDashboardApi, handleDashboardPage } from '../dashboard/dashboard-routes.js';
 import { IMAGE_UPLOAD_PATH, handleImageUpload } from '../images/image-routes.js';
 import type { ApiServerDeps } from './api-server.js';
@@ -65,6 +65,7 @@ function health(deps: ApiServerDeps, req: IncomingMessage, res: ServerResponse, 
 
 async function metrics(deps: ApiServerDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   req.resume();
+  if (!deps.metrics) throw resourceNotFound('This coordinator keeps no Prometheus metrics (a virtual-time run: its ledger and report hold the figures).');
   const text = await deps.metrics.text();
   res.writeHead(200, { 'content-type': deps.metrics.contentType, 'x-amzn-requestid': requestId });
   res.end(text);

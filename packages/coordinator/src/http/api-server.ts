@@ -48,7 +48,8 @@ export interface ApiServerDeps {
   provisioned: ProvisionedConcurrency;
   logs: LogStore;
   ledger: InvocationLedger;
-  metrics: CoordinatorMetrics;
+  /** Prometheus metrics (`/metrics`); absent in virtual time, where nothing scrapes them. */
+  metrics?: CoordinatorMetrics | undefined;
   faults: FaultWindows;
   brownout: Brownout;
   /** Whether an injected brownout fails this call: the core decides it for every entry point. */

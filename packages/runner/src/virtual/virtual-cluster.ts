@@ -190,7 +190,7 @@ export class VirtualCluster {
     });
     // The stores open synchronously; only the ledger's start touches the disk asynchronously.
     await this.sim.io(core.start());
-    const { api } = createFrontDoor(core, frontDoorSettings(settings), { clock: process, entropy: seededEntropy(`${this.#options.seed}:front-door#${gen}`), log: this.#log });
+    const { api } = createFrontDoor(core, frontDoorSettings(settings), { clock: process, entropy: seededEntropy(`${this.#options.seed}:front-door#${gen}`), log: this.#log, metrics: false });
     this.#coordinator = core;
     this.#api = api;
     this.#coordinatorProcess = process;
