@@ -9,6 +9,9 @@ import {
   type Logger,
   type ResolvedSyntheticDefinition,
   SeededRandom,
+  sampler,
+  type Distribution,
+  type Sampler,
 } from '@zonesim/common';
 import {
   CoordinatorCore,
@@ -32,6 +35,9 @@ export const VIRTUAL_API_URL = 'http://virtual.zonesim.internal';
 const VIRTUAL_ZONE_URL = 'ws://virtual.zonesim.internal/zonesim/v1/zone-link';
 /** A simulated node has no sandbox: its environments are timers. */
 const VIRTUAL_SANDBOX: SandboxReport = { kind: 'none', reason: 'virtual time: synthetic environments are timers, not processes', cpuModel: 'host' };
+
+/** Default of {@link VirtualClusterOptions.codeFetch}. */
+export const DEFAULT_CODE_FETCH: Distribution = Object.freeze({ kind: 'lognormal', median: 120, p99: 500 }) as Distribution;
 
 /** One zone node of a virtual cluster. */
 export interface VirtualNodeSpec {
@@ -57,6 +63,13 @@ export interface VirtualClusterOptions {
    * outside the digest and cost about a fifth of an invocation's work. @default false
    */
   functionLogs?: boolean;
+  /**
+   * How long a node takes to fetch and unpack a package on its first cold start of it (a real node
+   * downloads it from the coordinator and unpacks it to disk; measured on this machine's real runs:
+   * docs/virtual-time-agreement.md). `{ kind: 'constant', value: 0 }` turns it off.
+   * @default lognormal, median 120 ms, p99 500 ms
+   */
+  codeFetch?: Distribution;
   /** The cores' log. @default silent */
   logger?: Logger;
 }
@@ -86,6 +99,7 @@ export class VirtualCluster {
   readonly #definitions = new Map<string, Promise<ResolvedSyntheticDefinition>>();
   readonly #resolved = new Map<string, ResolvedSyntheticDefinition>();
   readonly #codeStore: CodeStore;
+  readonly #codeFetch: Sampler;
   /** The clock of the harness itself (waits of `start`, `stop`): never paused or killed by a fault. */
   readonly #harness: ProcessClock;
   #coordinatorProcess: ProcessClock | undefined;
@@ -102,6 +116,7 @@ export class VirtualCluster {
     this.#log = options.logger ?? silentLogger();
     mkdirSync(options.dataDir, { recursive: true });
     this.#codeStore = new CodeStore({ root: join(options.dataDir, 'code') });
+    this.#codeFetch = sampler(options.codeFetch ?? DEFAULT_CODE_FETCH);
     const linkRandom = new SeededRandom(`${options.seed}`).fork('links');
     const nodes = new Map<string, VirtualNode>();
     for (const spec of options.nodes) {
@@ -308,12 +323,24 @@ export class VirtualCluster {
         return endpoint as LinkConnection;
       },
     };
+    // A node fetches and unpacks a package on its first cold start of it, as a real one does over
+    // HTTP: that time is drawn (per node process and package) and spent on the node's clock, and
+    // every invocation that needs the package meanwhile waits for the same fetch.
+    const fetchRandom = new SeededRandom(`${this.#options.seed}:code-fetch:${node.nodeId}#${node.generation}`);
+    const fetched = new Map<string, Promise<string>>();
     const code: CodeSource = {
       ensure: (spec) => {
         const sha = spec.codeSha256Hex;
-        if (this.#resolved.has(sha)) return Promise.resolve(`virtual:${sha}`);
-        // The package is read from the code store once per cluster, while virtual time stands still.
-        return this.sim.io(this.#definition(sha)).then(() => `virtual:${sha}`);
+        let ready = fetched.get(sha);
+        if (!ready) {
+          // The definition is read from the code store once per cluster, while virtual time stands still.
+          const definition = this.#resolved.has(sha) ? Promise.resolve() : this.sim.io(this.#definition(sha)).then(() => undefined);
+          const fetchMs = Math.max(0, this.#codeFetch(fetchRandom));
+          ready = definition.then(() => new Promise<string>((resolve) => process.setTimeout(() => resolve(`virtual:${sha}`), fetchMs)));
+          ready.catch(() => fetched.delete(sha));
+          fetched.set(sha, ready);
+        }
+        return ready;
       },
       unpin: () => {},
     };
