@@ -9,13 +9,10 @@ import {
   PROTOCOL_VERSION,
   msgpackCodec,
   type CoordinatorMessage,
-  type DialEvents,
-  type Dialer,
   type Hello,
-  type LinkConnection,
-  type ZoneMessage,
 } from '@zonesim/protocol';
 import { CoordinatorLink } from './coordinator-link.js';
+import { fakeDialer } from './test-util/fake-dialer.js';
 
 const HELLO: Hello = {
   type: 'hello',
@@ -27,45 +24,6 @@ const HELLO: Hello = {
   isolation: 'process',
   runtimes: ['nodejs20.x'],
 };
-
-interface Dialled {
-  events: DialEvents;
-  sent: ZoneMessage[];
-  closed?: { code: number; reason: string };
-  terminated: boolean;
-  /** The coordinator's side: deliver a frame to the node. */
-  deliver(message: CoordinatorMessage): void;
-}
-
-function fakeDialer(): Dialer & { dials: Dialled[] } {
-  const dials: Dialled[] = [];
-  return {
-    dials,
-    dial(_url, events) {
-      const d: Dialled = {
-        events,
-        sent: [],
-        terminated: false,
-        deliver: (m) => events.frame(msgpackCodec.encode(m), true),
-      };
-      const connection: LinkConnection = {
-        bufferedAmount: 0,
-        send: (frame, onWritten) => {
-          d.sent.push(msgpackCodec.decode(frame) as ZoneMessage);
-          onWritten?.();
-        },
-        close: (code, reason) => {
-          d.closed ??= { code, reason };
-        },
-        terminate: () => {
-          d.terminated = true;
-        },
-      };
-      dials.push(d);
-      return connection;
-    },
-  };
-}
 
 function link(t: Test, settings: Partial<{ heartbeatMissLimit: number }> = {}) {
   const clock = new ManualClock();

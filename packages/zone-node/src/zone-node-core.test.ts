@@ -10,53 +10,15 @@ import {
   PROTOCOL_VERSION,
   WireErrorCode,
   msgpackCodec,
-  type CoordinatorMessage,
-  type DialEvents,
-  type Dialer,
   type FunctionSpec,
   type Invoke,
-  type LinkConnection,
-  type ZoneMessage,
 } from '@zonesim/protocol';
 import type { CodeSource } from './code-source.js';
 import { createSyntheticEnvironmentFactory } from './environment/synthetic-factory.js';
 import { DEFAULT_ZONE_NODE } from './options.js';
 import { Turnstile } from './turnstile.js';
 import { ZoneNodeCore, type ZoneNodeCoreSettings } from './zone-node-core.js';
-
-interface Dialled {
-  events: DialEvents;
-  sent: ZoneMessage[];
-  closed?: { code: number; reason: string };
-  terminated: boolean;
-  /** The coordinator's side: deliver a frame to the node. */
-  deliver(message: CoordinatorMessage): void;
-}
-
-function fakeDialer(): Dialer & { dials: Dialled[] } {
-  const dials: Dialled[] = [];
-  return {
-    dials,
-    dial(_url, events) {
-      const d: Dialled = { events, sent: [], terminated: false, deliver: (m) => events.frame(msgpackCodec.encode(m), true) };
-      const connection: LinkConnection = {
-        bufferedAmount: 0,
-        send: (frame, onWritten) => {
-          d.sent.push(msgpackCodec.decode(frame) as ZoneMessage);
-          onWritten?.();
-        },
-        close: (code, reason) => {
-          d.closed ??= { code, reason };
-        },
-        terminate: () => {
-          d.terminated = true;
-        },
-      };
-      dials.push(d);
-      return connection;
-    },
-  };
-}
+import { fakeDialer } from './test-util/fake-dialer.js';
 
 const constant = (value: number) => ({ kind: 'constant', value }) as const;
 /** INIT 100 ms, every invocation 20 ms, 64 MB, no errors. */
