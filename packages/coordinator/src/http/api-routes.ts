@@ -9,6 +9,7 @@ import type { RequestTarget } from './request-target.js';
 import { matchRoute, row, type RouteAccess, type RouteCall, type RouteRow } from './route-table.js';
 import { handleSqs, isSqsRequest } from './sqs-routes.js';
 import { triggerRoutes } from './trigger-routes.js';
+import { serveFunctionUrl } from './function-url-route.js';
 
 export type { RouteAccess } from './route-table.js';
 
@@ -42,7 +43,7 @@ export class ApiRoutes {
     this.#table = [...triggers, ...lambdaRoutes(deps, fn), ...adminRoutes(deps, connections)];
     this.#functionUrl = row('*', /^/, 'function-url', true, (c) => {
       if (!deps.triggers) throw unknownOperation(c.method, c.target.path);
-      return deps.triggers.urls.serve(c.req, c.res, { urlId: c.params[0]!, rawPath: c.params[1]!, rawQuery: c.target.rawQuery }, c.requestId);
+      return serveFunctionUrl(deps.triggers.urls, c.req, c.res, { urlId: c.params[0]!, rawPath: c.params[1]!, rawQuery: c.target.rawQuery }, c.requestId);
     });
     const queues = deps.queues;
     this.#sqs = queues ? row('POST', /^/, 'signed', true, (c) => handleSqs(queues, c.req, c.res, c.requestId)) : undefined;

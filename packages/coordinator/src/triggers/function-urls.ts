@@ -1,9 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Entropy, Logger } from '@zonesim/common';
-import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
-import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
+import type { SignedRequest, SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { LambdaApiError, resourceConflict } from '../errors.js';
-import { readBody } from '../http/body.js';
 import { functionArn } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
 import { corsHeaders, newUrlId, parseUrlSettings, type FunctionUrlRecord } from './function-url-config.js';
@@ -13,6 +10,24 @@ import type { TriggerStore } from './trigger-store.js';
 
 /** Where function URLs are served on the coordinator: `<apiUrl>/zonesim/url/<url-id>/<path>`. */
 export const FUNCTION_URL_PREFIX = '/zonesim/url/';
+
+/** One request to a function URL, as values: what the HTTP route read of it. */
+export interface FunctionUrlRequest {
+  urlId: string;
+  /** The path after the URL's root, and the query, as sent. */
+  rawPath: string;
+  rawQuery: string;
+  method: string;
+  /** The request target as sent (a presigned `AWS_IAM` request carries its signature there). */
+  url: string;
+  headers: SignedRequest['headers'];
+  /** Name, value, name, value ... (repeats kept). */
+  rawHeaders: readonly string[];
+  body: Buffer;
+  sourceIp: string;
+  /** `HTTP/1.1`. */
+  protocol: string;
+}
 
 const notFound = (): LambdaApiError => new LambdaApiError('ResourceNotFoundException', 404, 'The resource you requested does not exist.');
 
@@ -129,38 +144,38 @@ export class FunctionUrls {
     return { FunctionUrlConfigs: page.map((r) => this.#config(r)), ...(more ? { NextMarker: page.at(-1)!.urlId } : {}) };
   }
 
-  /** Serves one request to a function URL: the function's answer, or Lambda's URL error answers. */
-  async serve(req: IncomingMessage, res: ServerResponse, target: { urlId: string; rawPath: string; rawQuery: string }, requestId: string): Promise<void> {
+  /** True when `urlId` names a function URL (else the request gets Lambda's 404 without its body being read). */
+  has(urlId: string): boolean {
+    return this.#byId.has(urlId);
+  }
+
+  /**
+   * Answers one request to a function URL, given as values (the HTTP route reads the body and
+   * sends the answer): the function's answer, or Lambda's URL error answers (404, 403 for a bad
+   * `AWS_IAM` signature, CORS preflight, 429, 502, 500).
+   */
+  async answer(req: FunctionUrlRequest, requestId: string): Promise<UrlResponse> {
     const receivedAt = this.#clock.now();
-    const r = this.#byId.get(target.urlId);
-    if (!r) {
-      req.resume();
-      return send(res, { status: 404, headers: [['content-type', 'application/json']], body: Buffer.from('{"Message":null}') }, requestId);
-    }
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_SYNC_PAYLOAD_BYTES, 'function URL');
-    } catch {
-      return send(res, message(413, 'Request must be smaller than 6291456 bytes for the InvokeFunction operation'), requestId);
-    }
-    const origin = header(req, 'origin');
-    if (req.method === 'OPTIONS' && r.cors && header(req, 'access-control-request-method')) {
-      return send(res, { status: 200, headers: corsHeaders(r.cors, origin, true), body: Buffer.alloc(0) }, requestId);
+    const r = this.#byId.get(req.urlId);
+    if (!r) return urlMessage(404, null);
+    const origin = header(req.headers, 'origin');
+    if (req.method === 'OPTIONS' && r.cors && header(req.headers, 'access-control-request-method')) {
+      return { status: 200, headers: corsHeaders(r.cors, origin, true), body: Buffer.alloc(0) };
     }
     let iam: { accessKey: string; accountId: string } | undefined;
     if (r.authType === 'AWS_IAM') {
-      iam = this.#checkIam(req, body);
-      if (!iam) return send(res, message(403, 'Forbidden'), requestId);
+      iam = this.#checkIam(req);
+      if (!iam) return urlMessage(403, 'Forbidden');
     }
     const event = httpEventV2(
       {
-        method: req.method ?? 'GET',
-        rawPath: target.rawPath,
-        rawQueryString: target.rawQuery,
+        method: req.method,
+        rawPath: req.rawPath,
+        rawQueryString: req.rawQuery,
         rawHeaders: req.rawHeaders,
-        body,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        protocol: `HTTP/${req.httpVersion}`,
+        body: req.body,
+        sourceIp: req.sourceIp,
+        protocol: req.protocol,
         requestId,
         timeEpoch: receivedAt,
       },
@@ -175,21 +190,21 @@ export class FunctionUrls {
     });
     let answer: UrlResponse;
     if (outcome.kind === 'success') answer = urlResponse(outcome.payload);
-    else if (outcome.kind === 'function-error') answer = message(502, 'Internal Server Error');
-    else if (outcome.kind === 'throttled') answer = message(429, 'Rate Exceeded.');
-    else answer = message(outcome.error.status === 404 ? 404 : 500, outcome.error.status === 404 ? null : 'Internal Server Error');
+    else if (outcome.kind === 'function-error') answer = urlMessage(502, 'Internal Server Error');
+    else if (outcome.kind === 'throttled') answer = urlMessage(429, 'Rate Exceeded.');
+    else answer = urlMessage(outcome.error.status === 404 ? 404 : 500, outcome.error.status === 404 ? null : 'Internal Server Error');
     answer.headers.push(...corsHeaders(r.cors, origin, false));
-    send(res, answer, requestId);
+    return answer;
   }
 
   /** The caller of an `AWS_IAM` URL, or undefined (403). */
-  #checkIam(req: IncomingMessage, body: Buffer): { accessKey: string; accountId: string } | undefined {
-    const auth = header(req, 'authorization') ?? '';
-    const key = /Credential=([^/,\s]+)\//.exec(auth)?.[1] ?? new URL(req.url ?? '/', 'http://x').searchParams.get('X-Amz-Credential')?.split('/')[0];
+  #checkIam(req: FunctionUrlRequest): { accessKey: string; accountId: string } | undefined {
+    const auth = header(req.headers, 'authorization') ?? '';
+    const key = /Credential=([^/,\s]+)\//.exec(auth)?.[1] ?? new URL(req.url, 'http://x').searchParams.get('X-Amz-Credential')?.split('/')[0];
     if (!key) return undefined;
     if (this.#verifier) {
       try {
-        this.#verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body);
+        this.#verifier.verify({ method: req.method, url: req.url, headers: req.headers }, req.body);
       } catch {
         return undefined;
       }
@@ -235,27 +250,12 @@ function keyOf(name: string, qualifier: string | undefined): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function message(status: number, text: string | null): UrlResponse {
+/** One of Lambda's URL error answers: `{"Message": text}` with `status`. */
+export function urlMessage(status: number, text: string | null): UrlResponse {
   return { status, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify({ Message: text })) };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+function header(headers: FunctionUrlRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-function send(res: ServerResponse, a: UrlResponse, requestId: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of a.headers) {
-    const prev = headers[k];
-    headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : k === 'set-cookie' ? [prev, v] : v;
-  }
-  headers['content-length'] = String(a.body.length);
-  headers['x-amzn-requestid'] = requestId;
-  res.writeHead(a.status, headers);
-  res.end(a.body);
 }
