@@ -1,7 +1,9 @@
 // Issue 3: Put/Get/List/DeleteProvisionedConcurrencyConfig through the AWS SDK; provisioned
 // environments are initialised ahead of time, spread across zones, serve invocations warm, spill
 // over to on-demand ones beyond their count, and move to the zones left when a zone dies.
-import t from 'tap';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
 import {
   DeleteProvisionedConcurrencyConfigCommand,
   GetProvisionedConcurrencyConfigCommand,
@@ -16,12 +18,30 @@ import { testCluster } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
+// With a barrier URL the handler holds its environment until the test's barrier lets it go.
 const HANDLER = `
 const initializedAt = Date.now();
 export const handler = async (event) => {
-  await new Promise((r) => setTimeout(r, event.holdMs ?? 0));
+  if (event.barrier) await (await fetch(event.barrier)).text();
   return { initType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE, initializedAt };
 };`;
+
+/**
+ * A loopback HTTP barrier: each request is answered only once `parties` requests have arrived
+ * (or after `timeoutMs`, so that a missing party fails the test's assertions rather than hanging it).
+ */
+async function barrier(t: Test, parties: number, timeoutMs = 30_000): Promise<string> {
+  const waiting: ServerResponse[] = [];
+  const release = () => { for (const res of waiting.splice(0)) res.end('go'); };
+  const timer = setTimeout(release, timeoutMs);
+  const server = createServer((_req, res) => {
+    waiting.push(res);
+    if (waiting.length >= parties) { clearTimeout(timer); release(); }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => { clearTimeout(timer); release(); server.close(); });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
 
 interface ZoneView {
   zone: string;
@@ -67,9 +87,10 @@ t.test('provisioned concurrency: ready ahead of time, spread over zones, warm, s
   t.match(list.ProvisionedConcurrencyConfigs?.[0]?.FunctionArn, new RegExp(`:function:pc:${version}$`));
 
   // Four at once: three land on the provisioned environments (warm), the fourth spills over. Each
-  // holds its environment 1.5 s, so that none is free again before the last of the four is placed,
-  // even on a loaded machine.
-  const results = await Promise.all(Array.from({ length: 4 }, () => invoke(cluster.apiUrl, `pc:${version}`, { holdMs: 1500 })));
+  // holds its environment until all four run (a barrier, not a sleep: on a loaded machine a timed
+  // hold ran out before the fourth was placed, and it then found a provisioned environment free).
+  const gate = await barrier(t, 4);
+  const results = await Promise.all(Array.from({ length: 4 }, () => invoke(cluster.apiUrl, `pc:${version}`, { barrier: gate })));
   t.ok(results.every((r) => r.status === 200), 'all four ran');
   const provisioned = results.filter((r) => r.json.initType === 'provisioned-concurrency');
   const onDemand = results.filter((r) => r.json.initType === 'on-demand');
