@@ -1,6 +1,7 @@
 // Issue 2, must show: concurrent invocations of one function get separate environments, never two
 // at once in one; placement spreads new environments over zones.
 import t from 'tap';
+import { barrier } from './harness/barrier.js';
 import { testCluster } from './harness/cluster.js';
 import { deploy, invoke } from './harness/lambda.js';
 
@@ -12,7 +13,8 @@ export const handler = async (event) => {
   if (busy) return { doubleBooked: true };
   busy = true;
   served += 1;
-  await new Promise((r) => setTimeout(r, event.ms));
+  if (event.barrier) await (await fetch(event.barrier)).text();
+  else await new Promise((r) => setTimeout(r, event.ms));
   busy = false;
   return { doubleBooked: false, served };
 };
@@ -26,8 +28,10 @@ t.test('concurrent invocations get separate environments across zones', async (t
   const cluster = await testCluster(t, { zoneCount: 3, zoneArgs: ['--max-environments', '4'], coordinatorArgs: ['--miss-limit', '10'] });
   t.equal((await deploy(cluster.apiUrl, 'slow', SLOW, { Timeout: 10 })).status, 201);
 
+  // All nine hold their environments until all nine run, so none can be reused within the burst.
   const N = 9;
-  const burst = await Promise.all(Array.from({ length: N }, () => invoke(cluster.apiUrl, 'slow', { ms: 400 })));
+  const gate = await barrier(t, N);
+  const burst = await Promise.all(Array.from({ length: N }, () => invoke(cluster.apiUrl, 'slow', { barrier: gate })));
   for (const r of burst) {
     t.equal(r.status, 200, r.text);
     t.equal(r.json.doubleBooked, false);

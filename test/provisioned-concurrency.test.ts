@@ -1,9 +1,7 @@
 // Issue 3: Put/Get/List/DeleteProvisionedConcurrencyConfig through the AWS SDK; provisioned
 // environments are initialised ahead of time, spread across zones, serve invocations warm, spill
 // over to on-demand ones beyond their count, and move to the zones left when a zone dies.
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import {
   DeleteProvisionedConcurrencyConfigCommand,
   GetProvisionedConcurrencyConfigCommand,
@@ -14,6 +12,7 @@ import {
   PublishVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
 } from '@aws-sdk/client-lambda';
+import { barrier } from './harness/barrier.js';
 import { testCluster } from './harness/cluster.js';
 import { api, deploy, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
@@ -26,22 +25,6 @@ export const handler = async (event) => {
   return { initType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE, initializedAt };
 };`;
 
-/**
- * A loopback HTTP barrier: each request is answered only once `parties` requests have arrived
- * (or after `timeoutMs`, so that a missing party fails the test's assertions rather than hanging it).
- */
-async function barrier(t: Test, parties: number, timeoutMs = 30_000): Promise<string> {
-  const waiting: ServerResponse[] = [];
-  const release = () => { for (const res of waiting.splice(0)) res.end('go'); };
-  const timer = setTimeout(release, timeoutMs);
-  const server = createServer((_req, res) => {
-    waiting.push(res);
-    if (waiting.length >= parties) { clearTimeout(timer); release(); }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => { clearTimeout(timer); release(); server.close(); });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
 
 interface ZoneView {
   zone: string;
