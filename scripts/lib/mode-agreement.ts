@@ -5,9 +5,9 @@
  * Used by `scripts/compare-modes.ts` and `test/compare-modes.test.ts`; docs/virtual-time-agreement.md
  * publishes the table.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LatencyHistogram, RunFile, readHistory, type CheckResult, type ResolvedScenario, type Verdict } from '@zonesim/scenario';
+import { readRunOutcome } from '@zonesim/research';
+import { LatencyHistogram, RunFile, readHistory, type ResolvedScenario, type Verdict } from '@zonesim/scenario';
 
 /** The zone watcher's poll (`DEFAULT_ZONE_POLL_MS` in @zonesim/runner): detection is measured to within one poll in both modes. */
 export const ZONE_POLL_MS = 50;
@@ -209,20 +209,9 @@ export function toleranceKeyOf(metric: string): ToleranceKey {
   return key;
 }
 
-interface VerdictFile {
-  verdict: Verdict;
-  check: CheckResult;
-}
-
-interface SummaryFile {
-  counts: { coldStarts: number; retries: number };
-  billing: { run: { usd: { total: number } } };
-}
-
 /** Reads what {@link ModeMetrics} holds from a finished run's directory (verdict.json, report/summary.json, history.ndjson). */
 export async function readModeMetrics(dir: string): Promise<ModeMetrics> {
-  const { verdict, check } = JSON.parse(await readFile(join(dir, 'verdict.json'), 'utf8')) as VerdictFile;
-  const summary = JSON.parse(await readFile(join(dir, 'report', 'summary.json'), 'utf8')) as SummaryFile;
+  const { verdict, check, summary } = await readRunOutcome(dir);
   const detection: Record<string, number | null> = {};
   for (const d of check.detection) {
     // A target already down when the fault began has no detection to compare.

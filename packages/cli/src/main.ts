@@ -9,6 +9,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Prints a usage error; the exit code of bad input. */
+function usage(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 2;
+}
+
 /** Default API port of `zonesim up` (a fixed port, so a class can bookmark the URL). */
 export const DEFAULT_UP_PORT = '4599';
 
@@ -215,8 +221,27 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--virtual', 'run in virtual time: the same platform code in this one process on a simulated clock and network (synthetic functions only; also `mode: virtual` in the file)')
     .option('--check-determinism', 'with --virtual: run twice with the same seed and compare the digests of history and ledger')
     .option('--seed <seed>', 'override the scenario\'s seed')
+    .option('--set <field=value>', 'set a field of the scenario over the file\'s value, e.g. cluster.heartbeat=100ms or functions[0].memory=512 (repeatable; recorded in run.json)', collect, [])
     .action(async (file: string, flags) => {
       exitCode = await (await import('./commands/run.js')).runRunCommand(file, flags);
+    });
+  program
+    .command('sweep')
+    .description('run a scenario over a grid of settings times N seeds (virtual time by default) and write runs.csv, cells.csv (mean, sd, 95% interval per cell) and study.json; `zonesim sweep merge DIR... --out DIR` combines shards')
+    .argument('<file>', 'a scenario file, or `merge` followed by the shards\' directories')
+    .argument('[dirs...]', 'with `merge`: the directories of the shards (--shard I/N) to combine')
+    .option('--set <field=values>', 'one axis of the grid: a scenario field and its values, comma-separated, e.g. cluster.heartbeat=100ms,200ms,400ms (repeatable)', collect, [])
+    .option('--seeds <n>', 'runs per cell, with the seeds SEED, SEED+1, ... from the scenario\'s own', '1')
+    .option('--jobs <n>', 'runs at once (default: the number of cores in virtual time, 1 with --real)')
+    .option('--real', 'real processes instead of virtual time')
+    .option('--out <dir>', 'the study\'s directory (default results/sweep-<scenario>-<time>/)')
+    .option('--shard <i/n>', 'run only the i-th of n shares of the runs (1-based), to merge later')
+    .option('--quick', 'each run\'s timeline at half length')
+    .option('--time-factor <f>', 'multiply each run\'s timeline by this factor')
+    .option('--quiet', 'no progress')
+    .action(async (file: string, dirs: string[], flags) => {
+      const sweep = await import('./commands/sweep.js');
+      exitCode = file === 'merge' ? await sweep.runSweepMergeCommand(dirs, flags) : dirs.length > 0 ? usage(`zonesim sweep: one scenario file, got ${[file, ...dirs].join(' ')}`) : await sweep.runSweepCommand(file, flags);
     });
   program
     .command('check')

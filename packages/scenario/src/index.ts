@@ -37,6 +37,7 @@ export { scenarioJsonSchemaText } from './schema-file.js';
 export { validateShape } from './validate-shape.js';
 export { formatPath, type FieldPath, type Issue } from './field-path.js';
 export { loadScenario, loadScenarioOrThrow, parseScenario, type LoadResult } from './load-scenario.js';
+export { OverrideSyntaxError, applyOverrides, formatOverride, parseFieldPath, parseOverride, parseOverrideAxis, type ScenarioOverride } from './overrides.js';
 export {
   FaultAction,
   type ArrivalProcess,

@@ -14,6 +14,7 @@ import { ScenarioFileSchema } from './schema.js';
 import type { ResolvedScenario } from './types.js';
 import { validateShape } from './validate-shape.js';
 import { parseYamlSource } from './yaml-source.js';
+import { formatOverride, type ScenarioOverride } from './overrides.js';
 
 /** What loading a scenario gives: the resolved scenario, or every problem found. */
 export type LoadResult =
@@ -29,7 +30,7 @@ export type LoadResult =
  * const { scenario, errors } = await loadScenario('sim-scenarios/az-power-loss.yaml');
  * if (!scenario) { console.error(formatScenarioErrors(errors)); process.exit(2); }
  */
-export async function loadScenario(path: string): Promise<LoadResult> {
+export async function loadScenario(path: string, options: { overrides?: readonly ScenarioOverride[] } = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -37,22 +38,23 @@ export async function loadScenario(path: string): Promise<LoadResult> {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     return { scenario: undefined, errors: [new ScenarioError({ code: ScenarioErrorCode.File, file: path, line: 0, column: 0, field: '', detail: reason })], warnings: [] };
   }
-  return parseScenario(text, { file: path });
+  return parseScenario(text, { file: path, ...(options.overrides ? { overrides: options.overrides } : {}) });
 }
 
 /** {@link loadScenario} that throws a {@link ScenarioLoadError} listing every problem. */
-export async function loadScenarioOrThrow(path: string): Promise<ResolvedScenario> {
-  const result = await loadScenario(path);
+export async function loadScenarioOrThrow(path: string, options: { overrides?: readonly ScenarioOverride[] } = {}): Promise<ResolvedScenario> {
+  const result = await loadScenario(path, options);
   if (!result.scenario) throw new ScenarioLoadError(result.errors);
   return result.scenario;
 }
 
 /**
  * Validates and resolves scenario text. `file` names it in messages and anchors relative paths
- * (unless `baseDir` is given).
+ * (unless `baseDir` is given); `overrides` set fields first (`--set`), and are kept in the result.
  */
-export async function parseScenario(text: string, options: { file: string; baseDir?: string }): Promise<LoadResult> {
-  const source = parseYamlSource(text, options.file);
+export async function parseScenario(text: string, options: { file: string; baseDir?: string; overrides?: readonly ScenarioOverride[] }): Promise<LoadResult> {
+  const overrides = options.overrides ?? [];
+  const source = parseYamlSource(text, options.file, overrides);
   if (source.errors.length > 0) return { scenario: undefined, errors: source.errors, warnings: [] };
   if (typeof source.value !== 'object' || source.value === null || Array.isArray(source.value)) {
     const error = new ScenarioError({ code: ScenarioErrorCode.InvalidValue, file: options.file, line: 1, column: 1, field: '', detail: 'a scenario is a mapping (name:, duration:, functions:, ...)' });
@@ -60,7 +62,8 @@ export async function parseScenario(text: string, options: { file: string; baseD
   }
   const shapeIssues = validateShape(ScenarioFileSchema, source.value);
   const ctx = new ResolveContext(options.baseDir ?? dirname(resolve(options.file)), shapeIssues);
-  const scenario = await resolveValue(source.value as Raw, ctx, resolve(options.file));
+  const resolved = await resolveValue(source.value as Raw, ctx, resolve(options.file));
+  const scenario = overrides.length > 0 ? { ...resolved, overrides: overrides.map(formatOverride) } : resolved;
   const errors = [...shapeIssues, ...ctx.issues].map((i) => source.toError(i)).sort((a, b) => a.line - b.line || a.column - b.column);
   const warnings = ctx.warnings.map((i) => source.toError(i));
   if (errors.length > 0) return { scenario: undefined, errors, warnings };

@@ -152,6 +152,8 @@ export const RunInfoSchema = Type.Object({
   /** Scenario file, absolute. */
   file: Type.Optional(Text),
   seed: Type.Union([Type.Integer(), Type.String()]),
+  /** Fields set over the file's values (`--set path=value`), in order: `zonesim check` applies them again. */
+  overrides: Type.Optional(Type.Array(Text)),
   /** {@link scheduleDigest} of the schedule the run used. */
   digest: Type.Optional(Text),
   /** Epoch ms of the start of the load phase (t = 0 of the schedule). */

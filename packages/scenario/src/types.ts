@@ -13,6 +13,8 @@ export interface ResolvedScenario {
   description?: string;
   /** The seed every random choice derives from. @default 1 */
   seed: number | string;
+  /** Fields set on the command line over the file's values (`--set`), as `path=value`, in order. */
+  overrides?: string[];
   /** `virtual`: run in virtual time (issue 16; `zonesim run --virtual` asks for it too). @default 'real' */
   mode: 'real' | 'virtual';
   /** Length of the load phase: arrivals fall in `[0, durationMs)`. */

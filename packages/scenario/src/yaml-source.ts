@@ -1,6 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ScenarioError, ScenarioErrorCode } from './errors.js';
 import { formatPath, type FieldPath, type Issue } from './field-path.js';
+import { applyOverrides, formatOverride, overrideAt, type ScenarioOverride } from './overrides.js';
 
 /**
  * A scenario file parsed with its source positions, so that every problem found later in the
@@ -17,8 +18,11 @@ export interface YamlSource {
   toError(issue: Issue): ScenarioError;
 }
 
-/** Parses YAML text. */
-export function parseYamlSource(text: string, file: string): YamlSource {
+/**
+ * Parses YAML text, then sets each override's field (`--set`). A problem in a field an override set
+ * names the `--set` instead of a line of the file.
+ */
+export function parseYamlSource(text: string, file: string, overrides: readonly ScenarioOverride[] = []): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const errors = doc.errors.map((err) => {
@@ -32,12 +36,19 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       detail: (err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, ''),
     });
   });
+  if (errors.length === 0 && overrides.length > 0) {
+    for (const p of applyOverrides(doc, overrides)) {
+      errors.push(new ScenarioError({ code: ScenarioErrorCode.InvalidValue, file: `--set ${formatOverride(p.override)}`, line: 0, column: 0, field: '', detail: p.detail }));
+    }
+  }
   const value = errors.length === 0 ? doc.toJS({ maxAliasCount: 1000 }) : undefined;
   return {
     file,
     value,
     errors,
     toError(issue: Issue): ScenarioError {
+      const set = overrideAt(overrides, issue.path);
+      if (set) return new ScenarioError({ code: issue.code, file: `--set ${formatOverride(set)}`, line: 0, column: 0, field: formatPath(issue.path), detail: issue.detail });
       const offset = locate(doc, issue.path, issue.at ?? 'value');
       const pos = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
       return new ScenarioError({ code: issue.code, file, line: pos.line, column: pos.col, field: formatPath(issue.path), detail: issue.detail });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { QUICK_TIME_FACTOR, scaleScenarioTime, RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, readRunInfo, verdict as judge, loadScenarioOrThrow } from '@zonesim/scenario';
+import { OverrideSyntaxError, QUICK_TIME_FACTOR, scaleScenarioTime, RunFile, checkRun, formatScenarioErrors, formatVerdict, loadScenario, parseOverride, readRunInfo, verdict as judge, loadScenarioOrThrow, type ScenarioOverride } from '@zonesim/scenario';
 import { runScenario } from '@zonesim/runner';
 import type { ResolvedScenario } from '@zonesim/scenario';
 
@@ -13,9 +13,17 @@ export const RunExit = { Pass: 0, Fail: 1, BadScenario: 2, Interrupted: 130 } as
  */
 export async function runRunCommand(
   file: string,
-  flags: { out?: string; quiet?: boolean; json?: boolean; quick?: boolean; timeFactor?: string; virtual?: boolean; checkDeterminism?: boolean; seed?: string },
+  flags: { out?: string; quiet?: boolean; json?: boolean; quick?: boolean; timeFactor?: string; virtual?: boolean; checkDeterminism?: boolean; seed?: string; set?: string[] },
 ): Promise<number> {
-  const loaded = await loadScenario(file);
+  let overrides: ScenarioOverride[];
+  try {
+    overrides = (flags.set ?? []).map(parseOverride);
+  } catch (err) {
+    if (!(err instanceof OverrideSyntaxError)) throw err;
+    process.stderr.write(`zonesim run: ${err.message}\n`);
+    return RunExit.BadScenario;
+  }
+  const loaded = await loadScenario(file, { overrides });
   if (!loaded.scenario) {
     process.stderr.write(`${formatScenarioErrors(loaded.errors)}\n`);
     return RunExit.BadScenario;
@@ -70,7 +78,9 @@ export async function runRunCommand(
 export async function runCheckCommand(dir: string, flags: { scenario?: string; json?: boolean }): Promise<number> {
   const info = await readRunInfo(join(dir, RunFile.Run)).catch(() => undefined);
   const file = flags.scenario ?? info?.file;
-  const scenario = file ? await loadScenarioOrThrow(file) : undefined;
+  // The fields the run set over its file (`--set`) are set again, so the run is judged as it ran.
+  const overrides = (info?.overrides ?? []).map(parseOverride);
+  const scenario = file ? await loadScenarioOrThrow(file, { overrides }) : undefined;
   const check = await checkRun(dir, scenario ? { scenario } : {});
   if (!scenario) {
     process.stdout.write(`${JSON.stringify(check, null, 2)}\n`);

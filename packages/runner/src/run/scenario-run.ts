@@ -244,7 +244,7 @@ export class ScenarioRun implements Lifecycle {
     const io = this.#io;
     await io(mkdir(outDir, { recursive: true }));
     const digest = await io(scheduleDigest(scenario));
-    const info: RunInfo = { v: 1, scenario: scenario.name, file: scenario.file, seed: scenario.seed, digest, t0: clock.now() };
+    const info: RunInfo = { v: 1, scenario: scenario.name, file: scenario.file, seed: scenario.seed, ...(scenario.overrides ? { overrides: scenario.overrides } : {}), digest, t0: clock.now() };
     this.#info = info;
     await io(writeRunInfo(outDir, info));
     const history = (this.#history = new NdjsonWriter<HistoryOp>(join(outDir, RunFile.History)));

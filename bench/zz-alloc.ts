@@ -1,0 +1,11 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { syncPath } from './virtual/sync-path.js';
+const s = new Session(); s.connect();
+await syncPath({ zones: 3, nodesPerZone: 1, concurrency: 200, virtualMs: 300 });
+await s.post('HeapProfiler.enable');
+await s.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+const r = await syncPath({ zones: 3, nodesPerZone: 1, concurrency: 200, virtualMs: 2000 });
+const { profile } = await s.post('HeapProfiler.stopSampling');
+writeFileSync('/tmp/hprof/alloc.heapprofile', JSON.stringify(profile));
+console.log(JSON.stringify(r));

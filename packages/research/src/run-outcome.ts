@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CheckResult, Verdict } from '@zonesim/scenario';
+
+/**
+ * What a finished run's results directory says, read once for every tool that compares runs
+ * (`zonesim sweep`, `scripts/compare-modes.sh`): the verdict with the checker's account, and the
+ * report's counts and bill.
+ */
+export interface RunOutcome {
+  verdict: Verdict;
+  check: CheckResult;
+  summary: RunSummaryCounts;
+}
+
+/** The part of `report/summary.json` studies read. */
+export interface RunSummaryCounts {
+  counts: { attempts: number; invocations: number; coldStarts: number; retries: number; duplicates: number };
+  billing: { run: { usd: { total: number } } };
+}
+
+/** Reads `verdict.json` and `report/summary.json` of a finished run. */
+export async function readRunOutcome(dir: string): Promise<RunOutcome> {
+  const { verdict, check } = JSON.parse(await readFile(join(dir, 'verdict.json'), 'utf8')) as { verdict: Verdict; check: CheckResult };
+  const summary = JSON.parse(await readFile(join(dir, 'report', 'summary.json'), 'utf8')) as RunSummaryCounts;
+  return { verdict, check, summary };
+}
+
+/**
+ * The metrics of a run, in the order of the columns of `runs.csv` and `cells.csv`. Each is a
+ * number (rates as fractions, times in ms, money in USD) or null when the run did not measure it.
+ */
+export const RUN_METRICS = [
+  ['passed', 'every hypothesis held (1) or not (0)'],
+  ['successRate', 'ok / operations after the warm-up, every invocation type, fault windows included'],
+  ['steadySuccessRate', 'ok / operations outside fault windows, after the warm-up'],
+  ['faultSuccessRate', 'ok / operations inside fault windows'],
+  ['p50Ms', 'latency of every operation after the warm-up, intended send to answer, median'],
+  ['p99Ms', 'the same, 99th percentile'],
+  ['operations', 'operations sent after the warm-up'],
+  ['failed', 'operations after the warm-up that failed (5xx, timeouts, connection errors)'],
+  ['throttles', '429 answers after the warm-up'],
+  ['detectionMs', 'mean time from a kill, pause or partition to the coordinator marking its target down'],
+  ['detectionMaxMs', 'the longest of those'],
+  ['undetected', 'fault targets never marked down'],
+  ['attempts', 'ledger records: every attempt of the run, warm-up included'],
+  ['coldStarts', 'attempts that ran INIT'],
+  ['retries', 'attempts past the first'],
+  ['duplicates', 'async events and queue messages delivered more than once'],
+  ['eventsLost', 'accepted async events neither delivered nor dead-lettered'],
+  ['deadLettered', 'async events dead-lettered'],
+  ['costUsd', 'the run\'s Lambda-style bill, provisioned concurrency included'],
+] as const;
+
+export type RunMetricName = (typeof RUN_METRICS)[number][0];
+
+/** One run's metrics and hypotheses, flat. */
+export interface RunMetrics {
+  metrics: Record<RunMetricName, number | null>;
+  /** Hypothesis id -> held. */
+  hypotheses: Record<string, boolean>;
+}
+
+/** The flat metrics of a run (see {@link RUN_METRICS}). */
+export function runMetrics(outcome: RunOutcome): RunMetrics {
+  const { verdict, check, summary } = outcome;
+  const all = check.windows['all'];
+  const detections = check.detection.filter((d) => d.alreadyDownAt === undefined);
+  const detected = detections.map((d) => d.detectionMs).filter((ms): ms is number => typeof ms === 'number');
+  const metrics: Record<RunMetricName, number | null> = {
+    passed: verdict.status === 'pass' ? 1 : 0,
+    successRate: all?.successRate ?? null,
+    steadySuccessRate: check.windows['steady']?.successRate ?? null,
+    faultSuccessRate: check.windows['faults']?.successRate ?? null,
+    p50Ms: all?.latency?.p50 ?? null,
+    p99Ms: all?.latency?.p99 ?? null,
+    operations: all?.ops ?? null,
+    failed: all?.fail ?? null,
+    throttles: all?.throttles ?? null,
+    detectionMs: detected.length > 0 ? detected.reduce((a, b) => a + b, 0) / detected.length : null,
+    detectionMaxMs: detected.length > 0 ? Math.max(...detected) : null,
+    undetected: detections.length > 0 ? detections.length - detected.length : null,
+    attempts: summary.counts.attempts,
+    coldStarts: summary.counts.coldStarts,
+    retries: summary.counts.retries,
+    duplicates: check.duplicates.count,
+    eventsLost: check.events.lost,
+    deadLettered: check.events.deadLettered,
+    costUsd: summary.billing.run.usd.total,
+  };
+  return { metrics, hypotheses: Object.fromEntries(verdict.results.map((r) => [r.id, r.holds])) };
+}
