@@ -50,8 +50,8 @@ t.test('study files: failed runs count in the cell but not in its statistics; CS
   const plan: StudyPlan = { scenario: { name: 's', file: 's.yaml' }, mode: 'virtual', timeFactor: 1, seeds: [1, 2], axes: [{ field: 'x', values: ['a,b'] }], hypotheses: ['h'], cells: [{ id: 'c01', values: { x: 'a,b' } }], runs: 2 };
   const metrics = Object.fromEntries(RUN_METRICS.map(([n]) => [n, 1])) as Record<RunMetricName, number | null>;
   const runs: RunRecord[] = [
-    { id: 'c01-s01', index: 0, cell: 'c01', seed: 1, status: 'completed', exitCode: 0, metrics: { ...metrics, p50Ms: 10 }, hypotheses: { h: true }, outDir: 'runs/c01-s01', replay: '' },
-    { id: 'c01-s02', index: 1, cell: 'c01', seed: 2, status: 'error', exitCode: null, error: 'killed', metrics: null, hypotheses: null, outDir: 'runs/c01-s02', replay: '' },
+    { id: 'c01-s01', index: 0, cell: 'c01', seed: 1, status: 'completed', exitCode: 0, metrics: { ...metrics, p50Ms: 10 }, hypotheses: { h: true }, latencyPercentiles: null, outDir: 'runs/c01-s01', replay: '' },
+    { id: 'c01-s02', index: 1, cell: 'c01', seed: 2, status: 'error', exitCode: null, error: 'killed', metrics: null, hypotheses: null, latencyPercentiles: null, outDir: 'runs/c01-s02', replay: '' },
   ];
   const doc = studyDocument(plan, runs);
   t.same([doc.cells[0]!.runs, doc.cells[0]!.completed, doc.cells[0]!.errors], [2, 1, 1]);

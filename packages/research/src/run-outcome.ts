@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckResult, Verdict } from '@zonesim/scenario';
+import { LatencyHistogram, RunFile, readHistory, type CheckResult, type Verdict } from '@zonesim/scenario';
 
 /**
  * What a finished run's results directory says, read once for every tool that compares runs
@@ -13,6 +13,9 @@ export interface RunOutcome {
   summary: RunSummaryCounts;
 }
 
+/** Points of a run's latency distribution: the 0th, 1st, ... 100th percentile. */
+export const LATENCY_ECDF_POINTS = 101;
+
 /** The part of `report/summary.json` studies read. */
 export interface RunSummaryCounts {
   counts: { attempts: number; invocations: number; coldStarts: number; retries: number; duplicates: number };
@@ -24,6 +27,20 @@ export async function readRunOutcome(dir: string): Promise<RunOutcome> {
   const { verdict, check } = JSON.parse(await readFile(join(dir, 'verdict.json'), 'utf8')) as { verdict: Verdict; check: CheckResult };
   const summary = JSON.parse(await readFile(join(dir, 'report', 'summary.json'), 'utf8')) as RunSummaryCounts;
   return { verdict, check, summary };
+}
+
+/**
+ * The latency distribution of a run's operations after the warm-up (intended send to answer, every
+ * result: what callers waited), as its 0th to 100th percentiles (within 0.1 %); null with no
+ * operation. A study draws each cell's ECDF from these.
+ */
+export async function readLatencyPercentiles(dir: string, judgedFrom: number): Promise<number[] | null> {
+  const histogram = new LatencyHistogram();
+  for await (const op of readHistory(join(dir, RunFile.History))) {
+    if (op.intendedAt >= judgedFrom) histogram.add(op.endedAt - op.intendedAt);
+  }
+  if (histogram.count === 0) return null;
+  return Array.from({ length: LATENCY_ECDF_POINTS }, (_, p) => histogram.percentile(p)!);
 }
 
 /**

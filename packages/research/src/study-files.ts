@@ -49,6 +49,8 @@ export interface RunRecord {
   error?: string;
   metrics: Record<RunMetricName, number | null> | null;
   hypotheses: Record<string, boolean> | null;
+  /** The 0th..100th percentiles of the latency of the run's operations after the warm-up (ms); null without operations or results. */
+  latencyPercentiles: number[] | null;
   /** The run's results directory, relative to the study's. */
   outDir: string;
   /** The command that runs it again, alone. */

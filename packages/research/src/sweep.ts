@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '@zonesim/common';
 import { formatOverride, loadScenario, type ResolvedScenario, type ScenarioError, type ScenarioOverride } from '@zonesim/scenario';
 import { ResearchError } from './errors.js';
 import { planSweep, runSetArguments, shardRuns, sweepSeeds, type PlannedRun, type Shard, type SweepAxis, type SweepPlan } from './grid.js';
-import { readRunOutcome, runMetrics } from './run-outcome.js';
+import { readLatencyPercentiles, readRunOutcome, runMetrics } from './run-outcome.js';
 import { StudyFile, writeStudy, type RunRecord, type StudyPlan } from './study-files.js';
 
 /** Settings of a sweep, resolved by the caller (the CLI). */
@@ -170,14 +170,17 @@ export async function runSweep(options: SweepOptions, scenario: ResolvedScenario
     let record: RunRecord;
     if (launched.exitCode === 0 || launched.exitCode === 1) {
       try {
-        const m = runMetrics(await readRunOutcome(join(options.outDir, rel)));
-        record = { ...base, status: 'completed', metrics: m.metrics, hypotheses: m.hypotheses };
+        const dir = join(options.outDir, rel);
+        const outcome = await readRunOutcome(dir);
+        const m = runMetrics(outcome);
+        const latencyPercentiles = await readLatencyPercentiles(dir, outcome.check.judgedFrom);
+        record = { ...base, status: 'completed', metrics: m.metrics, hypotheses: m.hypotheses, latencyPercentiles };
         if (m.metrics.passed !== 1) failedVerdicts++;
       } catch (err) {
-        record = { ...base, status: 'error', error: `results unreadable: ${(err as Error).message}`, metrics: null, hypotheses: null };
+        record = { ...base, status: 'error', error: `results unreadable: ${(err as Error).message}`, metrics: null, hypotheses: null, latencyPercentiles: null };
       }
     } else {
-      record = { ...base, status: 'error', error: launched.errorTail.trim().slice(-2000) || `exit code ${launched.exitCode}`, metrics: null, hypotheses: null };
+      record = { ...base, status: 'error', error: launched.errorTail.trim().slice(-2000) || `exit code ${launched.exitCode}`, metrics: null, hypotheses: null, latencyPercentiles: null };
     }
     records.push(record);
     await persist();
