@@ -52,6 +52,10 @@ export const RUN_METRICS = [
   ['successRate', 'ok / operations after the warm-up, every invocation type, fault windows included'],
   ['steadySuccessRate', 'ok / operations outside fault windows, after the warm-up'],
   ['faultSuccessRate', 'ok / operations inside fault windows'],
+  ['afterSuccessRate', 'ok / operations sent once every fault had ended and settled: did the region recover?'],
+  ['offeredPerSecond', 'operations per second the callers asked for after the warm-up (first calls)'],
+  ['goodputPerSecond', 'operations per second that succeeded without a function error, after the warm-up'],
+  ['callsPerOperation', 'calls the clients made per operation, retries included: the retry amplification'],
   ['p50Ms', 'latency of every operation after the warm-up, intended send to answer, median'],
   ['p99Ms', 'the same, 99th percentile'],
   ['operations', 'operations sent after the warm-up'],
@@ -82,6 +86,8 @@ export interface RunMetrics {
 export function runMetrics(outcome: RunOutcome): RunMetrics {
   const { verdict, check, summary } = outcome;
   const all = check.windows['all'];
+  const loadEnd = check.run?.loadEndAt;
+  const judgedSeconds = loadEnd !== undefined && loadEnd > check.judgedFrom ? (loadEnd - check.judgedFrom) / 1000 : undefined;
   const detections = check.detection.filter((d) => d.alreadyDownAt === undefined);
   const detected = detections.map((d) => d.detectionMs).filter((ms): ms is number => typeof ms === 'number');
   const metrics: Record<RunMetricName, number | null> = {
@@ -89,6 +95,11 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     successRate: all?.successRate ?? null,
     steadySuccessRate: check.windows['steady']?.successRate ?? null,
     faultSuccessRate: check.windows['faults']?.successRate ?? null,
+    afterSuccessRate: check.faults.length > 0 ? (check.windows['after']?.successRate ?? null) : null,
+    offeredPerSecond: all && judgedSeconds ? all.ops / judgedSeconds : null,
+    goodputPerSecond: all && judgedSeconds ? (all.ok - all.functionErrors) / judgedSeconds : null,
+    // Runs from before windows counted calls have no attempts: one call per operation.
+    callsPerOperation: all && all.ops > 0 ? (all.attempts ?? all.ops) / all.ops : null,
     p50Ms: all?.latency?.p50 ?? null,
     p99Ms: all?.latency?.p99 ?? null,
     operations: all?.ops ?? null,

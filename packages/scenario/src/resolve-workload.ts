@@ -4,7 +4,7 @@ import { ScenarioErrorCode } from './errors.js';
 import type { Raw, ResolveContext } from './resolve-context.js';
 import { invocationsHeaderProblem, readHeader } from './trace-csv.js';
 import { MAX_TRACE_FUNCTIONS, syntheticFunctionsFromTrace, type TraceSyntheticSettings } from './trace-functions.js';
-import type { ArrivalProcess, ResolvedArrival, ResolvedTraceArrival, ResolvedWorkload, SyntheticFunction } from './types.js';
+import type { ArrivalProcess, ResolvedArrival, ResolvedClient, ResolvedTraceArrival, ResolvedWorkload, RetryableFailure, SyntheticFunction } from './types.js';
 
 /** The workload section; trace entries with `functions: synthetic` add functions. */
 export async function resolveWorkload(
@@ -47,6 +47,8 @@ export async function resolveWorkload(
         if (a2) {
           const entry: ResolvedWorkload = { index, function: queue, invocation: 'queue', startMs, endMs, arrival: a2 };
           if (w['payload'] !== undefined) entry.payload = w['payload'];
+          const client = resolveClient(w['client'] as Raw | undefined, [...path, 'client'], ctx);
+          if (client) entry.client = client;
           workload.push(entry);
         }
       }
@@ -75,9 +77,45 @@ export async function resolveWorkload(
       arrival,
     };
     if (w['payload'] !== undefined) entry.payload = w['payload'];
+    const client = resolveClient(w['client'] as Raw | undefined, [...path, 'client'], ctx);
+    if (client) entry.client = client;
     workload.push(entry);
   }
   return { workload, traceFunctions };
+}
+
+/** Defaults of a workload entry's `client.retries` and `client.budget`. */
+export const DEFAULT_CLIENT = { baseMs: 100, maxMs: 20_000, multiplier: 2, jitter: 'full', on: ['throttle', 'error', 'timeout'], minPerSecond: 10, windowMs: 10_000 } as const;
+
+function resolveClient(raw: Raw | undefined, path: Array<string | number>, ctx: ResolveContext): ResolvedClient | undefined {
+  if (raw === undefined) return undefined;
+  const client: ResolvedClient = {};
+  if (raw['timeout'] !== undefined) client.timeoutMs = ctx.positiveMs(raw['timeout'], [...path, 'timeout'], NaN);
+  const r = raw['retries'] as Raw | undefined;
+  if (r !== undefined) {
+    const b = (r['backoff'] as Raw | undefined) ?? {};
+    const baseMs = b['base'] === undefined ? DEFAULT_CLIENT.baseMs : ctx.positiveMs(b['base'], [...path, 'retries', 'backoff', 'base'], NaN);
+    const maxMs = b['max'] === undefined ? Math.max(DEFAULT_CLIENT.maxMs, baseMs) : ctx.positiveMs(b['max'], [...path, 'retries', 'backoff', 'max'], NaN);
+    if (maxMs < baseMs) ctx.error([...path, 'retries', 'backoff', 'max'], ScenarioErrorCode.InvalidValue, `must be at least base (${formatDuration(baseMs)})`);
+    client.retries = {
+      max: r['max'] as number,
+      on: [...((r['on'] as RetryableFailure[] | undefined) ?? DEFAULT_CLIENT.on)],
+      baseMs,
+      maxMs,
+      multiplier: (b['multiplier'] as number | undefined) ?? DEFAULT_CLIENT.multiplier,
+      jitter: (r['jitter'] as 'full' | 'equal' | 'none' | undefined) ?? DEFAULT_CLIENT.jitter,
+    };
+  }
+  const budget = raw['budget'] as Raw | undefined;
+  if (budget !== undefined) {
+    if (!client.retries) ctx.error([...path, 'budget'], ScenarioErrorCode.InvalidValue, 'a retry budget needs retries (client.retries.max)');
+    client.budget = {
+      ratio: budget['ratio'] as number,
+      minPerSecond: (budget['minPerSecond'] as number | undefined) ?? DEFAULT_CLIENT.minPerSecond,
+      windowMs: budget['window'] === undefined ? DEFAULT_CLIENT.windowMs : ctx.positiveMs(budget['window'], [...path, 'budget', 'window'], NaN),
+    };
+  }
+  return client;
 }
 
 function checkSpan(ctx: ResolveContext, path: Array<string | number>, startMs: number, endMs: number, durationMs: number): void {

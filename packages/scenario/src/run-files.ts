@@ -70,6 +70,10 @@ export const HistoryOpSchema = Type.Object({
   errorType: Type.Optional(Text),
   /** The Reason of a 429. */
   throttleReason: Type.Optional(Text),
+  /** Calls the client made for it, retries included (`client.retries`); absent: one. The answer and times are of the whole operation. */
+  attempts: Type.Optional(Type.Integer({ minimum: 2 })),
+  /** A failure the client would have retried, but its retry budget was spent. */
+  budgetExhausted: Type.Optional(Type.Literal(true)),
 });
 /** See {@link HistoryOpSchema}. */
 export type HistoryOp = Static<typeof HistoryOpSchema>;

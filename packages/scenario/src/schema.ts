@@ -215,6 +215,48 @@ const ArrivalSchema = Type.Union(
   { 'x-expect': 'one of constant, poisson, ramp, bursts, diurnal, trace' },
 );
 
+/** How the callers of a workload entry behave: their timeout, retries and retry budget. */
+const ClientSchema = Obj(
+  {
+    timeout: Type.Optional(Duration('The caller gives up waiting after this (ClientTimeout); the platform may still run it. Default the function timeout + 20s')),
+    retries: Type.Optional(
+      Obj(
+        {
+          max: Type.Integer({ minimum: 0, maximum: 20, description: 'Attempts after the first' }),
+          on: Type.Optional(
+            Type.Array(Type.Union([Type.Literal('throttle'), Type.Literal('error'), Type.Literal('timeout')]), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'Which failures are retried: throttle (429), error (5xx, a reset or refused connection), timeout (the client timeout). Default all three',
+              'x-expect': 'a list of throttle, error, timeout',
+            }),
+          ),
+          backoff: Type.Optional(
+            Obj({
+              base: Duration('Wait before the first retry (before jitter). Default 100ms'),
+              max: Type.Optional(Duration('Longest wait. Default 20s')),
+              multiplier: Type.Optional(Type.Number({ minimum: 1, maximum: 10, description: 'Each wait is the previous one times this. Default 2' })),
+            }),
+          ),
+          jitter: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('equal'), Type.Literal('none')], { description: 'full: a wait drawn in [0, backoff]; equal: in [backoff/2, backoff]; none. Default full (AWS Builders\' Library)' })),
+        },
+        'Retries of failed calls, with exponential backoff and jitter',
+      ),
+    ),
+    budget: Type.Optional(
+      Obj(
+        {
+          ratio: Type.Number({ minimum: 0, maximum: 10, description: 'Retries allowed per first attempt over the window (0.1: at most 10 % more calls)' }),
+          minPerSecond: Type.Optional(Type.Number({ minimum: 0, description: 'Retries allowed per second whatever the ratio. Default 10' })),
+          window: Type.Optional(Duration('The window the budget counts over. Default 10s')),
+        },
+        'A retry budget (Finagle, gRPC): past it a failed call is not retried',
+      ),
+    ),
+  },
+  'The callers: timeout, retries, retry budget',
+);
+
 const WorkloadSchema = Obj(
   {
     function: Type.Optional(FunctionName),
@@ -224,6 +266,7 @@ const WorkloadSchema = Obj(
     start: Type.Optional(Duration('Offset in the load phase. Default 0')),
     end: Type.Optional(Duration('Offset in the load phase. Default the end of the load phase')),
     arrival: ArrivalSchema,
+    client: Type.Optional(ClientSchema),
   },
   'One stream of invocations',
 );
@@ -315,8 +358,8 @@ const FaultSchema = Type.Union(
 );
 
 const During = Type.Optional(
-  Type.Union([Type.Literal('steady'), Type.Literal('faults'), Type.Literal('all')], {
-    description: 'steady: outside fault windows and their settle time; faults: inside fault windows; all. Default steady',
+  Type.Union([Type.Literal('steady'), Type.Literal('faults'), Type.Literal('after'), Type.Literal('all')], {
+    description: 'steady: outside fault windows and their settle time; faults: inside fault windows; after: once every fault has ended and settled (did the region recover?); all. Default steady',
     'x-def': 'During',
   }),
 );

@@ -209,6 +209,26 @@ export interface ResolvedWorkload {
   /** @default durationMs */
   endMs: number;
   arrival: ResolvedArrival;
+  /** How its callers behave; absent: one call each, waiting up to the function timeout + 20 s. */
+  client?: ResolvedClient;
+}
+
+/** Failures a client may retry. */
+export type RetryableFailure = 'throttle' | 'error' | 'timeout';
+
+/** A workload entry's callers. */
+export interface ResolvedClient {
+  /** The caller gives up after this (ms); absent: the function timeout + 20 s. */
+  timeoutMs?: number;
+  retries?: {
+    max: number;
+    on: RetryableFailure[];
+    baseMs: number;
+    maxMs: number;
+    multiplier: number;
+    jitter: 'full' | 'equal' | 'none';
+  };
+  budget?: { ratio: number; minPerSecond: number; windowMs: number };
 }
 
 /** The fault actions. */
@@ -271,7 +291,7 @@ export interface ResolvedFault {
 }
 
 /** Which operations a windowed hypothesis looks at. */
-export type HypothesisWindow = 'steady' | 'faults' | 'all';
+export type HypothesisWindow = 'steady' | 'faults' | 'after' | 'all';
 
 /** Settings shared by windowed hypotheses. */
 export interface WindowSettings {

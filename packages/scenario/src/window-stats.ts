@@ -29,6 +29,8 @@ export interface WindowStats {
   functionErrors: number;
   /** 429 answers. */
   throttles: number;
+  /** Calls the clients made for these operations, retries included (`client.retries`). */
+  attempts: number;
   /** ok / ops (a function error is the platform doing its job, so it counts as ok); null with no ops. */
   successRate: number | null;
   /** (ok - functionErrors) / ops; null with no ops. */
@@ -45,10 +47,12 @@ export class WindowAccumulator {
   #unknown = 0;
   #functionErrors = 0;
   #throttles = 0;
+  #attempts = 0;
   readonly #latency = new LatencyHistogram();
 
   add(op: HistoryOp): void {
     this.#ops++;
+    this.#attempts += op.attempts ?? 1;
     if (op.result === 'ok') {
       this.#ok++;
       if (op.functionError !== undefined) this.#functionErrors++;
@@ -67,6 +71,7 @@ export class WindowAccumulator {
       unknown: this.#unknown,
       functionErrors: this.#functionErrors,
       throttles: this.#throttles,
+      attempts: this.#attempts,
       successRate: this.#ops === 0 ? null : this.#ok / this.#ops,
       cleanSuccessRate: this.#ops === 0 ? null : (this.#ok - this.#functionErrors) / this.#ops,
       latency: h.count === 0 ? null : { p50: h.percentile(50)!, p90: h.percentile(90)!, p99: h.percentile(99)!, max: h.max! },
@@ -105,6 +110,10 @@ export class WindowClassifier {
         return !this.faults.some((f) => end >= f.startAt && t < f.endAt + spec.settleMs);
       case 'faults':
         return this.faults.some((f) => (!spec.faultIds || spec.faultIds.includes(f.id)) && end >= f.startAt && t < f.endAt);
+      case 'after':
+        // Sent once every fault had ended and settled: what a recovered region serves. A fault
+        // never healed keeps every operation out.
+        return this.faults.every((f) => t >= f.endAt + spec.settleMs);
     }
   }
 }
@@ -115,6 +124,7 @@ export function standardWindows(settleMs: number): WindowSpec[] {
     { key: 'all', during: 'all', settleMs },
     { key: 'steady', during: 'steady', settleMs },
     { key: 'faults', during: 'faults', settleMs },
+    { key: 'after', during: 'after', settleMs },
   ];
 }
 

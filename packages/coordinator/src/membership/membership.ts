@@ -109,7 +109,8 @@ export class Membership extends EventEmitter {
     }
     this.#sessions.set(session.nodeId, session);
     this.#zonesSeen.add(session.zone);
-    session.on('capacity', () => this.emit('capacity'));
+    // The number of environments freed (undefined: room of unknown size, such as a node joining).
+    session.on('capacity', (slots?: number) => this.emit('capacity', slots));
     session.once('closed', (code: number, reason: string) => {
       if (this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId);
       this.#log.warn({ nodeId: session.nodeId, zone: session.zone, code, reason }, 'zone node down');

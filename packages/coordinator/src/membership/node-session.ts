@@ -201,7 +201,8 @@ export class NodeSession extends EventEmitter {
           this.refusals.inARow = 0;
           this.refusals.suspicions = 0;
         }
-        this.emit('capacity');
+        // One environment (its memory) is free again.
+        this.emit('capacity', 1);
         break;
       }
       case 'invoke-accepted':
@@ -222,7 +223,7 @@ export class NodeSession extends EventEmitter {
         const idle = this.idleFor(message.specKey);
         if (idle <= 1) this.#idleBySpec.delete(message.specKey);
         else this.#idleBySpec.set(message.specKey, idle - 1);
-        this.emit('capacity');
+        this.emit('capacity', 1);
         break;
       }
       case 'provisioned-status': {
@@ -232,7 +233,7 @@ export class NodeSession extends EventEmitter {
         if (message.ready > before) this.#idleBySpec.set(message.specKey, this.idleFor(message.specKey) + message.ready - before);
         this.#provisionedReady.set(message.specKey, message.ready);
         this.emit('provisioned-status', message);
-        if (message.ready > before) this.emit('capacity');
+        if (message.ready > before) this.emit('capacity', message.ready - before);
         break;
       }
       case 'log-events':

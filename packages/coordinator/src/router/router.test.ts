@@ -255,3 +255,38 @@ t.test('the router asks the throttles before a new environment only, and answers
   await t.rejects(c.route(), { name: 'LambdaApiError', status: 429, type: 'TooManyRequestsException', extra: { Reason: 'FunctionInvocationRateLimitExceeded' } }, "the throttles' 429 reaches the caller");
   t.equal((await busy).outcome, 'success');
 });
+
+t.test('a freed environment wakes the oldest waiting invocations, not all of them, and they run in arrival order', async (t) => {
+  // Counts the router's placement attempts: waking every waiter would make each completion cost
+  // one attempt per waiting invocation (thousands in a retry storm).
+  const spread = new WarmFirstSpreadPolicy();
+  let choices = 0;
+  const policy: PlacementPolicy = { name: spread.name, choose: (r, c) => (choices++, spread.choose(r, c)), explain: (r, n) => spread.explain(r, n) };
+  const c = cluster(t, { policy });
+  const held: Invoke[] = [];
+  const node = c.add('one', 'az-a', (m) => {
+    held.push(m);
+    return [{ type: 'invoke-accepted', invocationId: m.invocationId }];
+  }, { memoryMb: 4096, maxEnvironments: 1 });
+  const finish = (): void => {
+    const m = held.shift()!;
+    node.receive(result(m));
+  };
+  const order: number[] = [];
+  const routed = Array.from({ length: 6 }, (_, i) => c.route().then(() => order.push(i)));
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  t.equal(node.offers, 1, 'one runs, five wait');
+  t.equal(c.router.waiting, 5);
+  for (let i = 1; i <= 5; i++) {
+    const before = choices;
+    finish();
+    for (let k = 0; k < 4; k++) await new Promise((r) => setImmediate(r));
+    t.equal(node.offers, i + 1, `completion ${i}: exactly one more placed`);
+    t.ok(choices - before <= 2, `completion ${i}: ${choices - before} placement attempts (at most 2 woken)`);
+    t.equal(c.router.waiting, 5 - i, 'the others keep waiting');
+  }
+  finish();
+  await Promise.all(routed);
+  t.same(order, [0, 1, 2, 3, 4, 5], 'first come, first served');
+});

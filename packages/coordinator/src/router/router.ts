@@ -111,6 +111,9 @@ interface Refuser {
   step: PlacementStep | undefined;
 }
 
+/** Waiting invocations woken per freed environment. */
+const WAKE_PER_SLOT = 2;
+
 /** How many nodes one invocation may be offered to before it waits for capacity. */
 const MAX_OFFERS_PER_ROUND = 8;
 
@@ -130,7 +133,10 @@ export class Router {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #entropy: Entropy;
+  /** Waiting for room, oldest first. */
   readonly #waiters = new Set<Waiter>();
+  /** Woken once and still without room: first in line at the next wake-up. */
+  readonly #front = new Set<Waiter>();
   readonly #throttles: PlacementThrottles;
 
   constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; throttles: PlacementThrottles; clock: Clock; entropy: Entropy; log: Logger }) {
@@ -141,12 +147,12 @@ export class Router {
     this.#settings = args.settings;
     this.#clock = args.clock;
     this.#log = args.log;
-    this.#membership.on('capacity', () => this.#wakeAll());
+    this.#membership.on('capacity', (slots?: number) => this.#wake(slots));
   }
 
   /** Invocations waiting for capacity. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#waiters.size + this.#front.size;
   }
 
   get policyName(): string {
@@ -205,7 +211,7 @@ export class Router {
       excluded.clear();
       if (request.trace) request.trace.queuedAt ??= this.#clock.now();
       const waitStarted = this.#clock.monotonic();
-      await this.#waitForCapacity(remaining);
+      await this.#waitForCapacity(remaining, because.startsWith('after waiting'));
       because = `after waiting ${Math.round(this.#clock.monotonic() - waitStarted)} ms for room; `;
     }
   }
@@ -282,8 +288,9 @@ export class Router {
     }
   }
 
-  #waitForCapacity(ms: number): Promise<void> {
-    if (this.#waiters.size >= this.#settings.maxPendingInvocations) {
+  /** `again`: it was woken before and found no room, so it keeps its place at the head of the line. */
+  #waitForCapacity(ms: number, again: boolean): Promise<void> {
+    if (this.waiting >= this.#settings.maxPendingInvocations) {
       return Promise.reject(this.#noCapacity());
     }
     return new Promise<void>((resolve) => {
@@ -291,16 +298,38 @@ export class Router {
         wake: () => {
           this.#clock.clearTimeout(waiter.timer);
           this.#waiters.delete(waiter);
+          this.#front.delete(waiter);
           resolve();
         },
         timer: this.#clock.setTimeout(() => waiter.wake(), ms),
       };
-      this.#waiters.add(waiter);
+      (again ? this.#front : this.#waiters).add(waiter);
     });
   }
 
+  /**
+   * Wakes waiting invocations, oldest first: `slots` freed environments wake
+   * {@link WAKE_PER_SLOT} each (the spare ones cover a waiter that cannot use the room, such as one
+   * needing more memory); undefined (a node joined, a suspect node is back) wakes every one. Waking
+   * all on every freed slot cost O(waiting) per completion: under a retry storm with thousands
+   * waiting, the coordinator spent its time re-placing them.
+   */
+  #wake(slots: number | undefined): void {
+    if (slots === undefined) {
+      for (const w of [...this.#front, ...this.#waiters]) w.wake();
+      return;
+    }
+    let left = slots * WAKE_PER_SLOT;
+    for (const line of [this.#front, this.#waiters]) {
+      for (const w of line) {
+        if (left-- <= 0) return;
+        w.wake();
+      }
+    }
+  }
+
   #wakeAll(): void {
-    for (const w of [...this.#waiters]) w.wake();
+    this.#wake(undefined);
   }
 
   #noCapacity(): LambdaApiError {

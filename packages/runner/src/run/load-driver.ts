@@ -1,7 +1,8 @@
-import type { Clock } from '@zonesim/common';
-import type { Arrival, HistoryOp, NdjsonWriter, StopConditionMonitor } from '@zonesim/scenario';
+import type { Clock, SeededRandom } from '@zonesim/common';
+import type { Arrival, HistoryOp, NdjsonWriter, ResolvedClient, StopConditionMonitor } from '@zonesim/scenario';
 import type { ClusterClient, InvokeAnswer } from '../client/cluster-client.js';
 import { sleep } from '../clock-wait.js';
+import { backoffMs, failureKind, RetryBudget } from './client-retries.js';
 
 /** Live counts for the progress line. */
 export interface LoadCounts {
@@ -43,6 +44,10 @@ export class LoadDriver {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #queueUrl: (queue: string) => string;
   readonly #maxInFlight: number;
+  readonly #clients: ReadonlyMap<number, ResolvedClient>;
+  readonly #budgets = new Map<number, RetryBudget>();
+  readonly #random: SeededRandom | undefined;
+  #stopping: AbortSignal | undefined;
 
   constructor(args: {
     client: ClusterClient;
@@ -56,7 +61,17 @@ export class LoadDriver {
     queueUrl?: (queue: string) => string;
     /** @default MAX_CLIENT_IN_FLIGHT */
     maxInFlight?: number;
+    /** Each workload entry's callers (timeout, retries, budget), by entry index. @default none: one call each */
+    clients?: ReadonlyMap<number, ResolvedClient>;
+    /** The jitter of retries' backoff (seeded: a virtual run replays). Required when a client retries. */
+    random?: SeededRandom;
   }) {
+    this.#clients = args.clients ?? new Map();
+    this.#random = args.random;
+    for (const [index, client] of this.#clients) {
+      if (client.retries && !args.random) throw new Error(`LoadDriver: workload ${index} retries, so a seeded random is needed for its jitter`);
+      if (client.budget) this.#budgets.set(index, new RetryBudget(client.budget, args.clock));
+    }
     this.#maxInFlight = args.maxInFlight ?? MAX_CLIENT_IN_FLIGHT;
     this.#queueUrl = args.queueUrl ?? ((q) => q);
     this.#client = args.client;
@@ -68,6 +83,8 @@ export class LoadDriver {
 
   /** Sends every arrival at its time; stops early when `signal` aborts. */
   async run(schedule: Iterable<Arrival>, t0: number, signal: AbortSignal): Promise<void> {
+    // A stopped run also stops the waits of retries in progress.
+    this.#stopping = signal;
     for (const a of schedule) {
       if (signal.aborted) return;
       const intendedAt = t0 + a.atMs;
@@ -97,18 +114,47 @@ export class LoadDriver {
       return;
     }
     this.counts.inFlight++;
-    const sent = a.invocation === 'queue'
-      ? this.#client.sendMessage(this.#queueUrl(a.function), messageBody(a), QUEUE_SEND_TIMEOUT_MS)
-      : this.#client.invoke(name, a.payload, a.invocation, timeoutMs);
-    const p = sent.then((answer) => {
+    const client = this.#clients.get(a.workload);
+    const callTimeoutMs = client?.timeoutMs ?? (a.invocation === 'queue' ? QUEUE_SEND_TIMEOUT_MS : timeoutMs);
+    const call = (): Promise<InvokeAnswer> =>
+      a.invocation === 'queue'
+        ? this.#client.sendMessage(this.#queueUrl(a.function), messageBody(a), callTimeoutMs)
+        : this.#client.invoke(name, a.payload, a.invocation, callTimeoutMs);
+    const sent = client?.retries ? this.#withRetries(a, client, call) : call().then((answer) => ({ answer, attempts: 1, budgetExhausted: false }));
+    const p = sent.then(({ answer, attempts, budgetExhausted }) => {
       this.counts.inFlight--;
-      this.#record(a, intendedAt, sentAt, answer);
+      this.#record(a, intendedAt, sentAt, answer, attempts, budgetExhausted);
     });
     this.#inFlight.add(p);
     void p.finally(() => this.#inFlight.delete(p));
   }
 
-  #record(a: Arrival, intendedAt: number, sentAt: number, answer: InvokeAnswer): void {
+  /**
+   * Calls until an answer is not a retryable failure, the retries are used up, the budget says no
+   * or the run stops; waits a jittered exponential backoff between calls. The operation holds its
+   * in-flight slot throughout, as a caller waiting to retry does.
+   */
+  async #withRetries(a: Arrival, client: ResolvedClient, call: () => Promise<InvokeAnswer>): Promise<{ answer: InvokeAnswer; attempts: number; budgetExhausted: boolean }> {
+    const retries = client.retries!;
+    const budget = this.#budgets.get(a.workload);
+    const expected = a.invocation === 'async' ? 202 : 200;
+    budget?.deposit();
+    let attempts = 1;
+    let answer = await call();
+    for (;;) {
+      const kind = failureKind(answer, expected);
+      if (kind === undefined || !retries.on.includes(kind) || attempts > retries.max) return { answer, attempts, budgetExhausted: false };
+      if (budget && !budget.tryWithdraw()) return { answer, attempts, budgetExhausted: true };
+      // Not through the run's signal: thousands of callers waiting at once would each add a listener
+      // to it. A wait is at most the backoff's max; a stopped run ends the loop after it.
+      await sleep(this.#clock, backoffMs(retries, attempts, this.#random!));
+      if (this.#stopping?.aborted) return { answer, attempts, budgetExhausted: false };
+      attempts++;
+      answer = await call();
+    }
+  }
+
+  #record(a: Arrival, intendedAt: number, sentAt: number, answer: InvokeAnswer, attempts = 1, budgetExhausted = false): void {
     const endedAt = this.#clock.now();
     const expected = a.invocation === 'async' ? 202 : 200;
     // A refused connection never reached the front door: a definite failure, not an unknown.
@@ -130,6 +176,8 @@ export class LoadDriver {
       ...(answer.functionError ? { functionError: answer.functionError } : {}),
       ...(answer.errorType ? { errorType: answer.errorType } : {}),
       ...(answer.throttleReason ? { throttleReason: answer.throttleReason } : {}),
+      ...(attempts > 1 ? { attempts } : {}),
+      ...(budgetExhausted ? { budgetExhausted: true as const } : {}),
     };
     this.#history.write(op);
     this.#monitor?.record({ result, latencyMs: endedAt - intendedAt });

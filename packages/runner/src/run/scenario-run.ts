@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { LifecycleState, type Clock, type Lifecycle, type TimerHandle } from '@zonesim/common';
+import { LifecycleState, SeededRandom, type Clock, type Lifecycle, type TimerHandle } from '@zonesim/common';
 import { buildRunReport, type RunReport } from '@zonesim/report';
 import {
   NdjsonWriter,
@@ -279,6 +279,9 @@ export class ScenarioRun implements Lifecycle {
       },
       queueUrl: (q) => queueUrls.get(q) ?? q,
       ...(world.maxClientInFlight !== undefined ? { maxInFlight: world.maxClientInFlight } : {}),
+      clients: new Map(scenario.workload.flatMap((w) => (w.client ? [[w.index, w.client] as const] : []))),
+      // Its own fork of the seed: retries' jitter disturbs no other draw.
+      random: new SeededRandom(`${String(scenario.seed)}`).fork('client-retries'),
     });
     const injector = (this.#injector = new FaultInjector({
       nodes: world.nodes,
