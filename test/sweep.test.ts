@@ -64,7 +64,7 @@ t.test('a 2 x 2 grid with 3 seeds: 12 runs, per-cell means and intervals, shards
   t.equal(parseCsv(await readFile(join(dir, 'shard-2', 'runs.csv'), 'utf8')).length, 4, 'a third of the runs in each shard');
   const merged = await runZonesim(['sweep', 'merge', join(dir, 'shard-1'), join(dir, 'shard-2'), join(dir, 'shard-3'), '--out', join(dir, 'merged')]);
   t.equal(merged.code, 0, merged.stderr);
-  for (const file of ['study.json', 'runs.csv', 'cells.csv', 'runs.ndjson']) {
+  for (const file of ['study.json', 'runs.csv', 'cells.csv', 'runs.ndjson', 'study.html']) {
     t.equal(await readFile(join(dir, 'merged', file), 'utf8'), await readFile(join(dir, 'whole', file), 'utf8'), `${file}: merged shards = the whole sweep, byte for byte`);
   }
   const incomplete = await runZonesim(['sweep', 'merge', join(dir, 'shard-1'), join(dir, 'shard-3'), '--out', join(dir, 'partial')]);

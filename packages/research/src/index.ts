@@ -5,3 +5,5 @@ export { LATENCY_ECDF_POINTS, RUN_METRICS, readLatencyPercentiles, readRunOutcom
 export { StudyFile, cellsCsv, metricNames, readStudy, runsCsv, studyDocument, writeStudy, type CellSummary, type RunRecord, type StudyDocument, type StudyPlan } from './study-files.js';
 export { runArguments, runSweep, studyPlanOf, validateCells, type LaunchResult, type RunLauncher, type SweepComponents, type SweepOptions, type SweepProgress, type SweepResult } from './sweep.js';
 export { mergeStudies } from './merge.js';
+export { loadStudyHtmlAssets, renderStudyHtml, studyHtml, type StudyHtmlAssets } from './study-html.js';
+export { studyPageData, type StudyPageData } from './study-html-data.js';

@@ -2,10 +2,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_METRICS, type RunMetricName } from './run-outcome.js';
 import { summarize, type MetricSummary } from './statistics.js';
+import { studyHtml } from './study-html.js';
 
 /**
  * The files of a study (a sweep's directory). Everything in `study.json`, `runs.ndjson`,
- * `runs.csv` and `cells.csv` is a function of the plan and of the runs' own (deterministic)
+ * `runs.csv`, `cells.csv` and `study.html` is a function of the plan and of the runs' own (deterministic)
  * results: no wall time, no absolute path, no date. So a sweep run whole and the same sweep run as
  * shards and merged give the same bytes. Wall times go to `timing.json`, which is not compared.
  */
@@ -14,6 +15,7 @@ export const StudyFile = {
   Runs: 'runs.ndjson',
   RunsCsv: 'runs.csv',
   CellsCsv: 'cells.csv',
+  Html: 'study.html',
   Timing: 'timing.json',
   Shard: 'shard.json',
   RunsDir: 'runs',
@@ -166,6 +168,7 @@ export async function writeStudy(dir: string, plan: StudyPlan, runs: readonly Ru
   await writeFile(join(dir, StudyFile.Runs), sorted.map((r) => `${JSON.stringify(r)}\n`).join(''));
   await writeFile(join(dir, StudyFile.RunsCsv), runsCsv(plan, sorted));
   await writeFile(join(dir, StudyFile.CellsCsv), cellsCsv(doc));
+  await writeFile(join(dir, StudyFile.Html), await studyHtml(doc, sorted));
   return doc;
 }
 
