@@ -28,3 +28,20 @@ t.test('metastable retry storm: no recovery without a retry budget, recovery wit
   t.ok(after.get('c02')! > 0.9, `a 10 % retry budget: ${after.get('c02')} succeed after (recovered)`);
   t.ok(calls.get('c01')! > 1.5 * calls.get('c02')!, `retries amplified the load: ${calls.get('c01')} calls per operation against ${calls.get('c02')}`);
 });
+
+t.test('stochastic failures: hosts fail and return at random, and the same seed replays them exactly', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-stochastic-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(import.meta.dirname, 'fixtures', 'research', 'stochastic-failures.yaml');
+  const r = await runZonesim(['run', file, '--check-determinism', '--quiet', '--out', join(dir, 'a')], 120_000);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /identical: deterministic/);
+  const records = (await readFile(join(dir, 'a', 'faults.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; endAt?: number });
+  const failures = new Set(records.map((f) => f.id));
+  t.ok(failures.size >= 6, `${failures.size} failures of 6 nodes in a minute at a 20 s mean up time`);
+  t.ok([...failures].every((id) => /^hosts\/az-[abc]-node-[12]\/\d+$/.test(id)), 'named by process, node and count');
+  t.ok(records.some((f) => f.endAt !== undefined), 'and the hosts came back');
+  const again = await runZonesim(['run', file, '--seed', '22', '--quiet', '--out', join(dir, 'b')], 120_000);
+  t.equal(again.code, 0, again.stderr);
+  t.not(await readFile(join(dir, 'b', 'faults.ndjson'), 'utf8'), await readFile(join(dir, 'a', 'faults.ndjson'), 'utf8'), 'another seed, other failures');
+});

@@ -37,6 +37,11 @@ t.test('distributions have the shape they promise', async (t) => {
   const l = draws({ kind: 'lognormal', median: 50, p99: 400 });
   t.ok(Math.abs(quantile(l, 0.5) - 50) < 3, `lognormal median ${quantile(l, 0.5)}`);
   t.ok(Math.abs(quantile(l, 0.99) - 400) < 60, `lognormal p99 ${quantile(l, 0.99)}`);
+  // Weibull: median scale * ln(2)^(1/shape); shape 1 is the exponential of mean scale.
+  const w = draws({ kind: 'weibull', shape: 0.5, scale: 100 });
+  t.ok(Math.abs(quantile(w, 0.5) - 100 * Math.log(2) ** 2) / (100 * Math.log(2) ** 2) < 0.1, `weibull median ${quantile(w, 0.5)}`);
+  const w1 = draws({ kind: 'weibull', shape: 1, scale: 100 });
+  t.ok(Math.abs(w1.reduce((a, b) => a + b, 0) / w1.length - 100) < 6, 'weibull of shape 1: mean = scale');
   const azure = { '0': 2, '1': 2, '25': 3, '50': 4, '75': 5, '99': 11, '100': 453 };
   const em = draws({ kind: 'empirical', percentiles: azure });
   t.ok(em.every((x) => x >= 2 && x <= 453));
@@ -52,7 +57,8 @@ t.test('bad parameters name the field', async (t) => {
     [{ kind: 'empirical', percentiles: { '50': 4, '99': 2 } }, 'percentiles.99'],
     [{ kind: 'empirical', percentiles: { '150': 4, '99': 2 } }, 'percentiles.150'],
     [{ kind: 'constant', value: -1 }, 'value'],
-    [{ kind: 'weibull' }, 'kind'],
+    [{ kind: 'gamma' }, 'kind'],
+    [{ kind: 'weibull', shape: 0, scale: 1 }, 'shape'],
   ];
   for (const [d, field] of bad) {
     let caught: unknown;

@@ -7,6 +7,8 @@ import type { SeededRandom } from './random.js';
  * - `uniform`: between `min` and `max`;
  * - `exponential`: mean `mean`;
  * - `lognormal`: by its median and 99th percentile (how latency is usually described);
+ * - `weibull`: by its `shape` (k) and `scale` (lambda): time between failures and time to repair in
+ *   the Failure Trace Archive's fits (shape below 1: failures cluster);
  * - `empirical`: piecewise linear between known percentiles, as the Azure Functions trace gives them
  *   (`{ "0": 1, "25": 3, "50": 4, "99": 11, "100": 453 }`).
  */
@@ -15,6 +17,7 @@ export type Distribution =
   | { kind: 'uniform'; min: number; max: number }
   | { kind: 'exponential'; mean: number }
   | { kind: 'lognormal'; median: number; p99: number }
+  | { kind: 'weibull'; shape: number; scale: number }
   | { kind: 'empirical'; percentiles: Record<string, number> };
 
 /** z of the standard normal's 99th percentile. */
@@ -57,13 +60,17 @@ export function validateDistribution(d: Distribution): Distribution {
       if (finite(d.median, 'median') === 0) throw new DistributionError('median', 'median must be > 0');
       if (finite(d.p99, 'p99') < d.median) throw new DistributionError('p99', `p99 (${d.p99}) must be >= median (${d.median})`);
       return d;
+    case 'weibull':
+      if (finite(d.shape, 'shape') === 0) throw new DistributionError('shape', 'shape must be > 0');
+      if (finite(d.scale, 'scale') === 0) throw new DistributionError('scale', 'scale must be > 0');
+      return d;
     case 'empirical': {
       const points = empiricalPoints(d.percentiles);
       if (points.length < 2) throw new DistributionError('percentiles', 'give at least two percentiles');
       return d;
     }
     default:
-      throw new DistributionError('kind', `kind must be constant, uniform, exponential, lognormal or empirical, got ${JSON.stringify((d as { kind?: unknown })?.kind)}`);
+      throw new DistributionError('kind', `kind must be constant, uniform, exponential, lognormal, weibull or empirical, got ${JSON.stringify((d as { kind?: unknown })?.kind)}`);
   }
 }
 
@@ -99,6 +106,9 @@ export function sampler(d: Distribution): Sampler {
       const sigma = (Math.log(d.p99) - mu) / Z99;
       return (r) => Math.exp(mu + sigma * r.normal());
     }
+    case 'weibull':
+      // Inverse transform: F(x) = 1 - exp(-(x/scale)^shape).
+      return (r) => d.scale * (-Math.log(1 - r.next())) ** (1 / d.shape);
     case 'empirical': {
       const points = empiricalPoints(d.percentiles);
       // Below the lowest and above the highest given percentile the value is clamped to them.

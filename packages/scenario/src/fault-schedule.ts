@@ -1,4 +1,5 @@
 import { SeededRandom } from '@zonesim/common';
+import { failureFaults } from './failure-schedule.js';
 import { topology } from './topology.js';
 import type { FaultAction, FaultParams, ResolvedScenario } from './types.js';
 
@@ -41,7 +42,7 @@ export function percentCount(n: number, percent: number): number {
  * The fault timeline in start order (ties: file order), with random selections (`count`,
  * `percent`) made under the scenario seed, like AWS FIS resolving its targets once at start.
  */
-export function faultSchedule(scenario: Pick<ResolvedScenario, 'seed' | 'cluster' | 'faults'>): ScheduledFault[] {
+export function faultSchedule(scenario: Pick<ResolvedScenario, 'seed' | 'cluster' | 'faults' | 'runEndMs'> & Pick<Partial<ResolvedScenario>, 'failures'>): ScheduledFault[] {
   const topo = topology(scenario);
   const zoneOrder = new Map(scenario.cluster.zones.map((z, i) => [z, i]));
   const nodeOrder = new Map(topo.nodes.map((n, i) => [n.nodeId, i]));
@@ -49,7 +50,7 @@ export function faultSchedule(scenario: Pick<ResolvedScenario, 'seed' | 'cluster
   const byNodeOrder = (a: string, b: string) => (nodeOrder.get(a) ?? 0) - (nodeOrder.get(b) ?? 0);
   const nodesOf = (zones: string[]) => topo.nodes.filter((n) => zones.includes(n.zone)).map((n) => n.nodeId);
 
-  return scenario.faults.map((fault) => {
+  const timeline = scenario.faults.map((fault) => {
     const random = faultRandom(scenario.seed, fault.id);
     const t = fault.target;
     let targets: FaultTargets;
@@ -71,4 +72,8 @@ export function faultSchedule(scenario: Pick<ResolvedScenario, 'seed' | 'cluster
     if (fault.endMs !== undefined) scheduled.endMs = fault.endMs;
     return scheduled;
   });
+  const failures = scenario.failures ?? [];
+  if (failures.length === 0) return timeline;
+  // Stochastic failures join the timeline in start order (a stable sort keeps file order for ties).
+  return [...timeline, ...failures.flatMap((p) => failureFaults(scenario, p))].sort((a, b) => a.startMs - b.startMs);
 }

@@ -52,6 +52,7 @@ export {
   type ResolvedArrival,
   type ResolvedClient,
   type ResolvedCluster,
+  type ResolvedFailureProcess,
   type ResolvedFault,
   type ResolvedFunction,
   type ResolvedHypothesis,
@@ -130,3 +131,5 @@ export {
 } from './calibrate.js';
 export { PROFILES_FORMAT_VERSION, distributionNode, formatProfiles, profilesFile, type ProfileEntry, type ProfilesFile } from './profiles-file.js';
 export { CALIBRATED_NAME_SUFFIX, calibrateScenarioText, type CalibrateScenarioOptions, type CalibratedScenario, type KeptFunction } from './calibrated-scenario.js';
+export { FAILURE_PRESETS, type FailurePreset } from './failure-presets.js';
+export { MAX_STOCHASTIC_FAILURES, failureFaults } from './failure-schedule.js';

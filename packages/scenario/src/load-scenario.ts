@@ -5,6 +5,7 @@ import { formatDuration } from './duration.js';
 import { ScenarioError, ScenarioErrorCode, ScenarioLoadError } from './errors.js';
 import { ResolveContext, type Raw } from './resolve-context.js';
 import { resolveCluster } from './resolve-cluster.js';
+import { resolveFailures } from './resolve-failures.js';
 import { resolveFaults } from './resolve-faults.js';
 import { resolveFunctions } from './resolve-functions.js';
 import { resolveHypotheses, resolveStopConditions } from './resolve-hypotheses.js';
@@ -110,6 +111,8 @@ async function resolveValue(doc: Raw, ctx: ResolveContext, file: string): Promis
     stopConditions,
   };
   if (typeof doc['description'] === 'string') scenario.description = doc['description'];
+  const failures = resolveFailures(list(doc['failures']), ctx, { seed: scenario.seed, cluster, durationMs, runEndMs, faultIds });
+  if (failures.length > 0) scenario.failures = failures;
   return scenario;
 }
 

@@ -35,6 +35,7 @@ export function scaleScenarioTime(s: ResolvedScenario, factor: number): Resolved
     cooldownMs: s.cooldownMs * f,
     runEndMs: s.runEndMs * f,
     workload: s.workload.map((w) => ({ ...w, startMs: w.startMs * f, endMs: w.endMs * f, arrival: scaleArrival(w.arrival, f) })),
+    ...(s.failures ? { failures: s.failures.map((p) => ({ ...p, startMs: p.startMs * f, endMs: p.endMs * f })) } : {}),
     faults: s.faults.map((x) => {
       const params = 'restartAfterMs' in x.params && x.params.restartAfterMs !== undefined ? { ...x.params, restartAfterMs: x.params.restartAfterMs * f } : x.params;
       return {

@@ -37,6 +37,7 @@ export const DistributionSchema = Type.Union(
     Obj({ kind: Type.Literal('uniform'), min: Type.Number({ minimum: 0 }), max: Type.Number({ minimum: 0 }) }),
     Obj({ kind: Type.Literal('exponential'), mean: Type.Number({ exclusiveMinimum: 0 }) }),
     Obj({ kind: Type.Literal('lognormal'), median: Type.Number({ exclusiveMinimum: 0 }), p99: Type.Number({ exclusiveMinimum: 0 }) }),
+    Obj({ kind: Type.Literal('weibull'), shape: Type.Number({ exclusiveMinimum: 0 }), scale: Type.Number({ exclusiveMinimum: 0 }) }),
     Obj({
       kind: Type.Literal('empirical'),
       percentiles: Type.Record(Type.String({ pattern: '^\\d+(\\.\\d+)?$' }), Type.Number({ minimum: 0 }), {
@@ -46,8 +47,8 @@ export const DistributionSchema = Type.Union(
     }),
   ],
   {
-    description: 'A distribution: a number (constant), or { kind: constant|uniform|exponential|lognormal|empirical, ... }',
-    'x-expect': 'a number or a distribution { kind: constant|uniform|exponential|lognormal|empirical, ... }',
+    description: 'A distribution: a number (constant), or { kind: constant|uniform|exponential|lognormal|weibull|empirical, ... }',
+    'x-expect': 'a number or a distribution { kind: constant|uniform|exponential|lognormal|weibull|empirical, ... }',
     'x-def': 'Distribution',
   },
 );
@@ -396,6 +397,24 @@ const StopConditionSchema = Type.Union(
   { 'x-expect': 'one of errorRate, p99' },
 );
 
+/** A stochastic failure process (issue 18). */
+const FailureSchema = Obj(
+  {
+    id: Name('Names the process; its failures are <id>/<target>/<n>'),
+    description: Type.Optional(Text),
+    action: Type.Optional(Type.Union([Type.Literal('kill'), Type.Literal('pause')], { description: 'kill: the hosts lose power and start again after the repair time; pause: they freeze for it. Default kill' })),
+    target: Type.Union([Type.Literal('nodes'), Type.Literal('zones')], { description: 'nodes: each zone node fails on its own; zones: each zone\'s nodes fail together', 'x-expect': 'nodes or zones' }),
+    preset: Type.Optional(Type.String({ description: 'A fitted failure model of the Failure Trace Archive (between and repair), e.g. lanl05-weibull, skype06-lognormal, g5k06-exponential', 'x-expect': 'a preset name such as lanl05-weibull' })),
+    between: Type.Optional(DistributionSchema),
+    repair: Type.Optional(DistributionSchema),
+    unit: Type.Optional(Type.Union([Type.Literal('ms'), Type.Literal('s'), Type.Literal('m'), Type.Literal('h')], { description: 'The unit of the numbers of between and repair. Default ms' })),
+    fraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Correlated failures: one process for the region, each failure taking this fraction of the targets at once' })),
+    start: Type.Optional(Duration('Failures start from here. Default 0')),
+    end: Type.Optional(Duration('No failure starts after this. Default the end of the load phase')),
+  },
+  'Failures drawn from distributions: each target is up for a time drawn from between, then down for one drawn from repair, again and again',
+);
+
 /** The whole scenario file. */
 export const ScenarioFileSchema = Obj(
   {
@@ -412,6 +431,7 @@ export const ScenarioFileSchema = Obj(
     queues: Type.Optional(Type.Array(QueueSchema)),
     workload: Type.Optional(Type.Array(WorkloadSchema)),
     faults: Type.Optional(Type.Array(FaultSchema)),
+    failures: Type.Optional(Type.Array(FailureSchema)),
     hypotheses: Type.Optional(Type.Array(HypothesisSchema)),
     stopConditions: Type.Optional(Type.Array(StopConditionSchema)),
   },

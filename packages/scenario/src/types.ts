@@ -31,6 +31,8 @@ export interface ResolvedScenario {
   queues: ResolvedQueue[];
   workload: ResolvedWorkload[];
   faults: ResolvedFault[];
+  /** Stochastic failures (issue 18): drawn into faults of the schedule from the seed. @default [] */
+  failures?: ResolvedFailureProcess[];
   hypotheses: ResolvedHypothesis[];
   stopConditions: ResolvedStopCondition[];
 }
@@ -288,6 +290,27 @@ export interface ResolvedFault {
   endMs?: number;
   /** The fault this one follows, with the delay after its end. */
   after?: { id: string; delayMs: number };
+}
+
+/** A failure process: each target fails and is repaired again and again (a renewal process). */
+export interface ResolvedFailureProcess {
+  id: string;
+  description?: string;
+  /** What a failure does to its targets: `kill` (the hosts come back after the repair time) or `pause`. */
+  action: 'kill' | 'pause';
+  /** `nodes`: each node on its own; `zones`: each zone's nodes together. */
+  target: 'nodes' | 'zones';
+  /** Up time between failures (ms). */
+  between: Distribution;
+  /** How long a failure lasts (ms). */
+  repair: Distribution;
+  /** Correlated: one process for the region, each failure taking this fraction of the targets. */
+  fraction?: number;
+  /** The preset the distributions came from. */
+  preset?: string;
+  /** Failures start in `[startMs, endMs)` of the run. */
+  startMs: number;
+  endMs: number;
 }
 
 /** Which operations a windowed hypothesis looks at. */
