@@ -56,6 +56,13 @@ export const RUN_METRICS = [
   ['offeredPerSecond', 'operations per second the callers asked for after the warm-up (first calls)'],
   ['goodputPerSecond', 'operations per second that succeeded without a function error, after the warm-up'],
   ['callsPerOperation', 'calls the clients made per operation, retries included: the retry amplification'],
+  ['nines', '-log10(1 - success ratio) after the warm-up (a function error is a success of the platform); empty when nothing failed'],
+  ['errorBudgetBurned', 'failures / the failures the SLO allows (1 - slo of the requests): 1 is the whole budget'],
+  ['incidents', 'faults of the run, scheduled or drawn (each an incident)'],
+  ['unrecovered', 'incidents after whose heal the region never met its SLO again for 5 s (metastable)'],
+  ['recoveryAfterHealMs', 'the longest time from an incident\'s heal to the region meeting its SLO again (recovered incidents)'],
+  ['affectedPerIncident', 'failed requests from an incident\'s start to its recovery, mean over incidents'],
+  ['blastRadius', 'functions with a failed request in an incident, mean over incidents'],
   ['p50Ms', 'latency of every operation after the warm-up, intended send to answer, median'],
   ['p99Ms', 'the same, 99th percentile'],
   ['operations', 'operations sent after the warm-up'],
@@ -108,6 +115,7 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     detectionMs: detected.length > 0 ? detected.reduce((a, b) => a + b, 0) / detected.length : null,
     detectionMaxMs: detected.length > 0 ? Math.max(...detected) : null,
     undetected: detections.length > 0 ? detections.length - detected.length : null,
+    ...availabilityMetrics(check),
     attempts: summary.counts.attempts,
     coldStarts: summary.counts.coldStarts,
     retries: summary.counts.retries,
@@ -117,4 +125,22 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     costUsd: summary.billing.run.usd.total,
   };
   return { metrics, hypotheses: Object.fromEntries(verdict.results.map((r) => [r.id, r.holds])) };
+}
+
+/** The availability metrics of a run's check (runs checked before issue 18's availability: all null). */
+function availabilityMetrics(check: CheckResult): Pick<Record<RunMetricName, number | null>, 'nines' | 'errorBudgetBurned' | 'incidents' | 'unrecovered' | 'recoveryAfterHealMs' | 'affectedPerIncident' | 'blastRadius'> {
+  const a = check.availability as CheckResult['availability'] | undefined;
+  if (!a) return { nines: null, errorBudgetBurned: null, incidents: null, unrecovered: null, recoveryAfterHealMs: null, affectedPerIncident: null, blastRadius: null };
+  const healed = a.incidents.filter((i) => i.endAt !== undefined);
+  const recovered = healed.map((i) => i.recoveryAfterHealMs).filter((ms): ms is number => ms !== undefined);
+  const n = a.incidents.length;
+  return {
+    nines: a.overall.nines,
+    errorBudgetBurned: a.overall.errorBudgetBurned,
+    incidents: n,
+    unrecovered: healed.length - recovered.length,
+    recoveryAfterHealMs: recovered.length > 0 ? Math.max(...recovered) : null,
+    affectedPerIncident: n > 0 ? a.incidents.reduce((x, i) => x + i.affected, 0) / n : null,
+    blastRadius: n > 0 ? a.incidents.reduce((x, i) => x + i.functionsAffected, 0) / n : null,
+  };
 }

@@ -91,6 +91,12 @@ const COUNT_UNITS: Readonly<Record<string, string>> = {
   eventsLost: 'events',
   deadLettered: 'events',
   callsPerOperation: 'calls per operation',
+  nines: 'nines',
+  errorBudgetBurned: 'error budgets',
+  incidents: 'incidents',
+  unrecovered: 'incidents',
+  affectedPerIncident: 'requests',
+  blastRadius: 'functions per incident',
 };
 
 /** A metric's unit (the y axis title) and whether it lives in 0..1 (rates and shares). */

@@ -6,6 +6,7 @@ import { readAsyncFinal, readFaultRecords, readHistory, readQueueMessages, readR
 import { DETECTABLE_ACTIONS, defaultSettleMs } from './resolve-hypotheses.js';
 import { RunFile, type AsyncFinal, type FaultRecord, type RunInfo, type ZoneTransition } from './run-files.js';
 import type { FaultAction, ResolvedScenario } from './types.js';
+import { AvailabilityAccumulator, DEFAULT_SLO, type Availability } from './availability.js';
 import { scenarioWindows, standardWindows, WindowAccumulator, WindowClassifier, type FaultWindow, type WindowSpec, type WindowStats } from './window-stats.js';
 
 /** Most ids listed per category (lost, duplicates...); counts are always complete. */
@@ -112,6 +113,8 @@ export interface CheckResult {
   asyncFinal: { present: boolean; deadLetters: number; pending: number };
   queueFinal: { present: boolean; records: number };
   reads: { history: NdjsonReadStats; faults: NdjsonReadStats; zones: NdjsonReadStats };
+  /** Success ratio, nines, error budget and goodput, overall and per function, and each fault as an incident (issue 18). */
+  availability: Availability;
   /** Things that do not add up (accepted twice, missing files...). */
   anomalies: string[];
 }
@@ -162,6 +165,8 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
   const acc = new Map(specs.map((s) => [s.key, new WindowAccumulator()]));
   const perFault = windows.map(() => new WindowAccumulator());
   const byFunction = new Map<string, WindowAccumulator>();
+  const availability = new AvailabilityAccumulator(judgedFrom, scenario?.slo ?? DEFAULT_SLO);
+  let lastIntendedAt = judgedFrom;
 
   const ops = { total: 0, sync: emptyCounts(), async: emptyCounts(), queue: emptyCounts() };
   const events = new Map<string, number>();
@@ -191,6 +196,8 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
       }
     }
     for (const spec of specs) if (classifier.includes(spec, op)) acc.get(spec.key)!.add(op);
+    availability.add(op);
+    if (op.intendedAt > lastIntendedAt) lastIntendedAt = op.intendedAt;
     windows.forEach((w, i) => {
       if (op.intendedAt >= w.startAt && op.intendedAt < w.endAt) perFault[i]!.add(op);
     });
@@ -317,6 +324,7 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
     byFunction: Object.fromEntries([...byFunction].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, a]) => [k, a.stats()])),
     faults: faults.map((f, i) => ({ ...f, stats: perFault[i]!.stats() })),
     detection: detections(faults, zones, scenario),
+    availability: availability.result(faults, run?.loadEndAt ?? (scenario ? t0 + scenario.durationMs : lastIntendedAt)),
     ledger: { present: ledger.present, records: ledger.records, truncatedLines: ledger.truncatedLines, unmatchedEventRecords: ledger.unmatchedEventRecords },
     asyncFinal: { present: finalPresent, deadLetters: final.deadLetters.length, pending: final.pending.length },
     queueFinal: { present: queuePresent, records: queueRecords },

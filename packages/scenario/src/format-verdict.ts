@@ -1,3 +1,4 @@
+import type { Availability } from './availability.js';
 import type { CheckResult } from './check-run.js';
 import { formatDuration } from './duration.js';
 import type { HypothesisResult, Verdict } from './hypotheses.js';
@@ -77,11 +78,42 @@ export function formatVerdict(verdict: Verdict, check?: CheckResult, options: Fo
       lines.push(`  events ${e.accepted}: delivered ${e.delivered}, with function error ${e.deliveredWithError}, dead-lettered ${e.deadLettered}, pending ${e.pending}, ${e.lost > 0 ? paint(RED, `lost ${e.lost}`) : 'lost 0'}`);
     }
     if (check.duplicates.count > 0) lines.push(`  duplicates ${check.duplicates.count}: ${check.duplicates.ids.slice(0, 5).join(', ')}`);
-    for (const d of check.detection) {
+    // Stochastic failures can make thousands of detections: the first ten, then a count.
+    const listed = check.detection.slice(0, 10);
+    for (const d of listed) {
       const undetected = d.alreadyDownAt === undefined ? 'never marked down' : `not measured: already down when the fault began`;
       lines.push(`  detection ${d.faultId} ${d.zone ?? d.nodeId}: ${d.detectionMs === undefined ? undetected : formatDuration(d.detectionMs)}`);
     }
+    if (check.detection.length > listed.length) {
+      const measured = check.detection.filter((d) => d.detectionMs !== undefined).map((d) => d.detectionMs!);
+      const worst = measured.length > 0 ? `, the longest ${formatDuration(Math.max(...measured))}` : '';
+      lines.push(`  ... ${check.detection.length - listed.length} more detections (${check.detection.length - measured.length} of all never marked down${worst})`);
+    }
+    // Older results (before issue 18) have no availability section.
+    if (check.availability) lines.push(...availabilityLines(check.availability));
     for (const note of check.anomalies) lines.push(`  note: ${note}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+const pct2 = (x: number): string => `${(Math.round(x * 10_000) / 100).toFixed(2)}%`;
+
+/** The availability lines of the verdict: the whole run, then at most a few incidents (the rest counted). */
+function availabilityLines(a: Availability): string[] {
+  const o = a.overall;
+  if (o.ops === 0 || o.successRatio === null) return [];
+  const nines = o.nines === null ? 'no failure' : `${o.nines.toFixed(1)} nines`;
+  const budget = o.errorBudgetBurned === null ? '' : `, ${pct2(o.errorBudgetBurned)} of the error budget burned`;
+  const goodput = o.goodputPerSecond === null ? '' : `; goodput ${o.goodputPerSecond.toFixed(1)}/s`;
+  const lines = [`  availability ${pct2(o.successRatio)} (${nines}) against an SLO of ${pct2(a.slo)}${budget}${goodput}`];
+  const shown = a.incidents.slice(0, 5);
+  for (const i of shown) {
+    const recovery = i.recoveredAt === undefined ? (i.endAt === undefined ? 'not healed in the run' : 'never recovered after it was healed') : `recovered ${formatDuration(i.recoveryMs!)} after it began (${formatDuration(i.recoveryAfterHealMs ?? 0)} after it was healed)`;
+    lines.push(`  incident ${i.faultId}: ${recovery}; ${i.affected} requests affected, ${i.functionsAffected} function${i.functionsAffected === 1 ? '' : 's'}`);
+  }
+  if (a.incidents.length > shown.length) {
+    const never = a.incidents.filter((i) => i.endAt !== undefined && i.recoveredAt === undefined).length;
+    lines.push(`  ... ${a.incidents.length - shown.length} more incidents (${never} of all never recovered); verdict.json has each`);
+  }
+  return lines;
 }

@@ -133,3 +133,4 @@ export { PROFILES_FORMAT_VERSION, distributionNode, formatProfiles, profilesFile
 export { CALIBRATED_NAME_SUFFIX, calibrateScenarioText, type CalibrateScenarioOptions, type CalibratedScenario, type KeptFunction } from './calibrated-scenario.js';
 export { FAILURE_PRESETS, type FailurePreset } from './failure-presets.js';
 export { MAX_STOCHASTIC_FAILURES, failureFaults } from './failure-schedule.js';
+export { AvailabilityAccumulator, DEFAULT_SLO, RECOVERY_CONFIRM_MS, type Availability, type AvailabilityStats, type Incident } from './availability.js';

@@ -111,6 +111,7 @@ async function resolveValue(doc: Raw, ctx: ResolveContext, file: string): Promis
     stopConditions,
   };
   if (typeof doc['description'] === 'string') scenario.description = doc['description'];
+  if (typeof doc['slo'] === 'number') scenario.slo = doc['slo'];
   const failures = resolveFailures(list(doc['failures']), ctx, { seed: scenario.seed, cluster, durationMs, runEndMs, faultIds });
   if (failures.length > 0) scenario.failures = failures;
   return scenario;

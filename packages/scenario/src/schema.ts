@@ -424,6 +424,7 @@ export const ScenarioFileSchema = Obj(
     seed: Type.Optional(Type.Union([Type.Integer(), Type.String({ minLength: 1 })], { description: 'Seed of every random choice. Default 1', 'x-expect': 'an integer or a string' })),
     mode: Type.Optional(Type.Union([Type.Literal('real'), Type.Literal('virtual')], { description: 'real: processes on the wall clock (default); virtual: the same platform code in one process on virtual time (synthetic functions only; `zonesim run --virtual`)', 'x-expect': 'real or virtual' })),
     duration: Duration('Length of the load phase'),
+    slo: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'The success-ratio objective of availability (error budget = 1 - slo of the requests). Default 0.999' })),
     warmup: Type.Optional(Duration('First part of the load phase, not judged. Default 0')),
     cooldown: Type.Optional(Duration('Time after the load phase for async events to drain. Default 10s')),
     cluster: Type.Optional(ClusterSchema),

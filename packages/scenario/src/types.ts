@@ -13,6 +13,8 @@ export interface ResolvedScenario {
   description?: string;
   /** The seed every random choice derives from. @default 1 */
   seed: number | string;
+  /** The success-ratio objective availability is judged against (error budget). @default 0.999 */
+  slo?: number;
   /** Fields set on the command line over the file's values (`--set`), as `path=value`, in order. */
   overrides?: string[];
   /** `virtual`: run in virtual time (issue 16; `zonesim run --virtual` asks for it too). @default 'real' */
