@@ -45,3 +45,13 @@ t.test('stochastic failures: hosts fail and return at random, and the same seed 
   t.equal(again.code, 0, again.stderr);
   t.not(await readFile(join(dir, 'b', 'faults.ndjson'), 'utf8'), await readFile(join(dir, 'a', 'faults.ndjson'), 'utf8'), 'another seed, other failures');
 });
+
+t.test('blast radius: one gray node touches fewer functions under shuffle-shard than under spread', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-study-blast-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const r = await runZonesim(['sweep', join(STUDIES, 'blast-radius.yaml'), '--set', 'cluster.placement=spread,shuffle-shard', '--seeds', '2', '--jobs', '2', '--quiet', '--out', join(dir, 'study')], 180_000);
+  t.equal(r.code, 0, r.stderr);
+  const radius = cellMeans(await readFile(join(dir, 'study', 'cells.csv'), 'utf8'), 'blastRadius');
+  t.ok(radius.get('c02')! < radius.get('c01')!, `functions touched per incident: ${radius.get('c01')} with spread, ${radius.get('c02')} with shuffle-shard`);
+  t.ok(radius.get('c02')! <= 4, 'about the 2/12 of 24 functions whose shard holds the bad node, or fewer');
+});

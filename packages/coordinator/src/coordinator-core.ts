@@ -140,7 +140,7 @@ export class CoordinatorCore {
     });
     this.router = new Router({
       membership: this.membership,
-      policy: components.placement ?? PLACEMENT_POLICIES[o.placement](),
+      policy: components.placement ?? PLACEMENT_POLICIES[o.placement]({ shardSize: o.shardSize }),
       settings: {
         placementTimeoutMs: o.placementTimeoutMs,
         maxPendingInvocations: o.maxPendingInvocations,

@@ -24,6 +24,7 @@ export const DEFAULT_COORDINATOR = {
   maxUnzippedBytes: 262_144_000,
   stopGraceMs: 5_000,
   placement: 'spread',
+  shardSize: 2,
   timeScale: 1,
   asyncMaxConcurrentAttempts: 64,
   accountConcurrency: 1000,
@@ -83,8 +84,10 @@ export interface CoordinatorOptions {
   maxUnzippedBytes?: number;
   /** Grace period of `stop()` before connections are destroyed. @default 5000 */
   stopGraceMs?: number;
-  /** Placement policy: `spread` (warm first, then the least-used zone) or `pack`. @default 'spread' */
-  placement?: 'spread' | 'pack';
+  /** Placement policy: `spread` (warm first, then the least-used zone), `pack`, or `shuffle-shard` (each function on its own `shardSize` nodes). @default 'spread' */
+  placement?: 'spread' | 'pack' | 'shuffle-shard';
+  /** Nodes per function with `placement: shuffle-shard`. @default 2 */
+  shardSize?: number;
   /**
    * Speeds up the platform's own timers by this factor: async retry delays, backoff, maximum event
    * age and leases (real handler execution time does not scale). @default 1
@@ -201,6 +204,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     'maxFrameBytes',
     'sendHighWaterBytes',
     'placementTimeoutMs',
+    'shardSize',
     'maxPendingInvocations',
     'initTimeoutMs',
     'invokeGraceMs',
@@ -228,7 +232,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
   resolveLedgerDetail(o.ledgerDetail, 'ledgerDetail');
   if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
-  if (o.placement !== 'spread' && o.placement !== 'pack') throw new TypeError(`coordinator option placement must be spread or pack, got ${String(o.placement)}`);
+  if (o.placement !== 'spread' && o.placement !== 'pack' && o.placement !== 'shuffle-shard') throw new TypeError(`coordinator option placement must be spread, pack or shuffle-shard, got ${String(o.placement)}`);
   if (!/^\d{12}$/.test(o.accountId)) throw new TypeError('coordinator option accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) throw new TypeError(`coordinator option region is not a region name: ${o.region}`);
   checkCredentials(options.accessKeyId, options.secretAccessKey);

@@ -18,6 +18,7 @@ export const DEFAULT_SCENARIO = {
   heartbeatMs: 200,
   missLimit: 4,
   placement: 'spread',
+  shardSize: 2,
   timeScale: 1,
   failover: true,
   accountConcurrency: 1000,

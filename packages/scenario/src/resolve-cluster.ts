@@ -37,6 +37,7 @@ export function resolveCluster(raw: Raw | undefined, ctx: ResolveContext): Resol
     heartbeatMs: ctx.positiveMs(c['heartbeat'], ['cluster', 'heartbeat'], DEFAULT_SCENARIO.heartbeatMs),
     missLimit: pick('missLimit', c['missLimit'], DEFAULT_SCENARIO.missLimit),
     placement: pick('placement', c['placement'], DEFAULT_SCENARIO.placement),
+    shardSize: pick('shardSize', c['shardSize'], DEFAULT_SCENARIO.shardSize),
     timeScale: pick('timeScale', c['timeScale'], DEFAULT_SCENARIO.timeScale),
     failover: pick('failover', c['failover'], DEFAULT_SCENARIO.failover),
     accountConcurrency: pick('accountConcurrency', c['accountConcurrency'], DEFAULT_SCENARIO.accountConcurrency),

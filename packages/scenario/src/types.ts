@@ -60,7 +60,9 @@ export interface ResolvedCluster {
   /** Missed heartbeats before a node is down (coordinator `heartbeatMissLimit`). @default 4 */
   missLimit: number;
   /** @default 'spread' */
-  placement: 'spread' | 'pack';
+  placement: 'spread' | 'pack' | 'shuffle-shard';
+  /** Nodes per function with `shuffle-shard`. @default 2 */
+  shardSize: number;
   /** Platform timer speed-up (keep-alive etc.). @default 1 */
   timeScale: number;
   /** false = a lost zone's in-flight work is not re-dispatched (a teaching switch). @default true */

@@ -19,7 +19,8 @@ export interface CoordinatorCommandFlags {
   refusalLimit?: string;
   refusalProbationMs?: string;
   region?: string;
-  placement?: 'spread' | 'pack';
+  placement?: 'spread' | 'pack' | 'shuffle-shard';
+  shardSize?: string;
   timeScale?: string;
   placementTimeoutMs?: string;
   accountConcurrency?: string;
@@ -59,6 +60,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     clusterToken: tokenFrom(flags.token, flags.tokenFile),
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.placement ? { placement: flags.placement } : {}),
+    ...(flags.shardSize ? { shardSize: Number(flags.shardSize) } : {}),
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
     ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
     ...(flags.accountConcurrency ? { accountConcurrency: Number(flags.accountConcurrency) } : {}),

@@ -27,6 +27,7 @@ export interface UpFlags {
   memoryMb?: string;
   keepAliveMs?: string;
   placement?: string;
+  shardSize?: string;
   heartbeatMs?: string;
   timeScale?: string;
   /** With `secretAccessKey` (or their environment variables): the API requires SigV4 signatures. */
@@ -107,6 +108,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     zoneArgs: zoneArgsFrom(flags),
     coordinatorArgs: [
       ...(flags.placement ? ['--placement', flags.placement] : []),
+      ...(flags.shardSize ? ['--shard-size', flags.shardSize] : []),
       ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
       ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
       ...(flags.dashboardControls ? ['--dashboard-controls', flags.dashboardControls] : []),

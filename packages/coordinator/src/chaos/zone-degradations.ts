@@ -7,38 +7,56 @@ export interface Degradation {
   failRate: number;
 }
 
+/** What a gray failure covers: a whole zone, or one node. */
+export type DegradationScope = { zone: string } | { nodeId: string };
+
+const HEALTHY: Degradation = { slowFactor: 1, failRate: 0 };
+
 /**
- * Gray failures per zone (chaos): the zone's nodes keep answering heartbeats, so the failure
+ * Gray failures per zone or per node (chaos): the nodes keep answering heartbeats, so the failure
  * detector sees nothing, while their invocations slow down or fail. The coordinator tells every
- * node of the zone (`degrade`), and nodes that join the zone later, until it is healed.
+ * node concerned (`degrade`), and nodes that join later, until it is healed. A node's own
+ * degradation wins over its zone's.
  */
 export class ZoneDegradations {
   readonly #membership: Membership;
   readonly #byZone = new Map<string, Degradation>();
+  readonly #byNode = new Map<string, Degradation>();
 
   constructor(membership: Membership) {
     this.#membership = membership;
   }
 
-  set(zone: string, d: Degradation): void {
-    this.#byZone.set(zone, d);
-    for (const s of this.#membership.sessions()) if (s.zone === zone) this.#send(s, d);
+  set(scope: DegradationScope, d: Degradation): void {
+    if ('zone' in scope) this.#byZone.set(scope.zone, d);
+    else this.#byNode.set(scope.nodeId, d);
+    this.#resend(scope);
   }
 
-  heal(zone: string): boolean {
-    const had = this.#byZone.delete(zone);
-    for (const s of this.#membership.sessions()) if (s.zone === zone) this.#send(s, { slowFactor: 1, failRate: 0 });
+  heal(scope: DegradationScope): boolean {
+    const had = 'zone' in scope ? this.#byZone.delete(scope.zone) : this.#byNode.delete(scope.nodeId);
+    this.#resend(scope);
     return had;
   }
 
-  list(): Array<{ zone: string } & Degradation> {
-    return [...this.#byZone].map(([zone, d]) => ({ zone, ...d }));
+  list(): Array<({ zone: string } | { nodeId: string }) & Degradation> {
+    return [...[...this.#byZone].map(([zone, d]) => ({ zone, ...d })), ...[...this.#byNode].map(([nodeId, d]) => ({ nodeId, ...d }))];
   }
 
-  /** A node joined: it gets its zone's degradation, if any. */
+  /** A node joined: it gets its own or its zone's degradation, if any. */
   onSession(session: NodeSession): void {
-    const d = this.#byZone.get(session.zone);
-    if (d) this.#send(session, d);
+    const d = this.#of(session);
+    if (d !== HEALTHY) this.#send(session, d);
+  }
+
+  #of(session: NodeSession): Degradation {
+    return this.#byNode.get(session.nodeId) ?? this.#byZone.get(session.zone) ?? HEALTHY;
+  }
+
+  #resend(scope: DegradationScope): void {
+    for (const s of this.#membership.sessions()) {
+      if ('zone' in scope ? s.zone === scope.zone : s.nodeId === scope.nodeId) this.#send(s, this.#of(s));
+    }
   }
 
   #send(session: NodeSession, d: Degradation): void {

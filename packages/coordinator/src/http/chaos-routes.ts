@@ -11,7 +11,7 @@ export interface Brownout {
 }
 
 /** Paths of the chaos admin API. */
-export const CHAOS_PATH = /^\/zonesim\/v1\/(faults(?:\/([A-Za-z0-9._:-]{1,128}))?|brownout|zones\/([A-Za-z0-9._-]{1,64})\/degrade)$/;
+export const CHAOS_PATH = /^\/zonesim\/v1\/(faults(?:\/([A-Za-z0-9._:-]{1,128}))?|brownout|zones\/([A-Za-z0-9._-]{1,64})\/degrade|nodes\/([A-Za-z0-9._-]{1,128})\/degrade)$/;
 
 function rate(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) throw invalidParameter(`${field} must be a number from 0 to 1`);
@@ -24,7 +24,8 @@ function rate(value: unknown, field: string): number {
  *   ledger tags records received during one with its id);
  * - `PUT|DELETE /zonesim/v1/brownout` `{ failRate }`: the front door fails that fraction of Lambda
  *   API calls with 500 `ServiceException`;
- * - `PUT|DELETE /zonesim/v1/zones/{zone}/degrade` `{ slowFactor, failRate }`: a gray failure.
+ * - `PUT|DELETE /zonesim/v1/zones/{zone}/degrade` `{ slowFactor, failRate }`: a gray failure;
+ *   `PUT|DELETE /zonesim/v1/nodes/{nodeId}/degrade`: one node's.
  * Process faults (kill, pause) and network faults (partition, latency) are applied by the runner
  * to processes and link proxies it owns.
  */
@@ -36,7 +37,7 @@ export async function handleChaos(
   match: RegExpExecArray,
   requestId: string,
 ): Promise<void> {
-  const [, what, faultId, zone] = match;
+  const [, what, faultId, zone, nodeId] = match;
   if (what === 'faults' && method === 'GET') {
     sendJson(res, 200, { faults: deps.faults.list() }, requestId);
     return;
@@ -65,17 +66,18 @@ export async function handleChaos(
     sendEmpty(res, 204, requestId);
     return;
   }
-  if (zone !== undefined && method === 'PUT') {
+  const scope = zone !== undefined ? { zone } : nodeId !== undefined ? { nodeId } : undefined;
+  if (scope && method === 'PUT') {
     const body = await readJsonObject(req, 64 * 1024, 'Degrade');
     const slowFactor = body['slowFactor'] ?? 1;
     if (typeof slowFactor !== 'number' || !Number.isFinite(slowFactor) || slowFactor < 1 || slowFactor > 1000) throw invalidParameter('slowFactor must be a number from 1 to 1000');
     const failRate = rate(body['failRate'] ?? 0, 'failRate');
-    deps.degradations.set(zone, { slowFactor, failRate });
-    sendJson(res, 200, { zone, slowFactor, failRate }, requestId);
+    deps.degradations.set(scope, { slowFactor, failRate });
+    sendJson(res, 200, { ...scope, slowFactor, failRate }, requestId);
     return;
   }
-  if (zone !== undefined && method === 'DELETE') {
-    deps.degradations.heal(zone);
+  if (scope && method === 'DELETE') {
+    deps.degradations.heal(scope);
     sendEmpty(res, 204, requestId);
     return;
   }

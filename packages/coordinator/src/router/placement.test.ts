@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { NodeSession } from '../membership/node-session.js';
-import { WarmFirstPackPolicy, WarmFirstSpreadPolicy } from './placement.js';
+import { ShuffleShardPolicy, WarmFirstPackPolicy, WarmFirstSpreadPolicy } from './placement.js';
 
 function node(nodeId: string, zone: string, inFlight: number, idle: Record<string, number> = {}, max = 4): NodeSession {
   return {
@@ -65,3 +65,28 @@ for (const [policy, coldReason] of [
     t.equal(policy.explain({ specKey: 'k', memoryMb: 128 }, cold), coldReason, 'its own words for a new environment');
   });
 }
+
+t.test('shuffle-shard: each function on its own shard of k nodes across zones, stable, never outside it', async (t) => {
+  const nodes = ['az-a', 'az-b', 'az-c'].flatMap((z) => [1, 2, 3, 4].map((i) => node(`${z}-node-${i}`, z, 0)));
+  const policy = new ShuffleShardPolicy(2);
+  const shards = new Map<string, string>();
+  for (let f = 0; f < 200; f++) {
+    const specKey = `fn-${f}:1`;
+    const used = new Set<string>();
+    for (let i = 0; i < 6; i++) used.add(policy.choose({ specKey, memoryMb: 128 }, nodes)!.nodeId);
+    const shard = policy.shardOf(specKey);
+    t.equal(shard.size, 2);
+    t.ok([...used].every((id) => shard.has(id)), 'placed only on its shard');
+    t.equal(new Set([...shard].map((id) => id.slice(0, 4))).size, 2, 'the shard spans two zones');
+    shards.set(specKey, [...shard].sort().join(','));
+  }
+  // 12 nodes, shards of 2 across zones: 48 possible shards, so 200 functions spread over many.
+  t.ok(new Set(shards.values()).size > 30, `${new Set(shards.values()).size} distinct shards for 200 functions`);
+  const again = new ShuffleShardPolicy(2);
+  again.choose({ specKey: 'fn-7:1', memoryMb: 128 }, nodes);
+  t.equal([...again.shardOf('fn-7:1')].sort().join(','), shards.get('fn-7:1'), 'a function\'s shard is a function of the names');
+  const shard = [...policy.shardOf('fn-7:1')];
+  const outside = nodes.filter((n) => !shard.includes(n.nodeId));
+  t.equal(policy.choose({ specKey: 'fn-7:1', memoryMb: 128 }, outside), undefined, 'its shard full or down: it waits, it does not spill');
+  t.throws(() => new ShuffleShardPolicy(0), /shardSize/);
+});

@@ -92,10 +92,100 @@ export class WarmFirstPackPolicy implements PlacementPolicy {
   }
 }
 
+/** FNV-1a of a string: a stable score for rendezvous hashing (no randomness: shards are a function of names). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // A final mix, so that names differing in the last character do not score alike.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/**
+ * Shuffle sharding (AWS Builders' Library, "Workload isolation using shuffle-sharding"): each
+ * function runs only on its own shard of `shardSize` nodes, chosen by rendezvous hashing of the
+ * function's configuration and the node ids, at most ceil(shardSize / zones) per zone so that a
+ * shard spans zones. Two functions share their whole shard with probability 1 / C(n, k), so a
+ * failure that a function's traffic causes or suffers (a poisoned node, a lost host) touches few
+ * others: the blast radius studies measure against spread, where every function runs everywhere.
+ * The nodes are those the policy has seen; a shard member that is down or full is not replaced
+ * (that would spread the blast again): the function waits for room in its shard, then is throttled.
+ */
+export class ShuffleShardPolicy implements PlacementPolicy {
+  readonly name = 'shuffle-shard';
+  readonly shardSize: number;
+  /** Every node seen, by id: the universe shards are drawn from. */
+  readonly #known = new Map<string, string>();
+  readonly #shards = new Map<string, Set<string>>();
+
+  constructor(shardSize: number) {
+    if (!Number.isInteger(shardSize) || shardSize < 1) throw new TypeError(`shuffle-shard: shardSize must be a whole number >= 1, got ${shardSize}`);
+    this.shardSize = shardSize;
+  }
+
+  /** The node ids of `specKey`'s shard among the nodes seen so far. */
+  shardOf(specKey: string): ReadonlySet<string> {
+    let shard = this.#shards.get(specKey);
+    if (shard) return shard;
+    const zones = new Set(this.#known.values()).size;
+    const perZone = Math.ceil(this.shardSize / Math.max(1, zones));
+    const ranked = [...this.#known.keys()].map((id) => ({ id, score: fnv1a(`${specKey}|${id}`) })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    const taken = new Map<string, number>();
+    shard = new Set();
+    for (const { id } of ranked) {
+      const zone = this.#known.get(id)!;
+      if ((taken.get(zone) ?? 0) >= perZone) continue;
+      taken.set(zone, (taken.get(zone) ?? 0) + 1);
+      shard.add(id);
+      if (shard.size === this.shardSize) break;
+    }
+    this.#shards.set(specKey, shard);
+    return shard;
+  }
+
+  choose(request: PlacementRequest, candidates: readonly NodeSession[]): NodeSession | undefined {
+    for (const c of candidates) {
+      if (!this.#known.has(c.nodeId)) {
+        this.#known.set(c.nodeId, c.zone);
+        // A node joined: shards are drawn again over the larger set (rendezvous hashing moves only
+        // the shards the new node now wins a place in).
+        this.#shards.clear();
+      }
+    }
+    const shard = this.shardOf(request.specKey);
+    let warm: NodeSession | undefined;
+    let best: NodeSession | undefined;
+    for (const c of candidates) {
+      if (!shard.has(c.nodeId)) continue;
+      if (c.idleFor(request.specKey) > 0 && (!warm || c.inFlight < warm.inFlight)) warm = c;
+      const share = c.inFlight / (c.capacity.maxEnvironments + 1);
+      if (!best || share < best.inFlight / (best.capacity.maxEnvironments + 1) || (share === best.inFlight / (best.capacity.maxEnvironments + 1) && c.nodeId < best.nodeId)) best = c;
+    }
+    return warm ?? best;
+  }
+
+  explain(request: PlacementRequest, node: NodeSession): string {
+    const shard = [...this.shardOf(request.specKey)].sort().join(', ');
+    return warmReason(request, node) ?? `no warm environment; least-busy node of the function's shard (${shard})`;
+  }
+}
+
+/** Settings the placement policies take. */
+export interface PlacementSettings {
+  /** Nodes per function for `shuffle-shard`. */
+  shardSize: number;
+}
+
 /** Names accepted by the `placement` option. */
 export const PLACEMENT_POLICIES = {
-  spread: () => new WarmFirstSpreadPolicy(),
-  pack: () => new WarmFirstPackPolicy(),
+  spread: (_s: PlacementSettings): PlacementPolicy => new WarmFirstSpreadPolicy(),
+  pack: (_s: PlacementSettings): PlacementPolicy => new WarmFirstPackPolicy(),
+  'shuffle-shard': (s: PlacementSettings): PlacementPolicy => new ShuffleShardPolicy(s.shardSize),
 } as const;
 
 /** One of the keys of {@link PLACEMENT_POLICIES}. */

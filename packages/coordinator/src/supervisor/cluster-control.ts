@@ -128,7 +128,7 @@ export class ClusterControl {
       const failRate = params.failRate ?? 0.3;
       if (!Number.isFinite(slowFactor) || slowFactor < 1 || slowFactor > 1000) throw invalidParameter('slowFactor must be a number from 1 to 1000');
       if (!Number.isFinite(failRate) || failRate < 0 || failRate > 1) throw invalidParameter('failRate must be a number from 0 to 1');
-      this.#degradations.set(zone, { slowFactor, failRate });
+      this.#degradations.set({ zone }, { slowFactor, failRate });
       this.#gray.set(zone, { zone, action: 'gray', detail: `${slowFactor}x slower, ${Math.round(failRate * 100)}% fail`, since: this.#clock.now() });
       this.#openWindow(zone, 'gray');
       return this.view();
@@ -154,7 +154,7 @@ export class ClusterControl {
     this.#checkEnabled();
     this.#checkZone(zone);
     if (this.#gray.delete(zone)) {
-      this.#degradations.heal(zone);
+      this.#degradations.heal({ zone });
       this.#closeWindow(zone, 'gray');
     }
     if (this.#connected && this.#state) {

@@ -77,6 +77,16 @@ export class AdminClient {
     await this.#call(`heal ${zone}`, 'DELETE', `/zonesim/v1/zones/${encodeURIComponent(zone)}/degrade`, undefined, NO_CONTENT, options);
   }
 
+  /** `PUT /zonesim/v1/nodes/{nodeId}/degrade`: a gray failure of one node. */
+  async degradeNode(nodeId: string, degradation: Degradation, options?: ApiCallOptions): Promise<Degradation & { nodeId: string }> {
+    return this.#call(`degrade ${nodeId}`, 'PUT', `/zonesim/v1/nodes/${encodeURIComponent(nodeId)}/degrade`, degradation, OK, options);
+  }
+
+  /** `DELETE /zonesim/v1/nodes/{nodeId}/degrade`. */
+  async healNode(nodeId: string, options?: ApiCallOptions): Promise<void> {
+    await this.#call(`heal ${nodeId}`, 'DELETE', `/zonesim/v1/nodes/${encodeURIComponent(nodeId)}/degrade`, undefined, NO_CONTENT, options);
+  }
+
   /** `GET /zonesim/v1/async`: the async queue's counts and the dispatcher's counters. */
   async asyncStatus(options?: ApiCallOptions): Promise<AsyncStatusView> {
     return this.#call('async status', 'GET', '/zonesim/v1/async', undefined, OK, options);

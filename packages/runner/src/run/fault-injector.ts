@@ -168,10 +168,18 @@ export class FaultInjector {
         this.#toxic(fault, applied, { type: 'bandwidth', bytesPerSecond: p.bytesPerSecond, direction: linkDirection(p.direction) });
         return;
       case 'gray': {
-        const zones = fault.targets.zones ?? [...new Set(this.#targets(fault).map((n) => n.zone))];
-        for (const zone of zones) {
-          await this.#admin.degradeZone(zone, { slowFactor: p.slowFactor, failRate: p.failRate });
-          applied.undo.push(() => this.#admin.healZone(zone));
+        const degradation = { slowFactor: p.slowFactor, failRate: p.failRate };
+        if (fault.targets.zones) {
+          for (const zone of fault.targets.zones) {
+            await this.#admin.degradeZone(zone, degradation);
+            applied.undo.push(() => this.#admin.healZone(zone));
+          }
+        } else {
+          // Node targets: those nodes only, not their zones.
+          for (const node of this.#targets(fault)) {
+            await this.#admin.degradeNode(node.nodeId, degradation);
+            applied.undo.push(() => this.#admin.healNode(node.nodeId));
+          }
         }
         return;
       }

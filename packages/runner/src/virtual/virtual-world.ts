@@ -87,6 +87,7 @@ export class VirtualWorld implements RunWorld {
         heartbeatIntervalMs: c.heartbeatMs,
         heartbeatMissLimit: c.missLimit,
         placement: c.placement,
+        shardSize: c.shardSize,
         timeScale: c.timeScale,
         accountConcurrency: c.accountConcurrency,
         scalingRatePer10s: Math.max(1000, c.accountConcurrency),

@@ -57,6 +57,7 @@ export function coordinatorArgsFor(s: ResolvedScenario): string[] {
     '--heartbeat-ms', String(c.heartbeatMs),
     '--miss-limit', String(c.missLimit),
     '--placement', c.placement,
+    ...(c.placement === 'shuffle-shard' ? ['--shard-size', String(c.shardSize)] : []),
     '--time-scale', String(c.timeScale),
     '--account-concurrency', String(c.accountConcurrency),
     // A scenario's bursts must be limited by capacity, not by Lambda's per-function scaling rate.
