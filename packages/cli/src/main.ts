@@ -244,6 +244,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
       const sweep = await import('./commands/sweep.js');
       exitCode = file === 'merge' ? await sweep.runSweepMergeCommand(dirs, flags) : dirs.length > 0 ? usage(`zonesim sweep: one scenario file, got ${[file, ...dirs].join(' ')}`) : await sweep.runSweepCommand(file, flags);
     });
+  // Hidden: a worker process of `zonesim sweep` (virtual runs, one after another, in one process).
+  program
+    .command('sweep-worker', { hidden: true })
+    .action(async () => {
+      exitCode = await (await import('./commands/sweep-worker.js')).runSweepWorker();
+    });
+
   program
     .command('check')
     .description('check a finished run again: account for every operation and event (delivered, dead-lettered, pending, lost), judge the hypotheses')

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { OverrideSyntaxError, QUICK_TIME_FACTOR, formatPath, parseOverrideAxis } from '@zonesim/scenario';
 import { ResearchError, mergeStudies, parseShard, planSweep, runSweep, sweepSeeds, validateCells, type LaunchResult, type RunLauncher, type SweepAxis, type SweepProgress } from '@zonesim/research';
 import { ZONESIM_BIN } from '../zonesim-bin.js';
+import { workerLauncher } from './sweep-worker.js';
 
 /** Exit codes of `zonesim sweep`. */
 export const SweepExit = { Done: 0, RunErrors: 1, BadInput: 2, Interrupted: 130 } as const;
@@ -116,12 +117,15 @@ export async function runSweepCommand(file: string, flags: SweepFlags): Promise<
   if (!flags.quiet) {
     process.stderr.write(`zonesim sweep: ${base.name}: ${probe.cells.length} cell${probe.cells.length === 1 ? '' : 's'} x ${seeds} seed${seeds === 1 ? '' : 's'} = ${total} runs${shard ? `, shard ${shard.index}/${shard.count}` : ''}, ${mode === 'virtual' ? 'virtual time' : 'real processes'}, ${jobs} at a time -> ${outDir}\n`);
   }
+  // Virtual runs go to long-lived workers (start-up is most of a short run's wall time); real runs
+  // each start a cluster of processes anyway, and get a process of their own.
+  const workers = mode === 'virtual' ? workerLauncher() : undefined;
   try {
     const result = await runSweep(
       { file, axes, seeds, jobs, mode, timeFactor, outDir, ...(shard ? { shard } : {}) },
       base,
       {
-        launcher: processLauncher,
+        launcher: workers ?? processLauncher,
         signal: controller.signal,
         onProgress: (p) => {
           if (flags.quiet) return;
@@ -143,6 +147,7 @@ export async function runSweepCommand(file: string, flags: SweepFlags): Promise<
     }
     throw err;
   } finally {
+    workers?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
