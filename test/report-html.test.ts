@@ -2,16 +2,15 @@
 // directory, and the HTML report opens offline in a real browser: headless Chromium (Debian's
 // `chromium`, which .ci/run installs) driven by playwright-core. Every chart must draw, and the
 // page must log no error and ask for nothing over the network.
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { REPORT_CHARTS } from '@zonesim/report';
 import { writeRunFixture } from '../packages/report/src/test-util/run-fixture.js';
 import { runZonesim } from './harness/cli.js';
+import { openOfflinePage } from './harness/offline-page.js';
 
 // The functions given to page.evaluate run in the browser. Their DOM types are declared for this
 // file only: lib "dom" in the test build would retype Node's timers in every test.
@@ -30,7 +29,6 @@ interface PageChart {
 declare const document: { querySelectorAll(selector: string): Iterable<PageNode>; getElementById(id: string): PageNode | null };
 declare const window: { Chart: { getChart(canvas: PageNode): PageChart | undefined } };
 
-const CHROMIUM = '/usr/bin/chromium';
 // Kept after the run for a person to look at; .tap/ is git-ignored.
 const SCREENSHOT_DIR = fileURLToPath(new URL('../.tap/screenshots/', import.meta.url));
 
@@ -55,26 +53,7 @@ t.test('zonesim report rebuilds the reports; the HTML renders every chart offlin
   t.equal(none.code, 1, 'exit code 1 without a ledger');
   t.match(none.stderr, /has no ledger/);
 
-  // CI installs Chromium (.ci/run): its absence is a failure, not a skip.
-  t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (apt-get install chromium)`);
-  let browser: Browser | undefined;
-  t.teardown(() => browser?.close());
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith('file:')) return route.continue();
-    requests.push(url);
-    return route.abort();
-  });
-  await page.goto(pathToFileURL(htmlFile).href);
-  await page.waitForSelector('body[data-charts-ready]', { timeout: 30_000 });
+  const { page, errors, requests } = await openOfflinePage(t, htmlFile);
 
   const charts = await page.evaluate(() =>
     [...document.querySelectorAll('figure.chart')].map((fig) => {

@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { readStudy } from '../packages/research/src/study-files.js';
 import { studyHtml } from '../packages/research/src/study-html.js';
 import { runZonesim } from './harness/cli.js';
+import { openOfflinePage } from './harness/offline-page.js';
 
 // The functions given to page.evaluate run in the browser. Their DOM types are declared for this
 // file only: lib "dom" in the test build would retype Node's timers in every test.
@@ -31,7 +31,6 @@ interface PageChart {
 declare const document: { querySelectorAll(selector: string): Iterable<PageNode>; body: PageNode };
 declare const window: { Chart: { getChart(canvas: PageNode): PageChart | undefined } };
 
-const CHROMIUM = '/usr/bin/chromium';
 // Kept after the run for a person to look at; .tap/ is git-ignored.
 const SCREENSHOT_DIR = fileURLToPath(new URL('../.tap/screenshots/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/research/small-zone-loss.yaml', import.meta.url));
@@ -53,26 +52,7 @@ t.test('a 2 x 2 sweep\'s study.html draws every chart and heatmap offline in Chr
   else await writeFile(htmlFile, html);
   const metrics = doc.metrics.filter((m) => doc.cells.some((c) => (c.metrics[m.name]?.n ?? 0) > 0)).map((m) => m.name);
 
-  // CI installs Chromium (.ci/run): its absence is a failure, not a skip.
-  t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (apt-get install chromium)`);
-  let browser: Browser | undefined;
-  t.teardown(() => browser?.close());
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith('file:')) return route.continue();
-    requests.push(url);
-    return route.abort();
-  });
-  await page.goto(pathToFileURL(htmlFile).href);
-  await page.waitForSelector('body[data-charts-ready]', { timeout: 30_000 });
+  const { page, errors, requests } = await openOfflinePage(t, htmlFile);
 
   const drawn = () =>
     page.evaluate(() =>

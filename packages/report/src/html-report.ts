@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LatencyPhase, type BillingTotals, type CostBreakdown, type LatencySummary } from '@zonesim/ledger';
 import type { ChartSeries } from './downsample.js';
 import type { RunSummary } from './summary.js';
+import { escapeHtml, offlinePageHead, readChartJs, scriptJson } from './offline-page.js';
 import { formatDuration, formatMs, formatPercent, formatTime, formatUsd } from './table.js';
 
 /** What the HTML page inlines besides the data: the chart library, the page script and the style sheet. */
@@ -42,24 +42,14 @@ const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
  */
 export async function loadHtmlAssets(options: { signal?: AbortSignal } = {}): Promise<HtmlAssets> {
   const read = (file: string) => readFile(file, { encoding: 'utf8', ...(options.signal && { signal: options.signal }) });
-  const chartDist = dirname(createRequire(import.meta.url).resolve('chart.js'));
   const [chartJs, clientJs, css] = await Promise.all([
-    read(join(chartDist, 'chart.umd.min.js')),
+    readChartJs(options),
     read(join(ASSETS_DIR, 'report-client.js')),
     read(join(ASSETS_DIR, 'report.css')),
   ]);
   return { chartJs, clientJs, css };
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-// JSON inside <script>: "<" is escaped so that no "</script>" or "<!--" in a function name ends it.
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
 
 // Inline script text: "</script" inside a library would end the element early.
 function scriptText(js: string): string {
@@ -219,17 +209,7 @@ export function renderHtmlReport(summary: RunSummary, series: ChartSeries, asset
     formatUsd(p.usd),
   ]);
 
-  const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${assets.css}</style>
-</head>
-<body>
+  return `${offlinePageHead(title, assets.css)}
 <header>
 <h1>zonesim run report</h1>
 <p class="sub">${escapeHtml(window)}</p>

@@ -51,5 +51,6 @@ export {
   type ProvisionedCost,
   type RunSummary,
 } from './summary.js';
-export { REPORT_CHARTS, escapeHtml, loadHtmlAssets, renderHtmlReport, reportPageData, type HtmlAssets, type ReportPageData } from './html-report.js';
+export { REPORT_CHARTS, loadHtmlAssets, renderHtmlReport, reportPageData, type HtmlAssets, type ReportPageData } from './html-report.js';
 export { formatDuration, formatMs, formatPercent, formatTime, formatUsd, renderRunTable, renderTextTable } from './table.js';
+export { OFFLINE_PAGE_CSP, escapeHtml, offlinePageHead, readChartJs, scriptJson, scriptText } from './offline-page.js';

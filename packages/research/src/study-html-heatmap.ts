@@ -1,4 +1,4 @@
-import { escapeHtml } from './study-html-escape.js';
+import { escapeHtml } from '@zonesim/report';
 import { formatValue, metricUnit } from './study-html-data.js';
 import type { StudyDocument } from './study-files.js';
 

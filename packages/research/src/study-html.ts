@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeHtml, offlinePageHead, readChartJs, scriptJson, scriptText } from '@zonesim/report';
 import { heatmapHtml } from './study-html-heatmap.js';
 import { metricHasData, studyPageData, type StudyPageData } from './study-html-data.js';
-import { escapeHtml, scriptJson, scriptText } from './study-html-escape.js';
 import type { RunRecord, StudyDocument } from './study-files.js';
 
 /** What `study.html` inlines besides the data: the chart library, the page script and the style sheet. */
@@ -19,15 +18,10 @@ export interface StudyHtmlAssets {
 
 const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
 
-/**
- * Reads the page's assets: Chart.js from node_modules (resolved like an import, so the installed
- * version is used; the UMD build is not in its `exports` map, so it is found beside the main file)
- * and this package's `assets/`.
- */
+/** Reads the page's assets: Chart.js from node_modules (as the run report does) and this package's `assets/`. */
 export async function loadStudyHtmlAssets(options: { signal?: AbortSignal } = {}): Promise<StudyHtmlAssets> {
   const read = (file: string) => readFile(file, { encoding: 'utf8', ...(options.signal && { signal: options.signal }) });
-  const chartDist = dirname(createRequire(import.meta.url).resolve('chart.js'));
-  const [chartJs, clientJs, css] = await Promise.all([read(join(chartDist, 'chart.umd.min.js')), read(join(ASSETS_DIR, 'study-client.js')), read(join(ASSETS_DIR, 'study.css'))]);
+  const [chartJs, clientJs, css] = await Promise.all([readChartJs(options), read(join(ASSETS_DIR, 'study-client.js')), read(join(ASSETS_DIR, 'study.css'))]);
   return { chartJs, clientJs, css };
 }
 
@@ -115,17 +109,7 @@ ${doc.metrics.filter((m) => metricHasData(doc, m.name)).map((m) => heatmapHtml(d
 ${ecdfFigures}
 </section>`
       : '<p class="note">No run recorded operation latencies.</p>';
-  const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`zonesim study: ${plan.scenario.name}`)}</title>
-<style>${assets.css}</style>
-</head>
-<body>
+  return `${offlinePageHead(`zonesim study: ${plan.scenario.name}`, assets.css)}
 <header>
 <h1>zonesim study: ${escapeHtml(plan.scenario.name)}</h1>
 <p class="sub">${escapeHtml(`${plan.cells.length} cells × ${plan.seeds.length} seeds, ${modeText}. ${recorded.runs} of ${plan.runs} runs recorded, ${recorded.completed} completed, ${recorded.errors} error${recorded.errors === 1 ? '' : 's'}.${partial}`)}</p>
