@@ -18,9 +18,10 @@ import { benchmark as failover } from './failover.js';
 import { benchmark as replay } from './replay.js';
 import { benchmark as uploadStall } from './upload-stall.js';
 import { benchmark as virtualTime } from './virtual.js';
+import { benchmark as sweep } from './sweep.js';
 
 /** In the order of issue 10 (its numbers are the sections of docs/benchmarks.md), then issue 15's and 16's. */
-const BENCHMARKS: Benchmark[] = [warmInvoke, throughput, coldStart, failover, scale, asyncPath, replay, uploadStall, virtualTime];
+const BENCHMARKS: Benchmark[] = [warmInvoke, throughput, coldStart, failover, scale, asyncPath, replay, uploadStall, virtualTime, sweep];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 const DOC_FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
