@@ -37,6 +37,7 @@ t.test('the full example resolves with every value in resolved units', async (t)
     heartbeatMs: 100,
     missLimit: 5,
     placement: 'spread',
+    shardSize: 2,
     timeScale: 10,
     failover: true,
     accountConcurrency: 500,

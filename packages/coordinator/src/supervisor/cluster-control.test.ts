@@ -39,7 +39,7 @@ function setup(t: Test, enabled = true) {
   const clock = new ManualClock(1_000);
   const faults = new FaultWindows({ file: join(dir, 'faults.ndjson'), clock });
   const degraded: string[] = [];
-  const degradations = { set: (zone: string) => degraded.push(`set ${zone}`), heal: (zone: string) => degraded.push(`heal ${zone}`) } as unknown as ZoneDegradations;
+  const degradations = { set: (scope: { zone: string }) => degraded.push(`set ${scope.zone}`), heal: (scope: { zone: string }) => degraded.push(`heal ${scope.zone}`) } as unknown as ZoneDegradations;
   const membership = { zones: () => [{ zone: 'az-a' }, { zone: 'az-b' }] } as unknown as Membership;
   const channel = new FakeChannel();
   const control = new ClusterControl({
