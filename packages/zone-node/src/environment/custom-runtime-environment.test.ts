@@ -258,8 +258,9 @@ function suite(t: Test, variant: Variant): void {
     // runtime's stdout and its Runtime API socket separately, so on a loaded machine the line can come
     // in after the next invocation has ended: it then shows in a later one.
     const lines: string[] = [];
-    // Invocations, 100 ms apart, until the line shows (bounded: 5 s of them).
-    for (let i = 0; i < 50 && !lines.some((l) => l.includes('RequestEntityTooLarge')); i++) {
+    // Invocations, 100 ms apart, until the line shows (bounded: 15 s of them; 5 s was once not
+    // enough in a sandboxed run on CI's machine).
+    for (let i = 0; i < 150 && !lines.some((l) => l.includes('RequestEntityTooLarge')); i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 100));
       lines.push(...(await h.invoke({ y: i })).logLines);
     }
