@@ -98,7 +98,11 @@ function metricValue(run: RunRecord, name: string): number | null {
 export function studyDocument(plan: StudyPlan, runs: readonly RunRecord[]): StudyDocument {
   const names = metricNames(plan);
   const byCell = new Map<string, RunRecord[]>();
-  for (const r of runs) byCell.set(r.cell, [...(byCell.get(r.cell) ?? []), r]);
+  for (const r of runs) {
+    const list = byCell.get(r.cell);
+    if (list) list.push(r);
+    else byCell.set(r.cell, [r]);
+  }
   const cells = plan.cells.map((c): CellSummary => {
     const mine = byCell.get(c.id) ?? [];
     const done = mine.filter((r) => r.status === 'completed');

@@ -14,8 +14,8 @@ import { ZONESIM_BIN } from '../zonesim-bin.js';
 
 /** Runs one worker process does before it is replaced. */
 export const RUNS_PER_WORKER = 25;
-/** At most this many bytes of a run's error output are kept. */
-const ERROR_TAIL_BYTES = 4096;
+/** At most this many bytes of a run's error output are kept (by either launcher). */
+export const ERROR_TAIL_BYTES = 4096;
 
 /** A run for the worker, and its answer. */
 interface RunRequest {

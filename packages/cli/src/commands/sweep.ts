@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OverrideSyntaxError, QUICK_TIME_FACTOR, formatPath, parseOverrideAxis } from '@zonesim/scenario';
 import { ResearchError, mergeStudies, parseShard, planSweep, runSweep, sweepSeeds, validateCells, type LaunchResult, type RunLauncher, type SweepAxis, type SweepProgress } from '@zonesim/research';
 import { ZONESIM_BIN } from '../zonesim-bin.js';
-import { workerLauncher } from './sweep-worker.js';
+import { ERROR_TAIL_BYTES, workerLauncher } from './sweep-worker.js';
 
 /** Exit codes of `zonesim sweep`. */
 export const SweepExit = { Done: 0, RunErrors: 1, BadInput: 2, Interrupted: 130 } as const;
@@ -21,8 +21,6 @@ export interface SweepFlags {
   quiet?: boolean;
 }
 
-/** At most this many bytes of a failed run's error output are kept. */
-const ERROR_TAIL_BYTES = 4096;
 
 /** Each run is `zonesim run ...` in a process of its own: a crash or a leak stays in its run. */
 const processLauncher: RunLauncher = {
@@ -87,6 +85,7 @@ export async function runSweepCommand(file: string, flags: SweepFlags): Promise<
     timeFactor = flags.timeFactor !== undefined ? Number(flags.timeFactor) : flags.quick ? QUICK_TIME_FACTOR : 1;
     if (!Number.isFinite(timeFactor) || timeFactor <= 0 || timeFactor > 100) throw new ResearchError('SWEEP_AXIS', `--time-factor must be a number in (0, 100], got ${String(flags.timeFactor)}`);
     shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+    // Refuses a repeated axis or a grid past the limit, before any scenario is read.
     planSweep(axes, sweepSeeds(1, seeds));
   } catch (err) {
     if (err instanceof OverrideSyntaxError || err instanceof ResearchError) {
@@ -113,7 +112,7 @@ export async function runSweepCommand(file: string, flags: SweepFlags): Promise<
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const tty = process.stderr.isTTY === true;
-  const total = planSweep(axes, sweepSeeds(base.seed, seeds)).runs.length;
+  const total = probe.cells.length * seeds;
   if (!flags.quiet) {
     process.stderr.write(`zonesim sweep: ${base.name}: ${probe.cells.length} cell${probe.cells.length === 1 ? '' : 's'} x ${seeds} seed${seeds === 1 ? '' : 's'} = ${total} runs${shard ? `, shard ${shard.index}/${shard.count}` : ''}, ${mode === 'virtual' ? 'virtual time' : 'real processes'}, ${jobs} at a time -> ${outDir}\n`);
   }

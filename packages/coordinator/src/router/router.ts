@@ -218,7 +218,7 @@ export class Router {
 
   /** Wakes and fails nothing; waiting invocations give up at their own timeouts. */
   stop(): void {
-    this.#wakeAll();
+    this.#wake(undefined);
   }
 
   /** Records one offer in the trace: when, where, and why that node (in the placement policy's words). */
@@ -326,10 +326,6 @@ export class Router {
         w.wake();
       }
     }
-  }
-
-  #wakeAll(): void {
-    this.#wake(undefined);
   }
 
   #noCapacity(): LambdaApiError {
