@@ -73,3 +73,12 @@ t.test('binary payloads survive as bytes', async (t) => {
   const decoded = codec.decode(codec.encode({ p: payload })) as { p: Uint8Array };
   t.same(Buffer.from(decoded.p).toString(), '{"a":1}');
 });
+
+t.test('environment-ready (a pre-warmed environment, issue 18) is a zone message with an id and a specKey', async (t) => {
+  const ready = { type: 'environment-ready', environmentId: 'env-1', specKey: 'f:$LATEST:1' };
+  const parsed = parseZoneFrame(codec, codec.encode(ready));
+  t.ok(parsed.ok);
+  if (parsed.ok) t.same(parsed.message, ready);
+  t.notOk(parseZoneFrame(codec, codec.encode({ type: 'environment-ready', environmentId: 'env-1' })).ok, 'no specKey');
+  t.notOk(parseCoordinatorFrame(codec, codec.encode(ready)).ok, 'never from the coordinator');
+});

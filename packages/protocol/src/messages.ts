@@ -141,6 +141,17 @@ export const EnvironmentEvictedSchema = Type.Object({
 });
 
 /**
+ * A new idle environment of a configuration is initialised and waits on the node: the keep-alive
+ * policy pre-warmed it ahead of an expected invocation (issue 18, hybrid-histogram). The
+ * coordinator counts it as warm, as it counts one kept by an invocation.
+ */
+export const EnvironmentReadySchema = Type.Object({
+  type: Type.Literal('environment-ready'),
+  environmentId: Id,
+  specKey: Type.String({ maxLength: 512 }),
+});
+
+/**
  * The node's provisioned environments of one configuration (answer to `provision`, and sent again
  * whenever the numbers change): `ready` are initialised and kept, `initializing` are running INIT,
  * `failed` counts INITs that failed since the last `provision`.
@@ -188,6 +199,7 @@ export const ZoneMessageSchema = Type.Union([
   InvokeResultSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
+  EnvironmentReadySchema,
   ProvisionedStatusSchema,
   LogEventsSchema,
 ]);
@@ -306,6 +318,7 @@ export type InvokeAccepted = Static<typeof InvokeAcceptedSchema>;
 export type InvokeResult = Static<typeof InvokeResultSchema>;
 export type InvokeRejected = Static<typeof InvokeRejectedSchema>;
 export type EnvironmentEvicted = Static<typeof EnvironmentEvictedSchema>;
+export type EnvironmentReady = Static<typeof EnvironmentReadySchema>;
 export type ProvisionedStatus = Static<typeof ProvisionedStatusSchema>;
 export type LogEvents = Static<typeof LogEventsSchema>;
 export type LogEvent = Static<typeof LogEventSchema>;

@@ -5,6 +5,7 @@ import { WireErrorCode } from './error-codes.js';
 import {
   DropEnvironmentsSchema,
   EnvironmentEvictedSchema,
+  EnvironmentReadySchema,
   ErrorMessageSchema,
   HelloSchema,
   InvokeAcceptedSchema,
@@ -49,6 +50,7 @@ const ZONE_CHECKS = compileTable([
   InvokeResultSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
+  EnvironmentReadySchema,
   ProvisionedStatusSchema,
   LogEventsSchema,
 ]);

@@ -28,11 +28,32 @@ export {
   DEFAULT_KEEP_ALIVE_MS,
   EnvironmentPool,
   EvictionReason,
+  MAX_PENDING_PREWARMS,
   logStreamName,
   type EnvironmentEvictedEvent,
   type EnvironmentLease,
   type PoolCounts,
+  type PoolStats,
+  type PrewarmDueEvent,
 } from './environment/pool.js';
+export {
+  DEFAULT_HYBRID_HISTOGRAM,
+  FixedKeepAlive,
+  KEEP_ALIVE_POLICIES,
+  createKeepAlivePolicy,
+  formatKeepAlivePolicy,
+  parseKeepAlivePolicy,
+  resolveKeepAlivePolicy,
+  type HybridHistogramOptions,
+  type HybridHistogramSettings,
+  type KeepAlivePolicy,
+  type KeepAlivePolicyName,
+  type KeepAlivePolicyOptions,
+  type KeepAlivePolicySettings,
+  type KeepAliveWindows,
+} from './environment/keep-alive-policy.js';
+export { HybridHistogramKeepAlive, type HistogramDecision, type HistogramPattern } from './environment/hybrid-histogram.js';
+
 export type {
   EnvironmentConfig,
   EnvironmentFactory,

@@ -23,7 +23,18 @@ export {
   type SyntheticDefinitionSource,
   type SyntheticEnvironmentFactoryOptions,
 } from './environment/index.js';
-export { logStreamName } from './environment/index.js';
+export {
+  DEFAULT_HYBRID_HISTOGRAM,
+  KEEP_ALIVE_POLICIES,
+  formatKeepAlivePolicy,
+  logStreamName,
+  parseKeepAlivePolicy,
+  resolveKeepAlivePolicy,
+  type KeepAlivePolicyName,
+  type KeepAlivePolicyOptions,
+  type KeepAlivePolicySettings,
+  type PoolStats,
+} from './environment/index.js';
 export { DEFAULT_ZONE_NODE, resolveZoneNodeOptions, type ZoneNodeOptions, type ResolvedZoneNodeOptions } from './options.js';
 export { CoordinatorLink, type LinkState } from './coordinator-link.js';
 export { WsDialer, type WsDialerSettings } from './ws-dialer.js';

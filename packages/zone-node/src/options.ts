@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+import { resolveKeepAlivePolicy, type KeepAlivePolicyOptions, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
 import type { IsolationMode } from './environment/types.js';
 import { DEFAULT_SANDBOX, resolveSandboxSettings, type CpuModel, type SandboxMode, type SandboxSettings } from './sandbox/settings.js';
 
@@ -70,6 +71,13 @@ export interface ZoneNodeOptions {
   spareRuntimes?: number;
   /** Idle time after which a warm environment is evicted. @default 600000 (10 min, as measured on Lambda) */
   keepAliveMs?: number;
+  /**
+   * How long environments stay after an invocation (issue 18): `fixed` keeps each for `keepAliveMs`;
+   * `hybrid-histogram` learns each configuration's idle times and may unload an environment at
+   * once and pre-warm a new one before the next invocation is expected (ATC'20; docs/architecture.md).
+   * @default { kind: 'fixed' }
+   */
+  keepAlivePolicy?: KeepAlivePolicyOptions;
   /** Lambda's INIT cap for on-demand environments. @default 10000 */
   initTimeoutMs?: number;
   /** Shutdown cap of an environment before it is killed (Lambda: 2 s). @default 2000 */
@@ -100,7 +108,7 @@ export interface ZoneNodeOptions {
 }
 
 /** Fully resolved zone-node options; `sandboxSettings` is the sandbox's part, resolved once. */
-export type ResolvedZoneNodeOptions = Required<ZoneNodeOptions> & { sandboxSettings: SandboxSettings };
+export type ResolvedZoneNodeOptions = Omit<Required<ZoneNodeOptions>, 'keepAlivePolicy'> & { sandboxSettings: SandboxSettings; keepAlivePolicy: KeepAlivePolicySettings };
 
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -140,5 +148,6 @@ export function resolveZoneNodeOptions(options: ZoneNodeOptions): ResolvedZoneNo
   if (o.reconnectMaxMs < o.reconnectMinMs) throw new TypeError('zone-node option reconnectMaxMs must be >= reconnectMinMs');
   const nodeId = o.nodeId ?? `${hostname()}-${o.zone}-${process.pid}`;
   const sandboxSettings = resolveSandboxSettings({ mode: o.sandbox, cpuModel: o.cpuModel, pidsMax: o.pidsMax, bwrapPath: o.bwrapPath });
-  return { ...o, nodeId, coordinatorUrl: o.coordinatorUrl, clusterToken: o.clusterToken, dataDir: o.dataDir, sandboxSettings };
+  const keepAlivePolicy = resolveKeepAlivePolicy(o.keepAlivePolicy);
+  return { ...o, nodeId, coordinatorUrl: o.coordinatorUrl, clusterToken: o.clusterToken, dataDir: o.dataDir, sandboxSettings, keepAlivePolicy };
 }

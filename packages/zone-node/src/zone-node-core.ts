@@ -20,7 +20,8 @@ import {
 } from '@zonesim/protocol';
 import type { CodeSource } from './code-source.js';
 import { CoordinatorLink, type LinkState } from './coordinator-link.js';
-import { EnvironmentPool, logStreamName, type PoolCounts } from './environment/pool.js';
+import { createKeepAlivePolicy, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
+import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats, type PrewarmDueEvent } from './environment/pool.js';
 import type { EnvironmentFactory, EnvironmentInvokeResult } from './environment/types.js';
 import { LogShipper } from './log-shipper.js';
 import type { ResolvedZoneNodeOptions } from './options.js';
@@ -61,6 +62,8 @@ export type ZoneNodeCoreSettings = Pick<
   | 'maxFrameBytes'
   | 'stopGraceMs'
 > & {
+  /** The keep-alive policy (issue 18). @default { kind: 'fixed' } (every environment kept `keepAliveMs`) */
+  keepAlivePolicy?: KeepAlivePolicySettings;
   /**
    * Ship function logs (START, END, REPORT and the handler's lines) to the coordinator's log store.
    * Off in large virtual-time runs, where nobody reads them and they cost a third of a frame per
@@ -149,14 +152,18 @@ export class ZoneNodeCore extends EventEmitter {
       keepAliveMs: Math.max(1, Math.round(o.keepAliveMs / o.timeScale)),
       clock: this.#clock,
       entropy: this.#entropy,
+      keepAlive: createKeepAlivePolicy(o.keepAlivePolicy ?? { kind: 'fixed' }, o.keepAliveMs, this.#clock, o.timeScale),
     });
     this.#pool.on('evicted', (e) => {
       if (this.#abandoned) return;
       this.#releaseCode(e.environmentId);
-      this.#send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
+      // Unloaded as its invocation ended: that invocation's result says so (environmentKept: false);
+      // the coordinator never counted it as idle.
+      if (!e.atRelease) this.#send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
       // A provisioned environment that died while idle is replaced.
       if (e.reason === 'crashed') this.#provisioned.reconcile(e.specKey);
     });
+    this.#pool.on('prewarm', (e) => void this.#prewarm(e));
     this.#logs = new LogShipper({ clock: this.#clock, send: (batch) => this.#send(batch) });
     this.#provisioned = new ProvisionedEnvironments({
       pool: this.#pool,
@@ -260,6 +267,11 @@ export class ZoneNodeCore extends EventEmitter {
   /** The pool's busy / idle / total counts, memory in use and per-specKey counts. */
   environmentCounts(): PoolCounts {
     return this.#pool.counts();
+  }
+
+  /** What the pool measured: idle memory x time, pre-warms (issue 18). */
+  environmentStats(): PoolStats {
+    return this.#pool.stats();
   }
 
   /**
@@ -453,7 +465,9 @@ export class ZoneNodeCore extends EventEmitter {
     }
     if (this.#abandoned) return;
     if (!result.environmentKept) this.#releaseCode(env.id);
-    const answer = this.#toResult(message, result, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
+    // The keep-alive policy may have unloaded it as it was released (to pre-warm another later).
+    const kept = result.environmentKept && this.#pool.has(env.id);
+    const answer = this.#toResult(message, { ...result, environmentKept: kept }, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
     this.#shipLog(env.config.logStreamName, fn, result);
     if (this.#degrade.slowFactor > 1) {
       // Gray failure: the answer comes back slowFactor times later than it could have.
@@ -469,6 +483,46 @@ export class ZoneNodeCore extends EventEmitter {
     this.#send(answer);
     // A provisioned environment the invocation destroyed (crash, timeout, OOM) is replaced.
     if (lease.provisioned && !result.environmentKept) this.#provisioned.reconcile(fn.specKey);
+  }
+
+  /**
+   * Loads an environment the keep-alive policy asked for ahead of an expected invocation: the code
+   * is made ready and pinned, the cold start takes its turn, the pool runs INIT, and the
+   * coordinator hears of one more warm environment (`environment-ready`) so that it places the
+   * next invocation here. Failures are logged and dropped: a pre-warm is an optimisation.
+   */
+  async #prewarm(e: PrewarmDueEvent): Promise<void> {
+    const spec = e.spec;
+    if (this.#abandoned || this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return;
+    let codeDir: string;
+    try {
+      codeDir = await this.#ensureCode(spec);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm: code unavailable');
+      return;
+    }
+    try {
+      if (spec.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
+      const created = this.#abandoned
+        ? undefined
+        : await this.#pool.prewarm(
+            { spec, codeDir, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
+            { keepAliveMs: e.keepAliveMs },
+          );
+      if (created && this.settings.shipLogs !== false && !this.#abandoned) {
+        this.#logs.push(spec.functionName, created.environment.config.logStreamName, created.result.logLines, this.#clock.now());
+      }
+      const env = created?.environment;
+      if (!env || !created.result.ok || !this.#pool.has(env.id) || this.#abandoned) {
+        this.#code.unpin(spec.codeSha256Hex);
+        return;
+      }
+      this.#codeOfEnvironment.set(env.id, spec.codeSha256Hex);
+      this.#send({ type: 'environment-ready', environmentId: env.id, specKey: spec.specKey });
+    } catch (err) {
+      this.#code.unpin(spec.codeSha256Hex);
+      this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm failed');
+    }
   }
 
   /**

@@ -226,6 +226,11 @@ export class NodeSession extends EventEmitter {
         this.emit('capacity', 1);
         break;
       }
+      case 'environment-ready':
+        // Pre-warmed by the node's keep-alive policy (issue 18): warm for placement, as a kept one.
+        this.#idleBySpec.set(message.specKey, this.idleFor(message.specKey) + 1);
+        this.emit('capacity', 1);
+        break;
       case 'provisioned-status': {
         // Newly initialised provisioned environments are idle and warm; ones that go away are
         // reported by `environment-evicted` or by an invoke result.

@@ -14,7 +14,9 @@
  * in a {@link CustomRuntimeEnvironment}: any executable, pulling events from its own Runtime API.
  *
  * The {@link EnvironmentPool} keeps warm environments per `specKey` within the node's slots and
- * memory, evicts idle ones after a keep-alive and reports evictions.
+ * memory, evicts idle ones when its {@link KeepAlivePolicy} says (`fixed`, or the ATC'20
+ * `hybrid-histogram`, which may also unload one at once and pre-warm another later), reports
+ * evictions and measures idle memory x time.
  */
 export type {
   EnvironmentConfig,
@@ -50,6 +52,7 @@ export { createSyntheticEnvironmentFactory, type SyntheticEnvironmentFactoryOpti
 export {
   DEFAULT_KEEP_ALIVE_MS,
   EnvironmentPool,
+  MAX_PENDING_PREWARMS,
   logStreamName,
   EvictionReason,
   type AcquireRequest,
@@ -58,7 +61,27 @@ export {
   type EnvironmentPoolComponents,
   type EnvironmentPoolOptions,
   type PoolCounts,
+  type PoolStats,
+  type PrewarmDueEvent,
 } from './pool.js';
+export {
+  DEFAULT_HYBRID_HISTOGRAM,
+  FixedKeepAlive,
+  KEEP_ALIVE_POLICIES,
+  createKeepAlivePolicy,
+  formatKeepAlivePolicy,
+  parseKeepAlivePolicy,
+  resolveKeepAlivePolicy,
+  type HybridHistogramOptions,
+  type HybridHistogramSettings,
+  type KeepAlivePolicy,
+  type KeepAlivePolicyName,
+  type KeepAlivePolicyOptions,
+  type KeepAlivePolicySettings,
+  type KeepAliveWindows,
+} from './keep-alive-policy.js';
+export { HybridHistogramKeepAlive, type HistogramDecision, type HistogramPattern } from './hybrid-histogram.js';
+
 export {
   computeBilledMs,
   formatEndLine,

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, Entropy, TimerHandle } from '@zonesim/common';
 import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
+import { FixedKeepAlive, type KeepAlivePolicy } from './keep-alive-policy.js';
 import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
 
 /** Lambda keeps idle environments for about 10 minutes (measured, lambda-facts 4). */
@@ -30,6 +31,38 @@ export interface EnvironmentEvictedEvent {
   environmentId: string;
   specKey: string;
   reason: EvictionReason;
+  /**
+   * True when the keep-alive policy unloaded the environment as its invocation ended (to pre-warm
+   * another later): that invocation's result reports it (`environmentKept: false`), not an eviction.
+   */
+  atRelease?: boolean;
+}
+
+/**
+ * Payload of the pool's `prewarm` event: the keep-alive policy unloaded an environment of `spec`
+ * earlier and wants a new one loaded now (the zone node fetches the code and calls
+ * {@link EnvironmentPool.prewarm}), kept idle for `keepAliveMs`.
+ */
+export interface PrewarmDueEvent {
+  spec: FunctionSpec;
+  keepAliveMs: number;
+}
+
+/** Pre-warms waiting for their time at once, one per configuration at most (docs/limits.md). */
+export const MAX_PENDING_PREWARMS = 1000;
+
+/** What the pool measured since it started. */
+export interface PoolStats {
+  /**
+   * Memory x time of environments loaded and idle (the ATC'20 paper's wasted memory time): each
+   * environment's configured memory, MB, times ms it waited for an invocation, kept after one,
+   * pre-warmed (from the start of its INIT) or provisioned; open idle spells count up to now.
+   */
+  idleMemoryMbMs: number;
+  /** Environments the keep-alive policy pre-warmed (INIT started). */
+  prewarms: number;
+  /** Pre-warms given up: the node had no room, the pool was stopping, or INIT failed. */
+  prewarmsFailed: number;
 }
 
 /** Capacity settings of one zone node. */
@@ -51,6 +84,11 @@ export interface EnvironmentPoolComponents {
   entropy: Entropy;
   /** @default `env-` and a short id from `entropy` */
   newEnvironmentId?: () => string;
+  /**
+   * Decides how long an on-demand environment stays after its invocation, or whether it is unloaded
+   * and pre-warmed later (issue 18). @default a {@link FixedKeepAlive} of `keepAliveMs`
+   */
+  keepAlive?: KeepAlivePolicy;
 }
 
 /** What to run: one function version, unpacked in `codeDir`. */
@@ -92,6 +130,8 @@ interface Entry {
   /** Recency order of releases (the clock may not move between two releases). */
   releasedSeq: number;
   keepAlive: TimerHandle | undefined;
+  /** Monotonic ms this environment became idle (loaded, no invocation); undefined while busy or gone. */
+  idleSince: number | undefined;
 }
 
 /** Lambda's log stream name, one per environment: `2026/11/27/[$LATEST]<32 hex>`. */
@@ -118,24 +158,32 @@ function positiveInt(field: string, v: number): number {
  * coordinator cannot see in an invoke result. Environments discarded by a failed invocation are
  * reported by that result (`environmentKept: false`) instead.
  */
-export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvictedEvent] }> {
+export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvictedEvent]; prewarm: [PrewarmDueEvent] }> {
   readonly maxEnvironments: number;
   readonly memoryMb: number;
   readonly keepAliveMs: number;
+  readonly keepAlivePolicy: KeepAlivePolicy;
   readonly #factory: EnvironmentFactory;
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #entropy: Entropy;
   readonly #entries = new Map<string, Entry>();
   readonly #destroying = new Set<Promise<void>>();
+  /** Pre-warms waiting for their time, per configuration (insertion order: oldest first). */
+  readonly #pendingPrewarms = new Map<string, TimerHandle>();
   #seq = 0;
   #stopping: Promise<void> | undefined;
+  /** Idle memory x time of spells that have ended, MB x ms. */
+  #idleMbMs = 0;
+  #prewarms = 0;
+  #prewarmsFailed = 0;
 
   constructor(options: EnvironmentPoolOptions & EnvironmentPoolComponents) {
     super();
     this.maxEnvironments = positiveInt('maxEnvironments', options.maxEnvironments);
     this.memoryMb = positiveInt('memoryMb', options.memoryMb);
     this.keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+    this.keepAlivePolicy = options.keepAlive ?? new FixedKeepAlive(this.keepAliveMs);
     this.#factory = options.factory;
     this.#clock = options.clock;
     this.#entropy = options.entropy;
@@ -170,6 +218,24 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       memoryMb += e.memoryMb;
     }
     return { busy, idle: this.#entries.size - busy, total: this.#entries.size, memoryMb, bySpecKey };
+  }
+
+  /** Idle memory x time and pre-warms since the pool started (open idle spells up to now). */
+  stats(): PoolStats {
+    const now = this.#clock.monotonic();
+    let idle = this.#idleMbMs;
+    for (const e of this.#entries.values()) if (e.idleSince !== undefined) idle += (now - e.idleSince) * e.memoryMb;
+    return { idleMemoryMbMs: idle, prewarms: this.#prewarms, prewarmsFailed: this.#prewarmsFailed };
+  }
+
+  /** True while the environment is in the pool (busy, initialising or idle). */
+  has(environmentId: string): boolean {
+    return this.#entries.has(environmentId);
+  }
+
+  /** Pre-warms waiting for their time (at most {@link MAX_PENDING_PREWARMS}). */
+  get pendingPrewarms(): number {
+    return this.#pendingPrewarms.size;
   }
 
   /**
@@ -207,6 +273,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     const warm = this.#mostRecentIdle(spec.specKey);
     if (warm) {
       this.#lease(warm);
+      this.keepAlivePolicy.invocationStarted(spec.specKey);
       return { environment: warm.env, cold: false, provisioned: warm.provisioned };
     }
     this.#makeRoom(spec);
@@ -218,9 +285,10 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       initializationType: request.initializationType ?? 'on-demand',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
-    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined };
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined, idleSince: undefined };
     this.#entries.set(env.id, entry);
     env.onDead?.(() => this.#onDead(entry));
+    this.keepAlivePolicy.invocationStarted(spec.specKey);
     return { environment: env, cold: true, provisioned: false };
   }
 
@@ -251,7 +319,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
     // Leased while INIT runs, so no invocation can take it half-initialised.
-    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: true, releasedSeq: 0, keepAlive: undefined };
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: true, releasedSeq: 0, keepAlive: undefined, idleSince: undefined };
     this.#entries.set(env.id, entry);
     env.onDead?.(() => this.#onDead(entry));
     let result: EnvironmentInitResult;
@@ -262,7 +330,54 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       throw err;
     }
     if (!result.ok || env.state === 'dead') this.#remove(entry);
-    else this.release(env);
+    else this.#toIdle(entry, undefined);
+    return { environment: env, result };
+  }
+
+  /**
+   * Loads a new on-demand environment of a configuration ahead of its next invocation, as the
+   * keep-alive policy asked (`prewarm` event): INIT runs now (`AWS_LAMBDA_INITIALIZATION_TYPE`
+   * stays `on-demand`; it is not provisioned concurrency), then the environment waits idle for
+   * `keepAliveMs` and the next invocation finds it warm. Resolves with the environment and its INIT
+   * result (a failed INIT leaves nothing behind), or undefined when there is no room (no other
+   * environment is evicted for it), the pool is stopping, or the configuration already has an
+   * environment here. Its idle memory counts from the start of INIT.
+   */
+  async prewarm(request: AcquireRequest, options: { keepAliveMs: number; initTimeoutMs?: number }): Promise<{ environment: ExecutionEnvironment; result: EnvironmentInitResult } | undefined> {
+    const { spec } = request;
+    if (this.#holds(spec.specKey)) return undefined;
+    if (this.#stopping || !this.#fitsWithoutEviction(spec)) {
+      this.#prewarmsFailed++;
+      return undefined;
+    }
+    const env = this.#factory.create({
+      environmentId: this.#newId(),
+      spec,
+      codeDir: request.codeDir,
+      logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
+      initializationType: 'on-demand',
+      ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
+    });
+    // Leased while INIT runs (no invocation may take it half-initialised), but already idle memory:
+    // no invocation is using what it holds.
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined, idleSince: this.#clock.monotonic() };
+    this.#entries.set(env.id, entry);
+    env.onDead?.(() => this.#onDead(entry));
+    this.#prewarms++;
+    let result: EnvironmentInitResult;
+    try {
+      result = await env.initialize(options.initTimeoutMs === undefined ? {} : { initTimeoutMs: options.initTimeoutMs });
+    } catch (err) {
+      this.#remove(entry);
+      this.#prewarmsFailed++;
+      throw err;
+    }
+    if (!result.ok || env.state === 'dead' || this.#entries.get(env.id) !== entry) {
+      this.#remove(entry);
+      this.#prewarmsFailed++;
+      return { environment: env, result };
+    }
+    this.#toIdle(entry, options.keepAliveMs);
     return { environment: env, result };
   }
 
@@ -289,12 +404,12 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     return evicted;
   }
 
-  /** Returns a leased environment. A dead one is dropped; a live one becomes idle (keep-alive starts). */
   /**
    * Evicts the idle environments of the given configurations (busy ones finish first and are
    * then kept or dropped by the caller). Returns how many were evicted.
    */
   evictIdle(specKeys: ReadonlySet<string>, reason: EvictionReason = EvictionReason.Stale): number {
+    for (const key of specKeys) this.#cancelPrewarm(key);
     let n = 0;
     for (const entry of [...this.#entries.values()]) {
       if (!entry.leased && specKeys.has(entry.env.specKey)) {
@@ -305,26 +420,35 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     return n;
   }
 
+  /**
+   * Returns a leased environment. A dead one is dropped; a live one becomes idle for the keep-alive
+   * policy's window, or is unloaded at once and pre-warmed later when the policy says so.
+   */
   release(env: ExecutionEnvironment): void {
     const entry = this.#entries.get(env.id);
     if (!entry || entry.env !== env || !entry.leased) return;
-    entry.leased = false;
+    // Provisioned environments stay initialised until their configuration is lowered: no policy.
+    const windows = entry.provisioned ? undefined : this.keepAlivePolicy.invocationEnded(env.specKey);
     if (env.state === 'dead') {
+      entry.leased = false;
       this.#remove(entry);
       return;
     }
-    entry.releasedSeq = ++this.#seq;
-    // Provisioned environments stay initialised until their configuration is lowered.
-    if (entry.provisioned) return;
-    entry.keepAlive = this.#clock.setTimeout(() => {
-      entry.keepAlive = undefined;
-      if (!entry.leased && this.#entries.get(env.id) === entry) this.#evict(entry, EvictionReason.KeepAlive);
-    }, this.keepAliveMs);
+    if (windows && windows.prewarmMs > 0) {
+      // The policy expects the next invocation later than the pre-warm window: unloading now and
+      // loading again just before it costs less memory than waiting (ATC'20, the hybrid policy).
+      entry.leased = false;
+      this.#evict(entry, EvictionReason.KeepAlive, true);
+      this.#schedulePrewarm(env.config.spec, windows.prewarmMs, windows.keepAliveMs);
+      return;
+    }
+    this.#toIdle(entry, windows?.keepAliveMs);
   }
 
   /** Destroys every environment (running invocations end as `Sandbox.Aborted`). Safe to call twice. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      for (const key of [...this.#pendingPrewarms.keys()]) this.#cancelPrewarm(key);
       for (const entry of [...this.#entries.values()]) {
         if (entry.leased) {
           this.#remove(entry);
@@ -348,8 +472,65 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
 
   #lease(entry: Entry): void {
     entry.leased = true;
+    this.#endIdle(entry);
     if (entry.keepAlive !== undefined) this.#clock.clearTimeout(entry.keepAlive);
     entry.keepAlive = undefined;
+  }
+
+  /** A leased, live environment becomes idle; with `keepAliveMs`, evicted after that long unused. */
+  #toIdle(entry: Entry, keepAliveMs: number | undefined): void {
+    entry.leased = false;
+    entry.releasedSeq = ++this.#seq;
+    entry.idleSince ??= this.#clock.monotonic();
+    if (keepAliveMs === undefined) return;
+    entry.keepAlive = this.#clock.setTimeout(() => {
+      entry.keepAlive = undefined;
+      if (!entry.leased && this.#entries.get(entry.env.id) === entry) this.#evict(entry, EvictionReason.KeepAlive);
+    }, keepAliveMs);
+  }
+
+  #endIdle(entry: Entry): void {
+    if (entry.idleSince === undefined) return;
+    this.#idleMbMs += (this.#clock.monotonic() - entry.idleSince) * entry.memoryMb;
+    entry.idleSince = undefined;
+  }
+
+  /** One pending pre-warm per configuration: a later release moves it; the oldest goes past the bound. */
+  #schedulePrewarm(spec: FunctionSpec, prewarmMs: number, keepAliveMs: number): void {
+    this.#cancelPrewarm(spec.specKey);
+    if (this.#pendingPrewarms.size >= MAX_PENDING_PREWARMS) {
+      const oldest = this.#pendingPrewarms.keys().next().value;
+      if (oldest !== undefined) this.#cancelPrewarm(oldest);
+      this.#prewarmsFailed++;
+    }
+    const timer = this.#clock.setTimeout(() => {
+      this.#pendingPrewarms.delete(spec.specKey);
+      if (this.#stopping) return;
+      // An invocation came meanwhile and its environment is still here (busy or kept): no need.
+      if (this.#holds(spec.specKey)) return;
+      this.emit('prewarm', { spec, keepAliveMs });
+    }, prewarmMs);
+    this.#pendingPrewarms.set(spec.specKey, timer);
+  }
+
+  #cancelPrewarm(specKey: string): void {
+    const timer = this.#pendingPrewarms.get(specKey);
+    if (timer === undefined) return;
+    this.#clock.clearTimeout(timer);
+    this.#pendingPrewarms.delete(specKey);
+  }
+
+  /** True when an environment of the configuration is in the pool (busy, initialising or idle). */
+  #holds(specKey: string): boolean {
+    for (const e of this.#entries.values()) if (e.env.specKey === specKey) return true;
+    return false;
+  }
+
+  /** True when one more environment of `spec` fits in the free slots and memory as they are. */
+  #fitsWithoutEviction(spec: FunctionSpec): boolean {
+    let memory = 0;
+    for (const e of this.#entries.values()) memory += e.memoryMb;
+    return this.#entries.size + 1 <= this.maxEnvironments && memory + spec.memoryMb <= this.memoryMb;
   }
 
   /** Evicts LRU idle environments until `spec` fits, or throws without evicting anything. */
@@ -383,10 +564,10 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     for (const e of victims) this.#evict(e, EvictionReason.Capacity);
   }
 
-  #evict(entry: Entry, reason: EvictionReason): void {
+  #evict(entry: Entry, reason: EvictionReason, atRelease = false): void {
     this.#remove(entry);
     this.#track(entry.env.destroy(reason));
-    this.emit('evicted', { environmentId: entry.env.id, specKey: entry.env.specKey, reason });
+    this.emit('evicted', { environmentId: entry.env.id, specKey: entry.env.specKey, reason, ...(atRelease ? { atRelease } : {}) });
   }
 
   #onDead(entry: Entry): void {
@@ -396,6 +577,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
   }
 
   #remove(entry: Entry): void {
+    this.#endIdle(entry);
     if (entry.keepAlive !== undefined) this.#clock.clearTimeout(entry.keepAlive);
     entry.keepAlive = undefined;
     if (this.#entries.get(entry.env.id) === entry) this.#entries.delete(entry.env.id);
