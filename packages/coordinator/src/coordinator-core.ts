@@ -136,6 +136,7 @@ export class CoordinatorCore {
         heartbeatMissLimit: o.heartbeatMissLimit,
         refusalSuspectLimit: o.refusalSuspectLimit,
         refusalProbationMs: o.refusalProbationMs,
+        ...(o.detector === 'work-aware' ? { outlier: o.outlier } : {}),
       },
     });
     this.router = new Router({

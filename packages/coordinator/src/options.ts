@@ -1,6 +1,7 @@
 import { resolveLedgerDetail, type LedgerDetail } from '@zonesim/ledger';
 import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
 import { DEFAULT_REFUSAL_PROBATION_MS, DEFAULT_REFUSAL_SUSPECT_LIMIT } from './membership/membership.js';
+import { resolveOutlierSettings, type OutlierSettings } from './membership/outlier-ejection.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
 import { resolveUploadPoolOptions, type ResolvedUploadPoolOptions, type UploadPoolOptions } from './uploads/upload-pool-options.js';
 
@@ -35,6 +36,7 @@ export const DEFAULT_COORDINATOR = {
   failover: true,
   refusalSuspectLimit: DEFAULT_REFUSAL_SUSPECT_LIMIT,
   refusalProbationMs: DEFAULT_REFUSAL_PROBATION_MS,
+  detector: 'heartbeat',
   allowedHosts: [] as readonly string[],
   insecureNoAuth: false,
   headersTimeoutMs: 10_000,
@@ -130,6 +132,14 @@ export interface CoordinatorOptions {
    */
   refusalProbationMs?: number;
   /**
+   * The failure detector: `heartbeat` (silence and refusals) or `work-aware` (the same, plus
+   * outlier ejection of nodes that keep failing the invocations they accept, issue 18;
+   * docs/failover.md). @default 'heartbeat'
+   */
+  detector?: 'heartbeat' | 'work-aware';
+  /** Outlier ejection's thresholds with `detector: 'work-aware'` (see `DEFAULT_OUTLIER`). */
+  outlier?: Partial<OutlierSettings>;
+  /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
    * functions can call the API. @default undefined (no authentication)
@@ -180,8 +190,8 @@ export interface CoordinatorOptions {
 type OptionalCoordinatorOptions = 'accessKeyId' | 'secretAccessKey';
 
 /** Fully resolved coordinator options. */
-export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions | 'dashboard' | 'uploads'>> &
-  Pick<CoordinatorOptions, OptionalCoordinatorOptions> & { dashboard: ResolvedDashboardOptions; uploads: ResolvedUploadPoolOptions };
+export type ResolvedCoordinatorOptions = Required<Omit<CoordinatorOptions, OptionalCoordinatorOptions | 'dashboard' | 'uploads' | 'outlier'>> &
+  Pick<CoordinatorOptions, OptionalCoordinatorOptions> & { dashboard: ResolvedDashboardOptions; uploads: ResolvedUploadPoolOptions; outlier: OutlierSettings };
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -229,6 +239,8 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('logRetentionEvents', o.logRetentionEvents);
   positiveInt('refusalSuspectLimit', o.refusalSuspectLimit);
   positiveInt('refusalProbationMs', o.refusalProbationMs);
+  if (o.detector !== 'heartbeat' && o.detector !== 'work-aware') throw new TypeError(`coordinator option detector must be heartbeat or work-aware, got ${String(o.detector)}`);
+  const outlier = resolveOutlierSettings(options.outlier ?? {}, 'coordinator option outlier');
   if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
   resolveLedgerDetail(o.ledgerDetail, 'ledgerDetail');
   if (typeof o.freeTier !== 'boolean') throw new TypeError(`coordinator option freeTier must be a boolean, got ${String(o.freeTier)}`);
@@ -260,6 +272,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     dashboard: resolveDashboardOptions(options.dashboard),
     uploads: resolveUploadPoolOptions(options.uploads),
     imageDirs: [...imageDirs],
+    outlier,
   };
 }
 

@@ -68,9 +68,10 @@ export const RUN_METRICS = [
   ['operations', 'operations sent after the warm-up'],
   ['failed', 'operations after the warm-up that failed (5xx, timeouts, connection errors)'],
   ['throttles', '429 answers after the warm-up'],
-  ['detectionMs', 'mean time from a kill, pause or partition to the coordinator marking its target down'],
+  ['detectionMs', 'mean time from a kill, pause or partition to the coordinator marking its target down (for a gray failure: taking it out of placement), detected targets only'],
   ['detectionMaxMs', 'the longest of those'],
-  ['undetected', 'fault targets never marked down'],
+  ['undetected', 'fault targets never marked down (gray: never taken out of placement)'],
+  ['detectionGapMs', 'mean time a fault went unnoticed: to its detection, or its whole length when never detected'],
   ['attempts', 'ledger records: every attempt of the run, warm-up included'],
   ['coldStarts', 'attempts that ran INIT'],
   ['retries', 'attempts past the first'],
@@ -115,6 +116,7 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     detectionMs: detected.length > 0 ? detected.reduce((a, b) => a + b, 0) / detected.length : null,
     detectionMaxMs: detected.length > 0 ? Math.max(...detected) : null,
     undetected: detections.length > 0 ? detections.length - detected.length : null,
+    detectionGapMs: detectionGap(check, detections),
     ...availabilityMetrics(check),
     attempts: summary.counts.attempts,
     coldStarts: summary.counts.coldStarts,
@@ -125,6 +127,18 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     costUsd: summary.billing.run.usd.total,
   };
   return { metrics, hypotheses: Object.fromEntries(verdict.results.map((r) => [r.id, r.holds])) };
+}
+
+/** Mean of each detection's time to detection, or its fault's whole length (to the load's end at most) when never detected. */
+function detectionGap(check: CheckResult, detections: CheckResult['detection']): number | null {
+  if (detections.length === 0) return null;
+  const endOf = new Map(check.faults.map((f) => [f.id, f.endAt ?? check.run?.loadEndAt]));
+  let sum = 0;
+  for (const d of detections) {
+    const end = endOf.get(d.faultId) ?? d.startAt;
+    sum += d.detectionMs ?? Math.max(0, end - d.startAt);
+  }
+  return sum / detections.length;
 }
 
 /** The availability metrics of a run's check (runs checked before issue 18's availability: all null). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { formatLedgerDetail, readLedger, readLedgerDetailFile } from '@zonesim/ledger';
 import { faultSchedule } from './fault-schedule.js';
 import { readAsyncFinal, readFaultRecords, readHistory, readQueueMessages, readRunInfo, readZoneTransitions, type NdjsonReadStats } from './ndjson.js';
-import { DETECTABLE_ACTIONS, defaultSettleMs } from './resolve-hypotheses.js';
+import { DETECTABLE_ACTIONS, GRAY_ACTIONS, defaultSettleMs } from './resolve-hypotheses.js';
 import { RunFile, type AsyncFinal, type FaultRecord, type RunInfo, type ZoneTransition } from './run-files.js';
 import type { FaultAction, ResolvedScenario } from './types.js';
 import { AvailabilityAccumulator, DEFAULT_SLO, type Availability } from './availability.js';
@@ -357,21 +357,28 @@ async function readZones(dir: string, stats: NdjsonReadStats, signal?: AbortSign
   return out.sort((a, b) => a.t - b.t);
 }
 
-/** For each kill/pause/partition (or a fault a detection hypothesis names), the first down mark of each target after the fault started. */
+/**
+ * For each kill/pause/partition (or a fault a detection hypothesis names), the first down mark of
+ * each target after the fault started. A gray failure's target never goes silent, so its detection
+ * is the first time the detector took it out of placement at all: a node `suspect` or `down`, a
+ * zone anything but `healthy` (issue 18: heartbeat against work-aware detection).
+ */
 function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: ResolvedScenario | undefined): Detection[] {
   const named = new Set(scenario?.hypotheses.flatMap((h) => (h.kind === 'detection' ? h.faultIds : [])) ?? []);
   const out: Detection[] = [];
   for (const f of faults) {
-    if (!DETECTABLE_ACTIONS.has(f.action as FaultAction) && !named.has(f.id)) continue;
+    const gray = GRAY_ACTIONS.has(f.action as FaultAction);
+    if (!DETECTABLE_ACTIONS.has(f.action as FaultAction) && !gray && !named.has(f.id)) continue;
+    const detected = gray ? (z: ZoneTransition) => z.health !== 'healthy' : (z: ZoneTransition) => z.health === 'down';
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
       const before = zones.findLast((z) => z.t < f.startAt && match(z));
-      const hit = zones.find((z) => z.t >= f.startAt && z.health === 'down' && match(z));
+      const hit = zones.find((z) => z.t >= f.startAt && detected(z) && match(z));
       out.push({
         faultId: f.id,
         action: f.action,
         ...where,
         startAt: f.startAt,
-        ...(before?.health === 'down' && { alreadyDownAt: before.t }),
+        ...(before !== undefined && detected(before) && { alreadyDownAt: before.t }),
         ...(hit && { detectedAt: hit.t, detectionMs: hit.t - f.startAt }),
       });
     };

@@ -19,6 +19,7 @@ export const DEFAULT_SCENARIO = {
   missLimit: 4,
   placement: 'spread',
   shardSize: 2,
+  detector: 'heartbeat',
   timeScale: 1,
   failover: true,
   accountConcurrency: 1000,

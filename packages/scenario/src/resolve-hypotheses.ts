@@ -5,6 +5,11 @@ import type { FaultAction, HypothesisKind, ResolvedCluster, ResolvedFault, Resol
 
 /** Faults that stop a zone's heartbeats, so the coordinator must mark it down: what `detection` measures. */
 export const DETECTABLE_ACTIONS: ReadonlySet<FaultAction> = new Set(['kill', 'pause', 'partition']);
+/**
+ * Faults whose target keeps its heartbeats but fails its work: `detection` measures them too, to the
+ * first time the detector took the target out of placement (a work-aware detector does; heartbeats never).
+ */
+export const GRAY_ACTIONS: ReadonlySet<FaultAction> = new Set(['gray']);
 
 const HYPOTHESIS_KINDS: readonly HypothesisKind[] = ['successRate', 'p99', 'lostEvents', 'detection', 'duplicates', 'throttles', 'deadLetters'];
 

@@ -53,6 +53,29 @@ export const DistributionSchema = Type.Union(
   },
 );
 
+/** `cluster.node.keepAlivePolicy` (issue 18): a name, or hybrid-histogram with settings. */
+const KeepAlivePolicySchema = Type.Union(
+  [
+    Type.Literal('fixed'),
+    Type.Literal('hybrid-histogram'),
+    Obj({
+      kind: Type.Literal('hybrid-histogram'),
+      range: Type.Optional(Duration('Longest idle time the histogram holds; longer ones are out of range. Default 4h')),
+      bin: Type.Optional(Duration('Width of one bin. Default 1m')),
+      headPercentile: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'The pre-warm window is this percentile of the idle times, less the margin. Default 5' })),
+      tailPercentile: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'The keep-alive window reaches this percentile, plus the margin. Default 99' })),
+      margin: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Taken off the head, added to the tail. Default 0.1' })),
+      cvThreshold: Type.Optional(Type.Number({ minimum: 0, description: 'The histogram is used when the coefficient of variation of its bin counts is at least this. Default 2' })),
+      minSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Idle times needed before the histogram is used. Default 10' })),
+      maxOutOfRange: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of idle times beyond the range above which the histogram is not used. Default 0.5' })),
+    }),
+  ],
+  {
+    description: 'How long environments stay after an invocation: fixed (keepAlive) or hybrid-histogram (Shahrad et al., ATC\'20: per function, from its idle times; may unload and pre-warm). Default fixed',
+    'x-expect': 'fixed, hybrid-histogram, or { kind: hybrid-histogram, range?, bin?, ... }',
+  },
+);
+
 const ClusterSchema = Obj(
   {
     zones: Type.Optional(
@@ -68,7 +91,8 @@ const ClusterSchema = Obj(
           maxEnvironments: Type.Optional(Type.Integer({ minimum: 1, description: 'Execution environments per node. Default 32' })),
           memoryMb: Type.Optional(Type.Integer({ minimum: 128, description: 'Memory budget per node, MB. Default 8192' })),
           isolation: Type.Optional(Type.Union([Type.Literal('process'), Type.Literal('worker')], { description: 'Default process' })),
-          keepAlive: Type.Optional(Duration('Idle environments are kept this long. Default 10m')),
+          keepAlive: Type.Optional(Duration('Idle environments are kept this long (the fixed policy). Default 10m')),
+          keepAlivePolicy: Type.Optional(KeepAlivePolicySchema),
         },
         'Settings of every zone node',
       ),
@@ -77,6 +101,24 @@ const ClusterSchema = Obj(
     missLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'Missed heartbeats before a node is down. Default 4' })),
     placement: Type.Optional(Type.Union([Type.Literal('spread'), Type.Literal('pack'), Type.Literal('shuffle-shard')], { description: 'spread: warm first, then the least-used zone; pack: the busiest node with room; shuffle-shard: each function on its own shardSize nodes across zones. Default spread' })),
     shardSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Nodes per function with placement shuffle-shard. Default 2' })),
+    detector: Type.Optional(
+      Type.Union([Type.Literal('heartbeat'), Type.Literal('work-aware')], {
+        description: 'heartbeat: nodes are judged by their heartbeats (and refusals); work-aware: also eject a node that keeps failing the invocations it accepts (outlier ejection, as Envoy does). Default heartbeat',
+      }),
+    ),
+    outlier: Type.Optional(
+      Obj(
+        {
+          consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Failures in a row that eject a node. Default 5' })),
+          failurePercent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'Share of failed answers within one interval that ejects a node, percent. Default 50' })),
+          minRequests: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Answers an interval needs before its share counts. Default 10' })),
+          interval: Type.Optional(Duration('Length of one counting interval. Default 1s')),
+          ejection: Type.Optional(Duration('The first ejection; it doubles per ejection, at most 16 times. Default 30s')),
+          maxEjectedPercent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'Most nodes ejected at once, percent of the live ones; one always may be. Default 10' })),
+        },
+        'Outlier ejection thresholds of the work-aware detector',
+      ),
+    ),
     timeScale: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000, description: 'Platform timer speed-up (keep-alive). Default 1' })),
     failover: Type.Optional(Type.Boolean({ description: "false: a lost zone's in-flight work is not re-dispatched (for teaching). Default true" })),
     accountConcurrency: Type.Optional(Type.Integer({ minimum: 100, description: 'Account concurrency limit. Default 1000' })),

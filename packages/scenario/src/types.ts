@@ -39,6 +39,15 @@ export interface ResolvedScenario {
   stopConditions: ResolvedStopCondition[];
 }
 
+/**
+ * `cluster.node.keepAlivePolicy` (issue 18): `fixed` keeps environments for `keepAliveMs`;
+ * `hybrid-histogram` with only the settings the file gives (the zone node's defaults fill the rest:
+ * 4 h range, 1-minute bins, 5th / 99th percentiles, 10 % margin, CV 2, 10 samples, 0.5 out of range).
+ */
+export type ResolvedKeepAlivePolicy =
+  | { kind: 'fixed' }
+  | { kind: 'hybrid-histogram'; rangeMs?: number; binMs?: number; headPercentile?: number; tailPercentile?: number; margin?: number; cvThreshold?: number; minSamples?: number; maxOutOfRange?: number };
+
 /** Cluster settings, with the defaults of the coordinator and zone node. */
 export interface ResolvedCluster {
   /** Zone names; a count in the file becomes `az-a`, `az-b`, ... @default 3 zones */
@@ -54,6 +63,8 @@ export interface ResolvedCluster {
     isolation: 'process' | 'worker';
     /** @default 600000 */
     keepAliveMs: number;
+    /** The keep-alive policy (zone-node `keepAlivePolicy`). @default { kind: 'fixed' } */
+    keepAlivePolicy: ResolvedKeepAlivePolicy;
   };
   /** Heartbeat interval (coordinator `heartbeatIntervalMs`). @default 200 */
   heartbeatMs: number;
@@ -63,6 +74,10 @@ export interface ResolvedCluster {
   placement: 'spread' | 'pack' | 'shuffle-shard';
   /** Nodes per function with `shuffle-shard`. @default 2 */
   shardSize: number;
+  /** The failure detector (coordinator `detector`). @default 'heartbeat' */
+  detector: 'heartbeat' | 'work-aware';
+  /** Outlier ejection thresholds the file sets (the coordinator's defaults fill the rest). */
+  outlier: Partial<{ consecutiveFailures: number; failurePercent: number; minRequests: number; intervalMs: number; ejectionMs: number; maxEjectedPercent: number }>;
   /** Platform timer speed-up (keep-alive etc.). @default 1 */
   timeScale: number;
   /** false = a lost zone's in-flight work is not re-dispatched (a teaching switch). @default true */

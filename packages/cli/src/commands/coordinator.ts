@@ -21,6 +21,13 @@ export interface CoordinatorCommandFlags {
   region?: string;
   placement?: 'spread' | 'pack' | 'shuffle-shard';
   shardSize?: string;
+  detector?: 'heartbeat' | 'work-aware';
+  outlierConsecutiveFailures?: string;
+  outlierFailurePercent?: string;
+  outlierMinRequests?: string;
+  outlierIntervalMs?: string;
+  outlierEjectionMs?: string;
+  outlierMaxEjectedPercent?: string;
   timeScale?: string;
   placementTimeoutMs?: string;
   accountConcurrency?: string;
@@ -61,6 +68,15 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.placement ? { placement: flags.placement } : {}),
     ...(flags.shardSize ? { shardSize: Number(flags.shardSize) } : {}),
+    ...(flags.detector ? { detector: flags.detector } : {}),
+    outlier: {
+      ...(flags.outlierConsecutiveFailures ? { consecutiveFailures: Number(flags.outlierConsecutiveFailures) } : {}),
+      ...(flags.outlierFailurePercent ? { failurePercent: Number(flags.outlierFailurePercent) } : {}),
+      ...(flags.outlierMinRequests ? { minRequests: Number(flags.outlierMinRequests) } : {}),
+      ...(flags.outlierIntervalMs ? { intervalMs: Number(flags.outlierIntervalMs) } : {}),
+      ...(flags.outlierEjectionMs ? { ejectionMs: Number(flags.outlierEjectionMs) } : {}),
+      ...(flags.outlierMaxEjectedPercent ? { maxEjectedPercent: Number(flags.outlierMaxEjectedPercent) } : {}),
+    },
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
     ...(flags.placementTimeoutMs ? { placementTimeoutMs: Number(flags.placementTimeoutMs) } : {}),
     ...(flags.accountConcurrency ? { accountConcurrency: Number(flags.accountConcurrency) } : {}),

@@ -28,6 +28,7 @@ export interface UpFlags {
   keepAliveMs?: string;
   placement?: string;
   shardSize?: string;
+  detector?: string;
   heartbeatMs?: string;
   timeScale?: string;
   /** With `secretAccessKey` (or their environment variables): the API requires SigV4 signatures. */
@@ -109,6 +110,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     coordinatorArgs: [
       ...(flags.placement ? ['--placement', flags.placement] : []),
       ...(flags.shardSize ? ['--shard-size', flags.shardSize] : []),
+      ...(flags.detector ? ['--detector', flags.detector] : []),
       ...(flags.heartbeatMs ? ['--heartbeat-ms', flags.heartbeatMs] : []),
       ...(flags.timeScale ? ['--time-scale', flags.timeScale] : []),
       ...(flags.dashboardControls ? ['--dashboard-controls', flags.dashboardControls] : []),

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { SilenceDetector, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode, WireErrorCode } from '@zonesim/protocol';
 import type { NodeSession, NodeView } from './node-session.js';
+import { maxEjected, observeWork, startProbation, type OutlierSettings } from './outlier-ejection.js';
 
 /** A zone and its nodes, for the admin API. */
 export interface ZoneView {
@@ -30,6 +31,11 @@ export interface MembershipSettings {
    * @default 15000 (DEFAULT_REFUSAL_PROBATION_MS)
    */
   refusalProbationMs?: number;
+  /**
+   * Outlier ejection (issue 18's work-aware detector): a node that keeps failing invocations it
+   * accepted is suspect for a probation, whatever its heartbeats say. @default undefined (heartbeats only)
+   */
+  outlier?: OutlierSettings;
 }
 
 /** Default of {@link MembershipSettings.refusalSuspectLimit} (docs/limits.md). */
@@ -51,6 +57,12 @@ const MAX_PROBATION_DOUBLINGS = 4;
  * router reports each refusal of work another node then ran ({@link noteRefusal}); after
  * `refusalSuspectLimit` in a row the node is `suspect` for a timed probation, then placement may
  * use it again, and one more refusal in a row makes it suspect again for twice as long.
+ *
+ * With `outlier` set, the detector also watches the work (issue 18, as Envoy's outlier detection
+ * does): the router reports each answer to an invocation a node accepted ({@link noteWork}); a node
+ * that fails too many of them (in a row, or a share within an interval) is `suspect` (`failing`) for
+ * a probation that doubles like a refusing node's, with at most `maxEjectedPercent` of the nodes
+ * ejected at once. A gray node, healthy to heartbeats, is caught this way.
  *
  * Emits `node-up`, `node-down` and `capacity` (room may have appeared).
  */
@@ -175,6 +187,32 @@ export class Membership extends EventEmitter {
     return true;
   }
 
+  /**
+   * Counts one answer of `s` to an invocation it accepted (the router calls it): `failed` when the
+   * node failed it for a platform reason the caller sees; a function error is a success here.
+   * Returns a description when this answer ejected the node (outlier ejection on), else undefined.
+   */
+  noteWork(s: NodeSession, failed: boolean): string | undefined {
+    const settings = this.#settings.outlier;
+    if (!settings) return undefined;
+    const now = this.#clock.monotonic();
+    const verdict = observeWork(settings, s.work, failed, now);
+    if (!verdict.eject || s.health !== 'healthy' || s.closed) return undefined;
+    const live = this.sessions().filter((x) => !x.closed);
+    const ejected = live.filter((x) => x.health === 'suspect' && x.suspectReason === 'failing').length;
+    if (ejected >= maxEjected(settings, live.length)) {
+      this.#log.warn({ nodeId: s.nodeId, zone: s.zone, ejected, why: verdict.why }, 'node fails its work but is not ejected: too many nodes are already (maxEjectedPercent)');
+      return undefined;
+    }
+    const ejectionMs = settings.ejectionMs * 2 ** Math.min(s.work.ejections, MAX_PROBATION_DOUBLINGS);
+    s.work.ejections++;
+    s.work.ejectedUntil = now + ejectionMs;
+    s.health = 'suspect';
+    s.suspectReason = 'failing';
+    this.#log.warn({ nodeId: s.nodeId, zone: s.zone, why: verdict.why, ejectionMs }, 'node suspect: it keeps failing the work it accepts (outlier ejection)');
+    return `${verdict.why}; ejected for ${ejectionMs} ms`;
+  }
+
   /** Closes every session. */
   closeAll(code: number, reason: string): void {
     for (const s of this.sessions()) s.close(code, reason);
@@ -217,6 +255,14 @@ export class Membership extends EventEmitter {
       r.probationEndsAt = undefined;
       r.inARow = this.#refusalLimit - 1;
       this.#log.info({ nodeId: s.nodeId, zone: s.zone, suspicions: r.suspicions }, 'refusing node on probation: placement may use it again');
+      this.emit('capacity');
+    }
+    const outlier = this.#settings.outlier;
+    if (outlier && s.health === 'suspect' && s.suspectReason === 'failing' && this.#clock.monotonic() >= (s.work.ejectedUntil ?? 0)) {
+      s.health = 'healthy';
+      s.suspectReason = undefined;
+      startProbation(outlier, s.work, this.#clock.monotonic());
+      this.#log.info({ nodeId: s.nodeId, zone: s.zone, ejections: s.work.ejections }, 'ejected node on probation: placement may use it again');
       this.emit('capacity');
     }
     return true;

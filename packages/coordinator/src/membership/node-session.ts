@@ -13,16 +13,18 @@ import {
   type ZoneMessage,
 } from '@zonesim/protocol';
 import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
+import { newWorkRecord, type WorkRecord } from './outlier-ejection.js';
 
 /** Health of a zone node as the coordinator sees it. */
 export type NodeHealth = 'healthy' | 'suspect' | 'down';
 
 /**
- * Why a node is suspect: `silent` (no frame for two heartbeat intervals; its next frame clears it)
- * or `refusing` (it kept refusing work that other nodes then ran; cleared by probation, see
+ * Why a node is suspect: `silent` (no frame for two heartbeat intervals; its next frame clears it),
+ * `refusing` (it kept refusing work that other nodes then ran) or `failing` (with outlier ejection
+ * on, it kept failing invocations it had accepted); the last two end with a probation (see
  * Membership). Either way placement skips it.
  */
-export type SuspectReason = 'silent' | 'refusing';
+export type SuspectReason = 'silent' | 'refusing' | 'failing';
 
 /** What the failure detector keeps of a node's refusals (the rule is Membership's). */
 export interface RefusalRecord {
@@ -48,6 +50,8 @@ export interface NodeView {
   suspectReason?: SuspectReason;
   /** Refusals of work other nodes then ran (issue 15): in a row, in all, the last code, time left suspect. */
   refusals: { inARow: number; total: number; lastCode?: string; probationEndsInMs?: number };
+  /** Platform failures of work the node accepted (issue 18's outlier ejection): in a row, in all, time left ejected. */
+  failures: { inARow: number; total: number; ejectionEndsInMs?: number };
   isolation: string;
   /** What contains the node's environments (issue 15); absent for nodes that do not say. */
   sandbox?: SandboxReport;
@@ -77,6 +81,8 @@ export class NodeSession extends EventEmitter {
   suspectReason: SuspectReason | undefined;
   /** The failure detector's count of this node's refusals. */
   readonly refusals: RefusalRecord = { inARow: 0, total: 0, lastCode: undefined, suspicions: 0, probationEndsAt: undefined };
+  /** The outlier detector's count of this node's answers to work it accepted (issue 18). */
+  readonly work: WorkRecord = newWorkRecord();
   /** Monotonic ms of the last frame received. */
   lastSeen: number;
   /** The node's last environment report (heartbeats carry one at most every 500 ms), for the dashboard. */
@@ -283,6 +289,7 @@ export class NodeSession extends EventEmitter {
       health: this.health,
       ...(this.suspectReason !== undefined && this.health === 'suspect' ? { suspectReason: this.suspectReason } : {}),
       refusals: this.#refusalView(),
+      failures: this.#failureView(),
       isolation: this.isolation,
       ...(this.sandbox ? { sandbox: this.sandbox } : {}),
       capacity: this.capacity,
@@ -292,6 +299,15 @@ export class NodeSession extends EventEmitter {
       lastSeenMsAgo: Math.round(this.#clock.monotonic() - this.lastSeen),
       connectedAt: new Date(this.connectedAt).toISOString(),
     };
+  }
+
+  #failureView(): NodeView['failures'] {
+    const w = this.work;
+    const out: NodeView['failures'] = { inARow: w.failuresInARow, total: w.failures };
+    if (this.health === 'suspect' && this.suspectReason === 'failing' && w.ejectedUntil !== undefined) {
+      out.ejectionEndsInMs = Math.max(0, Math.round(w.ejectedUntil - this.#clock.monotonic()));
+    }
+    return out;
   }
 
   #refusalView(): NodeView['refusals'] {

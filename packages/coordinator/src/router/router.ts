@@ -191,6 +191,7 @@ export class Router {
         }
         if (answer.type === 'invoke-result') {
           this.#blame(refusers, node);
+          this.#membership.noteWork(node, false);
           return answer;
         }
         const code = answer.error.code;
@@ -201,7 +202,12 @@ export class Router {
             'zone node refused an invocation with an unknown code; placing it elsewhere',
           );
         }
-        if (!placeElsewhere(answer)) throw this.#toApiError(code, answer.error.message);
+        if (!placeElsewhere(answer)) {
+          // The node accepted it and failed it: the work-aware detector counts that against it.
+          const ejected = this.#membership.noteWork(node, true);
+          if (ejected && step) step.note = `${node.nodeId} is now suspect: ${ejected}`;
+          throw this.#toApiError(code, answer.error.message);
+        }
         excluded.add(node.sessionId);
         refusers.set(node, { code, step });
         because = `placed again after ${node.nodeId} refused it (${code}); `;

@@ -88,6 +88,8 @@ export class VirtualWorld implements RunWorld {
         heartbeatMissLimit: c.missLimit,
         placement: c.placement,
         shardSize: c.shardSize,
+        detector: c.detector,
+        outlier: c.outlier,
         timeScale: c.timeScale,
         accountConcurrency: c.accountConcurrency,
         scalingRatePer10s: Math.max(1000, c.accountConcurrency),

@@ -50,6 +50,19 @@ export interface RealWorldOptions {
   bin?: string;
 }
 
+/** The coordinator's `--outlier-*` flags for what `cluster.outlier` sets. */
+function outlierArgs(o: ResolvedScenario['cluster']['outlier']): string[] {
+  const flags: Array<[string, number | undefined]> = [
+    ['--outlier-consecutive-failures', o.consecutiveFailures],
+    ['--outlier-failure-percent', o.failurePercent],
+    ['--outlier-min-requests', o.minRequests],
+    ['--outlier-interval-ms', o.intervalMs],
+    ['--outlier-ejection-ms', o.ejectionMs],
+    ['--outlier-max-ejected-percent', o.maxEjectedPercent],
+  ];
+  return flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
+}
+
 /** The coordinator's flags for a scenario's `cluster:` section. */
 export function coordinatorArgsFor(s: ResolvedScenario): string[] {
   const c = s.cluster;
@@ -58,6 +71,8 @@ export function coordinatorArgsFor(s: ResolvedScenario): string[] {
     '--miss-limit', String(c.missLimit),
     '--placement', c.placement,
     ...(c.placement === 'shuffle-shard' ? ['--shard-size', String(c.shardSize)] : []),
+    '--detector', c.detector,
+    ...outlierArgs(c.outlier),
     '--time-scale', String(c.timeScale),
     '--account-concurrency', String(c.accountConcurrency),
     // A scenario's bursts must be limited by capacity, not by Lambda's per-function scaling rate.
