@@ -52,6 +52,7 @@ export {
   type ResolvedArrival,
   type ResolvedClient,
   type ResolvedCluster,
+  type ResolvedKeepAlivePolicy,
   type ResolvedFailureProcess,
   type ResolvedFault,
   type ResolvedFunction,
