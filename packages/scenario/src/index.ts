@@ -80,6 +80,7 @@ export { MAX_TRACE_FUNCTIONS, syntheticFunctionsFromTrace, type TraceFunctions, 
 export { invocationRows, invocationsHeaderProblem, minuteCount, readLines, type InvocationRow } from './trace-csv.js';
 export {
   AsyncFinalSchema,
+  EnvironmentTotalsSchema,
   FaultRecordSchema,
   HistoryOpSchema,
   OpResult,
@@ -88,6 +89,7 @@ export {
   RunInfoSchema,
   ZoneTransitionSchema,
   type AsyncFinal,
+  type EnvironmentTotals,
   type FaultRecord,
   type HistoryOp,
   type QueueMessageRecord,

@@ -14,6 +14,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
  * | `zones.ndjson` | a line per zone (or node) health change the runner observed | {@link ZoneTransition} |
  * | `async-final.json` | at the end, from the coordinator | {@link AsyncFinal} |
  * | `queue-messages.ndjson` | at the end, from the coordinator's queue service | {@link QueueMessageRecord} |
+ * | `environments.json` | at the end, from the zone nodes' pools (virtual runs) | {@link EnvironmentTotals} |
  * | `ledger/` | by the coordinator | @zonesim/ledger records |
  */
 export const RunFile = {
@@ -23,6 +24,7 @@ export const RunFile = {
   Zones: 'zones.ndjson',
   AsyncFinal: 'async-final.json',
   QueueMessages: 'queue-messages.ndjson',
+  Environments: 'environments.json',
   LedgerDir: 'ledger',
 } as const;
 
@@ -148,6 +150,25 @@ export const QueueMessageRecordSchema = Type.Object({
 /** See {@link QueueMessageRecordSchema}. */
 export type QueueMessageRecord = Static<typeof QueueMessageRecordSchema>;
 
+/**
+ * `environments.json` (issue 18): what the zone nodes' environment pools measured over the run,
+ * summed over every node and every process of a node (a killed node's totals up to its kill).
+ * Written by virtual runs, where the runner holds the nodes; a real run has none.
+ */
+export const EnvironmentTotalsSchema = Type.Object({
+  v: Type.Literal(1),
+  /** The keep-alive policy the nodes ran: `fixed` or `hybrid-histogram`. */
+  keepAlivePolicy: Text,
+  /** Memory x time of environments loaded and idle (kept, pre-warmed or provisioned), MB x s. */
+  idleMemoryMbSeconds: Type.Number({ minimum: 0 }),
+  /** Environments pre-warmed by the keep-alive policy. */
+  prewarms: Type.Integer({ minimum: 0 }),
+  /** Pre-warms given up (no room, stopping, INIT failed). */
+  prewarmsFailed: Type.Integer({ minimum: 0 }),
+});
+/** See {@link EnvironmentTotalsSchema}. */
+export type EnvironmentTotals = Static<typeof EnvironmentTotalsSchema>;
+
 /** `run.json`: the run's identity and its clock. */
 export const RunInfoSchema = Type.Object({
   v: Type.Literal(1),
@@ -196,4 +217,5 @@ export const validators = {
   asyncFinal: compile(AsyncFinalSchema),
   queueMessage: compile(QueueMessageRecordSchema),
   runInfo: compile(RunInfoSchema),
+  environmentTotals: compile(EnvironmentTotalsSchema),
 };

@@ -26,6 +26,8 @@ export interface UpFlags {
   spareRuntimes?: string;
   memoryMb?: string;
   keepAliveMs?: string;
+  /** `fixed` or `hybrid-histogram[:name=value,...]` (issue 18). */
+  keepAlivePolicy?: string;
   placement?: string;
   shardSize?: string;
   detector?: string;
@@ -49,7 +51,7 @@ export interface UpFlags {
 }
 
 /** Turns `up`'s zone flags into zone-node flags. */
-export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'sandbox' | 'cpuModel' | 'maxEnvironments' | 'spareRuntimes' | 'memoryMb' | 'keepAliveMs' | 'timeScale'>): string[] {
+export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'sandbox' | 'cpuModel' | 'maxEnvironments' | 'spareRuntimes' | 'memoryMb' | 'keepAliveMs' | 'keepAlivePolicy' | 'timeScale'>): string[] {
   const args: string[] = [];
   if (flags.timeScale) args.push('--time-scale', flags.timeScale);
   if (flags.isolation) args.push('--isolation', flags.isolation);
@@ -59,6 +61,7 @@ export function zoneArgsFrom(flags: Pick<UpFlags, 'isolation' | 'sandbox' | 'cpu
   if (flags.spareRuntimes !== undefined) args.push('--spare-runtimes', flags.spareRuntimes);
   if (flags.memoryMb) args.push('--memory-mb', flags.memoryMb);
   if (flags.keepAliveMs) args.push('--keep-alive-ms', flags.keepAliveMs);
+  if (flags.keepAlivePolicy) args.push('--keep-alive-policy', flags.keepAlivePolicy);
   return args;
 }
 

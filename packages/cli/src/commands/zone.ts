@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ZoneNode, type CpuModel, type IsolationMode, type SandboxMode } from '@zonesim/zone-node';
+import { ZoneNode, parseKeepAlivePolicy, type CpuModel, type IsolationMode, type SandboxMode } from '@zonesim/zone-node';
 import { formatReadyLine } from '@zonesim/common';
 import { exitWithParent, onShutdownSignal } from '../signals.js';
 import { tokenFrom } from '../token.js';
@@ -21,6 +21,8 @@ export interface ZoneCommandFlags {
   pidsMax?: string;
   memoryPollMs?: string;
   keepAliveMs?: string;
+  /** `fixed` or `hybrid-histogram[:name=value,...]` (issue 18). */
+  keepAlivePolicy?: string;
   reconnectMinMs?: string;
   timeScale?: string;
   reconnectMaxMs?: string;
@@ -44,6 +46,7 @@ export async function runZoneCommand(flags: ZoneCommandFlags): Promise<number | 
     ...(flags.pidsMax ? { pidsMax: Number(flags.pidsMax) } : {}),
     ...(flags.memoryPollMs ? { memoryPollMs: Number(flags.memoryPollMs) } : {}),
     ...(flags.keepAliveMs ? { keepAliveMs: Number(flags.keepAliveMs) } : {}),
+    ...(flags.keepAlivePolicy ? { keepAlivePolicy: parseKeepAlivePolicy(flags.keepAlivePolicy) } : {}),
     ...(flags.reconnectMinMs ? { reconnectMinMs: Number(flags.reconnectMinMs) } : {}),
     ...(flags.timeScale ? { timeScale: Number(flags.timeScale) } : {}),
     ...(flags.reconnectMaxMs ? { reconnectMaxMs: Number(flags.reconnectMaxMs) } : {}),

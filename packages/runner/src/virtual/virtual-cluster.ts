@@ -26,7 +26,7 @@ import {
 import { SyncLedgerWriter } from '@zonesim/ledger';
 import { msgpackCodec, type DialEvents, type Dialer, type LinkConnection, type SandboxReport } from '@zonesim/protocol';
 import { ProcessClock, SimLink, SimListener, Simulation, type SimEndpoint, type SimLinkOptions } from '@zonesim/sim';
-import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
+import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type PoolStats, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
 
 /** The token every simulated zone node presents (nothing outside the process can reach the link). */
 const VIRTUAL_CLUSTER_TOKEN = 'virtual-cluster-token';
@@ -55,7 +55,7 @@ export interface VirtualClusterOptions {
   /** The coordinator's settings (heartbeat, placement, failover ...); data dir and token are the cluster's. */
   coordinator?: Omit<CoordinatorOptions, 'dataDir' | 'clusterToken'>;
   /** Each zone node's settings. */
-  node?: Partial<Pick<ZoneNodeCoreSettings, 'memoryMb' | 'maxEnvironments' | 'keepAliveMs' | 'timeScale' | 'isolation' | 'heartbeatMissLimit' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'stopGraceMs'>>;
+  node?: Partial<Pick<ZoneNodeCoreSettings, 'memoryMb' | 'maxEnvironments' | 'keepAliveMs' | 'keepAlivePolicy' | 'timeScale' | 'isolation' | 'heartbeatMissLimit' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'stopGraceMs'>>;
   /** Each zone node's link to the coordinator (latency distributions, line rate). */
   link?: Omit<SimLinkOptions, 'name'>;
   /**
@@ -108,6 +108,8 @@ export class VirtualCluster {
   #listener: SimListener | undefined;
   #coordinatorGeneration = 0;
   #crashHooks: Array<() => void> = [];
+  /** What the pools of killed node processes measured (a restart is a new process with a new pool). */
+  readonly #killedStats: PoolStats = { idleMemoryMbMs: 0, prewarms: 0, prewarmsFailed: 0 };
 
   constructor(options: VirtualClusterOptions) {
     this.#options = options;
@@ -144,6 +146,19 @@ export class VirtualCluster {
   /** The coordinator's process clock while it is up. */
   get coordinatorProcess(): ProcessClock | undefined {
     return this.#coordinatorProcess;
+  }
+
+  /**
+   * What every zone node's environment pool measured (issue 18), summed over the nodes and over each
+   * node's processes: idle memory x time (open idle spells up to now) and pre-warms.
+   */
+  environmentStats(): PoolStats {
+    const total = { ...this.#killedStats };
+    for (const node of this.nodes.values()) {
+      const s = node.core?.environmentStats();
+      if (s) addStats(total, s);
+    }
+    return total;
   }
 
   /** Registers `hook` to run when the coordinator crashes (clients reset their requests). */
@@ -237,6 +252,7 @@ export class VirtualCluster {
     if (!node.core) return;
     const core = node.core;
     node.core = undefined;
+    addStats(this.#killedStats, core.environmentStats());
     node.process.kill();
     core.abandon();
   }
@@ -304,6 +320,7 @@ export class VirtualCluster {
       maxEnvironments: n.maxEnvironments ?? 32,
       isolation: n.isolation ?? 'process',
       keepAliveMs: n.keepAliveMs ?? 600_000,
+      ...(n.keepAlivePolicy ? { keepAlivePolicy: n.keepAlivePolicy } : {}),
       timeScale: n.timeScale ?? 1,
       connectTimeoutMs: n.connectTimeoutMs ?? 5_000,
       reconnectMinMs: n.reconnectMinMs ?? 100,
@@ -384,6 +401,12 @@ export class VirtualCluster {
     if (!definition) throw new Error(`no synthetic definition for ${codeDir}`);
     return definition;
   }
+}
+
+function addStats(into: PoolStats, s: PoolStats): void {
+  into.idleMemoryMbMs += s.idleMemoryMbMs;
+  into.prewarms += s.prewarms;
+  into.prewarmsFailed += s.prewarmsFailed;
 }
 
 /** Where a dial goes while the coordinator is down: nothing listens, so it is refused. */

@@ -1,10 +1,11 @@
 import { mkdtempSync } from 'node:fs';
-import { cp, rename, rm, stat } from 'node:fs/promises';
+import { cp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { seededEntropy } from '@zonesim/common';
 import { parseLedgerDetail } from '@zonesim/ledger';
 import type { Toxic } from '@zonesim/link-proxy';
-import { RunFile, topology, type ResolvedScenario } from '@zonesim/scenario';
+import { RunFile, topology, type EnvironmentTotals, type ResolvedScenario } from '@zonesim/scenario';
+import { resolveKeepAlivePolicy } from '@zonesim/zone-node/core';
 import type { ProcessClock } from '@zonesim/sim';
 import { AdminClient } from '../client/admin-client.js';
 import { ApiClient } from '../client/api-client.js';
@@ -43,9 +44,11 @@ export class VirtualWorld implements RunWorld {
   #virtualStart = 0;
 
   readonly #scratch: boolean;
+  readonly #keepAlivePolicy: string;
 
   constructor(options: VirtualClusterOptions & { scratch?: boolean }) {
     this.#scratch = options.scratch === true;
+    this.#keepAlivePolicy = options.node?.keepAlivePolicy?.kind ?? 'fixed';
     this.cluster = new VirtualCluster(options);
     this.#dataDir = options.dataDir;
     this.clock = this.cluster.harnessClock;
@@ -101,6 +104,7 @@ export class VirtualWorld implements RunWorld {
         memoryMb: c.node.memoryMb,
         isolation: c.node.isolation,
         keepAliveMs: c.node.keepAliveMs,
+        keepAlivePolicy: resolveKeepAlivePolicy(c.node.keepAlivePolicy),
         timeScale: c.timeScale,
         heartbeatMissLimit: c.missLimit,
       },
@@ -145,6 +149,16 @@ export class VirtualWorld implements RunWorld {
   }
 
   async collect(outDir: string): Promise<void> {
+    // The pools' totals (issue 18): the ledger has no record of idle time, the nodes' pools do.
+    const stats = this.cluster.environmentStats();
+    const totals: EnvironmentTotals = {
+      v: 1,
+      keepAlivePolicy: this.#keepAlivePolicy,
+      idleMemoryMbSeconds: stats.idleMemoryMbMs / 1000,
+      prewarms: stats.prewarms,
+      prewarmsFailed: stats.prewarmsFailed,
+    };
+    await writeFile(join(outDir, RunFile.Environments), `${JSON.stringify(totals)}\n`);
     const ledger = join(this.#dataDir, 'ledger');
     const to = join(outDir, RunFile.LedgerDir);
     if (await stat(ledger).then(() => true, () => false)) {

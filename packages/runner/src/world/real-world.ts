@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '@zonesim/common';
 import type { SigV4Credentials } from '@zonesim/coordinator';
 import type { LinkProxy } from '@zonesim/link-proxy';
 import { RunFile, nodeIdFor, topology, type ResolvedScenario } from '@zonesim/scenario';
+import { formatKeepAlivePolicy } from '@zonesim/zone-node/core';
 import { AdminClient } from '../client/admin-client.js';
 import { ApiClient } from '../client/api-client.js';
 import { ApiClusterClient, type ClusterClient } from '../client/cluster-client.js';
@@ -90,6 +91,7 @@ export function zoneArgsFor(s: ResolvedScenario): string[] {
     '--memory-mb', String(n.memoryMb),
     '--isolation', n.isolation,
     '--keep-alive-ms', String(n.keepAliveMs),
+    ...(n.keepAlivePolicy.kind === 'fixed' ? [] : ['--keep-alive-policy', formatKeepAlivePolicy(n.keepAlivePolicy)]),
     '--time-scale', String(s.cluster.timeScale),
     // CPU in proportion to memory (issue 15): memory-tuning scenarios compare durations and bills.
     ...(s.cluster.cpuModel === 'lambda' ? ['--cpu-model', 'lambda'] : []),
