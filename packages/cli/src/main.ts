@@ -86,6 +86,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--outlier-max-ejected-percent <p>', 'work-aware: most nodes ejected at once, percent of the live ones; one always may be (default 10)')
     .addOption(new Option('--placement <policy>', 'placement policy').choices(['spread', 'pack', 'shuffle-shard']))
     .option('--shard-size <n>', 'nodes per function with --placement shuffle-shard (default 2)')
+    .option('--headroom <fraction>', 'static stability: keep each function\'s recent peak concurrency x (1 + fraction) warm across the zones (0: off)')
+    .option('--headroom-window-ms <ms>', 'the window of that peak (default 60000)')
     .option('--time-scale <factor>', 'speed up the platform\'s own timers (async retries, event age) by this factor')
     .option('--placement-timeout-ms <ms>', 'how long an invocation waits for capacity before it is throttled')
     .option('--account-concurrency <n>', 'the account\'s concurrency limit (Lambda: 1000)')

@@ -21,6 +21,10 @@ import { Membership } from './membership/membership.js';
 import { ZoneLinkAcceptor } from './membership/zone-link-acceptor.js';
 import type { ResolvedCoordinatorOptions } from './options.js';
 import { ProvisionedConcurrency } from './provisioned/provisioned-concurrency.js';
+import { StaticHeadroom } from './provisioned/static-headroom.js';
+
+/** How often static-stability floors are recomputed. */
+const HEADROOM_TICK_MS = 1_000;
 import { queueDestinationDelivery } from './queues/queue-destination.js';
 import { QueueService } from './queues/queue-service.js';
 import { Registry } from './registry/registry.js';
@@ -87,6 +91,8 @@ export class CoordinatorCore {
   readonly invokeFront: InvokeFront;
   readonly asyncInvocations: AsyncInvocations;
   readonly provisioned: ProvisionedConcurrency;
+  /** Static-stability headroom (issue 18), when `headroom` > 0. */
+  readonly headroom: StaticHeadroom | undefined;
   readonly logs: LogStore;
   readonly ledger: InvocationLedger;
   readonly faults: FaultWindows;
@@ -124,10 +130,8 @@ export class CoordinatorCore {
       ...(components.images ? { images: components.images } : {}),
     });
     this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
-    this.throttles = new Throttles({
-      concurrency: this.concurrency,
-      scaling: new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock }),
-    });
+    const scaling = new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock });
+    this.throttles = new Throttles({ concurrency: this.concurrency, scaling });
     this.membership = new Membership({
       clock,
       log,
@@ -139,8 +143,21 @@ export class CoordinatorCore {
         ...(o.detector === 'work-aware' ? { outlier: o.outlier } : {}),
       },
     });
+    this.headroom =
+      o.headroom > 0
+        ? new StaticHeadroom({
+            settings: { headroom: o.headroom, windowMs: o.headroomWindowMs, tickMs: HEADROOM_TICK_MS },
+            membership: this.membership,
+            inFlight: (name) => this.concurrency.inFlight(name),
+            // The spare environments are new environments: they scale at the function's rate.
+            takeScalingToken: (name) => scaling.tryTake(name),
+            clock,
+            log,
+          })
+        : undefined;
     this.router = new Router({
       membership: this.membership,
+      ...(this.headroom ? { observer: this.headroom } : {}),
       policy: components.placement ?? PLACEMENT_POLICIES[o.placement]({ shardSize: o.shardSize }),
       settings: {
         placementTimeoutMs: o.placementTimeoutMs,
@@ -269,6 +286,7 @@ export class CoordinatorCore {
     this.#logTrimTimer = this.#clock.setInterval(() => this.#trimLogs(), 10_000);
     if (loaded > 0) this.#log.info({ functions: loaded }, 'functions restored from the data directory');
     this.membership.start();
+    this.headroom?.start();
     // Events a crash left in flight are queued again here: delivery is at-least-once.
     this.asyncInvocations.start();
     // Mappings resume polling and schedules their timers; function URLs answer from here on.
@@ -291,6 +309,7 @@ export class CoordinatorCore {
     if (this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return;
     this.#state = LifecycleState.Stopping;
     this.membership.stop();
+    this.headroom?.stop();
     if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.router.stop();
@@ -337,6 +356,7 @@ export class CoordinatorCore {
       }
     };
     attempt('membership', () => this.membership.stop());
+    attempt('headroom', () => this.headroom?.stop());
     if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     attempt('links', () => this.membership.closeAll(CloseCode.GoingAway, 'coordinator crashed'));
     attempt('router', () => this.router.stop());

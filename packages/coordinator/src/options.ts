@@ -37,6 +37,8 @@ export const DEFAULT_COORDINATOR = {
   refusalSuspectLimit: DEFAULT_REFUSAL_SUSPECT_LIMIT,
   refusalProbationMs: DEFAULT_REFUSAL_PROBATION_MS,
   detector: 'heartbeat',
+  headroom: 0,
+  headroomWindowMs: 60_000,
   allowedHosts: [] as readonly string[],
   insecureNoAuth: false,
   headersTimeoutMs: 10_000,
@@ -140,6 +142,14 @@ export interface CoordinatorOptions {
   /** Outlier ejection's thresholds with `detector: 'work-aware'` (see `DEFAULT_OUTLIER`). */
   outlier?: Partial<OutlierSettings>;
   /**
+   * Static-stability headroom (issue 18): keep ceil(peak x (1 + headroom)) warm environments of each
+   * recently invoked function, spread over the zones, so that losing a zone needs no scaling up
+   * (with 3 zones, 0.5 lets any 2 carry the peak). 0 is off. @default 0
+   */
+  headroom?: number;
+  /** The peak concurrency `headroom` scales is the highest within this window. @default 60000 */
+  headroomWindowMs?: number;
+  /**
    * Access key id API callers must sign with (AWS Signature Version 4, service `lambda`). Set it
    * with {@link CoordinatorOptions.secretAccessKey}, or neither. Environments get both so that
    * functions can call the API. @default undefined (no authentication)
@@ -240,6 +250,10 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
   positiveInt('refusalSuspectLimit', o.refusalSuspectLimit);
   positiveInt('refusalProbationMs', o.refusalProbationMs);
   if (o.detector !== 'heartbeat' && o.detector !== 'work-aware') throw new TypeError(`coordinator option detector must be heartbeat or work-aware, got ${String(o.detector)}`);
+  if (typeof o.headroom !== 'number' || !Number.isFinite(o.headroom) || o.headroom < 0 || o.headroom > 10) {
+    throw new TypeError(`coordinator option headroom must be a fraction from 0 to 10, got ${String(o.headroom)}`);
+  }
+  positiveInt('headroomWindowMs', o.headroomWindowMs);
   const outlier = resolveOutlierSettings(options.outlier ?? {}, 'coordinator option outlier');
   if (typeof o.failover !== 'boolean') throw new TypeError(`coordinator option failover must be a boolean, got ${String(o.failover)}`);
   resolveLedgerDetail(o.ledgerDetail, 'ledgerDetail');

@@ -297,6 +297,18 @@ export const ErrorMessageSchema = Type.Object({
   error: WireErrorSchema,
 });
 
+/**
+ * Static-stability headroom (issue 18): keep at least `count` environments of this configuration
+ * on this node, busy or idle (an absolute floor; 0 lifts it). Missing ones are loaded ahead as
+ * ordinary on-demand environments and announced with `environment-ready`; they age out by the
+ * node's keep-alive like any other, and the floor loads them again.
+ */
+export const KeepWarmSchema = Type.Object({
+  type: Type.Literal('keep-warm'),
+  fn: FunctionSpecSchema,
+  count: Type.Integer({ minimum: 0, maximum: 100_000 }),
+});
+
 /** Coordinator -> zone node messages. */
 export const CoordinatorMessageSchema = Type.Union([
   WelcomeSchema,
@@ -304,6 +316,7 @@ export const CoordinatorMessageSchema = Type.Union([
   InvokeSchema,
   DropEnvironmentsSchema,
   ProvisionSchema,
+  KeepWarmSchema,
   DegradeSchema,
   ErrorMessageSchema,
 ]);
@@ -331,6 +344,7 @@ export type Invoke = Static<typeof InvokeSchema>;
 export type ErrorMessage = Static<typeof ErrorMessageSchema>;
 export type DropEnvironments = Static<typeof DropEnvironmentsSchema>;
 export type Provision = Static<typeof ProvisionSchema>;
+export type KeepWarm = Static<typeof KeepWarmSchema>;
 export type Degrade = Static<typeof DegradeSchema>;
 /** Coordinator -> zone node messages, tagged by `type`. */
 export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;

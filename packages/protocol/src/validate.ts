@@ -15,6 +15,7 @@ import {
   PingSchema,
   PongSchema,
   ProvisionSchema,
+  KeepWarmSchema,
   DegradeSchema,
   ProvisionedStatusSchema,
   LogEventsSchema,
@@ -54,7 +55,7 @@ const ZONE_CHECKS = compileTable([
   ProvisionedStatusSchema,
   LogEventsSchema,
 ]);
-const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ProvisionSchema, DegradeSchema, ErrorMessageSchema]);
+const COORDINATOR_CHECKS = compileTable([WelcomeSchema, PingSchema, InvokeSchema, DropEnvironmentsSchema, ProvisionSchema, KeepWarmSchema, DegradeSchema, ErrorMessageSchema]);
 
 function check<T>(table: CheckTable, value: unknown): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -40,6 +40,8 @@ t.test('the full example resolves with every value in resolved units', async (t)
     shardSize: 2,
     detector: 'work-aware',
     outlier: { consecutiveFailures: 7, intervalMs: 2_000, ejectionMs: 20_000 },
+    headroom: 0,
+    scalingRate: 1000,
     timeScale: 10,
     failover: true,
     accountConcurrency: 500,

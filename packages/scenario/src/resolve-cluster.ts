@@ -73,6 +73,9 @@ export function resolveCluster(raw: Raw | undefined, ctx: ResolveContext): Resol
     shardSize: pick('shardSize', c['shardSize'], DEFAULT_SCENARIO.shardSize),
     detector: pick('detector', c['detector'], DEFAULT_SCENARIO.detector),
     outlier: resolveOutlier(c['outlier'] as Raw | undefined, ctx),
+    headroom: pick('headroom', c['headroom'], 0),
+    // A scenario's bursts are limited by capacity, not by Lambda's per-function scaling rate, unless it says so.
+    scalingRate: pick('scalingRate', c['scalingRate'], Math.max(1000, pick('accountConcurrency', c['accountConcurrency'], DEFAULT_SCENARIO.accountConcurrency))),
     timeScale: pick('timeScale', c['timeScale'], DEFAULT_SCENARIO.timeScale),
     failover: pick('failover', c['failover'], DEFAULT_SCENARIO.failover),
     accountConcurrency: pick('accountConcurrency', c['accountConcurrency'], DEFAULT_SCENARIO.accountConcurrency),

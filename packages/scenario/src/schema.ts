@@ -119,6 +119,14 @@ const ClusterSchema = Obj(
         'Outlier ejection thresholds of the work-aware detector',
       ),
     ),
+    headroom: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 10,
+        description: "Static-stability headroom: keep each function's recent peak concurrency x (1 + headroom) warm, spread over the zones (with 3 zones, 0.5 lets any 2 carry the peak). Default 0 (off)",
+      }),
+    ),
+    scalingRate: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: "New execution environments per function per 10 s (Lambda: 1000); past it, invocations that need one get 429. Default: 1000 or the account concurrency, whichever is higher" })),
     timeScale: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000, description: 'Platform timer speed-up (keep-alive). Default 1' })),
     failover: Type.Optional(Type.Boolean({ description: "false: a lost zone's in-flight work is not re-dispatched (for teaching). Default true" })),
     accountConcurrency: Type.Optional(Type.Integer({ minimum: 100, description: 'Account concurrency limit. Default 1000' })),

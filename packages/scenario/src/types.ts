@@ -78,6 +78,10 @@ export interface ResolvedCluster {
   detector: 'heartbeat' | 'work-aware';
   /** Outlier ejection thresholds the file sets (the coordinator's defaults fill the rest). */
   outlier: Partial<{ consecutiveFailures: number; failurePercent: number; minRequests: number; intervalMs: number; ejectionMs: number; maxEjectedPercent: number }>;
+  /** Static-stability headroom (coordinator `headroom`). @default 0 */
+  headroom: number;
+  /** New environments per function per 10 s (coordinator `scalingRatePer10s`). @default max(1000, accountConcurrency) */
+  scalingRate: number;
   /** Platform timer speed-up (keep-alive etc.). @default 1 */
   timeScale: number;
   /** false = a lost zone's in-flight work is not re-dispatched (a teaching switch). @default true */

@@ -21,11 +21,12 @@ import {
 import type { CodeSource } from './code-source.js';
 import { CoordinatorLink, type LinkState } from './coordinator-link.js';
 import { createKeepAlivePolicy, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
-import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats, type PrewarmDueEvent } from './environment/pool.js';
+import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats } from './environment/pool.js';
 import type { EnvironmentFactory, EnvironmentInvokeResult } from './environment/types.js';
 import { LogShipper } from './log-shipper.js';
 import type { ResolvedZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
+import { WarmFloor } from './warm-floor.js';
 import type { ColdStartGate } from './turnstile.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
@@ -122,6 +123,8 @@ export class ZoneNodeCore extends EventEmitter {
   /** The package each live environment runs from: its code stays pinned while it lives. */
   readonly #codeOfEnvironment = new Map<string, string>();
   readonly #provisioned: ProvisionedEnvironments;
+  /** Static-stability headroom the coordinator asks for (`keep-warm`). */
+  readonly #warmFloor: WarmFloor;
   readonly #logs: LogShipper;
   /** Timers of answers held back by a gray failure (cleared by `abandon`). */
   readonly #slowAnswers = new Set<TimerHandle>();
@@ -162,8 +165,17 @@ export class ZoneNodeCore extends EventEmitter {
       if (!e.atRelease) this.#send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
       // A provisioned environment that died while idle is replaced.
       if (e.reason === 'crashed') this.#provisioned.reconcile(e.specKey);
+      // An environment of a warm floor aged out or died: load the floor again.
+      this.#warmFloor.check(e.specKey);
     });
-    this.#pool.on('prewarm', (e) => void this.#prewarm(e));
+    this.#pool.on('prewarm', (e) => void this.#prewarm(e.spec, { keepAliveMs: e.keepAliveMs }));
+    this.#warmFloor = new WarmFloor({
+      environmentsOf: (specKey) => {
+        const c = this.#pool.counts().bySpecKey[specKey];
+        return c ? c.busy + c.idle : 0;
+      },
+      load: (spec) => this.#prewarm(spec, { keepAliveMs: this.#pool.keepAliveMs, alongside: true }),
+    });
     this.#logs = new LogShipper({ clock: this.#clock, send: (batch) => this.#send(batch) });
     this.#provisioned = new ProvisionedEnvironments({
       pool: this.#pool,
@@ -316,6 +328,7 @@ export class ZoneNodeCore extends EventEmitter {
       this.#log.warn({ running: this.#running.size }, 'grace period over; destroying busy environments');
     }
     this.#provisioned.stop();
+    this.#warmFloor.stop();
     this.#logs.stop();
     this.#link.stop();
     await this.#pool.stop();
@@ -344,6 +357,7 @@ export class ZoneNodeCore extends EventEmitter {
     step('link', () => this.#link.abandon());
     step('first welcome', () => this.#firstWelcome.reject(new Error('zone node abandoned')));
     step('provisioned', () => this.#provisioned.stop());
+    step('warm floor', () => this.#warmFloor.stop());
     step('logs', () => this.#logs.discard());
     step('answers', () => {
       for (const t of this.#slowAnswers) this.#clock.clearTimeout(t);
@@ -370,6 +384,9 @@ export class ZoneNodeCore extends EventEmitter {
       });
       this.#running.add(run);
       void run.finally(() => this.#running.delete(run));
+    } else if (message.type === 'keep-warm') {
+      this.#log.info({ function: message.fn.functionName, version: message.fn.version, count: message.count }, 'warm floor (static-stability headroom)');
+      this.#warmFloor.set(message.fn, message.count);
     } else if (message.type === 'provision') {
       this.#log.info({ function: message.fn.functionName, version: message.fn.version, count: message.count }, 'provisioned concurrency target');
       this.#provisioned.setTarget(message.fn, message.count);
@@ -491,15 +508,14 @@ export class ZoneNodeCore extends EventEmitter {
    * coordinator hears of one more warm environment (`environment-ready`) so that it places the
    * next invocation here. Failures are logged and dropped: a pre-warm is an optimisation.
    */
-  async #prewarm(e: PrewarmDueEvent): Promise<void> {
-    const spec = e.spec;
-    if (this.#abandoned || this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return;
+  async #prewarm(spec: FunctionSpec, options: { keepAliveMs: number; alongside?: boolean }): Promise<boolean> {
+    if (this.#abandoned || this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return false;
     let codeDir: string;
     try {
       codeDir = await this.#ensureCode(spec);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm: code unavailable');
-      return;
+      return false;
     }
     try {
       if (spec.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
@@ -507,7 +523,7 @@ export class ZoneNodeCore extends EventEmitter {
         ? undefined
         : await this.#pool.prewarm(
             { spec, codeDir, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
-            { keepAliveMs: e.keepAliveMs },
+            { keepAliveMs: options.keepAliveMs, ...(options.alongside ? { alongside: true } : {}) },
           );
       if (created && this.settings.shipLogs !== false && !this.#abandoned) {
         this.#logs.push(spec.functionName, created.environment.config.logStreamName, created.result.logLines, this.#clock.now());
@@ -515,13 +531,15 @@ export class ZoneNodeCore extends EventEmitter {
       const env = created?.environment;
       if (!env || !created.result.ok || !this.#pool.has(env.id) || this.#abandoned) {
         this.#code.unpin(spec.codeSha256Hex);
-        return;
+        return false;
       }
       this.#codeOfEnvironment.set(env.id, spec.codeSha256Hex);
       this.#send({ type: 'environment-ready', environmentId: env.id, specKey: spec.specKey });
+      return true;
     } catch (err) {
       this.#code.unpin(spec.codeSha256Hex);
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm failed');
+      return false;
     }
   }
 

@@ -22,6 +22,8 @@ export interface CoordinatorCommandFlags {
   placement?: 'spread' | 'pack' | 'shuffle-shard';
   shardSize?: string;
   detector?: 'heartbeat' | 'work-aware';
+  headroom?: string;
+  headroomWindowMs?: string;
   outlierConsecutiveFailures?: string;
   outlierFailurePercent?: string;
   outlierMinRequests?: string;
@@ -69,6 +71,8 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.placement ? { placement: flags.placement } : {}),
     ...(flags.shardSize ? { shardSize: Number(flags.shardSize) } : {}),
     ...(flags.detector ? { detector: flags.detector } : {}),
+    ...(flags.headroom ? { headroom: Number(flags.headroom) } : {}),
+    ...(flags.headroomWindowMs ? { headroomWindowMs: Number(flags.headroomWindowMs) } : {}),
     outlier: {
       ...(flags.outlierConsecutiveFailures ? { consecutiveFailures: Number(flags.outlierConsecutiveFailures) } : {}),
       ...(flags.outlierFailurePercent ? { failurePercent: Number(flags.outlierFailurePercent) } : {}),

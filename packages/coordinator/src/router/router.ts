@@ -138,8 +138,20 @@ export class Router {
   /** Woken once and still without room: first in line at the next wake-up. */
   readonly #front = new Set<Waiter>();
   readonly #throttles: PlacementThrottles;
+  readonly #observer: { observe(spec: FunctionSpec): void } | undefined;
 
-  constructor(args: { membership: Membership; policy: PlacementPolicy; settings: RouterSettings; throttles: PlacementThrottles; clock: Clock; entropy: Entropy; log: Logger }) {
+  constructor(args: {
+    membership: Membership;
+    policy: PlacementPolicy;
+    settings: RouterSettings;
+    throttles: PlacementThrottles;
+    clock: Clock;
+    entropy: Entropy;
+    log: Logger;
+    /** Told of each invocation routed (static-stability headroom follows each function's concurrency). */
+    observer?: { observe(spec: FunctionSpec): void };
+  }) {
+    this.#observer = args.observer;
     this.#entropy = args.entropy;
     this.#throttles = args.throttles;
     this.#membership = args.membership;
@@ -162,6 +174,7 @@ export class Router {
   /** Runs one invocation somewhere and returns the node's result. Throws {@link LambdaApiError}. */
   async route(request: RouteRequest): Promise<InvokeResult> {
     const started = this.#clock.monotonic();
+    this.#observer?.observe(request.spec);
     const excluded = new Set<string>();
     // Nodes that refused it: once another node runs it, each refusal counts against its node.
     const refusers = new Map<NodeSession, Refuser>();

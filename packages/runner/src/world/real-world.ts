@@ -76,8 +76,8 @@ export function coordinatorArgsFor(s: ResolvedScenario): string[] {
     ...outlierArgs(c.outlier),
     '--time-scale', String(c.timeScale),
     '--account-concurrency', String(c.accountConcurrency),
-    // A scenario's bursts must be limited by capacity, not by Lambda's per-function scaling rate.
-    '--scaling-rate', String(Math.max(1000, c.accountConcurrency)),
+    '--scaling-rate', String(c.scalingRate),
+    ...(c.headroom > 0 ? ['--headroom', String(c.headroom)] : []),
     ...(c.failover ? [] : ['--no-failover']),
     ...(c.ledger !== 'full' ? ['--ledger-detail', c.ledger] : []),
   ];

@@ -343,9 +343,12 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
    * environment is evicted for it), the pool is stopping, or the configuration already has an
    * environment here. Its idle memory counts from the start of INIT.
    */
-  async prewarm(request: AcquireRequest, options: { keepAliveMs: number; initTimeoutMs?: number }): Promise<{ environment: ExecutionEnvironment; result: EnvironmentInitResult } | undefined> {
+  async prewarm(
+    request: AcquireRequest,
+    options: { keepAliveMs: number; initTimeoutMs?: number; /** Load it even when the configuration has environments here (a warm floor asks for several). */ alongside?: boolean },
+  ): Promise<{ environment: ExecutionEnvironment; result: EnvironmentInitResult } | undefined> {
     const { spec } = request;
-    if (this.#holds(spec.specKey)) return undefined;
+    if (!options.alongside && this.#holds(spec.specKey)) return undefined;
     if (this.#stopping || !this.#fitsWithoutEviction(spec)) {
       this.#prewarmsFailed++;
       return undefined;
