@@ -103,7 +103,43 @@
       });
     },
   };
-  Chart.register(ciBands, dodge);
+  // The trade-off chart's error bars: each point's 95 % interval along y and along x, with caps.
+  var ciCross = {
+    id: 'ciCross',
+    afterDatasetsDraw: function (chart) {
+      var xs = chart.scales.x, ys = chart.scales.y, ctx = chart.ctx, area = chart.chartArea;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
+      chart.data.datasets.forEach(function (ds, i) {
+        if (!ds.ciX || !chart.isDatasetVisible(i)) return;
+        var els = chart.getDatasetMeta(i).data;
+        ctx.strokeStyle = ds.borderColor;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        els.forEach(function (el, j) {
+          if (!el || el.skip) return;
+          var cy = ds.ciY[j], cx = ds.ciX[j];
+          if (cy) {
+            var lo = ys.getPixelForValue(cy[0]), hi = ys.getPixelForValue(cy[1]);
+            ctx.moveTo(el.x, lo); ctx.lineTo(el.x, hi);
+            ctx.moveTo(el.x - 5, lo); ctx.lineTo(el.x + 5, lo);
+            ctx.moveTo(el.x - 5, hi); ctx.lineTo(el.x + 5, hi);
+          }
+          if (cx) {
+            var l = xs.getPixelForValue(cx[0]), r = xs.getPixelForValue(cx[1]);
+            ctx.moveTo(l, el.y); ctx.lineTo(r, el.y);
+            ctx.moveTo(l, el.y - 5); ctx.lineTo(l, el.y + 5);
+            ctx.moveTo(r, el.y - 5); ctx.lineTo(r, el.y + 5);
+          }
+        });
+        ctx.stroke();
+      });
+      ctx.restore();
+    },
+  };
+  Chart.register(ciBands, dodge, ciCross);
 
   function xScale(axis) {
     if (axis.kind !== 'linear') return { type: 'category', labels: axis.values, offset: true, title: { display: true, text: axis.title } };
@@ -177,6 +213,56 @@
     });
   }
 
+  // One metric against another: the cells of each line of the chosen x axis, joined in its order.
+  var tradeoffChart = null;
+  function drawTradeoff(xi) {
+    var canvas = document.getElementById('tradeoff');
+    if (!canvas) return;
+    if (tradeoffChart) tradeoffChart.destroy();
+    var byName = function (name) { return data.metrics.filter(function (m) { return m.name === name; })[0]; };
+    var mx = byName(document.getElementById('tradeoff-x').value), my = byName(document.getElementById('tradeoff-y').value);
+    var axis = data.axes[xi];
+    document.getElementById('tradeoff-caption').textContent = my.name + ' against ' + mx.name + ', cells joined along ' + axis.field;
+    var sx = mx.byAxis[xi], sy = my.byAxis[xi];
+    var datasets = sx.map(function (s, k) {
+      var st = style(k);
+      // Both metrics' series have the same lines and points (the same cells in the same order).
+      var pts = s.points.map(function (p, j) { return { p: p, q: sy[k].points[j] }; }).filter(function (o) { return o.p.mean !== null && o.q && o.q.mean !== null; });
+      return {
+        label: s.label === mx.name ? 'cells' : s.label,
+        data: pts.map(function (o) { return { x: o.p.mean, y: o.q.mean }; }),
+        ciX: pts.map(function (o) { return o.p.ci95; }),
+        ciY: pts.map(function (o) { return o.q.ci95; }),
+        names: pts.map(function (o) { return axis.field + '=' + axis.values[o.p.x] + ' (' + o.p.cell + ', n=' + Math.min(o.p.n, o.q.n) + ')'; }),
+        borderColor: st.colour, backgroundColor: st.colour, borderDash: st.dash,
+        pointStyle: st.shape, pointRadius: 6, pointHoverRadius: 8, borderWidth: 2, showLine: true, clip: 8,
+      };
+    });
+    var range = function (m, series) { var r = yRange(m, series); delete r.max; return r; };
+    tradeoffChart = new Chart(canvas, {
+      type: 'scatter',
+      data: { datasets: datasets },
+      options: {
+        interaction: { mode: 'nearest', intersect: true },
+        scales: {
+          x: Object.assign({ type: 'linear', title: { display: true, text: mx.yTitle } }, range(mx, sx)),
+          y: Object.assign({ type: 'linear', title: { display: true, text: my.yTitle } }, range(my, sy)),
+        },
+        plugins: {
+          legend: { display: datasets.length > 1, position: 'top', labels: { usePointStyle: true, boxHeight: 9 } },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var ds = item.dataset, j = item.dataIndex;
+                return (datasets.length > 1 ? ds.label + ', ' : '') + ds.names[j] + ': ' + mx.name + ' ' + fmt(item.parsed.x) + ', ' + my.name + ' ' + fmt(item.parsed.y);
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
   function logTick(v) {
     if (!(v > 0)) return '';
     var p = Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
@@ -226,11 +312,17 @@
   }
 
   var select = document.getElementById('x-axis');
-  drawMetrics(select ? Number(select.value) : data.defaultAxis);
-  if (select) select.addEventListener('change', function () { drawMetrics(Number(select.value)); });
+  var chosenAxis = function () { return select ? Number(select.value) : data.defaultAxis; };
+  drawMetrics(chosenAxis());
+  drawTradeoff(chosenAxis());
+  if (select) select.addEventListener('change', function () { drawMetrics(chosenAxis()); drawTradeoff(chosenAxis()); });
+  ['tradeoff-x', 'tradeoff-y'].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) el.addEventListener('change', function () { drawTradeoff(chosenAxis()); });
+  });
   var logBox = document.getElementById('ecdf-log');
   drawEcdf(logBox ? logBox.checked : true);
   if (logBox) logBox.addEventListener('change', function () { drawEcdf(logBox.checked); });
 
-  document.body.setAttribute('data-charts-ready', String(document.querySelectorAll('.chart canvas').length));
+  document.body.setAttribute('data-charts-ready', String(document.querySelectorAll('.chart canvas, .pair canvas').length));
 })();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LatencyHistogram, RunFile, readHistory, type CheckResult, type Verdict } from '@zonesim/scenario';
+import { LatencyHistogram, RunFile, readEnvironmentTotals, readHistory, type CheckResult, type EnvironmentTotals, type Verdict } from '@zonesim/scenario';
 
 /**
  * What a finished run's results directory says, read once for every tool that compares runs
@@ -11,6 +11,8 @@ export interface RunOutcome {
   verdict: Verdict;
   check: CheckResult;
   summary: RunSummaryCounts;
+  /** `environments.json`: the zone nodes' idle memory and pre-warms (virtual runs; absent in real ones). */
+  environments?: EnvironmentTotals;
 }
 
 /** Points of a run's latency distribution: the 0th, 1st, ... 100th percentile. */
@@ -18,15 +20,20 @@ export const LATENCY_ECDF_POINTS = 101;
 
 /** The part of `report/summary.json` studies read. */
 export interface RunSummaryCounts {
-  counts: { attempts: number; invocations: number; coldStarts: number; retries: number; duplicates: number };
+  counts: { attempts: number; invocations: number; coldStarts: number; retries: number; duplicates: number; byOutcome?: Record<string, number> };
   billing: { run: { usd: { total: number } } };
 }
 
-/** Reads `verdict.json` and `report/summary.json` of a finished run. */
+/** Reads `verdict.json`, `report/summary.json` and, when the run wrote one, `environments.json` of a finished run. */
 export async function readRunOutcome(dir: string): Promise<RunOutcome> {
   const { verdict, check } = JSON.parse(await readFile(join(dir, 'verdict.json'), 'utf8')) as { verdict: Verdict; check: CheckResult };
   const summary = JSON.parse(await readFile(join(dir, 'report', 'summary.json'), 'utf8')) as RunSummaryCounts;
-  return { verdict, check, summary };
+  const environments = await readEnvironmentTotals(join(dir, RunFile.Environments)).catch((err: NodeJS.ErrnoException) => {
+    // A real run, or one from before issue 18's keep-alive study, has none.
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  return { verdict, check, summary, ...(environments ? { environments } : {}) };
 }
 
 /**
@@ -74,6 +81,9 @@ export const RUN_METRICS = [
   ['detectionGapMs', 'mean time a fault went unnoticed: to its detection, or its whole length when never detected'],
   ['attempts', 'ledger records: every attempt of the run, warm-up included'],
   ['coldStarts', 'attempts that ran INIT'],
+  ['coldStartRate', 'cold starts / attempts that ran (neither throttled nor a service error)'],
+  ['idleMemoryGbSeconds', 'memory x time of environments loaded and idle (kept, pre-warmed, provisioned), GB-s: the ATC\'20 wasted memory time (virtual runs)'],
+  ['prewarms', 'environments the keep-alive policy loaded ahead of an expected invocation (virtual runs)'],
   ['retries', 'attempts past the first'],
   ['duplicates', 'async events and queue messages delivered more than once'],
   ['eventsLost', 'accepted async events neither delivered nor dead-lettered'],
@@ -120,6 +130,9 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     ...availabilityMetrics(check),
     attempts: summary.counts.attempts,
     coldStarts: summary.counts.coldStarts,
+    coldStartRate: coldStartRate(summary.counts),
+    idleMemoryGbSeconds: outcome.environments ? outcome.environments.idleMemoryMbSeconds / 1024 : null,
+    prewarms: outcome.environments?.prewarms ?? null,
     retries: summary.counts.retries,
     duplicates: check.duplicates.count,
     eventsLost: check.events.lost,
@@ -139,6 +152,12 @@ function detectionGap(check: CheckResult, detections: CheckResult['detection']):
     sum += d.detectionMs ?? Math.max(0, end - d.startAt);
   }
   return sum / detections.length;
+}
+
+/** Cold starts over the attempts that ran (a throttle or a service error ran nothing). */
+function coldStartRate(counts: RunSummaryCounts['counts']): number | null {
+  const ran = counts.attempts - (counts.byOutcome?.['throttled'] ?? 0) - (counts.byOutcome?.['service-error'] ?? 0);
+  return ran > 0 ? counts.coldStarts / ran : null;
 }
 
 /** The availability metrics of a run's check (runs checked before issue 18's availability: all null). */

@@ -62,6 +62,18 @@ export interface EcdfChart {
   lines: EcdfLine[];
 }
 
+/**
+ * The trade-off chart: one metric against another, a point per cell (both means, each with its
+ * 95 % interval), the cells of a line joined in the order of the chosen x axis, so that a swept
+ * setting draws the curve along which it trades one metric for the other (a Pareto view).
+ */
+export interface TradeoffSpec {
+  /** Metric on the x axis drawn first (a name in {@link StudyPageData.metrics}). */
+  x: string;
+  /** Metric on the y axis drawn first. */
+  y: string;
+}
+
 /** What the page script reads from `<script id="study-data" type="application/json">`. */
 export interface StudyPageData {
   axes: ChartAxis[];
@@ -69,7 +81,20 @@ export interface StudyPageData {
   defaultAxis: number;
   metrics: MetricChartSpec[];
   ecdf: EcdfChart[];
+  /** The trade-off chart's first pair; null with fewer than two metrics with data. */
+  tradeoff: TradeoffSpec | null;
 }
+
+/**
+ * Pairs that studies trade against each other, [x, y], the first with data in both drawn first:
+ * idle memory against cold starts (keep-alive policies, ATC'20), the bill against tail latency,
+ * goodput against tail latency. Otherwise the first two metrics with data.
+ */
+export const TRADEOFF_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ['idleMemoryGbSeconds', 'coldStarts'],
+  ['costUsd', 'p99Ms'],
+  ['goodputPerSecond', 'p99Ms'],
+];
 
 /** Cells beyond which the latency ECDFs are drawn one chart per value of the first axis. */
 export const MAX_ECDF_LINES_PER_CHART = 12;
@@ -86,6 +111,8 @@ const COUNT_UNITS: Readonly<Record<string, string>> = {
   undetected: 'fault targets',
   attempts: 'attempts',
   coldStarts: 'attempts',
+  idleMemoryGbSeconds: 'GB-s',
+  prewarms: 'environments',
   retries: 'attempts',
   duplicates: 'deliveries',
   eventsLost: 'events',
@@ -241,5 +268,12 @@ export function studyPageData(doc: StudyDocument, runs: readonly RunRecord[]): S
       const { unit, bounded } = metricUnit(name);
       return { name, description, unit, yTitle: unit ? `${name} (${unit})` : name, bounded, byAxis: axes.map((_a, xi) => metricSeries(doc, name, axes, xi)) };
     });
-  return { axes, defaultAxis: numeric >= 0 ? numeric : 0, metrics, ecdf: ecdfCharts(doc, runs) };
+  return { axes, defaultAxis: numeric >= 0 ? numeric : 0, metrics, ecdf: ecdfCharts(doc, runs), tradeoff: tradeoffPair(metrics.map((m) => m.name)) };
+}
+
+/** The trade-off chart's first pair among the metrics with data (see {@link TRADEOFF_PAIRS}). */
+export function tradeoffPair(withData: readonly string[]): TradeoffSpec | null {
+  if (withData.length < 2) return null;
+  const known = TRADEOFF_PAIRS.find(([x, y]) => withData.includes(x) && withData.includes(y));
+  return known ? { x: known[0], y: known[1] } : { x: withData[0]!, y: withData[1]! };
 }

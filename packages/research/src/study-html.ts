@@ -64,6 +64,23 @@ function metricFigures(data: StudyPageData): string {
     .join('\n');
 }
 
+function metricChooser(id: string, label: string, data: StudyPageData, selected: string): string {
+  const options = data.metrics.map((m) => `<option value="${escapeHtml(m.name)}"${m.name === selected ? ' selected' : ''}>${escapeHtml(m.name)}</option>`).join('');
+  return `<select id="${id}" aria-label="${escapeHtml(label)}">${options}</select>`;
+}
+
+/** Two metrics against each other (see TradeoffSpec): one chart, its metrics picked on the page. */
+function tradeoffSection(data: StudyPageData): string {
+  const pair = data.tradeoff;
+  if (!pair) return '';
+  return `<h2>Trade-off: ${metricChooser('tradeoff-y', 'metric on the y axis of the trade-off chart', data, pair.y)} against ${metricChooser('tradeoff-x', 'metric on the x axis of the trade-off chart', data, pair.x)}</h2>
+<p class="note">${escapeHtml(TRADEOFF_NOTE)}</p>
+<figure class="pair" data-chart="tradeoff" data-metric="tradeoff"><figcaption id="tradeoff-caption">${escapeHtml(`${pair.y} against ${pair.x}`)}</figcaption><div class="canvas-box tall"><canvas id="tradeoff" role="img" aria-label="Scatter chart of one metric's cell means against another's, with 95 % intervals both ways"></canvas></div></figure>`;
+}
+
+const TRADEOFF_NOTE =
+  'Each point is a cell: the mean of one metric against the mean of the other over its completed runs, with both 95 % intervals as error bars. The points of a line share the values of every axis but the x axis chosen above, and are joined in that axis\'s order: a swept setting draws the curve along which it trades one metric for the other. A point below and to the left of a curve does better on both.';
+
 function axisChooser(data: StudyPageData): string {
   if (data.axes.length < 2) return `<span id="x-axis-title">${escapeHtml(data.axes[0]?.title ?? '')}</span>`;
   const options = data.axes.map((a, i) => `<option value="${i}"${i === data.defaultAxis ? ' selected' : ''}>${escapeHtml(a.title)}</option>`).join('');
@@ -122,6 +139,7 @@ ${table('The plan', ['', ''], planRows)}
 ${metricFigures(data)}
 </section>
 ${empty.length > 0 ? `<p class="note">No run measured: ${escapeHtml(empty.join(', '))}.</p>` : ''}
+${tradeoffSection(data)}
 ${heatmaps}
 <h2>Latency distribution per cell</h2>
 ${ecdf}

@@ -100,6 +100,7 @@ export {
   DEFAULT_NDJSON_MAX_LINE_BYTES,
   NdjsonWriter,
   readAsyncFinal,
+  readEnvironmentTotals,
   readFaultRecords,
   readHistory,
   readNdjson,

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { RunFileError } from './errors.js';
-import { validators, type AsyncFinal, type FaultRecord, type HistoryOp, type QueueMessageRecord, type RunInfo, type Validator, type ZoneTransition } from './run-files.js';
+import { validators, type AsyncFinal, type EnvironmentTotals, type FaultRecord, type HistoryOp, type QueueMessageRecord, type RunInfo, type Validator, type ZoneTransition } from './run-files.js';
 
 /** Counters of one NDJSON read. */
 export interface NdjsonReadStats {
@@ -127,6 +127,11 @@ export function readAsyncFinal(file: string): Promise<AsyncFinal> {
 /** Reads `run.json`. */
 export function readRunInfo(file: string): Promise<RunInfo> {
   return readJson<RunInfo>(file, validators.runInfo);
+}
+
+/** Reads `environments.json` (the zone nodes' idle memory and pre-warms, issue 18). */
+export function readEnvironmentTotals(file: string): Promise<EnvironmentTotals> {
+  return readJson<EnvironmentTotals>(file, validators.environmentTotals);
 }
 
 /**
