@@ -21,6 +21,8 @@ export const LATENCY_ECDF_POINTS = 101;
 /** The part of `report/summary.json` studies read. */
 export interface RunSummaryCounts {
   counts: { attempts: number; invocations: number; coldStarts: number; retries: number; duplicates: number; byOutcome?: Record<string, number> };
+  /** The same counts per function (absent in summaries written before the keep-alive study read them). */
+  byFunction?: Record<string, RunSummaryCounts['counts']>;
   billing: { run: { usd: { total: number } } };
 }
 
@@ -82,6 +84,7 @@ export const RUN_METRICS = [
   ['attempts', 'ledger records: every attempt of the run, warm-up included'],
   ['coldStarts', 'attempts that ran INIT'],
   ['coldStartRate', 'cold starts / attempts that ran (neither throttled nor a service error)'],
+  ['p75FunctionColdStartRate', 'the 75th percentile over functions of each function\'s cold-start rate (the ATC\'20 paper\'s 3rd quartile of application cold-start percentages)'],
   ['idleMemoryGbSeconds', 'memory x time of environments loaded and idle (kept, pre-warmed, provisioned), GB-s: the ATC\'20 wasted memory time (virtual runs)'],
   ['prewarms', 'environments the keep-alive policy loaded ahead of an expected invocation (virtual runs)'],
   ['retries', 'attempts past the first'],
@@ -131,6 +134,7 @@ export function runMetrics(outcome: RunOutcome): RunMetrics {
     attempts: summary.counts.attempts,
     coldStarts: summary.counts.coldStarts,
     coldStartRate: coldStartRate(summary.counts),
+    p75FunctionColdStartRate: p75FunctionColdStartRateOf(summary.byFunction),
     idleMemoryGbSeconds: outcome.environments ? outcome.environments.idleMemoryMbSeconds / 1024 : null,
     prewarms: outcome.environments?.prewarms ?? null,
     retries: summary.counts.retries,
@@ -158,6 +162,15 @@ function detectionGap(check: CheckResult, detections: CheckResult['detection']):
 function coldStartRate(counts: RunSummaryCounts['counts']): number | null {
   const ran = counts.attempts - (counts.byOutcome?.['throttled'] ?? 0) - (counts.byOutcome?.['service-error'] ?? 0);
   return ran > 0 ? counts.coldStarts / ran : null;
+}
+
+/** The 75th percentile (nearest rank) of the functions' cold-start rates; null without per-function counts. */
+function p75FunctionColdStartRateOf(byFunction: RunSummaryCounts['byFunction']): number | null {
+  const rates = Object.values(byFunction ?? {})
+    .map(coldStartRate)
+    .filter((r): r is number => r !== null)
+    .sort((a, b) => a - b);
+  return rates.length > 0 ? rates[Math.ceil(0.75 * rates.length) - 1]! : null;
 }
 
 /** The availability metrics of a run's check (runs checked before issue 18's availability: all null). */
