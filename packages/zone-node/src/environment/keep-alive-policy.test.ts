@@ -278,12 +278,12 @@ t.test('a pending pre-warm is dropped when its configuration is dropped or the p
 t.test('options: defaults, checks naming the field, the text form both ways, the time scale', async (t) => {
   t.same(resolveKeepAlivePolicy(undefined), { kind: 'fixed' });
   t.same(resolveKeepAlivePolicy({ kind: 'hybrid-histogram' }), { kind: 'hybrid-histogram', ...DEFAULT_HYBRID_HISTOGRAM });
-  t.throws(() => resolveKeepAlivePolicy({ kind: 'hybrid-histogram', binMs: 0 }), { field: 'keepAlivePolicy.binMs' });
-  t.throws(() => resolveKeepAlivePolicy({ kind: 'hybrid-histogram', tailPercentile: 3 }), { field: 'keepAlivePolicy.tailPercentile' });
+  t.throws(() => resolveKeepAlivePolicy({ kind: 'hybrid-histogram', binMs: 0 }), { code: 'INVALID_OPTION', field: 'keepAlivePolicy.binMs' });
+  t.throws(() => resolveKeepAlivePolicy({ kind: 'hybrid-histogram', tailPercentile: 3 }), { code: 'INVALID_OPTION', field: 'keepAlivePolicy.tailPercentile' });
   t.same(parseKeepAlivePolicy('fixed'), { kind: 'fixed' });
   t.same(parseKeepAlivePolicy('hybrid-histogram:rangeMs=7200000,minSamples=5'), { kind: 'hybrid-histogram', ...DEFAULT_HYBRID_HISTOGRAM, rangeMs: 7_200_000, minSamples: 5 });
-  t.throws(() => parseKeepAlivePolicy('lru'), { field: 'keepAlivePolicy' });
-  t.throws(() => parseKeepAlivePolicy('hybrid-histogram:range=2h'), { field: 'keepAlivePolicy' });
+  t.throws(() => parseKeepAlivePolicy('lru'), { code: 'INVALID_OPTION', field: 'keepAlivePolicy' });
+  t.throws(() => parseKeepAlivePolicy('hybrid-histogram:range=2h'), { code: 'INVALID_OPTION', field: 'keepAlivePolicy' });
   t.equal(formatKeepAlivePolicy({ kind: 'hybrid-histogram' }), 'hybrid-histogram');
   t.equal(formatKeepAlivePolicy({ kind: 'hybrid-histogram', rangeMs: 7_200_000 }), 'hybrid-histogram:rangeMs=7200000');
   t.same(parseKeepAlivePolicy(formatKeepAlivePolicy({ kind: 'hybrid-histogram', cvThreshold: 1.5 })), resolveKeepAlivePolicy({ kind: 'hybrid-histogram', cvThreshold: 1.5 }));
