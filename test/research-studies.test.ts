@@ -6,15 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runZonesim } from './harness/cli.js';
+import { cellMeans } from './harness/study-cells.js';
 
 const STUDIES = join(import.meta.dirname, '..', 'sim-scenarios', 'research');
 
-function cellMeans(csv: string, metric: string): Map<string, number> {
-  const [head, ...rows] = csv.trim().split('\n');
-  const names = head!.split(',');
-  const at = (row: string[], name: string): string => row[names.indexOf(name)]!;
-  return new Map(rows.map((r) => r.split(',')).filter((r) => at(r, 'metric') === metric).map((r) => [at(r, 'cell'), Number(at(r, 'mean'))]));
-}
 
 t.test('metastable retry storm: no recovery without a retry budget, recovery with one', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'zonesim-study-metastable-'));
