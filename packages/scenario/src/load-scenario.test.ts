@@ -33,7 +33,7 @@ t.test('the full example resolves with every value in resolved units', async (t)
   t.same(s.cluster, {
     zones: ['az-a', 'az-b', 'az-c'],
     nodesPerZone: 2,
-    node: { maxEnvironments: 16, memoryMb: 4096, isolation: 'worker', keepAliveMs: 300_000 },
+    node: { maxEnvironments: 16, memoryMb: 4096, isolation: 'worker', keepAliveMs: 300_000, keepAlivePolicy: { kind: 'fixed' } },
     heartbeatMs: 100,
     missLimit: 5,
     placement: 'spread',
