@@ -1,0 +1,44 @@
+// Issue 18, study 5 in a reduced form: keep-alive policies on the Azure sample. A fixed keep-alive
+// trades cold starts for idle memory (a short window: many cold starts, a long one: much memory);
+// the hybrid-histogram policy (ATC'20) sits below that curve, with about the cold starts of the
+// long window and less idle memory than it.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runZonesim } from './harness/cli.js';
+
+const STUDY = join(import.meta.dirname, '..', 'sim-scenarios', 'research', 'keep-alive.yaml');
+
+function cellMeans(csv: string, metric: string): Map<string, number> {
+  const [head, ...rows] = csv.trim().split('\n');
+  const names = head!.split(',');
+  const at = (row: string[], name: string): string => row[names.indexOf(name)]!;
+  return new Map(rows.map((r) => r.split(',')).filter((r) => at(r, 'metric') === metric).map((r) => [at(r, 'cell'), Number(at(r, 'mean'))]));
+}
+
+t.test('keep-alive: hybrid-histogram has the cold starts of a long fixed window with less idle memory', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-study-keep-alive-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // One axis of three node settings (c01: fixed 10 min, c02: fixed 60 min, c03: hybrid-histogram), 12 virtual hours.
+  const r = await runZonesim(
+    ['sweep', STUDY, '--set', 'duration=12h', '--set', 'cluster.node={keepAlive: 10m},{keepAlive: 60m},{keepAlivePolicy: hybrid-histogram}', '--jobs', '2', '--quiet', '--out', join(dir, 'study')],
+    180_000,
+  );
+  t.equal(r.code, 0, r.stderr);
+  const cells = await readFile(join(dir, 'study', 'cells.csv'), 'utf8');
+  const cold = cellMeans(cells, 'coldStarts');
+  const idle = cellMeans(cells, 'idleMemoryGbSeconds');
+  const prewarms = cellMeans(cells, 'prewarms');
+  const [short, long, hybrid] = ['c01', 'c02', 'c03'];
+  t.ok(cold.get(short)! > 2 * cold.get(long)!, `fixed: a short window has more cold starts (${cold.get(short)} at 10 min, ${cold.get(long)} at 60 min) ...`);
+  t.ok(idle.get(short)! < idle.get(long)!, `... and holds less memory idle (${idle.get(short)} against ${idle.get(long)} GB-s)`);
+  t.ok(cold.get(hybrid)! < cold.get(short)! / 2, `hybrid-histogram: ${cold.get(hybrid)} cold starts, far fewer than fixed 10 min`);
+  t.ok(cold.get(hybrid)! <= 1.5 * cold.get(long)!, 'about as few as fixed 60 min');
+  t.ok(idle.get(hybrid)! < idle.get(long)!, `with less idle memory than fixed 60 min (${idle.get(hybrid)} GB-s)`);
+  t.equal(prewarms.get(short), 0, 'a fixed keep-alive never pre-warms');
+  t.ok(prewarms.get(hybrid)! > 0, `hybrid-histogram pre-warmed ${prewarms.get(hybrid)} environments`);
+  const html = await readFile(join(dir, 'study', 'study.html'), 'utf8');
+  const data = JSON.parse(/<script type="application\/json" id="study-data">(.*?)<\/script>/s.exec(html)![1]!) as { tradeoff: unknown };
+  t.same(data.tradeoff, { x: 'idleMemoryGbSeconds', y: 'coldStarts' }, 'study.html draws cold starts against idle memory first');
+});
