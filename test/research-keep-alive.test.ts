@@ -7,6 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runZonesim } from './harness/cli.js';
+import { openOfflinePage } from './harness/offline-page.js';
+
+// The function given to page.evaluate runs in the browser; its DOM types are declared for this file
+// only (lib "dom" in the test build would retype Node's timers in every test).
+declare const document: { getElementById(id: string): unknown };
+declare const window: { Chart: { getChart(canvas: unknown): { data: { datasets: Array<{ data: Array<{ x: number; y: number }> }> } } | undefined } };
 
 const STUDY = join(import.meta.dirname, '..', 'sim-scenarios', 'research', 'keep-alive.yaml');
 
@@ -41,4 +47,19 @@ t.test('keep-alive: hybrid-histogram has the cold starts of a long fixed window 
   const html = await readFile(join(dir, 'study', 'study.html'), 'utf8');
   const data = JSON.parse(/<script type="application\/json" id="study-data">(.*?)<\/script>/s.exec(html)![1]!) as { tradeoff: unknown };
   t.same(data.tradeoff, { x: 'idleMemoryGbSeconds', y: 'coldStarts' }, 'study.html draws cold starts against idle memory first');
+
+  // The trade-off chart in a browser: a point per cell at its two means, redrawn for another pair.
+  const { page, errors, requests } = await openOfflinePage(t, join(dir, 'study', 'study.html'));
+  const points = () =>
+    page.evaluate(() => {
+      const chart = window.Chart.getChart(document.getElementById('tradeoff'))!;
+      return chart.data.datasets.flatMap((d) => d.data);
+    });
+  const drawn = await points();
+  t.same(drawn.map((p) => p.y), ['c01', 'c02', 'c03'].map((c) => cold.get(c)), 'y: each cell\'s cold starts');
+  t.same(drawn.map((p) => Math.round(p.x)), ['c01', 'c02', 'c03'].map((c) => Math.round(idle.get(c)!)), 'x: its idle memory');
+  await page.selectOption('#tradeoff-x', 'prewarms');
+  t.same((await points()).map((p) => p.x), ['c01', 'c02', 'c03'].map((c) => prewarms.get(c)), 'another metric on x');
+  t.same(errors, [], 'no console errors or page errors');
+  t.same(requests, [], 'no network requests');
 });
