@@ -6,7 +6,6 @@
  */
 import t from 'tap';
 import { ManualClock, seededEntropy } from '@zonesim/common';
-import type { FunctionSpec } from '@zonesim/protocol';
 import { HybridHistogramKeepAlive } from './hybrid-histogram.js';
 import {
   DEFAULT_HYBRID_HISTOGRAM,
@@ -19,6 +18,7 @@ import {
 } from './keep-alive-policy.js';
 import { EnvironmentPool, type EnvironmentEvictedEvent, type PrewarmDueEvent } from './pool.js';
 import type { EnvironmentConfig, EnvironmentFactory, EnvironmentInitResult, EnvironmentInvokeResult, EnvironmentState, ExecutionEnvironment } from './types.js';
+import { testSpec } from '../test-util/function-spec.js';
 
 const MIN = 60_000;
 
@@ -26,22 +26,7 @@ function hybrid(clock = new ManualClock(), settings: Partial<HybridHistogramSett
   return new HybridHistogramKeepAlive({ ...DEFAULT_HYBRID_HISTOGRAM, ...settings }, clock);
 }
 
-function spec(key: string, memoryMb = 128): FunctionSpec {
-  return {
-    specKey: key,
-    functionName: key,
-    version: '$LATEST',
-    functionArn: `arn:aws:lambda:us-east-1:123456789012:function:${key}`,
-    codeSha256Hex: 'b'.repeat(64),
-    handler: 'index.handler',
-    runtime: 'nodejs20.x',
-    memoryMb,
-    timeoutSec: 3,
-    architecture: 'x86_64',
-    environment: {},
-    region: 'us-east-1',
-  };
-}
+const spec = testSpec;
 
 /** An environment whose invoke and INIT are instant; `initTypes` records how each was initialised. */
 class InstantEnvironment implements ExecutionEnvironment {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ManualClock, seededEntropy, systemClock, systemEntropy } from '@zonesim/common';
-import type { FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentPool, createEnvironmentFactory, type EnvironmentEvictedEvent } from './index.js';
 import type {
   EnvironmentConfig,
@@ -17,23 +16,9 @@ import type {
   EnvironmentState,
   ExecutionEnvironment,
 } from './types.js';
+import { testSpec } from '../test-util/function-spec.js';
 
-function spec(key: string, memoryMb = 128): FunctionSpec {
-  return {
-    specKey: key,
-    functionName: key,
-    version: '$LATEST',
-    functionArn: `arn:aws:lambda:us-east-1:123456789012:function:${key}`,
-    codeSha256Hex: 'b'.repeat(64),
-    handler: 'index.handler',
-    runtime: 'nodejs20.x',
-    memoryMb,
-    timeoutSec: 3,
-    architecture: 'x86_64',
-    environment: {},
-    region: 'us-east-1',
-  };
-}
+const spec = testSpec;
 
 class FakeEnvironment implements ExecutionEnvironment {
   state: EnvironmentState = 'created';
