@@ -61,16 +61,18 @@ t.test('a zip with node_modules deploys, runs cold then warm, with init once', a
 
   const first = await invoke(cluster.apiUrl, 'shout', { word: 'hello' }, { 'x-amz-log-type': 'Tail' });
   t.equal(first.status, 200, first.text);
-  t.equal(first.headers.get('x-amz-function-error'), null);
+  // On failure, the whole answer: the payload and zonesim's headers say where and how it ran.
+  const seen = `${first.text} ${JSON.stringify(Object.fromEntries([...first.headers].filter(([k]) => k.startsWith('x-'))))}`;
+  t.equal(first.headers.get('x-amz-function-error'), null, seen);
   t.equal(first.headers.get('x-amz-executed-version'), '$LATEST');
   t.equal(first.json.text, 'HELLO!');
   t.equal(first.json.inits, 1);
   t.equal(first.json.calls, 1);
-  t.equal(first.headers.get('x-zonesim-cold'), 'true');
-  t.ok(Number(first.headers.get('x-zonesim-init-ms')) > 0, 'cold start reports INIT duration');
+  t.equal(first.headers.get('x-zonesim-cold'), 'true', seen);
+  t.ok(Number(first.headers.get('x-zonesim-init-ms')) > 0, `cold start reports INIT duration: ${seen}`);
   t.equal(first.headers.get('x-zonesim-zone'), 'az-a');
 
-  const ctx = first.json.ctx;
+  const ctx = first.json.ctx ?? {};
   t.equal(ctx.awsRequestId, first.headers.get('x-amzn-requestid'));
   t.equal(ctx.functionName, 'shout');
   t.equal(ctx.functionVersion, '$LATEST');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -22,6 +22,9 @@ export async function testCluster(t: Test, options: Partial<LocalClusterOptions>
   let cluster: LocalCluster | undefined;
   t.teardown(async () => {
     await cluster?.stop();
+    // A failure on a loaded CI machine is often explained only by the processes' own logs, and
+    // the directory goes away below: their tails go into the test's output first.
+    if (!t.passing()) await commentLogTails(t, join(dataDir, 'logs'));
     await rm(dataDir, { recursive: true, force: true });
   });
   cluster = await startLocalCluster({
@@ -46,4 +49,15 @@ export async function tempDir(t: Test, prefix = 'zonesim-test-'): Promise<string
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+const LOG_TAIL_LINES = 40;
+
+async function commentLogTails(t: Test, logDir: string): Promise<void> {
+  const files = await readdir(logDir).catch(() => [] as string[]);
+  for (const file of files.sort()) {
+    const text = await readFile(join(logDir, file), 'utf8').catch(() => '');
+    const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES);
+    t.comment(`--- last ${lines.length} lines of ${file} ---\n${lines.join('\n')}`);
+  }
 }
