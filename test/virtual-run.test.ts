@@ -1,11 +1,13 @@
 // Issue 16: `zonesim run --virtual`. A scenario with every fault kind runs twice with the same seed
 // and writes byte-identical history and ledger (same digest); another seed gives another digest. A
 // scenario with handler code is refused before anything starts, naming the function and calibrate.
+// Frames travel as values by default; sent as bytes instead, the run is the same.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadScenarioOrThrow } from '@zonesim/scenario';
+import { frameWireBytes, msgpackCodec, valueCodec, type Codec } from '@zonesim/protocol';
 import { runVirtualScenario } from '@zonesim/runner/virtual';
 import { runZonesim } from './harness/cli.js';
 
@@ -16,10 +18,26 @@ t.test('every fault kind in virtual time: same seed, same digest; another seed, 
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const scenario = await loadScenarioOrThrow(EVERY_FAULT);
   const first = await runVirtualScenario(scenario, { outDir: join(dir, 'a'), quiet: true });
-  const second = await runVirtualScenario(scenario, { outDir: join(dir, 'b'), quiet: true });
+  // The second run sends encoded frames, as the real mode does, instead of frozen values, and checks
+  // on every frame that a value frame would have taken the same bytes on the line: same digest.
+  const sizeMismatches: string[] = [];
+  let framesEncoded = 0;
+  const encodedFrames: Codec = {
+    encode(message) {
+      const bytes = msgpackCodec.encode(message);
+      framesEncoded++;
+      const asValue = frameWireBytes(valueCodec.encode(msgpackCodec.decode(bytes)));
+      if (asValue !== bytes.byteLength) sizeMismatches.push(`${(message as { type: string }).type}: ${asValue} != ${bytes.byteLength}`);
+      return bytes;
+    },
+    decode: (frame) => msgpackCodec.decode(frame),
+  };
+  const second = await runVirtualScenario(scenario, { outDir: join(dir, 'b'), quiet: true, linkCodec: encodedFrames });
+  t.ok(framesEncoded > 1000, `${framesEncoded} frames encoded`);
+  t.same(sizeMismatches.slice(0, 5), [], 'every value frame takes the length of its encoding on the line');
   const other = await runVirtualScenario({ ...scenario, seed: 43 }, { outDir: join(dir, 'c'), quiet: true });
   t.match(first.digest, /^[0-9a-f]{64}$/);
-  t.equal(second.digest, first.digest, 'the same file and seed give the same digest');
+  t.equal(second.digest, first.digest, 'the same file and seed give the same digest (frames as values or as bytes)');
   t.equal(await readFile(join(dir, 'b', 'history.ndjson'), 'utf8'), await readFile(join(dir, 'a', 'history.ndjson'), 'utf8'), 'history byte-identical');
   t.not(other.digest, first.digest, 'another seed gives another digest');
   const faults = (await readFile(join(dir, 'a', 'faults.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id?: string; fault?: string; event?: string });

@@ -20,6 +20,7 @@ export {
   MAX_SYNC_RESPONSE_BYTES,
 } from './limits.js';
 export { MSGPACK_OPTIONS, MsgpackCodec, msgpackCodec, type Codec } from './codec.js';
+export { ValueFrame, frameWireBytes, valueCodec } from './value-codec.js';
 export type { DialEvents, Dialer, LinkConnection, LinkEvents } from './link-connection.js';
 export { FunctionSpecSchema, IMAGE_RUNTIME, ImageRunConfigSchema, type FunctionSpec, type ImageRunConfig } from './function-spec.js';
 export {

@@ -26,6 +26,15 @@ import type { Sampler, SeededRandom } from '@zonesim/common';
 import type { ChunkDelay, Direction, ToxicSet } from '@zonesim/link-proxy/toxics';
 import type { SimEventHandle, Simulation } from './simulation.js';
 
+/**
+ * Bytes a frame takes on the line: a frame that carries a value instead of its bytes (the zone
+ * link's `ValueFrame`, an empty array) declares the length its encoding would have as `wireBytes`.
+ */
+function wireBytes(data: Uint8Array): number {
+  const declared = (data as Uint8Array & { wireBytes?: number }).wireBytes;
+  return declared === undefined ? data.byteLength : declared;
+}
+
 /** What travels in a direction: a frame, or a control of the connection's life. */
 export const ItemKind = {
   Frame: 0,
@@ -144,7 +153,7 @@ export class LinkDirection {
     const ctx = this.#ctx;
     const now = ctx.sim.time;
     if (this.#closed) return now;
-    const bytes = data?.byteLength ?? 0;
+    const bytes = data === undefined ? 0 : wireBytes(data);
     const rate = this.#rate();
     const start = this.#lineFreeAt > now ? this.#lineFreeAt : now;
     const txEnd = bytes > 0 && Number.isFinite(rate) ? start + (bytes * 1000) / rate : start;

@@ -133,7 +133,10 @@ export class SimEndpoint {
     return this.#out.unsentBytes;
   }
 
-  /** Sends one frame, in order after those sent before it. */
+  /**
+   * Sends one frame, in order after those sent before it. It takes `frame.wireBytes` on the line
+   * when the frame declares it (a value carried without its bytes), else its length.
+   */
   send(frame: Uint8Array, onWritten?: (err?: Error) => void): void {
     const sim = this.#host.sim;
     if (this.#state !== EndpointState.Open) {

@@ -4,6 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { systemClock } from '@zonesim/common';
 import { RunFile, readRunInfo, type ResolvedScenario } from '@zonesim/scenario';
+import type { Codec } from '@zonesim/protocol';
 import { RunnerError, RunnerErrorCode } from '../errors.js';
 import { writeRunInfo } from '../run/results-files.js';
 import { ScenarioRun, defaultResultsDir, type RunResult, type ScenarioRunOptions } from '../run/scenario-run.js';
@@ -34,6 +35,8 @@ export interface VirtualRunOptions extends Omit<ScenarioRunOptions, 'onWorldRead
   signal?: AbortSignal;
   /** Where the coordinator's working files go ('' = under the results). @default /dev/shm when writable */
   scratchDir?: string;
+  /** The zone links' codec (see {@link VirtualClusterOptions.linkCodec}). @default valueCodec */
+  linkCodec?: Codec;
 }
 
 function defaultScratchDir(): string | undefined {
@@ -69,13 +72,13 @@ export function checkVirtualScenario(scenario: ResolvedScenario): void {
  */
 export async function runVirtualScenario(scenario: ResolvedScenario, options: VirtualRunOptions = {}): Promise<VirtualRunResult> {
   checkVirtualScenario(scenario);
-  const { signal, scratchDir: _scratch, ...runOptions } = options;
+  const { signal, scratchDir: _scratch, linkCodec, ...runOptions } = options;
   // The directory is named by the wall clock: two virtual runs start at the same virtual instant.
   const outDir = resolve(runOptions.outDir ?? defaultResultsDir(scenario.name, systemClock.now()));
   // The coordinator's SQLite files live on a tmpfs when the machine has one (every commit is a
   // write: a disk makes a long virtual run a third slower); the ledger is moved to the results.
   const scratchDir = options.scratchDir === undefined ? defaultScratchDir() : options.scratchDir || undefined;
-  const world = VirtualWorld.forScenario(scenario, { dataDir: join(outDir, 'cluster'), ...(scratchDir ? { scratchDir } : {}) });
+  const world = VirtualWorld.forScenario(scenario, { dataDir: join(outDir, 'cluster'), ...(scratchDir ? { scratchDir } : {}), ...(linkCodec ? { linkCodec } : {}) });
   const run = new ScenarioRun(scenario, { world }, { ...runOptions, outDir });
   const wallStart = performance.now();
   const virtualStart = world.cluster.sim.time;

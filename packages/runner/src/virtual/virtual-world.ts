@@ -6,6 +6,7 @@ import { parseLedgerDetail } from '@zonesim/ledger';
 import type { Toxic } from '@zonesim/link-proxy';
 import { RunFile, topology, type EnvironmentTotals, type ResolvedScenario } from '@zonesim/scenario';
 import { resolveKeepAlivePolicy } from '@zonesim/zone-node/core';
+import type { Codec } from '@zonesim/protocol';
 import type { ProcessClock } from '@zonesim/sim';
 import { AdminClient } from '../client/admin-client.js';
 import { ApiClient } from '../client/api-client.js';
@@ -76,7 +77,7 @@ export class VirtualWorld implements RunWorld {
    * ledger) goes under `<dataDir>/coordinator`, or, with `scratchDir` (e.g. a tmpfs), under a fresh
    * directory there, removed after `collect` has moved the ledger to the results.
    */
-  static forScenario(scenario: ResolvedScenario, options: { dataDir: string; scratchDir?: string }): VirtualWorld {
+  static forScenario(scenario: ResolvedScenario, options: { dataDir: string; scratchDir?: string; linkCodec?: Codec }): VirtualWorld {
     const c = scenario.cluster;
     const nodes = topology({ cluster: { zones: [...c.zones], nodesPerZone: c.nodesPerZone } }).nodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId }));
     return new VirtualWorld({
@@ -86,6 +87,7 @@ export class VirtualWorld implements RunWorld {
         ? join(mkdtempSync(join(options.scratchDir, 'zonesim-virtual-')), 'coordinator')
         : join(resolve(options.dataDir), 'coordinator'),
       nodes,
+      ...(options.linkCodec ? { linkCodec: options.linkCodec } : {}),
       coordinator: {
         heartbeatIntervalMs: c.heartbeatMs,
         heartbeatMissLimit: c.missLimit,
