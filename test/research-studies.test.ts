@@ -49,4 +49,9 @@ t.test('blast radius: one gray node touches fewer functions under shuffle-shard 
   const radius = cellMeans(await readFile(join(dir, 'study', 'cells.csv'), 'utf8'), 'blastRadius');
   t.ok(radius.get('c02')! < radius.get('c01')!, `functions touched per incident: ${radius.get('c01')} with spread, ${radius.get('c02')} with shuffle-shard`);
   t.ok(radius.get('c02')! <= 4, 'about the 2/12 of 24 functions whose shard holds the bad node, or fewer');
+  const tenants = cellMeans(await readFile(join(dir, 'study', 'cells.csv'), 'utf8'), 'blastRadiusTenants');
+  // A tenant is touched when any of its 3 functions is: never more tenants than functions, and
+  // more of the 8 with spread (where the functions touched are any of the 24) than with shuffle-shard.
+  t.ok(tenants.get('c01')! <= radius.get('c01')! && tenants.get('c02')! <= radius.get('c02')!, 'at most one tenant per function touched');
+  t.ok(tenants.get('c02')! < tenants.get('c01')!, `tenants touched per incident: ${tenants.get('c01')} of 8 with spread, ${tenants.get('c02')} with shuffle-shard`);
 });

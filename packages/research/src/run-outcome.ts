@@ -72,6 +72,7 @@ export const RUN_METRICS = [
   ['recoveryAfterHealMs', 'the longest time from an incident\'s heal to the region meeting its SLO again (recovered incidents)'],
   ['affectedPerIncident', 'failed requests from an incident\'s start to its recovery, mean over incidents'],
   ['blastRadius', 'functions with a failed request in an incident, mean over incidents'],
+  ['blastRadiusTenants', 'tenants (the functions\' owners, functions[].tenant) with a failed request in an incident, mean over incidents'],
   ['p50Ms', 'latency of every operation after the warm-up, intended send to answer, median'],
   ['p99Ms', 'the same, 99th percentile'],
   ['operations', 'operations sent after the warm-up'],
@@ -174,9 +175,9 @@ function p75FunctionColdStartRateOf(byFunction: RunSummaryCounts['byFunction']):
 }
 
 /** The availability metrics of a run's check (runs checked before issue 18's availability: all null). */
-function availabilityMetrics(check: CheckResult): Pick<Record<RunMetricName, number | null>, 'nines' | 'errorBudgetBurned' | 'incidents' | 'unrecovered' | 'recoveryAfterHealMs' | 'affectedPerIncident' | 'blastRadius'> {
+function availabilityMetrics(check: CheckResult): Pick<Record<RunMetricName, number | null>, 'nines' | 'errorBudgetBurned' | 'incidents' | 'unrecovered' | 'recoveryAfterHealMs' | 'affectedPerIncident' | 'blastRadius' | 'blastRadiusTenants'> {
   const a = check.availability as CheckResult['availability'] | undefined;
-  if (!a) return { nines: null, errorBudgetBurned: null, incidents: null, unrecovered: null, recoveryAfterHealMs: null, affectedPerIncident: null, blastRadius: null };
+  if (!a) return { nines: null, errorBudgetBurned: null, incidents: null, unrecovered: null, recoveryAfterHealMs: null, affectedPerIncident: null, blastRadius: null, blastRadiusTenants: null };
   const healed = a.incidents.filter((i) => i.endAt !== undefined);
   const recovered = healed.map((i) => i.recoveryAfterHealMs).filter((ms): ms is number => ms !== undefined);
   const n = a.incidents.length;
@@ -188,5 +189,7 @@ function availabilityMetrics(check: CheckResult): Pick<Record<RunMetricName, num
     recoveryAfterHealMs: recovered.length > 0 ? Math.max(...recovered) : null,
     affectedPerIncident: n > 0 ? a.incidents.reduce((x, i) => x + i.affected, 0) / n : null,
     blastRadius: n > 0 ? a.incidents.reduce((x, i) => x + i.functionsAffected, 0) / n : null,
+    // Runs checked before tenants were counted have none: null rather than a wrong 0.
+    blastRadiusTenants: n > 0 && a.incidents.every((i) => i.tenantsAffected !== undefined) ? a.incidents.reduce((x, i) => x + i.tenantsAffected, 0) / n : null,
   };
 }

@@ -124,6 +124,7 @@ const COUNT_UNITS: Readonly<Record<string, string>> = {
   unrecovered: 'incidents',
   affectedPerIncident: 'requests',
   blastRadius: 'functions per incident',
+  blastRadiusTenants: 'tenants per incident',
 };
 
 /** A metric's unit (the y axis title) and whether it lives in 0..1 (rates and shares). */

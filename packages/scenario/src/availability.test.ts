@@ -39,6 +39,16 @@ t.test('incidents: recovery after the heal, requests affected, blast radius; a f
   t.equal(i.affected, 15 * 50);
   t.equal(i.functionsAffected, 3);
   t.same(i.functions, ['a', 'b', 'x']);
+  t.equal(i.tenantsAffected, 3, 'by default each function is its own tenant');
+  t.same(i.tenants, ['a', 'b', 'x']);
+
+  // The same failures, with a and b owned by one tenant: 3 functions, 2 tenants.
+  const owned = new AvailabilityAccumulator(T0, 0.99, (fn) => (fn === 'x' ? 'tenant-2' : 'tenant-1'));
+  feed(owned, 60, 100, (s, k) => s >= 10 && s < 25 && k < 50, (k) => (k < 3 ? 'x' : k % 2 === 0 ? 'a' : 'b'));
+  const o = owned.result([{ id: 'f', startAt: T0 + 10_000, endAt: T0 + 20_000 }], T0 + 60_000).incidents[0]!;
+  t.equal(o.functionsAffected, 3);
+  t.equal(o.tenantsAffected, 2, 'tenants touched: the owners of the functions touched');
+  t.same(o.tenants, ['tenant-1', 'tenant-2']);
 
   const stuck = new AvailabilityAccumulator(T0, 0.99);
   feed(stuck, 60, 100, (s, k) => s >= 10 && k < 50);

@@ -4,15 +4,15 @@ import type { HistoryOp } from './run-files.js';
  * Availability as an operator or a researcher states it (issue 18): the success ratio and its
  * nines, the error budget an SLO allows and how much of it the run burned, goodput, and per incident
  * (each fault, scheduled or drawn) when it was detected, when the region recovered, how many
- * requests it affected and which functions it touched (its blast radius).
+ * requests it affected and which functions and tenants it touched (its blast radius).
  */
 
 /** Default success-ratio objective of `slo` (three nines). */
 export const DEFAULT_SLO = 0.999;
 /** A region has recovered once every second of this long after a moment meets the SLO (or every second left of the load, when less is left). */
 export const RECOVERY_CONFIRM_MS = 5_000;
-/** Functions listed per incident at most (the count stays exact). */
-const MAX_LISTED_FUNCTIONS = 20;
+/** Functions (and tenants) listed per incident at most (the counts stay exact). */
+const MAX_LISTED = 20;
 
 /** Success ratio and what it means against the SLO. */
 export interface AvailabilityStats {
@@ -47,6 +47,9 @@ export interface Incident {
   /** The functions of those ops: the blast radius. */
   functionsAffected: number;
   functions: string[];
+  /** The tenants (customers) owning those functions: the blast radius as customers feel it. */
+  tenantsAffected: number;
+  tenants: string[];
 }
 
 export interface Availability {
@@ -90,9 +93,13 @@ export class AvailabilityAccumulator {
   /** Second (from judgedFrom) -> ops, failed, and the functions of the failed ones (the blast radius). */
   readonly #seconds = new Map<number, { ops: number; failed: number; functions?: Set<string> }>();
 
-  constructor(judgedFrom: number, slo = DEFAULT_SLO) {
+  readonly #tenantOf: (fn: string) => string;
+
+  /** `tenantOf`: the tenant owning a function (default: each function is its own tenant). */
+  constructor(judgedFrom: number, slo = DEFAULT_SLO, tenantOf: (fn: string) => string = (fn) => fn) {
     this.#judgedFrom = judgedFrom;
     this.#slo = slo;
+    this.#tenantOf = tenantOf;
   }
 
   add(op: Pick<HistoryOp, 'intendedAt' | 'result' | 'functionError' | 'function'>): void {
@@ -153,7 +160,16 @@ export class AvailabilityAccumulator {
         affected += s.failed;
         for (const fn of s.functions!) fns.add(fn);
       }
-      const incident: Incident = { faultId: f.id, startAt: f.startAt, affected, functionsAffected: fns.size, functions: [...fns].sort().slice(0, MAX_LISTED_FUNCTIONS) };
+      const tenants = new Set([...fns].map((fn) => this.#tenantOf(fn)));
+      const incident: Incident = {
+        faultId: f.id,
+        startAt: f.startAt,
+        affected,
+        functionsAffected: fns.size,
+        functions: [...fns].sort().slice(0, MAX_LISTED),
+        tenantsAffected: tenants.size,
+        tenants: [...tenants].sort().slice(0, MAX_LISTED),
+      };
       if (f.endAt !== undefined) incident.endAt = f.endAt;
       if (recoveredAt !== undefined) {
         incident.recoveredAt = recoveredAt;

@@ -165,7 +165,8 @@ export async function checkRun(dir: string, options: CheckRunOptions = {}): Prom
   const acc = new Map(specs.map((s) => [s.key, new WindowAccumulator()]));
   const perFault = windows.map(() => new WindowAccumulator());
   const byFunction = new Map<string, WindowAccumulator>();
-  const availability = new AvailabilityAccumulator(judgedFrom, scenario?.slo ?? DEFAULT_SLO);
+  const tenants = new Map((scenario?.functions ?? []).map((f) => [f.name, f.tenant]));
+  const availability = new AvailabilityAccumulator(judgedFrom, scenario?.slo ?? DEFAULT_SLO, (fn) => tenants.get(fn) ?? fn);
   let lastIntendedAt = judgedFrom;
 
   const ops = { total: 0, sync: emptyCounts(), async: emptyCounts(), queue: emptyCounts() };

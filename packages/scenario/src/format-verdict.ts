@@ -109,7 +109,8 @@ function availabilityLines(a: Availability): string[] {
   const shown = a.incidents.slice(0, 5);
   for (const i of shown) {
     const recovery = i.recoveredAt === undefined ? (i.endAt === undefined ? 'not healed in the run' : 'never recovered after it was healed') : `recovered ${formatDuration(i.recoveryMs!)} after it began (${formatDuration(i.recoveryAfterHealMs ?? 0)} after it was healed)`;
-    lines.push(`  incident ${i.faultId}: ${recovery}; ${i.affected} requests affected, ${i.functionsAffected} function${i.functionsAffected === 1 ? '' : 's'}`);
+    const tenants = i.tenantsAffected === i.functionsAffected ? '' : ` of ${i.tenantsAffected} tenant${i.tenantsAffected === 1 ? '' : 's'}`;
+    lines.push(`  incident ${i.faultId}: ${recovery}; ${i.affected} requests affected, ${i.functionsAffected} function${i.functionsAffected === 1 ? '' : 's'}${tenants}`);
   }
   if (a.incidents.length > shown.length) {
     const never = a.incidents.filter((i) => i.endAt !== undefined && i.recoveredAt === undefined).length;

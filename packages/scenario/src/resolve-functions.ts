@@ -58,6 +58,7 @@ export function resolveCommon(f: Raw, path: Array<string | number>, ctx: Resolve
   for (const [k, v] of Object.entries((f['environment'] as Raw | undefined) ?? {})) environment[k] = String(v);
   const common: FunctionCommon = {
     name: f['name'] as string,
+    tenant: (f['tenant'] as string | undefined) ?? (f['name'] as string),
     memoryMb: (f['memory'] as number | undefined) ?? DEFAULT_SCENARIO.memoryMb,
     timeoutSec: ctx.seconds(f['timeout'], [...path, 'timeout'], 1, 900) ?? DEFAULT_SCENARIO.timeoutSec,
     architecture: (f['architecture'] as FunctionCommon['architecture'] | undefined) ?? DEFAULT_SCENARIO.architecture,

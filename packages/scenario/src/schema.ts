@@ -149,6 +149,12 @@ const ClusterSchema = Obj(
 const functionCommon = {
   name: FunctionName,
   description: Type.Optional(Text),
+  tenant: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+      description: 'The customer (account) the function belongs to, for the blast radius in tenants. Default: the function name (each function its own tenant)',
+    }),
+  ),
   memory: Type.Optional(Type.Integer({ minimum: 128, maximum: 10_240, description: 'MemorySize in MB. Default 128' })),
   timeout: Type.Optional(Duration('Timeout, whole seconds, 1s..900s. Default 3s')),
   architecture: Type.Optional(Type.Union([Type.Literal('x86_64'), Type.Literal('arm64')], { description: 'Default x86_64' })),

@@ -82,6 +82,8 @@ export async function syntheticFunctionsFromTrace(options: {
     result.functions.push({
       kind: 'synthetic',
       name,
+      // The trace's owner is the customer: functions of one owner are one tenant.
+      tenant: p.hashOwner ? `owner-${p.hashOwner.slice(0, 8).toLowerCase()}` : name,
       runtime: SYNTHETIC_RUNTIME,
       handler: SYNTHETIC_HANDLER,
       memoryMb: options.settings.memoryMb ?? clamp(Number.isFinite(p100Mb) ? Math.ceil(p100Mb) : 128, 128, 10_240),

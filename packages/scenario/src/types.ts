@@ -98,6 +98,8 @@ export interface ResolvedCluster {
 export interface FunctionCommon {
   name: string;
   description?: string;
+  /** The customer the function belongs to (blast radius in tenants, issue 18). @default the function's name */
+  tenant: string;
   /** Lambda MemorySize. @default 128 */
   memoryMb: number;
   /** Lambda Timeout, whole seconds. @default 3 */
