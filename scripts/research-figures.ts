@@ -66,10 +66,10 @@ const STUDIES: Record<string, Study> = {
   },
   'host-failures': {
     file: 'host-failures.yaml',
-    sweep: ['--set', 'failures[0].preset=websites02-exponential,lanl05-weibull,g5k06-lognormal', '--set', 'cluster.heartbeat=200ms,1s', '--seeds', '3'],
+    sweep: ['--set', 'failures[0].preset=websites02-exponential,nd07cpu-weibull', '--set', 'cluster.heartbeat=200ms,1s', '--seeds', '2'],
     figures: {
-      'host-failures-availability': { metric: 'availability' },
-      'host-failures-failed': { metric: 'failed' },
+      'host-failures-p99Ms': { metric: 'p99Ms', xAxis: 'cluster.heartbeat' },
+      'host-failures-failed': { metric: 'failed', xAxis: 'cluster.heartbeat' },
     },
   },
 };

@@ -373,13 +373,16 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
     const detected = gray ? (z: ZoneTransition) => z.health !== 'healthy' : (z: ZoneTransition) => z.health === 'down';
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
       const before = zones.findLast((z) => z.t < f.startAt && match(z));
-      const hit = zones.find((z) => z.t >= f.startAt && detected(z) && match(z));
+      const alreadyDown = before !== undefined && detected(before);
+      // A target already down when the fault began (its zone was down: overlapping failures) has no
+      // detection of this fault to measure; its next down mark belongs to a later fault.
+      const hit = alreadyDown ? undefined : zones.find((z) => z.t >= f.startAt && detected(z) && match(z));
       out.push({
         faultId: f.id,
         action: f.action,
         ...where,
         startAt: f.startAt,
-        ...(before !== undefined && detected(before) && { alreadyDownAt: before.t }),
+        ...(alreadyDown && { alreadyDownAt: before.t }),
         ...(hit && { detectedAt: hit.t, detectionMs: hit.t - f.startAt }),
       });
     };

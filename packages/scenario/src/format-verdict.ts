@@ -87,7 +87,9 @@ export function formatVerdict(verdict: Verdict, check?: CheckResult, options: Fo
     if (check.detection.length > listed.length) {
       const measured = check.detection.filter((d) => d.detectionMs !== undefined).map((d) => d.detectionMs!);
       const worst = measured.length > 0 ? `, the longest ${formatDuration(Math.max(...measured))}` : '';
-      lines.push(`  ... ${check.detection.length - listed.length} more detections (${check.detection.length - measured.length} of all never marked down${worst})`);
+      const already = check.detection.filter((d) => d.detectionMs === undefined && d.alreadyDownAt !== undefined).length;
+      const never = check.detection.length - measured.length - already;
+      lines.push(`  ... ${check.detection.length - listed.length} more detections (${never} of all never marked down, ${already} already down when their fault began${worst})`);
     }
     // Older results (before issue 18) have no availability section.
     if (check.availability) lines.push(...availabilityLines(check.availability));

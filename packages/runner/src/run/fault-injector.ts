@@ -37,6 +37,14 @@ export class FaultInjector {
   readonly #out: NdjsonWriter<FaultRecord>;
   readonly #onEvent: (text: string) => void;
   readonly #applied = new Map<string, Applied>();
+  /**
+   * Faults holding each node killed, or paused. Faults overlap (a host fails while its zone is down;
+   * stochastic failures draw both): a node comes back only when the last fault holding it down
+   * heals, and a node killed while paused stays killed, then paused again after its restart while a
+   * pause still holds it.
+   */
+  readonly #killHolds = new Map<string, number>();
+  readonly #pauseHolds = new Map<string, number>();
 
   constructor(args: {
     /** The world's zone nodes (a fault's node targets are looked up here). */
@@ -133,15 +141,23 @@ export class FaultInjector {
     switch (p.action) {
       case 'kill':
         for (const { nodeId } of this.#targets(fault)) {
-          a.kill(nodeId);
-          // The node comes back only when the scenario says when (restartAfter).
-          if (fault.endMs !== undefined) applied.undo.push(() => a.restart(nodeId));
+          if (hold(this.#killHolds, nodeId) === 1) a.kill(nodeId);
+          // The node comes back only when the scenario says when (restartAfter); a kill without an
+          // end lets go of the node when it is healed (the run's end) but does not restart it.
+          const restarts = fault.endMs !== undefined;
+          applied.undo.push(async () => {
+            if (release(this.#killHolds, nodeId) > 0 || !restarts) return;
+            await a.restart(nodeId);
+            if ((this.#pauseHolds.get(nodeId) ?? 0) > 0) a.pause(nodeId);
+          });
         }
         return;
       case 'pause':
         for (const { nodeId } of this.#targets(fault)) {
-          a.pause(nodeId);
-          applied.undo.push(() => a.resume(nodeId));
+          if (hold(this.#pauseHolds, nodeId) === 1 && (this.#killHolds.get(nodeId) ?? 0) === 0) a.pause(nodeId);
+          applied.undo.push(() => {
+            if (release(this.#pauseHolds, nodeId) === 0 && (this.#killHolds.get(nodeId) ?? 0) === 0) a.resume(nodeId);
+          });
         }
         return;
       case 'partition':
@@ -196,4 +212,19 @@ export class FaultInjector {
       }
     }
   }
+}
+
+/** One more fault holds `nodeId`; returns how many do now. */
+function hold(holds: Map<string, number>, nodeId: string): number {
+  const n = (holds.get(nodeId) ?? 0) + 1;
+  holds.set(nodeId, n);
+  return n;
+}
+
+/** One fault fewer holds `nodeId`; returns how many still do. */
+function release(holds: Map<string, number>, nodeId: string): number {
+  const n = Math.max(0, (holds.get(nodeId) ?? 0) - 1);
+  if (n === 0) holds.delete(nodeId);
+  else holds.set(nodeId, n);
+  return n;
 }

@@ -102,13 +102,16 @@ t.test('the timeline applies each fault at t0 + start on the clock and heals it 
   t.equal(timeline.scheduled, 2, 'the kill\'s heal and the pause are due');
   clock.advance(1_000);
   await settle();
-  t.ok(platform.calls.includes('pause az-b-node-1'));
+  t.same(injector.active(), ['k', 'p'], 'the pause at t0 + 2 s ...');
+  t.notOk(platform.calls.includes('pause az-b-node-1'), '... finds the node killed: nothing to pause yet');
   clock.advance(999);
   await settle();
   t.notOk(platform.calls.some((c) => c.startsWith('restart')), 'not healed before t0 + 3 s');
   clock.advance(1);
   await settle();
   t.ok(platform.calls.includes('restart az-b-node-1'), 'healed at t0 + 3 s');
+  const actuated = platform.calls.filter((c) => !c.includes('/zonesim/v1/faults'));
+  t.same(actuated.slice(-4), ['restart az-b-node-2', 'pause az-b-node-2', 'restart az-b-node-1', 'pause az-b-node-1'], 'and paused once back, as the pause still holds');
   t.same(injector.active(), ['p'], 'the pause has no end: it stays until healAll');
   await timeline.stop();
   t.equal(timeline.scheduled, 0);
@@ -153,4 +156,34 @@ t.test('the load is open-loop on the clock: sent at the intended time whatever i
   const ops = readFileSync(join(dir, 'history.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryOp);
   t.same(ops.map((o) => [o.seq, o.intendedAt - t0, o.endedAt - o.intendedAt, o.result]), [[0, 0, answeredAt - t0, 'ok'], [1, 100, answeredAt - t0 - 100, 'ok'], [2, 200, answeredAt - t0 - 200, 'fail']], 'latency runs from the intended time');
   t.same(driver.counts, { sent: 3, ok: 2, fail: 1, unknown: 0, inFlight: 0 });
+});
+
+t.test('overlapping faults: a node comes back only when the last fault holding it down heals', async (t) => {
+  const dir = await scratch(t);
+  const platform = new FakePlatform(NODES);
+  const out = new NdjsonWriter<FaultRecord>(join(dir, 'faults.ndjson'));
+  const injector = new FaultInjector({ nodes: NODES, actuator: platform, admin: new AdminClient(platform), clock: new ManualClock(), out });
+  const acts = (): string[] => platform.calls.splice(0).filter((c) => !c.includes('/zonesim/v1/faults'));
+  const zone = fault({ id: 'zone', endMs: 10, params: { action: 'kill' } as never });
+  const host = fault({ id: 'host', targets: { nodeIds: ['az-b-node-1'] }, endMs: 20, params: { action: 'kill' } as never });
+  await injector.apply(zone);
+  t.same(acts(), ['kill az-b-node-1', 'kill az-b-node-2'], 'the zone goes down');
+  await injector.apply(host);
+  t.same(acts(), [], 'a host of the down zone fails too: already down, nothing to do');
+  await injector.heal('zone');
+  t.same(acts(), ['restart az-b-node-2'], 'the zone is repaired: its other host comes back, the failed one stays down');
+  await injector.heal('host');
+  t.same(acts(), ['restart az-b-node-1'], 'then the host is repaired');
+
+  // A pause and a kill on one node: killed while paused, restarted and paused again while the pause holds.
+  const pause = fault({ id: 'pause', targets: { nodeIds: ['az-a-node-1'] }, endMs: 30, params: { action: 'pause' } as never });
+  const kill = fault({ id: 'kill', targets: { nodeIds: ['az-a-node-1'] }, endMs: 20, params: { action: 'kill' } as never });
+  await injector.apply(pause);
+  await injector.apply(kill);
+  t.same(acts(), ['pause az-a-node-1', 'kill az-a-node-1']);
+  await injector.heal('kill');
+  t.same(acts(), ['restart az-a-node-1', 'pause az-a-node-1'], 'back, and still paused');
+  await injector.heal('pause');
+  t.same(acts(), ['resume az-a-node-1']);
+  await out.close();
 });
