@@ -1,37 +1,19 @@
 import t from 'tap';
 import { MsgpackCodec } from './codec.js';
 import { parseZoneFrame, parseCoordinatorFrame } from './validate.js';
-import { PROTOCOL_VERSION } from './version.js';
+import { sampleHello } from './test-util/sample-messages.js';
 
 const codec = new MsgpackCodec();
 
 t.test('a valid hello round-trips through the codec and the validator', async (t) => {
-  const hello = {
-    type: 'hello',
-    protocolVersion: PROTOCOL_VERSION,
-    clusterToken: 'secret',
-    zone: 'az-a',
-    nodeId: 'node-1',
-    capacity: { memoryMb: 4096, maxEnvironments: 16 },
-    isolation: 'process',
-    runtimes: ['nodejs20.x'],
-  };
+  const hello = sampleHello();
   const parsed = parseZoneFrame(codec, codec.encode(hello));
   t.ok(parsed.ok);
   if (parsed.ok) t.same(parsed.message, hello);
 });
 
 t.test("a hello's sandbox report is validated: known kinds only, a bounded reason", async (t) => {
-  const base = {
-    type: 'hello',
-    protocolVersion: PROTOCOL_VERSION,
-    clusterToken: 'secret',
-    zone: 'az-a',
-    nodeId: 'node-1',
-    capacity: { memoryMb: 4096, maxEnvironments: 16 },
-    isolation: 'process',
-    runtimes: ['nodejs20.x'],
-  };
+  const base = sampleHello();
   const good = { ...base, sandbox: { kind: 'none', reason: 'bwrap not found', cpuModel: 'host' } };
   const parsed = parseZoneFrame(codec, codec.encode(good));
   t.ok(parsed.ok);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { msgpackCodec } from './codec.js';
-import { PROTOCOL_VERSION } from './version.js';
+import { sampleHello } from './test-util/sample-messages.js';
 import { parseZoneFrame } from './validate.js';
 import { ValueFrame, frameWireBytes, valueCodec } from './value-codec.js';
 
@@ -27,16 +27,7 @@ t.test("a value frame's wire size is exactly msgpackr's length", async (t) => {
 });
 
 t.test('a value frame carries the message itself, frozen; bytes are not a value frame', async (t) => {
-  const hello = {
-    type: 'hello',
-    protocolVersion: PROTOCOL_VERSION,
-    clusterToken: 'secret',
-    zone: 'az-a',
-    nodeId: 'node-1',
-    capacity: { memoryMb: 4096, maxEnvironments: 16 },
-    isolation: 'process',
-    runtimes: ['nodejs20.x'],
-  };
+  const hello = sampleHello();
   const frame = valueCodec.encode(hello);
   t.type(frame, ValueFrame);
   t.equal(frame.byteLength, 0, 'no bytes travel');
