@@ -71,6 +71,22 @@ t.test('a zone already down when its fault began: detection not measured, and sa
   t.match(formatVerdict(verdict(s, check), check), /detection kill-b az-b: not measured: already down when the fault began/);
 });
 
+t.test('a fault healed before the detector noticed is undetected, not credited with a later fault\'s down mark', async (t) => {
+  const dir = await copyRun(t);
+  // kill-b as before (10 s to 20 s), then a second fault on az-b at 40 s, detected at 40.8 s; no down
+  // mark during kill-b or within the detector's bound after its heal.
+  await writeFile(join(dir, 'faults.ndjson'), [
+    { id: 'kill-b', action: 'kill', target: { zones: ['az-b'], nodeIds: ['az-b-node-1'] }, startAt: T0 + 10_000, endAt: T0 + 20_000 },
+    { id: 'kill-b2', action: 'kill', target: { zones: ['az-b'], nodeIds: ['az-b-node-1'] }, startAt: T0 + 40_000, endAt: T0 + 45_000 },
+  ].map((f) => JSON.stringify(f)).join('\n') + '\n');
+  await writeFile(join(dir, 'zones.ndjson'), [
+    { t: T0 + 40_800, zone: 'az-b', health: 'down' },
+    { t: T0 + 45_500, zone: 'az-b', health: 'healthy' },
+  ].map((z) => JSON.stringify(z)).join('\n') + '\n');
+  const check = await checkRun(dir, { scenario: await scenario() });
+  t.same(check.detection.map((d) => [d.faultId, d.detectionMs]), [['kill-b', undefined], ['kill-b2', 800]]);
+});
+
 t.test('hypotheses hold or fail as the run says', async (t) => {
   const s = await scenario();
   const check = await checkRun(RUN, { scenario: s });

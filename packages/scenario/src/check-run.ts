@@ -364,8 +364,18 @@ async function readZones(dir: string, stats: NdjsonReadStats, signal?: AbortSign
  * is the first time the detector took it out of placement at all: a node `suspect` or `down`, a
  * zone anything but `healthy` (issue 18: heartbeat against work-aware detection).
  */
+/** Without the scenario (its heartbeat), how long after a heal a down mark still counts for the fault. */
+const DEFAULT_LATE_DETECTION_MS = 5_000;
+
 function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: ResolvedScenario | undefined): Detection[] {
   const named = new Set(scenario?.hypotheses.flatMap((h) => (h.kind === 'detection' ? h.faultIds : [])) ?? []);
+  // A down mark counts for a fault until the detector could no longer be judging it: one more
+  // heartbeat than the silence it allows after the fault healed, and never past the next fault
+  // on the same target (stochastic failures: a hang shorter than the silence limit is never
+  // detected, and the next failure's down mark is that failure's).
+  const lateMs = scenario ? scenario.cluster.heartbeatMs * (scenario.cluster.missLimit + 1) : DEFAULT_LATE_DETECTION_MS;
+  const startsOn = (key: string): number[] =>
+    faults.filter((g) => (g.target.zones ?? []).includes(key) || (g.target.nodeIds ?? []).includes(key)).map((g) => g.startAt);
   const out: Detection[] = [];
   for (const f of faults) {
     const gray = GRAY_ACTIONS.has(f.action as FaultAction);
@@ -374,9 +384,11 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
       const before = zones.findLast((z) => z.t < f.startAt && match(z));
       const alreadyDown = before !== undefined && detected(before);
+      const next = Math.min(...startsOn((where.zone ?? where.nodeId)!).filter((t) => t > f.startAt));
+      const until = Math.min(next, f.endAt === undefined ? Infinity : f.endAt + lateMs);
       // A target already down when the fault began (its zone was down: overlapping failures) has no
       // detection of this fault to measure; its next down mark belongs to a later fault.
-      const hit = alreadyDown ? undefined : zones.find((z) => z.t >= f.startAt && detected(z) && match(z));
+      const hit = alreadyDown ? undefined : zones.find((z) => z.t >= f.startAt && z.t <= until && detected(z) && match(z));
       out.push({
         faultId: f.id,
         action: f.action,
