@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runZonesim } from './harness/cli.js';
+import { cellMeans } from './harness/study-cells.js';
 import { openOfflinePage } from './harness/offline-page.js';
 
 // The function given to page.evaluate runs in the browser; its DOM types are declared for this file
@@ -15,13 +16,6 @@ declare const document: { getElementById(id: string): unknown };
 declare const window: { Chart: { getChart(canvas: unknown): { data: { datasets: Array<{ data: Array<{ x: number; y: number }> }> } } | undefined } };
 
 const STUDY = join(import.meta.dirname, '..', 'sim-scenarios', 'research', 'keep-alive.yaml');
-
-function cellMeans(csv: string, metric: string): Map<string, number> {
-  const [head, ...rows] = csv.trim().split('\n');
-  const names = head!.split(',');
-  const at = (row: string[], name: string): string => row[names.indexOf(name)]!;
-  return new Map(rows.map((r) => r.split(',')).filter((r) => at(r, 'metric') === metric).map((r) => [at(r, 'cell'), Number(at(r, 'mean'))]));
-}
 
 t.test('keep-alive: hybrid-histogram has the cold starts of a long fixed window with less idle memory', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'zonesim-study-keep-alive-'));

@@ -374,8 +374,16 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
   // on the same target (stochastic failures: a hang shorter than the silence limit is never
   // detected, and the next failure's down mark is that failure's).
   const lateMs = scenario ? scenario.cluster.heartbeatMs * (scenario.cluster.missLimit + 1) : DEFAULT_LATE_DETECTION_MS;
-  const startsOn = (key: string): number[] =>
-    faults.filter((g) => (g.target.zones ?? []).includes(key) || (g.target.nodeIds ?? []).includes(key)).map((g) => g.startAt);
+  // Fault starts per zone and node, once: stochastic failures make thousands of faults.
+  const startsOn = new Map<string, number[]>();
+  for (const g of faults) {
+    for (const key of new Set([...(g.target.zones ?? []), ...(g.target.nodeIds ?? [])])) {
+      const starts = startsOn.get(key);
+      if (starts) starts.push(g.startAt);
+      else startsOn.set(key, [g.startAt]);
+    }
+  }
+  const nextStart = (key: string, after: number): number => (startsOn.get(key) ?? []).find((t) => t > after) ?? Infinity;
   const out: Detection[] = [];
   for (const f of faults) {
     const gray = GRAY_ACTIONS.has(f.action as FaultAction);
@@ -384,8 +392,7 @@ function detections(faults: FaultRecord[], zones: ZoneTransition[], scenario: Re
     const measure = (match: (z: ZoneTransition) => boolean, where: { zone?: string; nodeId?: string }) => {
       const before = zones.findLast((z) => z.t < f.startAt && match(z));
       const alreadyDown = before !== undefined && detected(before);
-      const next = Math.min(...startsOn((where.zone ?? where.nodeId)!).filter((t) => t > f.startAt));
-      const until = Math.min(next, f.endAt === undefined ? Infinity : f.endAt + lateMs);
+      const until = Math.min(nextStart((where.zone ?? where.nodeId)!, f.startAt), f.endAt === undefined ? Infinity : f.endAt + lateMs);
       // A target already down when the fault began (its zone was down: overlapping failures) has no
       // detection of this fault to measure; its next down mark belongs to a later fault.
       const hit = alreadyDown ? undefined : zones.find((z) => z.t >= f.startAt && z.t <= until && detected(z) && match(z));

@@ -36,23 +36,8 @@ export {
   type PoolStats,
   type PrewarmDueEvent,
 } from './environment/pool.js';
-export {
-  DEFAULT_HYBRID_HISTOGRAM,
-  FixedKeepAlive,
-  KEEP_ALIVE_POLICIES,
-  createKeepAlivePolicy,
-  formatKeepAlivePolicy,
-  parseKeepAlivePolicy,
-  resolveKeepAlivePolicy,
-  type HybridHistogramOptions,
-  type HybridHistogramSettings,
-  type KeepAlivePolicy,
-  type KeepAlivePolicyName,
-  type KeepAlivePolicyOptions,
-  type KeepAlivePolicySettings,
-  type KeepAliveWindows,
-} from './environment/keep-alive-policy.js';
-export { HybridHistogramKeepAlive, type HistogramDecision, type HistogramPattern } from './environment/hybrid-histogram.js';
+export * from './environment/keep-alive-policy.js';
+export * from './environment/hybrid-histogram.js';
 
 export type {
   EnvironmentConfig,

@@ -64,23 +64,8 @@ export {
   type PoolStats,
   type PrewarmDueEvent,
 } from './pool.js';
-export {
-  DEFAULT_HYBRID_HISTOGRAM,
-  FixedKeepAlive,
-  KEEP_ALIVE_POLICIES,
-  createKeepAlivePolicy,
-  formatKeepAlivePolicy,
-  parseKeepAlivePolicy,
-  resolveKeepAlivePolicy,
-  type HybridHistogramOptions,
-  type HybridHistogramSettings,
-  type KeepAlivePolicy,
-  type KeepAlivePolicyName,
-  type KeepAlivePolicyOptions,
-  type KeepAlivePolicySettings,
-  type KeepAliveWindows,
-} from './keep-alive-policy.js';
-export { HybridHistogramKeepAlive, type HistogramDecision, type HistogramPattern } from './hybrid-histogram.js';
+export * from './keep-alive-policy.js';
+export * from './hybrid-histogram.js';
 
 export {
   computeBilledMs,

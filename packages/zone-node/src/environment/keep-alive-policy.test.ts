@@ -17,8 +17,9 @@ import {
   type HybridHistogramSettings,
 } from './keep-alive-policy.js';
 import { EnvironmentPool, type EnvironmentEvictedEvent, type PrewarmDueEvent } from './pool.js';
-import type { EnvironmentConfig, EnvironmentFactory, EnvironmentInitResult, EnvironmentInvokeResult, EnvironmentState, ExecutionEnvironment } from './types.js';
+import type { EnvironmentConfig, EnvironmentInitResult, EnvironmentInvokeResult, EnvironmentState, ExecutionEnvironment } from './types.js';
 import { testSpec } from '../test-util/function-spec.js';
+import { recordingFactory } from '../test-util/recording-factory.js';
 
 const MIN = 60_000;
 
@@ -59,15 +60,7 @@ class InstantEnvironment implements ExecutionEnvironment {
 }
 
 function poolWith(clock: ManualClock, keepAlive: FixedKeepAlive | HybridHistogramKeepAlive, keepAliveMs = 10 * MIN) {
-  const created: InstantEnvironment[] = [];
-  const factory: EnvironmentFactory = {
-    isolation: 'process',
-    create: (config) => {
-      const env = new InstantEnvironment(config);
-      created.push(env);
-      return env;
-    },
-  };
+  const { factory, created } = recordingFactory((config) => new InstantEnvironment(config));
   let n = 0;
   const pool = new EnvironmentPool({ maxEnvironments: 4, memoryMb: 1024, keepAliveMs, factory, clock, entropy: seededEntropy('keep-alive'), newEnvironmentId: () => `env-${++n}`, keepAlive });
   const evicted: EnvironmentEvictedEvent[] = [];

@@ -17,6 +17,7 @@ import type {
   ExecutionEnvironment,
 } from './types.js';
 import { testSpec } from '../test-util/function-spec.js';
+import { recordingFactory } from '../test-util/recording-factory.js';
 
 const spec = testSpec;
 
@@ -65,15 +66,7 @@ class FakeEnvironment implements ExecutionEnvironment {
 
 function setup(options: { maxEnvironments?: number; memoryMb?: number; keepAliveMs?: number } = {}) {
   const clock = new ManualClock();
-  const created: FakeEnvironment[] = [];
-  const factory: EnvironmentFactory = {
-    isolation: 'process',
-    create: (config) => {
-      const env = new FakeEnvironment(config);
-      created.push(env);
-      return env;
-    },
-  };
+  const { factory, created } = recordingFactory((config) => new FakeEnvironment(config));
   let n = 0;
   const pool = new EnvironmentPool({
     maxEnvironments: options.maxEnvironments ?? 4,
