@@ -308,29 +308,9 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
    */
   async provision(request: AcquireRequest, options: { initTimeoutMs?: number } = {}): Promise<{ environment: ExecutionEnvironment; result: EnvironmentInitResult }> {
     if (this.#stopping) throw new NodeCapacityError(EnvironmentErrorCode.NodeDraining, 'the zone node is shutting down', request.spec.specKey);
-    const { spec } = request;
-    this.#makeRoom(spec);
-    const env = this.#factory.create({
-      environmentId: this.#newId(),
-      spec,
-      codeDir: request.codeDir,
-      logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
-      initializationType: 'provisioned-concurrency',
-      ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
-    });
-    // Leased while INIT runs, so no invocation can take it half-initialised.
-    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: true, releasedSeq: 0, keepAlive: undefined, idleSince: undefined };
-    this.#entries.set(env.id, entry);
-    env.onDead?.(() => this.#onDead(entry));
-    let result: EnvironmentInitResult;
-    try {
-      result = await env.initialize(options);
-    } catch (err) {
-      this.#remove(entry);
-      throw err;
-    }
-    if (!result.ok || env.state === 'dead') this.#remove(entry);
-    else this.#toIdle(entry, undefined);
+    this.#makeRoom(request.spec);
+    const { env, result, kept } = await this.#createInitialized(request, 'provisioned-concurrency', options);
+    if (kept) this.#toIdle(kept, undefined);
     return { environment: env, result };
   }
 
@@ -353,35 +333,62 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       this.#prewarmsFailed++;
       return undefined;
     }
+    let started = false;
+    let created;
+    try {
+      created = await this.#createInitialized(request, 'on-demand', options.initTimeoutMs === undefined ? {} : { initTimeoutMs: options.initTimeoutMs }, () => {
+        started = true;
+        this.#prewarms++;
+      });
+    } catch (err) {
+      // A pre-warm that started and then failed (a runtime that could not start is not counted).
+      if (started) this.#prewarmsFailed++;
+      throw err;
+    }
+    if (created.kept) this.#toIdle(created.kept, options.keepAliveMs);
+    else this.#prewarmsFailed++;
+    return { environment: created.env, result: created.result };
+  }
+
+  /**
+   * Creates an environment and runs its INIT now, for provisioned concurrency or a pre-warm. It is
+   * leased while INIT runs, so that no invocation takes it half-initialised; a pre-warmed one counts
+   * as idle memory from the start (no invocation is using what it holds). `kept` is its entry once
+   * INIT succeeded and the environment still lives; a failed INIT leaves nothing behind.
+   * `registered` runs once the environment is in the pool (a spawn failure throws before it).
+   */
+  async #createInitialized(
+    request: AcquireRequest,
+    initializationType: 'provisioned-concurrency' | 'on-demand',
+    initOptions: { initTimeoutMs?: number },
+    registered?: () => void,
+  ): Promise<{ env: ExecutionEnvironment; result: EnvironmentInitResult; kept: Entry | undefined }> {
+    const { spec } = request;
     const env = this.#factory.create({
       environmentId: this.#newId(),
       spec,
       codeDir: request.codeDir,
       logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
-      initializationType: 'on-demand',
+      initializationType,
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
     });
-    // Leased while INIT runs (no invocation may take it half-initialised), but already idle memory:
-    // no invocation is using what it holds.
-    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined, idleSince: this.#clock.monotonic() };
+    const provisioned = initializationType === 'provisioned-concurrency';
+    const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned, releasedSeq: 0, keepAlive: undefined, idleSince: provisioned ? undefined : this.#clock.monotonic() };
     this.#entries.set(env.id, entry);
     env.onDead?.(() => this.#onDead(entry));
-    this.#prewarms++;
+    registered?.();
     let result: EnvironmentInitResult;
     try {
-      result = await env.initialize(options.initTimeoutMs === undefined ? {} : { initTimeoutMs: options.initTimeoutMs });
+      result = await env.initialize(initOptions);
     } catch (err) {
       this.#remove(entry);
-      this.#prewarmsFailed++;
       throw err;
     }
     if (!result.ok || env.state === 'dead' || this.#entries.get(env.id) !== entry) {
       this.#remove(entry);
-      this.#prewarmsFailed++;
-      return { environment: env, result };
+      return { env, result, kept: undefined };
     }
-    this.#toIdle(entry, options.keepAliveMs);
-    return { environment: env, result };
+    return { env, result, kept: entry };
   }
 
   /**
