@@ -10,6 +10,10 @@ export const FunctionErrorSchema = Type.Object({
   trace: Type.Optional(Type.Array(Type.String({ maxLength: 64 * 1024 }), { maxItems: 1000 })),
   /** Custom runtimes and images post `stackTrace` through the Runtime API (lambda-facts 1.3). */
   stackTrace: Type.Optional(Type.Array(Type.String({ maxLength: 64 * 1024 }), { maxItems: 1000 })),
+  /** Python's runtime names the request in its error body. */
+  requestId: Type.Optional(Type.String({ maxLength: 256 })),
+  /** Java's runtime posts the exception's cause chain (`{errorMessage, errorType, stackTrace, cause}`), kept as posted (bounded). */
+  cause: Type.Optional(Type.Unknown()),
 });
 /** See {@link FunctionErrorSchema}. */
 export type FunctionError = Static<typeof FunctionErrorSchema>;

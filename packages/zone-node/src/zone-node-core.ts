@@ -27,16 +27,17 @@ import { LogShipper } from './log-shipper.js';
 import type { ResolvedZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
 import { WarmFloor } from './warm-floor.js';
+import { PYTHON_RUNTIMES } from './environment/runtime-names.js';
 import type { ColdStartGate } from './turnstile.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
 
 /**
- * Every runtime a zone node advertises in `hello`: the Node.js ones, custom runtimes and images
+ * Every runtime a zone node advertises in `hello`: the Node.js ones, Python, custom runtimes and images
  * (an executable under the Runtime API), and synthetic functions (timers, no process).
  */
-export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, 'provided.al2023', 'provided.al2', IMAGE_RUNTIME, SYNTHETIC_RUNTIME];
+export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, 'provided.al2023', 'provided.al2', IMAGE_RUNTIME, SYNTHETIC_RUNTIME];
 
 /** How often a heartbeat carries the environment report (dashboard, issue 9). */
 const ENVIRONMENT_REPORT_EVERY_MS = 500;

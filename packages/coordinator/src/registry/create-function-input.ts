@@ -2,7 +2,7 @@ import { SYNTHETIC_RUNTIME } from '@zonesim/common';
 import { invalidParameter, requestTooLarge, validationError } from '../errors.js';
 import { parseImageConfig, type ImageConfigOverrides } from '../images/image-config.js';
 
-/** Runtimes in Lambda's API enum (lambda-facts 2.1); only the Node.js ones run here so far. */
+/** Runtimes in Lambda's API enum (lambda-facts 2.1); {@link SUPPORTED_RUNTIMES} says which run here. */
 export const LAMBDA_RUNTIMES: readonly string[] = [
   'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'nodejs26.x',
   'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14',
@@ -11,11 +11,16 @@ export const LAMBDA_RUNTIMES: readonly string[] = [
 ];
 
 /**
- * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, custom runtimes
- * (`provided.*`: an executable `bootstrap` under the Runtime API, docs/runtimes.md), and zonesim's
- * synthetic functions (`zonesim.synthetic`, run on timers; see docs/limits.md).
+ * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, Python on the
+ * machine's python3 (docs/runtimes.md, Python), custom runtimes (`provided.*`: an executable
+ * `bootstrap` under the Runtime API), and zonesim's synthetic functions (`zonesim.synthetic`, run on
+ * timers; see docs/limits.md).
  */
-export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided.al2023', 'provided.al2', SYNTHETIC_RUNTIME];
+export const SUPPORTED_RUNTIMES: readonly string[] = [
+  'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x',
+  'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13',
+  'provided.al2023', 'provided.al2', SYNTHETIC_RUNTIME,
+];
 
 /** Lambda's enum check, letting zonesim's own synthetic runtime through. */
 function inRuntimeEnum(runtime: string): boolean {

@@ -3,13 +3,13 @@ import { statSync } from 'node:fs';
 import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import { MAX_SYNC_RESPONSE_BYTES, type FunctionError } from '@zonesim/protocol';
 import { RuntimeApiServer, type RuntimeApiSignal } from '../runtime-api/runtime-api-server.js';
-import { resolveCustomRuntimeLaunch } from './custom-runtime-launch.js';
+import { resolveRuntimeApiLaunch } from './runtime-api-launch.js';
 import { EnvironmentErrorCode, EnvironmentSpawnError, EnvironmentStateError } from './errors.js';
 import { startExecutableRuntime, type ExecutableHost } from './executable-host.js';
 import { frameInvocation, initFailureEnding, invocationEnding, type Ending } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { responseTooLargeError } from './platform-errors.js';
-import { formatInitReportLine, formatStartLine } from './report-lines.js';
+import { formatInitReportLine, formatInitStartLine, formatStartLine } from './report-lines.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
 import type { HostExit } from './runtime-host.js';
@@ -68,6 +68,8 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
   #lastUsedAt: number;
   #api: RuntimeApiServer | undefined;
   #host: ExecutableHost | undefined;
+  /** What runs (managed runtimes: `python:3.11.7`), for INIT_START and the first REPORT. */
+  #runtimeVersion: string | undefined;
   #waiter: ((o: Outcome) => void) | undefined;
   #queued: Outcome[] = [];
   #requestId: string | undefined;
@@ -178,14 +180,20 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
       this.#markDead('spawn-failed');
       throw new EnvironmentSpawnError(this.id, `cannot start the Runtime API: ${String(err)}`, { cause: err });
     }
-    const launch = resolveCustomRuntimeLaunch(this.config, address);
+    const launch = resolveRuntimeApiLaunch(this.config, address);
     if ('error' in launch) return { o: { kind: 'init-invalid', error: launch.error }, initMs: this.#clock.monotonic() - t0 };
+    if (launch.runtimeVersion !== undefined) {
+      this.#runtimeVersion = launch.runtimeVersion;
+      (this.#log ?? this.#idleLog).push(formatInitStartLine(launch.runtimeVersion));
+    }
     let host: ExecutableHost;
     try {
       host = startExecutableRuntime({
         ...launch,
         name: this.id,
         codeDir: this.config.codeDir,
+        ...(launch.runtimeDir === undefined ? {} : { runtimeDir: launch.runtimeDir }),
+        ...(launch.hostRoots === undefined ? {} : { hostRoots: launch.hostRoots }),
         ...(this.#sandbox ? { sandbox: this.#sandbox } : {}),
         ...(this.config.spec.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: this.config.spec.ephemeralStorageMb }),
         memoryMb: this.config.spec.memoryMb,
@@ -309,6 +317,7 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
       memorySizeMb: this.config.spec.memoryMb,
       maxMemoryUsedMb: this.#maxMemoryUsedMb(ending.outOfMemory),
       ending,
+      ...(this.#runtimeVersion === undefined ? {} : { runtimeVersion: this.#runtimeVersion }),
     });
   }
 

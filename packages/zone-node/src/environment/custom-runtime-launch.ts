@@ -25,12 +25,18 @@ export function isCustomRuntime(spec: FunctionSpec): boolean {
   return spec.image !== undefined || spec.runtime === IMAGE_RUNTIME || CUSTOM_RUNTIMES.includes(spec.runtime);
 }
 
-/** A resolved launch. */
+/** A resolved launch. Paths are the host's; the sandbox maps them to what the runtime sees. */
 export interface CustomRuntimeLaunch {
   command: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** zonesim's runtime directory, bound at `/var/runtime` (managed runtimes: their runtime client). */
+  runtimeDir?: string;
+  /** Host directories the runtime needs outside the system ones (an interpreter's installation), bound read-only. */
+  hostRoots?: string[];
+  /** What ran, for INIT_START and REPORT (managed runtimes: `python:3.11.7`). */
+  runtimeVersion?: string;
 }
 
 function executable(path: string): boolean {
@@ -71,7 +77,7 @@ export function resolveCustomRuntimeLaunch(config: EnvironmentConfig, runtimeApi
         },
       };
     }
-    return { command: bootstrap, args: [], cwd: codeDir, env: lambdaEnv(config, runtimeApi, codeDir, spec.handler, {}) };
+    return { command: bootstrap, args: [], cwd: codeDir, env: runtimeApiEnv(config, runtimeApi, codeDir, spec.handler) };
   }
 
   // The working directory is a path inside the image: never outside the root, whatever it says.
@@ -97,19 +103,38 @@ export function resolveCustomRuntimeLaunch(config: EnvironmentConfig, runtimeApi
     }
   }
   const handler = image.command[0] ?? '';
-  return { command, args: argv.slice(1), cwd, env: lambdaEnv(config, runtimeApi, cwd, handler, image.environment) };
+  return { command, args: argv.slice(1), cwd, env: runtimeApiEnv(config, runtimeApi, cwd, handler, { imageEnv: image.environment }) };
 }
 
 /**
- * Lambda's environment for a custom runtime (lambda-facts 3.2): the reserved variables of
- * lambda-env.ts with `AWS_LAMBDA_RUNTIME_API`, without `AWS_EXECUTION_ENV` (absent for `provided*`
- * and images); an image's `Env` sits below the function's own variables.
+ * Lambda's environment for a runtime under the Runtime API (lambda-facts 3.2): the reserved variables
+ * of lambda-env.ts with `AWS_LAMBDA_RUNTIME_API`. `AWS_EXECUTION_ENV` is absent for `provided*` and
+ * images and present for managed runtimes (`executionEnv: true`: `AWS_Lambda_python3.12`); an image's
+ * `Env` sits below the function's own variables, and `extra` (a managed runtime's own, such as
+ * `PYTHONPATH`) below the reserved ones.
  */
-function lambdaEnv(config: EnvironmentConfig, runtimeApi: string, taskRoot: string, handler: string, imageEnv: Record<string, string>): Record<string, string> {
-  const base = buildLambdaEnvironment({ ...config, codeDir: taskRoot }, taskRoot);
-  const { AWS_EXECUTION_ENV: _none, ...env } = base;
+export function runtimeApiEnv(
+  config: EnvironmentConfig,
+  runtimeApi: string,
+  taskRoot: string,
+  handler: string,
+  options: { imageEnv?: Record<string, string>; executionEnv?: boolean; extra?: Record<string, string>; runtimeDir?: string } = {},
+): Record<string, string> {
+  const base = buildLambdaEnvironment({ ...config, codeDir: taskRoot }, options.runtimeDir ?? taskRoot);
+  const { AWS_EXECUTION_ENV: executionEnv, ...env } = base;
+  const imageEnv = options.imageEnv ?? {};
   const fromImage = Object.fromEntries(Object.entries(imageEnv).filter(([k]) => !(k in config.spec.environment) && !RESERVED_FOR_CUSTOM.has(k)));
-  return { ...env, ...fromImage, ...config.spec.environment, ...config.platformEnv, ...pickReserved(env), _HANDLER: handler, AWS_LAMBDA_RUNTIME_API: runtimeApi };
+  return {
+    ...env,
+    ...fromImage,
+    ...config.spec.environment,
+    ...config.platformEnv,
+    ...options.extra,
+    ...pickReserved(env),
+    ...(options.executionEnv && executionEnv !== undefined ? { AWS_EXECUTION_ENV: executionEnv } : {}),
+    _HANDLER: handler,
+    AWS_LAMBDA_RUNTIME_API: runtimeApi,
+  };
 }
 
 const RESERVED_FOR_CUSTOM = new Set([

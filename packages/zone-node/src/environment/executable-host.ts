@@ -26,6 +26,10 @@ export interface ExecutableHostOptions {
   cwd: string;
   /** The unpacked package (or image root): `/var/task` inside the sandbox. */
   codeDir: string;
+  /** zonesim's runtime directory (a managed runtime's client): `/var/runtime` inside the sandbox. */
+  runtimeDir?: string;
+  /** Host directories bound read-only at the same path inside the sandbox (an interpreter's installation). */
+  hostRoots?: readonly string[];
   env: Record<string, string>;
   memoryMb: number;
   /** `EphemeralStorage.Size`, MB (a sandboxed environment's /tmp). @default 512 */
@@ -53,6 +57,9 @@ export interface ExecutableHost {
   readonly peakBytes: number;
 }
 
+/** Variables that hold `:`-separated paths, mapped into the sandbox element by element. */
+const PATH_LIST_VARIABLES = ['PYTHONPATH', 'CLASSPATH', 'NODE_PATH'];
+
 /** How long to wait for stdio to close after the exit (a grandchild may hold the pipes). */
 const CLOSE_WAIT_MS = 200;
 
@@ -61,14 +68,20 @@ export function startExecutableRuntime(o: ExecutableHostOptions): ExecutableHost
   let containment: Containment | undefined;
   if (o.sandbox?.active) {
     // An absolute program outside the package (e.g. /bin/sh) is the host's, bound read-only.
-    const view = o.sandbox.view(o.codeDir, o.codeDir);
+    const view = o.sandbox.view(o.codeDir, o.runtimeDir ?? o.codeDir);
+    // Arguments and search paths may name the package or the runtime directory (`-cp a:b`, PYTHONPATH).
+    const insideList = (value: string): string => value.split(':').map((p) => view.inside(p)).join(':');
+    const env = sandboxedEnv(o.env, view);
+    for (const name of PATH_LIST_VARIABLES) if (env[name] !== undefined) env[name] = insideList(env[name]!);
     ({ child, containment } = o.sandbox.spawn({
       name: o.name,
       command: view.inside(o.command),
-      args: o.args,
+      args: o.args.map(insideList),
       codeDir: o.codeDir,
+      ...(o.runtimeDir === undefined ? {} : { runtimeDir: o.runtimeDir }),
+      ...(o.hostRoots === undefined ? {} : { hostRoots: o.hostRoots }),
       cwd: view.inside(o.cwd),
-      env: sandboxedEnv(o.env, view),
+      env,
       memoryMb: o.memoryMb,
       ...(o.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: o.ephemeralStorageMb }),
       ipc: false,

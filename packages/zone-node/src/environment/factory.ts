@@ -1,6 +1,6 @@
 import { SYNTHETIC_RUNTIME, systemClock } from '@zonesim/common';
 import { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
-import { isCustomRuntime } from './custom-runtime-launch.js';
+import { runsOnRuntimeApi } from './runtime-api-launch.js';
 import { EnvironmentSettingsError } from './errors.js';
 import { ProcessEnvironment } from './process-environment.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
@@ -42,7 +42,7 @@ export function createEnvironmentFactory(
     create: (config) => {
       if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, synthetic);
       // Custom runtimes and images are executables under the Runtime API: a process whatever the mode.
-      if (isCustomRuntime(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
+      if (runsOnRuntimeApi(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
       return real(config);
     },
   };

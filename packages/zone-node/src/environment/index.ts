@@ -45,7 +45,9 @@ export { ProcessEnvironment } from './process-environment.js';
 export { SpareRuntimes, canBind, spareEnvironment, type SpareRuntimeCounts } from './spare-runtimes.js';
 export { WorkerEnvironment } from './worker-environment.js';
 export { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
-export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
+export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, runtimeApiEnv, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
+export { resolveRuntimeApiLaunch, runsOnRuntimeApi } from './runtime-api-launch.js';
+export { PYTHON_RUNTIMES, machinePython, probePython, type PythonInstallation } from './python-runtime.js';
 export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType, type SyntheticEnvironmentComponents } from './synthetic-environment.js';
 export { SyntheticModel, readSyntheticDefinition, type SyntheticDefinitionSource, type SyntheticInvocationDraw } from './synthetic-model.js';
 export { createSyntheticEnvironmentFactory, type SyntheticEnvironmentFactoryOptions } from './synthetic-factory.js';
@@ -72,6 +74,7 @@ export {
   formatEndLine,
   formatFunctionLogLine,
   formatInitReportLine,
+  formatInitStartLine,
   formatReportLine,
   formatStartLine,
   formatTimeoutLine,

@@ -128,6 +128,8 @@ export interface FrameFields {
   memorySizeMb: number;
   maxMemoryUsedMb: number;
   ending: Ending;
+  /** What ran (managed runtimes), shown with Init Duration. */
+  runtimeVersion?: string;
 }
 
 /** Appends the ending's lines, END and REPORT to `log` and builds the invoke result. */
@@ -142,7 +144,7 @@ export function frameInvocation(log: LogBuffer, f: FrameFields): EnvironmentInvo
       billedMs,
       memorySizeMb: f.memorySizeMb,
       maxMemoryUsedMb: f.maxMemoryUsedMb,
-      ...(f.showInitInReport && f.initMs !== undefined ? { initMs: f.initMs } : {}),
+      ...(f.showInitInReport && f.initMs !== undefined ? { initMs: f.initMs, ...(f.runtimeVersion === undefined ? {} : { runtimeVersion: f.runtimeVersion }) } : {}),
       ...(f.ending.status ? { status: f.ending.status, errorType: f.ending.functionError?.errorType } : {}),
     }),
   );

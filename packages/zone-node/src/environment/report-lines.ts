@@ -44,6 +44,11 @@ export interface ReportLineFields {
   maxMemoryUsedMb: number;
   /** Only on the first REPORT of an environment whose INIT succeeded. */
   initMs?: number;
+  /**
+   * With `initMs`, for managed runtimes under the Runtime API: the interpreter that actually ran
+   * (`python:3.11.7`), which may differ from the runtime the function asked for (zonesim's addition).
+   */
+  runtimeVersion?: string;
   /** Set when the platform ended the invocation. */
   status?: 'timeout' | 'error';
   /** With `status: 'error'`, e.g. `Runtime.OutOfMemory`. */
@@ -59,9 +64,15 @@ export function formatReportLine(f: ReportLineFields): string {
     `REPORT RequestId: ${f.requestId}\tDuration: ${ms2(f.durationMs)} ms\tBilled Duration: ${f.billedMs} ms\t` +
     `Memory Size: ${f.memorySizeMb} MB\tMax Memory Used: ${f.maxMemoryUsedMb} MB\t`;
   if (f.initMs !== undefined) line += `Init Duration: ${ms2(f.initMs)} ms\t`;
+  if (f.initMs !== undefined && f.runtimeVersion !== undefined) line += `Runtime Version: ${f.runtimeVersion}\t`;
   if (f.status === 'timeout') line += 'Status: timeout';
   else if (f.status === 'error') line += `Status: error\tError Type: ${f.errorType ?? 'Runtime.Unknown'}`;
   return line;
+}
+
+/** `INIT_START Runtime Version: python:3.11.7`: the first line of a managed runtime's environment, naming what runs. */
+export function formatInitStartLine(runtimeVersion: string): string {
+  return `INIT_START Runtime Version: ${runtimeVersion}`;
 }
 
 /** The fields of an INIT_REPORT line (printed only when INIT failed or timed out). */

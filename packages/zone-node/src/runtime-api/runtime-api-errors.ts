@@ -10,6 +10,8 @@ const MAX_MESSAGE_CHARS = 256 * 1024;
 const MAX_TYPE_CHARS = 1024;
 const MAX_TRACE_LINES = 1000;
 const MAX_TRACE_LINE_CHARS = 64 * 1024;
+/** Largest `cause` chain kept, as JSON text. */
+const MAX_CAUSE_CHARS = 64 * 1024;
 
 /** rapid keeps an INIT error type only when it looks like `Runtime.Something` / `Function.Something`. */
 const CATEGORY_REASON = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/;
@@ -49,5 +51,8 @@ export function parseRuntimeError(body: Buffer, headerType: string | undefined, 
   if (Array.isArray(trace)) {
     error.stackTrace = trace.slice(0, MAX_TRACE_LINES).map((line) => String(line).slice(0, MAX_TRACE_LINE_CHARS));
   }
+  // What Lambda's managed runtimes add, passed through as they posted it (Lambda returns the body as is).
+  if (typeof parsed['requestId'] === 'string') error.requestId = parsed['requestId'].slice(0, 256);
+  if (isObject(parsed['cause']) && JSON.stringify(parsed['cause']).length <= MAX_CAUSE_CHARS) error.cause = parsed['cause'];
   return error;
 }

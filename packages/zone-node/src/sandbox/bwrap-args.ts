@@ -7,7 +7,8 @@
  * /usr /bin /lib* the host's system, read-only (symlinks where the host has merged /usr)
  * /etc/<few>      name resolution, TLS roots, users, time zone: read-only, nothing else of /etc
  * /var/task       the function's code (or an image's root), read-only    LAMBDA_TASK_ROOT
- * /var/runtime    zonesim's Node runtime, read-only (Node functions)      LAMBDA_RUNTIME_DIR
+ * /var/runtime    zonesim's runtime files, read-only (Node, Python, Java) LAMBDA_RUNTIME_DIR
+ * <interpreter>   an interpreter installed outside /usr (pyenv), read-only, at its own path
  * /opt            empty, read-only (layers: a later issue)
  * /tmp            private tmpfs of EphemeralStorage (512 MB default)
  * /proc           the environment's own PID namespace only
@@ -43,8 +44,10 @@ export interface HostLayout {
 export interface SandboxSpec {
   /** Host directory bound read-only at `/var/task`. */
   taskDir: string;
-  /** Host directory bound read-only at `/var/runtime` (Node runtimes), if any. */
+  /** Host directory bound read-only at `/var/runtime` (Node and managed runtimes), if any. */
   runtimeDir?: string;
+  /** Host directories bound read-only at their own path (an interpreter installed outside /usr, e.g. pyenv's). */
+  hostRoots?: readonly string[];
   /** Size of the private `/tmp`, bytes. */
   tmpBytes: number;
   /** Working directory, as seen inside. */
@@ -68,6 +71,7 @@ export function bwrapOptions(layout: HostLayout, spec: SandboxSpec): string[] {
     if (e.kind === 'symlink') args.push('--symlink', e.target, e.path);
     else args.push(`--${e.kind}`, e.path, e.path);
   }
+  for (const root of spec.hostRoots ?? []) args.push('--ro-bind', root, root);
   args.push('--ro-bind', spec.taskDir, TASK_ROOT);
   if (spec.runtimeDir !== undefined) args.push('--ro-bind', spec.runtimeDir, RUNTIME_ROOT);
   args.push('--dir', '/opt');

@@ -41,8 +41,10 @@ export interface SandboxLaunch {
    * empty directory of its own, filled when a cold start takes it ({@link Containment.fillTask}).
    */
   codeDir: string | undefined;
-  /** Bind zonesim's Node runtime at `/var/runtime`. */
+  /** Bind zonesim's runtime directory at `/var/runtime`. */
   runtimeDir?: string;
+  /** Host directories bound read-only at their own path (an interpreter's installation outside /usr). */
+  hostRoots?: readonly string[];
   /** Working directory and environment as seen inside. */
   cwd: string;
   env: Record<string, string>;
@@ -231,6 +233,7 @@ export class Sandbox {
         const options = bwrapOptions(this.#layout!, {
           taskDir: taskDir!,
           ...(l.runtimeDir !== undefined ? { runtimeDir: l.runtimeDir } : {}),
+          ...(l.hostRoots !== undefined ? { hostRoots: l.hostRoots } : {}),
           tmpBytes: (l.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) * 1024 * 1024,
           cwd: l.cwd,
           env: l.env,
