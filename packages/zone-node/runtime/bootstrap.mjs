@@ -15,7 +15,8 @@
 import { openChannel } from './channel.mjs';
 import { logError, patchLogging } from './log-patch.mjs';
 import { loadHandler } from './handler-loader.mjs';
-import { toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
+import { CallbackHandlerDeprecated, toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
+import { allowRuntimeModules } from './runtime-modules.mjs';
 import { createInvoker } from './invoker.mjs';
 import { createMemoryMeter } from './memory.mjs';
 import { openOutput } from './output.mjs';
@@ -83,7 +84,10 @@ async function init(msg) {
     // A spare runtime (started before anyone needed it) becomes this environment here, before any
     // user code runs: the environment's variables replace its own, and its cwd is the code.
     if (msg.bind) bindEnvironment(msg.bind);
+    // The AWS SDK v3 (and layers' /opt/nodejs) resolve without bundling, as Lambda's NODE_PATH makes them.
+    allowRuntimeModules();
     handler = await loadHandler(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), process.env['_HANDLER'] ?? '');
+    if (nodeMajorOfRuntime() >= 24 && isCallbackStyle(handler)) throw new CallbackHandlerDeprecated();
   } catch (err) {
     if (phase !== 'init') return;
     // RIC: the failed load rejects the runtime's top-level await, which Node reports as an
@@ -93,18 +97,25 @@ async function init(msg) {
     return;
   }
   if (phase !== 'init') return;
-  // RIC WarningForCallbackHandlers.js (Node.js 18/20/22 runtimes).
-  if (
-    process.env['AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING'] === undefined &&
-    handler.length === 3 &&
-    handler.constructor?.name !== 'AsyncFunction'
-  ) {
+  // RIC WarningForCallbackHandlers.js (Node.js 18/20/22 runtimes; 24 refuses them above).
+  if (process.env['AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING'] === undefined && isCallbackStyle(handler)) {
     console.warn(CALLBACK_WARNING);
   }
   invoker = createInvoker({ handler, channel, endOutput, meter, limits });
   phase = 'ready';
   const logMark = endOutput('init');
   channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
+}
+
+/** A handler taking a callback: three parameters and not an async function. */
+function isCallbackStyle(handler) {
+  return handler.length >= 3 && handler.constructor?.name !== 'AsyncFunction';
+}
+
+/** 24 for `AWS_Lambda_nodejs24.x`; 0 when the variable says nothing. */
+function nodeMajorOfRuntime() {
+  const m = /^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env['AWS_EXECUTION_ENV'] ?? '');
+  return m ? Number(m[1]) : 0;
 }
 
 function bindEnvironment(bind) {

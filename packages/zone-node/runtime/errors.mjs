@@ -36,6 +36,14 @@ export class UnhandledPromiseRejection extends RuntimeError {
     this.promise = promise;
   }
 }
+/** Node.js 24 and later refuse callback-style handlers at INIT (Lambda's own error). */
+export class CallbackHandlerDeprecated extends RuntimeError {
+  constructor() {
+    super(
+      'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
+    );
+  }
+}
 /** An async handler's promise never settled and the event loop ran dry. */
 export class NodeJsExit extends RuntimeError {
   constructor() {
@@ -47,7 +55,7 @@ export class NodeJsExit extends RuntimeError {
 
 // The RIC names its classes `Runtime.<ClassName>` on the prototype, before any instance exists, so
 // that stacks read `Runtime.ImportModuleError: Error: Cannot find module ...`.
-for (const cls of [ImportModuleError, UserCodeSyntaxError, HandlerNotFound, MalformedHandlerName, UnhandledPromiseRejection, NodeJsExit]) {
+for (const cls of [ImportModuleError, UserCodeSyntaxError, HandlerNotFound, MalformedHandlerName, UnhandledPromiseRejection, NodeJsExit, CallbackHandlerDeprecated]) {
   cls.prototype.name = `Runtime.${cls.name}`;
 }
 

@@ -127,6 +127,11 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
       meter.watch(limits.memoryLimitBytes, limits.memoryPollMs, () => channel.send({ type: 'over-memory' }));
 
       const { callback, context, markCompleted } = buildCallbackContext();
+      const { succeed, fail } = context;
+      // Node.js 24 removed the callback-era context methods (Lambda's Node.js 24 runtime).
+      if (/^AWS_Lambda_nodejs(2[4-9]|[3-9]\d)\.x$/.test(process.env['AWS_EXECUTION_ENV'] ?? '')) {
+        for (const name of ['succeed', 'fail', 'done', 'callbackWaitsForEmptyEventLoop']) delete context[name];
+      }
       // No answer by the time the loop drains (RIC Runtime._setDefaultExitListener).
       beforeExit = () => {
         markCompleted();
@@ -154,7 +159,7 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
           getRemainingTimeInMillis: () => deadlineMs - Date.now(),
         });
         const result = handler(JSON.parse(msg.payload), context, callback);
-        if (isPromise(result)) result.then(context.succeed, context.fail).catch(context.fail);
+        if (isPromise(result)) result.then(succeed, fail).catch(fail);
       } catch (err) {
         callback(err);
       }

@@ -571,27 +571,19 @@ export class ZoneNodeCore extends EventEmitter {
   }
 
   /**
-   * What the platform adds to every environment: the Lambda API endpoint and dummy credentials, so
-   * a handler using the AWS SDK invokes other functions through this platform (SDKs read
-   * `AWS_ENDPOINT_URL_LAMBDA`), as on Lambda where the role's credentials are in the environment.
+   * What the platform adds to every environment: the region's endpoint for every AWS service
+   * (`AWS_ENDPOINT_URL`, and per service for Lambda and SQS, which SDKs read before the general one)
+   * and credentials, so that an SDK call from a handler reaches this platform and never real AWS
+   * (services the region does not run answer 501 naming themselves), as on Lambda where the role's
+   * credentials are in the environment.
    */
   #platformEnv(): Record<string, string> {
     const apiUrl = this.#welcome?.apiUrl;
     if (!apiUrl) return {};
+    const endpoints = { AWS_ENDPOINT_URL: apiUrl, AWS_ENDPOINT_URL_LAMBDA: apiUrl, AWS_ENDPOINT_URL_SQS: apiUrl };
     const credentials = this.#welcome?.credentials;
-    if (credentials) {
-      return {
-        AWS_ENDPOINT_URL_LAMBDA: apiUrl,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      };
-    }
-    return {
-      AWS_ENDPOINT_URL_LAMBDA: apiUrl,
-      AWS_ACCESS_KEY_ID: 'zonesim',
-      AWS_SECRET_ACCESS_KEY: 'zonesim',
-      AWS_SESSION_TOKEN: 'zonesim',
-    };
+    if (credentials) return { ...endpoints, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+    return { ...endpoints, AWS_ACCESS_KEY_ID: 'zonesim', AWS_SECRET_ACCESS_KEY: 'zonesim', AWS_SESSION_TOKEN: 'zonesim' };
   }
 
   #releaseCode(environmentId: string): void {

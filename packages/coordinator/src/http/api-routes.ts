@@ -10,6 +10,7 @@ import { matchRoute, row, type RouteAccess, type RouteCall, type RouteRow } from
 import { handleSqs, isSqsRequest } from './sqs-routes.js';
 import { triggerRoutes } from './trigger-routes.js';
 import { serveFunctionUrl } from './function-url-route.js';
+import { SERVED_SERVICES, answerOtherService, signedService } from './other-service.js';
 
 export type { RouteAccess } from './route-table.js';
 
@@ -25,7 +26,8 @@ const FUNCTION_URL_PATH = /^\/zonesim\/url\/([a-z0-9]{32})(\/.*)?$/;
 
 /**
  * Chooses the route of every request, once (issue 15, finding 1): first by the headers that name
- * another service (a function URL's `Host`, SQS's `X-Amz-Target`), then by the route table (the
+ * another service (a function URL's `Host`, SQS's `X-Amz-Target`, a signature scoped to a service
+ * the region does not run), then by the route table (the
  * Lambda API, the trigger controls, zonesim's admin and public paths), built once at start. The
  * route carries its authentication; an unknown operation is `signed` too, so that without a
  * signature nothing about the API's shape leaks.
@@ -36,6 +38,8 @@ export class ApiRoutes {
   readonly #functionUrl: RouteRow;
   readonly #sqs: RouteRow | undefined;
   readonly #unknown: RouteRow;
+  /** A signed call to a service the region does not run; params: the service. */
+  readonly #otherService: RouteRow;
 
   constructor(deps: ApiServerDeps, apiUrl: () => string, connections: () => ConnectionCounts) {
     const fn = { registry: deps.registry, account: deps.account, maxZipBytes: deps.maxZipBytes, apiUrl };
@@ -50,6 +54,8 @@ export class ApiRoutes {
     this.#unknown = row('*', /^/, 'signed', false, (c) => {
       throw unknownOperation(c.method, c.target.path);
     });
+    // Public: the answer names only the service the caller named, and reads nothing.
+    this.#otherService = row('*', /^/, 'public', false, (c) => answerOtherService(c.params[0]!, c.req, c.res, c.requestId));
   }
 
   /** The route of `req`, from its method, `Host`, `X-Amz-Target` and the parsed target only. */
@@ -63,6 +69,9 @@ export class ApiRoutes {
     if (byPath) return bind(this.#functionUrl, method, target, [byPath[1]!, byPath[2] ?? '/']);
     // SQS's JSON protocol posts to the queue URL's origin with X-Amz-Target: AmazonSQS.<Action>.
     if (this.#sqs && isSqsRequest(req)) return bind(this.#sqs, method, target, []);
+    // An SDK call from a handler to another service (AWS_ENDPOINT_URL points every service here).
+    const service = signedService(req, target);
+    if (service !== undefined && !SERVED_SERVICES.has(service)) return bind(this.#otherService, method, target, [service]);
     const matched = matchRoute(this.#table, method, target.path);
     return matched ? bind(matched.row, method, target, matched.params) : bind(this.#unknown, method, target, []);
   }

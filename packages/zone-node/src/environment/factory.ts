@@ -4,6 +4,7 @@ import { runsOnRuntimeApi } from './runtime-api-launch.js';
 import { EnvironmentSettingsError } from './errors.js';
 import { ProcessEnvironment } from './process-environment.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
+import { ensureRuntimeModules } from './runtime-modules.js';
 import { resolveEnvironmentSettings, type EnvironmentOptions } from './settings.js';
 import { SyntheticEnvironment } from './synthetic-environment.js';
 import type { EnvironmentConfig, EnvironmentFactory, ExecutionEnvironment, IsolationMode } from './types.js';
@@ -25,6 +26,8 @@ export function createEnvironmentFactory(
   components: EnvironmentComponents = {},
 ): EnvironmentFactory {
   const resolved = resolveEnvironmentSettings(settings);
+  // The AWS SDK that Node functions resolve without bundling it (runtime-modules.ts).
+  ensureRuntimeModules();
   const synthetic = { clock: components.clock ?? systemClock };
   let real: (config: EnvironmentConfig) => ExecutionEnvironment;
   switch (mode) {

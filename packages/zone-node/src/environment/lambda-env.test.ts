@@ -46,6 +46,7 @@ t.test('reserved variables, function variables and platform variables', async (t
     LAMBDA_TASK_ROOT: '/srv/code/abc',
     LAMBDA_RUNTIME_DIR: '/opt/zonesim/runtime',
     TZ: ':UTC',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
   });
   for (const name of RESERVED_ENV_NAMES) t.ok(name in env, name);
 });

@@ -18,7 +18,15 @@ export const RESERVED_ENV_NAMES = [
   'LAMBDA_TASK_ROOT',
   'LAMBDA_RUNTIME_DIR',
   'TZ',
+  'AWS_LAMBDA_RUNTIME_API',
 ] as const;
+
+/**
+ * `AWS_LAMBDA_RUNTIME_API` of Node.js environments: Lambda's own value. Libraries read it to know
+ * they run on Lambda; zonesim's Node runtime talks to its zone node over IPC and serves no Runtime
+ * API there (custom runtimes, images, Python and Java get a real one: runtimeApiEnv).
+ */
+export const NODE_RUNTIME_API_ADDRESS = '127.0.0.1:9001';
 
 /** The default PATH of a Node.js Lambda environment, used when the zone node has none. */
 export const LAMBDA_DEFAULT_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin';
@@ -28,7 +36,8 @@ export const LAMBDA_DEFAULT_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:
  * leaks in (no NODE_OPTIONS, tokens or loader flags) except PATH, so that `child_process` in user
  * code still finds binaries. Order of precedence, lowest first: Lambda's unreserved defaults, the
  * function's variables, the platform's, the reserved ones.
- * `NODE_PATH` is left unset: modules resolve from the code directory's own `node_modules`.
+ * `NODE_PATH` is left unset here: the Node runtime sets Lambda's (runtime/runtime-modules.mjs) unless
+ * the function set its own.
  */
 export function buildLambdaEnvironment(
   config: EnvironmentConfig,
@@ -51,6 +60,7 @@ export function buildLambdaEnvironment(
     LAMBDA_RUNTIME_DIR: runtimeDir,
     // Lambda's observed value; the leading colon names a tz database entry.
     TZ: ':UTC',
+    AWS_LAMBDA_RUNTIME_API: NODE_RUNTIME_API_ADDRESS,
   };
   return {
     LANG: 'en_US.UTF-8',

@@ -2,6 +2,7 @@ import { setPriority } from 'node:os';
 import { fork, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Containment, Sandbox, SandboxView } from '../sandbox/sandbox.js';
+import { ensureRuntimeModules } from './runtime-modules.js';
 import { RssWatchdog } from './rss-watchdog.js';
 import type { RuntimeBinding } from './runtime-messages.js';
 import { lineSplitter, RUNTIME_DIR, TextTail, type HostExit, type RuntimeHost, type RuntimeHostOptions } from './runtime-host.js';
@@ -78,12 +79,15 @@ export function spawnRuntimeProcess(args: {
       throw new Error(`code directory ${args.codeDir} does not exist`);
     }
     const view = args.sandbox.view(args.codeDir, RUNTIME_DIR);
+    // The runtime's node_modules links into the installation's (the AWS SDK): bound read-only so they resolve.
+    const sdk = ensureRuntimeModules();
     rp = args.sandbox.spawn({
       name: args.name,
       command: process.execPath,
       args: [...execArgv, view.inside(args.bootstrapPath)],
       codeDir: args.codeDir,
       runtimeDir: RUNTIME_DIR,
+      ...(sdk === undefined ? {} : { hostRoots: [sdk] }),
       cwd: args.codeDir === undefined && args.sandbox.namespaced ? view.taskRoot : view.inside(args.cwd),
       env: sandboxedEnv(args.env, view),
       memoryMb: args.memoryMb,

@@ -250,7 +250,8 @@ export function contract(t: Test, mode: Variant, components: EnvironmentComponen
     // tap's process tracker injects NODE_OPTIONS into every child it sees spawn; outside tests the
     // variable is absent. What matters is that no TypeScript loader reaches user code.
     t.notOk((env['NODE_OPTIONS'] ?? '').includes('tsx'), 'no NODE_OPTIONS loader from the zone node');
-    t.notOk('NODE_PATH' in env);
+    t.equal(env['NODE_PATH'], `/opt/nodejs/node${process.versions.node.split('.')[0]}/node_modules:/opt/nodejs/node_modules:${env['LAMBDA_RUNTIME_DIR']}/node_modules`, "Lambda's NODE_PATH");
+    t.equal(env['AWS_LAMBDA_RUNTIME_API'], '127.0.0.1:9001', "Lambda's value, which libraries read to know they run on Lambda");
     t.notOk(body.execArgv.some((a) => a.includes('tsx')), 'no loader flags reach user code');
     if (isolationOf(mode) === 'process') {
       t.equal(env['LAMBDA_TASK_ROOT'], body['cwd'], 'the working directory is the task root');
@@ -259,6 +260,45 @@ export function contract(t: Test, mode: Variant, components: EnvironmentComponen
       t.equal(env['LAMBDA_TASK_ROOT'], '/var/task', 'the code is at /var/task inside the sandbox, as on Lambda');
       t.equal(env['LAMBDA_RUNTIME_DIR'], '/var/runtime');
     }
+  });
+
+  t.test('the AWS SDK v3 resolves without bundling it (import and require), and nothing else of the host does', async (t) => {
+    const h = harness(t, mode, {
+      'index.mjs': `import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+export const handler = async () => {
+  const { LambdaClient } = require('@aws-sdk/client-lambda');
+  const missing = await import('ws').then(() => 'resolved', (e) => e.code);
+  let missingCjs;
+  try { require('tap'); missingCjs = 'resolved'; } catch (e) { missingCjs = e.code; }
+  return { sqs: typeof SQSClient, lambda: typeof LambdaClient, missing, missingCjs };
+};
+`,
+    });
+    const r = await h.invoke();
+    t.equal(r.outcome, 'success', JSON.stringify(r.functionError));
+    t.same(json(r), { sqs: 'function', lambda: 'function', missing: 'ERR_MODULE_NOT_FOUND', missingCjs: 'MODULE_NOT_FOUND' });
+    const own = harness(t, mode, {
+      'node_modules/@aws-sdk/client-sqs/package.json': '{"name":"@aws-sdk/client-sqs","main":"index.js"}',
+      'node_modules/@aws-sdk/client-sqs/index.js': 'exports.SQSClient = "bundled";\n',
+      'index.mjs': "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const handler = async () => SQSClient;\n",
+    });
+    t.same(json(await own.invoke()), 'bundled', "a function's own copy of the SDK wins over the runtime's");
+  });
+
+  t.test('nodejs24.x refuses callback handlers with Lambda\'s error; async handlers lose the callback-era context methods', async (t) => {
+    const cb = harness(t, mode, { 'index.js': 'exports.handler = (event, context, callback) => callback(null, "cb");\n' }, { runtime: 'nodejs24.x' });
+    const refused = await cb.invoke();
+    t.equal(refused.functionError?.errorType, 'Runtime.CallbackHandlerDeprecated');
+    t.match(refused.functionError?.errorMessage, /removed support for callback-based function handlers starting with Node\.js 24/);
+    t.ok(refused.logLines.some((l) => l.startsWith('INIT_REPORT ') && l.includes('Runtime.CallbackHandlerDeprecated')), JSON.stringify(refused.logLines));
+    const older = harness(t, mode, { 'index.js': 'exports.handler = (event, context, callback) => callback(null, "cb");\n' }, { runtime: 'nodejs22.x' });
+    t.same(json(await older.invoke()), 'cb', 'nodejs22.x still runs them');
+    const modern = harness(t, mode, {
+      'index.mjs': 'export const handler = async (event, context) => ({ succeed: typeof context.succeed, done: typeof context.done, waits: "callbackWaitsForEmptyEventLoop" in context, id: context.awsRequestId });\n',
+    }, { runtime: 'nodejs24.x' });
+    t.same(json(await modern.invoke({}, { requestId: 'n24' })), { succeed: 'undefined', done: 'undefined', waits: false, id: 'n24' });
   });
 
   t.test('user code runs on plain node: the TypeScript loader of the host does not reach it', async (t) => {
