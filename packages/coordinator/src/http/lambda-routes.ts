@@ -12,6 +12,7 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { POLICY_PATH, handlePolicy } from './policy-routes.js';
 import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './provisioned-concurrency-routes.js';
 import { row, type RouteRow } from './route-table.js';
 import { handleTags } from './tag-routes.js';
@@ -55,6 +56,8 @@ export function lambdaRoutes(deps: ApiServerDeps, fn: FunctionRouteDeps): RouteR
       handleFunctionConcurrency(concurrencyDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.requestId)),
     api('*', PROVISIONED_CONCURRENCY_PATH, (c) =>
       handleProvisionedConcurrency(provisionedDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.target.query, c.requestId)),
+    api(['POST', 'GET', 'DELETE'], POLICY_PATH, (c) =>
+      handlePolicy(registryDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.params[1] === '' ? undefined : c.params[1], c.target.query, c.requestId)),
     api('*', /^\/2017-03-31\/tags\/(.+)$/, (c) => handleTags(registryDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.target.query, c.requestId)),
     api('GET', /^\/2016-08-19\/account-settings\/?$/, (c) => handleAccountSettings(concurrencyDeps, c.res, c.requestId)),
     api('GET', /^\/2019-09-25\/functions\/(.+)\/event-invoke-config\/list$/, (c) =>

@@ -1,6 +1,7 @@
 import { IMAGE_RUNTIME, type FunctionSpec } from '@zonesim/protocol';
 import { imageConfigResponse, imageRunConfig, type ImageRecord } from '../images/image-config.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
+import type { StoredPolicy } from './resource-policy.js';
 
 /** Lambda's function states (lambda-facts 2.2). */
 export type FunctionState = 'Pending' | 'Active' | 'Failed';
@@ -41,7 +42,7 @@ export interface FunctionVersionView {
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
 export function snapshotOf(r: FunctionRecord): FunctionVersionView {
-  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, reservedConcurrency: _r, provisionedConcurrency: _p, ...view } = r;
+  const { versions: _v, aliases: _a, nextVersion: _n, eventInvokeConfig: _e, reservedConcurrency: _r, provisionedConcurrency: _p, policies: _pol, ...view } = r;
   return { ...view, environment: { ...r.environment }, tags: { ...r.tags } };
 }
 
@@ -69,6 +70,8 @@ export interface FunctionRecord extends FunctionVersionView {
   reservedConcurrency?: number;
   /** PutProvisionedConcurrencyConfig per qualifier (a version number or an alias name). */
   provisionedConcurrency?: Record<string, ProvisionedConcurrencyRecord>;
+  /** Resource-based policies per qualifier (`$LATEST` for the unqualified function, a version, an alias). */
+  policies?: Record<string, StoredPolicy>;
 }
 
 /** One provisioned-concurrency configuration as stored. */

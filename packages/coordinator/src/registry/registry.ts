@@ -14,6 +14,7 @@ import { snapshotOf, toFunctionSpec, type AliasRecord, type FunctionRecord, type
 import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 import type { ProvisionedConcurrencyRecord } from './function-record.js';
+import type { StoredPolicy } from './resource-policy.js';
 
 /** Settings of the registry. */
 export interface RegistrySettings {
@@ -236,6 +237,7 @@ export class Registry {
     }
     const [removed] = record.versions!.splice(index, 1);
     if (removed) this.#specs.delete(removed.revisionId);
+    if (record.policies?.[version]) delete record.policies[version];
     this.#records?.put(record);
     this.#changed(name);
   }
@@ -274,6 +276,7 @@ export class Registry {
     const before = record.aliases?.length ?? 0;
     record.aliases = (record.aliases ?? []).filter((a) => a.name !== aliasName);
     if (record.aliases.length === before) throw resourceNotFound(`Alias not found: ${functionArn(this.#settings, name, aliasName)}`);
+    if (record.policies?.[aliasName]) delete record.policies[aliasName];
     this.#records?.put(record);
     this.#changed(name);
   }
@@ -357,6 +360,27 @@ export class Registry {
     if (revisionId !== undefined && revisionId !== record.revisionId) {
       throw new LambdaApiError('PreconditionFailedException', 412, 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
     }
+  }
+
+  /** The resource policy of `qualifier` (`$LATEST` for the unqualified function), if any. */
+  policy(name: string, qualifier: string): StoredPolicy | undefined {
+    return this.get(name).policies?.[qualifier];
+  }
+
+  /**
+   * Replaces (or with undefined, deletes) the resource policy of `qualifier` with what `change`
+   * makes of the current one; persisted. `change` gets a fresh revision id for the new policy.
+   */
+  changePolicy(name: string, qualifier: string, change: (current: StoredPolicy | undefined, newRevision: string) => StoredPolicy | undefined): StoredPolicy | undefined {
+    const record = this.get(name, qualifier === '$LATEST' ? undefined : qualifier);
+    const next = change(record.policies?.[qualifier], this.entropy.uuid());
+    const all = { ...(record.policies ?? {}) };
+    if (next) all[qualifier] = next;
+    else delete all[qualifier];
+    if (Object.keys(all).length === 0) delete record.policies;
+    else record.policies = all;
+    this.#records?.put(record);
+    return next;
   }
 
   /** Replaces the function's tags; persisted. */
