@@ -51,6 +51,18 @@ export const FunctionSpecSchema = Type.Object({
    * image's unpacked root filesystem. Optional, so older peers keep working.
    */
   image: Type.Optional(ImageRunConfigSchema),
+  /**
+   * `LoggingConfig` with `LogFormat: JSON`: the runtimes write Lambda's JSON records and filter by
+   * level. Absent: Lambda's text format. Optional, so older peers keep working.
+   */
+  jsonLogs: Type.Optional(
+    Type.Object({
+      applicationLogLevel: Type.Union([Type.Literal('TRACE'), Type.Literal('DEBUG'), Type.Literal('INFO'), Type.Literal('WARN'), Type.Literal('ERROR'), Type.Literal('FATAL')]),
+      systemLogLevel: Type.Union([Type.Literal('DEBUG'), Type.Literal('INFO'), Type.Literal('WARN')]),
+    }),
+  ),
+  /** `TracingConfig: Active`: the trace header each invocation gets is sampled. */
+  tracingActive: Type.Optional(Type.Boolean()),
 });
 
 /** See {@link FunctionSpecSchema}. */

@@ -3,7 +3,7 @@
 // the console, load the handler (INIT), then run one invocation per `invoke` message.
 //
 // Messages from the host:    {type:'init', memoryLimitBytes, memoryPollMs, maxLogBytes?, bind?: {env, cwd}}
-//                            {type:'invoke', requestId, payload, deadlineMs, invokedFunctionArn, clientContext?}
+//                            {type:'invoke', requestId, payload, deadlineMs, invokedFunctionArn, clientContext?, traceId?}
 //                            {type:'shutdown'}
 // Messages to the host:      {type:'log', line}                  (worker only; a process writes fd 1, see output.mjs)
 //                            {type:'log-dropped', count}         (worker only: lines past the bound)
@@ -13,7 +13,7 @@
 //                            {type:'over-memory'}           (worker only: external memory over the limit)
 // The TypeScript side of this contract is packages/zone-node/src/environment/runtime-messages.ts.
 import { openChannel } from './channel.mjs';
-import { logError, patchLogging } from './log-patch.mjs';
+import { configureLogFormat, logError, patchLogging } from './log-patch.mjs';
 import { loadHandler } from './handler-loader.mjs';
 import { CallbackHandlerDeprecated, toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
 import { allowRuntimeModules } from './runtime-modules.mjs';
@@ -84,6 +84,7 @@ async function init(msg) {
     // A spare runtime (started before anyone needed it) becomes this environment here, before any
     // user code runs: the environment's variables replace its own, and its cwd is the code.
     if (msg.bind) bindEnvironment(msg.bind);
+    configureLogFormat();
     // The AWS SDK v3 (and layers' /opt/nodejs) resolve without bundling, as Lambda's NODE_PATH makes them.
     allowRuntimeModules();
     handler = await loadHandler(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), process.env['_HANDLER'] ?? '');

@@ -123,6 +123,9 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
       if (current) return; // the host never double-books; ignore rather than corrupt state
       current = { requestId: msg.requestId, done: false };
       setCurrentRequestId(msg.requestId);
+      // The invocation's X-Ray trace header, as Lambda's Node.js runtime sets it.
+      if (typeof msg.traceId === 'string') process.env['_X_AMZN_TRACE_ID'] = msg.traceId;
+      else delete process.env['_X_AMZN_TRACE_ID'];
       channel.unref();
       meter.watch(limits.memoryLimitBytes, limits.memoryPollMs, () => channel.send({ type: 'over-memory' }));
 

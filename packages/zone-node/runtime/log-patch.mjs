@@ -16,6 +16,32 @@ export function setCurrentRequestId(id) {
 }
 
 const LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'FATAL' };
+const RANK = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4, FATAL: 5 };
+
+/** LoggingConfig JSON (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL): read once the environment is bound. */
+let json = false;
+let minRank = 0;
+
+/** Reads the log format and level from the environment's variables (a spare runtime knows them only at INIT). */
+export function configureLogFormat() {
+  json = process.env['AWS_LAMBDA_LOG_FORMAT'] === 'JSON';
+  minRank = json ? (RANK[process.env['AWS_LAMBDA_LOG_LEVEL'] ?? 'INFO'] ?? RANK.INFO) : 0;
+}
+
+/**
+ * One console record in Lambda's JSON format: `{timestamp, level, requestId, message}`, with
+ * `errorType`, `errorMessage` and `stackTrace` when an Error was logged.
+ */
+function jsonRecord(level, msg, params) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: format(msg, ...params) };
+  const error = [msg, ...params].find((a) => a instanceof Error);
+  if (error) Object.assign(record, { errorType: error.name, errorMessage: error.message, stackTrace: String(error.stack ?? '').split('\n') });
+  try {
+    return JSON.stringify(record);
+  } catch {
+    return JSON.stringify({ ...record, message: String(record.message) });
+  }
+}
 
 /**
  * Replaces console.trace/debug/info/log/warn/error (and adds console.fatal, as the RIC does) and
@@ -28,6 +54,10 @@ export function patchLogging(emit) {
   for (const [method, level] of Object.entries(LEVELS)) {
     // The RIC's signature is `(msg, ...params)`, so `console.log()` prints the word `undefined`.
     console[method] = (msg, ...params) => {
+      if (json) {
+        if (RANK[level] >= minRank) emit([jsonRecord(level, msg, params)]);
+        return;
+      }
       emit([`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(msg, ...params)}`]);
     };
   }

@@ -1,6 +1,7 @@
 import { SYNTHETIC_RUNTIME } from '@zonesim/common';
 import { invalidParameter, requestTooLarge, validationError } from '../errors.js';
 import { parseImageConfig, type ImageConfigOverrides } from '../images/image-config.js';
+import { parseFunctionSettings, type FunctionSettings } from './function-settings.js';
 
 /** Runtimes in Lambda's API enum (lambda-facts 2.1); {@link SUPPORTED_RUNTIMES} says which run here. */
 export const LAMBDA_RUNTIMES: readonly string[] = [
@@ -57,6 +58,8 @@ export interface CreateFunctionInput {
   publish: boolean;
   /** `PackageType: Image`: `Code.ImageUri` and `ImageConfig` (then `zipFile` is empty until the image is built). */
   image?: { uri: string; overrides?: ImageConfigOverrides };
+  /** LoggingConfig, TracingConfig, VpcConfig, KMSKeyArn (function-settings.ts). */
+  settings: FunctionSettings;
 }
 
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -107,6 +110,8 @@ export function validateEnvironment(raw: unknown): Record<string, string> {
 /** Validates a CreateFunction body with Lambda's rules and error types. */
 export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): CreateFunctionInput {
   if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
+  // First: a field zonesim would drop is refused before anything else is read.
+  const { clearVpc: _none, ...settings } = parseFunctionSettings(body, 'create');
   const name = body['FunctionName'];
   if (typeof name !== 'string') throw validationError('functionName', name ?? null, 'Member must not be null');
   if (!NAME.test(name)) throw validationError('functionName', name, 'Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length at most 64');
@@ -172,6 +177,7 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
     tags: tags as Record<string, string>,
     publish: body['Publish'] === true,
     ...(image ? { image } : {}),
+    settings,
   };
 }
 
@@ -188,12 +194,15 @@ export interface ConfigurationPatch {
   /** Image functions only: new `ImageConfig` overrides. */
   imageConfig?: ImageConfigOverrides;
   revisionId?: string;
+  /** Optional settings given (the others stay); `clearVpc` takes the function out of its VPC. */
+  settings?: Partial<FunctionSettings> & { clearVpc?: true };
 }
 
 /** Validates an UpdateFunctionConfiguration body with Lambda's rules and error types. */
 export function parseConfigurationPatch(body: unknown): ConfigurationPatch {
   if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
-  const patch: ConfigurationPatch = {};
+  const settings = parseFunctionSettings(body, 'update');
+  const patch: ConfigurationPatch = Object.keys(settings).length > 0 ? { settings } : {};
   const role = body['Role'];
   if (role !== undefined) {
     if (typeof role !== 'string' || !ROLE.test(role)) throw validationError('role', role, 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+');

@@ -2,6 +2,7 @@ import { IMAGE_RUNTIME, type FunctionSpec } from '@zonesim/protocol';
 import { imageConfigResponse, imageRunConfig, type ImageRecord } from '../images/image-config.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 import type { StoredPolicy } from './resource-policy.js';
+import { settingsConfiguration, type FunctionSettings } from './function-settings.js';
 
 /** Lambda's function states (lambda-facts 2.2). */
 export type FunctionState = 'Pending' | 'Active' | 'Failed';
@@ -38,6 +39,8 @@ export interface FunctionVersionView {
   publishedFrom?: string;
   /** `PackageType: Image`: the image (its root is the package at `codeSha256Hex`); absent for zips. */
   image?: ImageRecord;
+  /** LoggingConfig, TracingConfig, VpcConfig, KMSKeyArn; absent in records written before them. */
+  settings?: FunctionSettings;
 }
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
@@ -103,7 +106,6 @@ export function toFunctionConfiguration(r: FunctionVersionView): Record<string, 
     CodeSha256: r.codeSha256,
     Version: r.version,
     Environment: { Variables: r.environment },
-    TracingConfig: { Mode: 'PassThrough' },
     RevisionId: r.revisionId,
     State: r.state,
     ...(r.state === 'Pending' ? { StateReason: 'The function is being created.', StateReasonCode: 'Creating' } : {}),
@@ -113,7 +115,7 @@ export function toFunctionConfiguration(r: FunctionVersionView): Record<string, 
     Architectures: [r.architecture],
     EphemeralStorage: { Size: r.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${r.name}` },
+    ...settingsConfiguration(r.name, r.settings ?? {}),
   };
 }
 
@@ -138,5 +140,9 @@ export function toFunctionSpec(r: FunctionVersionView, region: string): Function
     // The size of the environment's private /tmp where zone nodes sandbox environments (issue 15).
     ephemeralStorageMb: r.ephemeralStorageMb,
     ...(r.image ? { image: imageRunConfig(r.image) } : {}),
+    ...(r.settings?.logging?.logFormat === 'JSON'
+      ? { jsonLogs: { applicationLogLevel: r.settings.logging.applicationLogLevel ?? 'INFO', systemLogLevel: r.settings.logging.systemLogLevel ?? 'INFO' } }
+      : {}),
+    ...(r.settings?.tracingMode === 'Active' ? { tracingActive: true } : {}),
   };
 }

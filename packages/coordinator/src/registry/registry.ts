@@ -15,6 +15,7 @@ import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 import type { ProvisionedConcurrencyRecord } from './function-record.js';
 import type { StoredPolicy } from './resource-policy.js';
+import type { FunctionSettings } from './function-settings.js';
 
 /** Settings of the registry. */
 export interface RegistrySettings {
@@ -137,6 +138,7 @@ export class Registry {
       state: this.#settings.activationDelayMs > 0 ? 'Pending' : 'Active',
       lastUpdateStatus: 'Successful',
       ...(image ? { image } : {}),
+      ...(Object.keys(input.settings).length > 0 ? { settings: input.settings } : {}),
     };
     // Written through before the caller hears 201: an acknowledged function survives a crash.
     this.#records?.put(record);
@@ -288,7 +290,13 @@ export class Registry {
   updateConfiguration(name: string, patch: ConfigurationPatch): FunctionRecord {
     const record = this.get(name);
     this.#checkRevision(record, patch.revisionId);
-    const { revisionId: _ignored, imageConfig, ...fields } = patch;
+    const { revisionId: _ignored, imageConfig, settings: given, ...fields } = patch;
+    if (given) {
+      const { clearVpc, ...changes } = given;
+      const next: FunctionSettings = { ...record.settings, ...changes };
+      if (clearVpc) delete next.vpc;
+      record.settings = next;
+    }
     if (imageConfig) {
       if (!record.image) throw invalidParameter('ImageConfig is only supported for functions with PackageType Image.');
       record.image = { ...record.image, overrides: imageConfig };

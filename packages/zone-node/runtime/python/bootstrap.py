@@ -158,15 +158,39 @@ class Fault(Exception):
 _current_request_id = None
 
 
+# LoggingConfig JSON: AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL, as Lambda sets them.
+JSON_LOGS = os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON"
+LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+
+
+def _iso(created):
+    stamp = datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
+
+
+def _json_line(fields):
+    try:
+        return json.dumps(fields, default=str)
+    except (TypeError, ValueError):
+        return json.dumps({k: str(v) for k, v in fields.items()})
+
+
 class LambdaLogHandler(logging.Handler):
-    """Writes records as Lambda's text format does: `[LEVEL]\\t<time>Z\\t<request id>\\t<message>`."""
+    """Writes records as Lambda does: `[LEVEL]\\t<time>Z\\t<request id>\\t<message>`, or JSON records."""
 
     def emit(self, record):
         try:
-            stamp = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
-            when = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
+            if JSON_LOGS:
+                fields = {"timestamp": _iso(record.created), "level": record.levelname, "message": record.getMessage(), "logger": record.name}
+                if _current_request_id:
+                    fields["requestId"] = _current_request_id
+                if record.exc_info and record.exc_info[1] is not None:
+                    exc = record.exc_info[1]
+                    fields.update(errorType=type(exc).__name__, errorMessage=str(exc), stackTrace=_stack(exc.__traceback__))
+                _write_record(_json_line(fields))
+                return
             message = self.format(record)
-            _write_record("[%s]\t%s\t%s\t%s" % (record.levelname, when, _current_request_id or "", message))
+            _write_record("[%s]\t%s\t%s\t%s" % (record.levelname, _iso(record.created), _current_request_id or "", message))
         except Exception:
             self.handleError(record)
 
@@ -178,8 +202,11 @@ def _setup_logging():
     handler = LambdaLogHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(handler)
-    # The root logger keeps Python's default level (WARNING), as on Lambda: logger.info() shows only
-    # after the function sets a level.
+    if JSON_LOGS:
+        # JSON: the function's ApplicationLogLevel is the root logger's level.
+        root.setLevel(LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"), logging.INFO))
+    # Text: the root logger keeps Python's default level (WARNING), as on Lambda: logger.info() shows
+    # only after the function sets a level.
 
 
 def _stack(tb):
@@ -195,6 +222,12 @@ def _error_of(exc, request_id=None):
 
 
 def _log_error(error_type, message, stack):
+    if JSON_LOGS:
+        fields = {"timestamp": _iso(time.time()), "level": "ERROR", "message": message, "errorType": error_type, "errorMessage": message, "stackTrace": stack}
+        if _current_request_id:
+            fields["requestId"] = _current_request_id
+        _write_record(_json_line(fields))
+        return
     lines = ["[ERROR] %s: %s" % (error_type, message)]
     if stack:
         lines.append("Traceback (most recent call last):")

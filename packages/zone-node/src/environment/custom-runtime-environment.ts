@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import { MAX_SYNC_RESPONSE_BYTES, type FunctionError } from '@zonesim/protocol';
@@ -9,6 +8,7 @@ import { startExecutableRuntime, type ExecutableHost } from './executable-host.j
 import { frameInvocation, initFailureEnding, invocationEnding, type Ending } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { responseTooLargeError } from './platform-errors.js';
+import { newTraceHeader } from './trace-header.js';
 import { formatInitReportLine, formatInitStartLine, formatStartLine } from './report-lines.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
@@ -37,12 +37,6 @@ function reasonOf(signal: AbortSignal): string {
   const r: unknown = signal.reason;
   if (r instanceof Error) return r.message;
   return r === undefined ? 'aborted' : String(r);
-}
-
-/** An X-Ray style trace header for `Lambda-Runtime-Trace-Id` (not sampled: there is no X-Ray here). */
-function newTraceId(epochMs: number): string {
-  const seconds = Math.floor(epochMs / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
 /**
@@ -286,7 +280,7 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
       payload: input.payload,
       deadlineMs: startedAt + timeoutMs,
       invokedFunctionArn: input.invokedFunctionArn,
-      traceId: newTraceId(startedAt),
+      traceId: newTraceHeader(startedAt, this.config.spec.tracingActive === true),
       ...(input.clientContext === undefined ? {} : { clientContext: input.clientContext }),
     });
     let o = await this.#wait(t1 + timeoutMs, signal);

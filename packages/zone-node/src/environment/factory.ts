@@ -4,6 +4,7 @@ import { runsOnRuntimeApi } from './runtime-api-launch.js';
 import { EnvironmentSettingsError } from './errors.js';
 import { ProcessEnvironment } from './process-environment.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
+import { JsonLogEnvironment } from './json-logs.js';
 import { ensureRuntimeModules } from './runtime-modules.js';
 import { resolveEnvironmentSettings, type EnvironmentOptions } from './settings.js';
 import { SyntheticEnvironment } from './synthetic-environment.js';
@@ -40,13 +41,18 @@ export function createEnvironmentFactory(
     default:
       throw new EnvironmentSettingsError('isolation', `must be 'process' or 'worker', got ${String(mode)}`);
   }
+  const kindOf = (config: EnvironmentConfig): ExecutionEnvironment => {
+    if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, synthetic);
+    // Custom runtimes, images and managed runtimes under the Runtime API: a process whatever the mode.
+    if (runsOnRuntimeApi(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
+    return real(config);
+  };
   return {
     isolation: mode,
     create: (config) => {
-      if (config.spec.runtime === SYNTHETIC_RUNTIME) return new SyntheticEnvironment(config, resolved, synthetic);
-      // Custom runtimes and images are executables under the Runtime API: a process whatever the mode.
-      if (runsOnRuntimeApi(config.spec)) return new CustomRuntimeEnvironment(config, resolved, components);
-      return real(config);
+      const env = kindOf(config);
+      // LogFormat JSON: the platform's lines become JSON system records, for every kind (json-logs.ts).
+      return config.spec.jsonLogs ? new JsonLogEnvironment(env, config.spec.jsonLogs) : env;
     },
   };
 }

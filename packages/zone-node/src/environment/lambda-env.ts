@@ -68,5 +68,7 @@ export function buildLambdaEnvironment(
     ...spec.environment,
     ...config.platformEnv,
     ...reserved,
+    // LoggingConfig JSON: what Lambda tells the runtimes (their own records as JSON, filtered by level).
+    ...(spec.jsonLogs ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: spec.jsonLogs.applicationLogLevel } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
 import { parseRuntimeMessage } from './runtime-messages.js';
+import { newTraceHeader } from './trace-header.js';
 import type { MarkKind } from './runtime-output.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { SpareRuntimes } from './spare-runtimes.js';
@@ -296,6 +297,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
       payload: Buffer.from(input.payload).toString('utf8'),
       deadlineMs: startedAt + timeoutMs,
       invokedFunctionArn: input.invokedFunctionArn,
+      traceId: newTraceHeader(startedAt, this.config.spec.tracingActive === true),
       ...(input.clientContext === undefined ? {} : { clientContext: input.clientContext }),
     });
     const o = await this.#wait(t1 + timeoutMs, signal);

@@ -37,6 +37,8 @@ export interface InvokeMessage {
   deadlineMs: number;
   invokedFunctionArn: string;
   clientContext?: string;
+  /** The X-Ray trace header (`_X_AMZN_TRACE_ID` during the invocation). */
+  traceId?: string;
 }
 
 /** Host -> runtime: shut down gracefully (SIGTERM listeners run, then the loop may drain). */
