@@ -63,6 +63,13 @@ export const FunctionSpecSchema = Type.Object({
   ),
   /** `TracingConfig: Active`: the trace header each invocation gets is sampled. */
   tracingActive: Type.Optional(Type.Boolean()),
+  /**
+   * The function's layers, in order: each a package in the code store (fetched like the function's
+   * own), unpacked into the environment's `/opt`, later ones overwriting earlier ones.
+   */
+  layers: Type.Optional(
+    Type.Array(Type.Object({ arn: Type.String({ maxLength: 256 }), sha256Hex: Type.String({ pattern: '^[0-9a-f]{64}$' }) }), { maxItems: 5 }),
+  ),
 });
 
 /** See {@link FunctionSpecSchema}. */

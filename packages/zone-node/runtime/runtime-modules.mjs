@@ -7,8 +7,10 @@ import Module, { register } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** The folders, in Lambda's order, for this Node.js major version. */
+/** The folders: NODE_PATH as the zone node set it (lambda-env.ts; a function may set its own), else Lambda's. */
 export function runtimeModuleDirs() {
+  const given = process.env['NODE_PATH'];
+  if (given !== undefined) return given.split(path.delimiter).filter((d) => d !== '');
   const major = process.versions.node.split('.')[0];
   const runtimeDir = process.env['LAMBDA_RUNTIME_DIR'] ?? path.dirname(new URL(import.meta.url).pathname);
   return [`/opt/nodejs/node${major}/node_modules`, '/opt/nodejs/node_modules', path.join(runtimeDir, 'node_modules')];
@@ -16,10 +18,10 @@ export function runtimeModuleDirs() {
 
 let registered = false;
 
-/** Makes the folders resolvable for `require` and `import`; a function's own NODE_PATH wins, as on Lambda. */
+/** Makes the folders resolvable for `require` and `import`. */
 export function allowRuntimeModules() {
   const dirs = runtimeModuleDirs();
-  if (process.env['NODE_PATH'] === undefined) process.env['NODE_PATH'] = dirs.join(path.delimiter);
+  process.env['NODE_PATH'] = dirs.join(path.delimiter);
   // The CommonJS loader read NODE_PATH when the process started (a spare runtime, before it knew its function).
   Module._initPaths();
   if (registered) return;

@@ -1,7 +1,9 @@
 import { CodeCache } from '@zonesim/code';
 import { MAX_IMAGE_PACKAGE_BYTES, MAX_IMAGE_UNPACKED_BYTES, type FunctionSpec } from '@zonesim/protocol';
+import { join } from 'node:path';
 import { fetchCode } from './code-fetcher.js';
-import type { CodeSource, CodeSourceContext } from './code-source.js';
+import type { CodeSource, CodeSourceContext, PackageDirs } from './code-source.js';
+import { LayerDirs } from './layer-dirs.js';
 
 /** Lambda's 50 MB zipped limit bounds what a node will download. */
 export const MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
@@ -26,10 +28,12 @@ export interface CacheCodeSourceSettings {
 export class CacheCodeSource implements CodeSource {
   readonly cache: CodeCache;
   readonly #settings: CacheCodeSourceSettings;
+  readonly #layerDirs: LayerDirs;
 
   constructor(settings: CacheCodeSourceSettings) {
     this.#settings = settings;
     this.cache = new CodeCache({ root: settings.root, maxBytes: settings.maxBytes });
+    this.#layerDirs = new LayerDirs(join(settings.root, 'opt'));
   }
 
   /** Scans the cache directory (what an earlier run left); call it at start-up. */
@@ -37,28 +41,53 @@ export class CacheCodeSource implements CodeSource {
     return this.cache.init();
   }
 
-  ensure(spec: FunctionSpec, context: CodeSourceContext): Promise<string> {
+  /**
+   * The package, and with layers their merged `/opt`: each layer is fetched and unpacked like a
+   * package (and unpinned once copied into the merged directory, which stays pinned instead).
+   */
+  async ensure(spec: FunctionSpec, context: CodeSourceContext): Promise<PackageDirs> {
+    const codeDir = await this.#unpacked(spec.codeSha256Hex, spec.image !== undefined, context);
+    const layers = spec.layers ?? [];
+    if (layers.length === 0) return { codeDir };
+    try {
+      const dirs: string[] = [];
+      try {
+        for (const layer of layers) dirs.push(await this.#unpacked(layer.sha256Hex, false, context));
+        const optDir = await this.#layerDirs.ensure(LayerDirs.keyOf(layers.map((l) => l.sha256Hex)), dirs);
+        return { codeDir, optDir };
+      } finally {
+        for (const layer of layers.slice(0, dirs.length)) this.cache.unpin(layer.sha256Hex);
+      }
+    } catch (err) {
+      this.cache.unpin(spec.codeSha256Hex);
+      throw err;
+    }
+  }
+
+  release(spec: FunctionSpec): void {
+    this.cache.unpin(spec.codeSha256Hex);
+    if (spec.layers && spec.layers.length > 0) this.#layerDirs.release(LayerDirs.keyOf(spec.layers.map((l) => l.sha256Hex)));
+  }
+
+  #unpacked(sha: string, image: boolean, context: CodeSourceContext): Promise<string> {
     return this.cache.ensureUnpacked(
-      spec.codeSha256Hex,
-      (sha, { signal }) =>
+      sha,
+      (digest, { signal }) =>
         fetchCode({
           signal,
           baseUrl: context.codeBaseUrl,
-          sha256Hex: sha,
+          sha256Hex: digest,
           clusterToken: this.#settings.clusterToken,
           timeoutMs: this.#settings.fetchTimeoutMs,
           // An image's root is a larger package than a zip (docs/limits.md).
-          maxBytes: spec.image ? MAX_IMAGE_PACKAGE_BYTES : MAX_PACKAGE_BYTES,
+          maxBytes: image ? MAX_IMAGE_PACKAGE_BYTES : MAX_PACKAGE_BYTES,
         }),
       {
         pin: true,
         ...(context.signal ? { signal: context.signal } : {}),
-        ...(spec.image ? { limits: { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES } } : {}),
+        ...(image ? { limits: { maxZippedBytes: MAX_IMAGE_PACKAGE_BYTES, maxUnzippedBytes: MAX_IMAGE_UNPACKED_BYTES } } : {}),
       },
     );
   }
 
-  unpin(sha256Hex: string): void {
-    this.cache.unpin(sha256Hex);
-  }
 }

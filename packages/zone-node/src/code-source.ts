@@ -8,17 +8,25 @@ export interface CodeSourceContext {
   signal?: AbortSignal;
 }
 
+/** Where a function version's files are on this node. */
+export interface PackageDirs {
+  /** The unpacked package (`/var/task`). */
+  codeDir: string;
+  /** The function's layers unpacked in order into one directory (`/opt`); absent without layers. */
+  optDir?: string;
+}
+
 /**
- * Where a zone node's core gets deployment packages: a directory per code sha, pinned while an
- * environment lives in it. A real node downloads and unpacks into its code cache
- * ({@link CacheCodeSource}); a simulation answers from memory.
+ * Where a zone node's core gets deployment packages: a directory per code sha (and one per
+ * combination of layers), pinned while an environment lives in it. A real node downloads and
+ * unpacks into its code cache ({@link CacheCodeSource}); a simulation answers from memory.
  */
 export interface CodeSource {
   /**
-   * Makes the package of `spec` available (fetching and unpacking it if needed) and pins it;
-   * resolves with its directory. Each call takes one pin, released with {@link unpin}.
+   * Makes the package and layers of `spec` available (fetching and unpacking them if needed) and
+   * pins them; resolves with their directories. Each call takes one pin, released with {@link release}.
    */
-  ensure(spec: FunctionSpec, context: CodeSourceContext): Promise<string>;
-  /** Releases one pin of the package with this sha. Extra unpins are ignored. */
-  unpin(sha256Hex: string): void;
+  ensure(spec: FunctionSpec, context: CodeSourceContext): Promise<PackageDirs>;
+  /** Releases one pin taken by `ensure(spec)`. Extra releases are ignored. */
+  release(spec: FunctionSpec): void;
 }

@@ -1,3 +1,4 @@
+import type { PackageDirs } from './code-source.js';
 import type { Logger } from '@zonesim/common';
 import type { FunctionSpec, ProvisionedStatus } from '@zonesim/protocol';
 import type { EnvironmentPool, ExecutionEnvironment } from './environment/index.js';
@@ -11,7 +12,7 @@ export function provisionedInitTimeoutMs(spec: FunctionSpec): number {
 export interface ProvisionedEnvironmentsDeps {
   pool: EnvironmentPool;
   /** Unpacks (fetching if needed) and pins the code of `spec`; resolves with its directory. */
-  ensureCode(spec: FunctionSpec): Promise<string>;
+  ensureCode(spec: FunctionSpec): Promise<PackageDirs>;
   /** Drops a pin taken by `ensureCode` when no environment came to live in the directory. */
   unpinCode(spec: FunctionSpec): void;
   /** A new environment now lives in the pinned directory (the pin moves to it). */
@@ -98,14 +99,14 @@ export class ProvisionedEnvironments {
     let inPool = false;
     const spec = target.spec;
     const run = async (): Promise<void> => {
-      const codeDir = await this.#deps.ensureCode(spec);
+      const dirs = await this.#deps.ensureCode(spec);
       await this.#deps.coldStartTurn();
       if (this.#stopped || this.#targets.get(spec.specKey) !== target || this.#deps.pool.provisionedCount(spec.specKey) >= target.count) {
         this.#deps.unpinCode(spec);
         return;
       }
       const created = this.#deps.pool.provision(
-        { spec, codeDir, ...this.#deps.environmentOptions(spec) },
+        { spec, ...dirs, ...this.#deps.environmentOptions(spec) },
         { initTimeoutMs: provisionedInitTimeoutMs(spec) },
       );
       // provision() puts the environment in the pool synchronously, before INIT runs.

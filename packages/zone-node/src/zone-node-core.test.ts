@@ -53,11 +53,11 @@ function fakeCode(): CodeSource & { pins: Map<string, number>; asked: string[] }
     ensure: async (s, context) => {
       asked.push(context.codeBaseUrl);
       pins.set(s.codeSha256Hex, (pins.get(s.codeSha256Hex) ?? 0) + 1);
-      return `virtual:${s.codeSha256Hex}`;
+      return { codeDir: `virtual:${s.codeSha256Hex}` };
     },
-    unpin: (sha) => {
-      const n = pins.get(sha) ?? 0;
-      if (n > 0) pins.set(sha, n - 1);
+    release: (s) => {
+      const n = pins.get(s.codeSha256Hex) ?? 0;
+      if (n > 0) pins.set(s.codeSha256Hex, n - 1);
     },
   };
 }

@@ -18,7 +18,7 @@ import {
   type Welcome,
   type ZoneMessage,
 } from '@zonesim/protocol';
-import type { CodeSource } from './code-source.js';
+import type { CodeSource, PackageDirs } from './code-source.js';
 import { CoordinatorLink, type LinkState } from './coordinator-link.js';
 import { createKeepAlivePolicy, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
 import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats } from './environment/pool.js';
@@ -27,7 +27,7 @@ import { LogShipper } from './log-shipper.js';
 import type { ResolvedZoneNodeOptions } from './options.js';
 import { ProvisionedEnvironments } from './provisioned-environments.js';
 import { WarmFloor } from './warm-floor.js';
-import { PYTHON_RUNTIMES } from './environment/runtime-names.js';
+import { JAVA_RUNTIMES, PYTHON_RUNTIMES } from './environment/runtime-names.js';
 import type { ColdStartGate } from './turnstile.js';
 
 /** Runtimes a zone node runs (all on its own Node.js; see docs/limits.md). */
@@ -37,7 +37,7 @@ export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs2
  * Every runtime a zone node advertises in `hello`: the Node.js ones, Python, custom runtimes and images
  * (an executable under the Runtime API), and synthetic functions (timers, no process).
  */
-export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, 'provided.al2023', 'provided.al2', IMAGE_RUNTIME, SYNTHETIC_RUNTIME];
+export const ZONE_NODE_RUNTIMES = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, ...JAVA_RUNTIMES, 'provided.al2023', 'provided.al2', IMAGE_RUNTIME, SYNTHETIC_RUNTIME];
 
 /** How often a heartbeat carries the environment report (dashboard, issue 9). */
 const ENVIRONMENT_REPORT_EVERY_MS = 500;
@@ -122,7 +122,7 @@ export class ZoneNodeCore extends EventEmitter {
   readonly #coldStarts: ColdStartGate;
   readonly #running = new Set<Promise<void>>();
   /** The package each live environment runs from: its code stays pinned while it lives. */
-  readonly #codeOfEnvironment = new Map<string, string>();
+  readonly #codeOfEnvironment = new Map<string, FunctionSpec>();
   readonly #provisioned: ProvisionedEnvironments;
   /** Static-stability headroom the coordinator asks for (`keep-warm`). */
   readonly #warmFloor: WarmFloor;
@@ -181,8 +181,8 @@ export class ZoneNodeCore extends EventEmitter {
     this.#provisioned = new ProvisionedEnvironments({
       pool: this.#pool,
       ensureCode: (spec) => this.#ensureCode(spec),
-      unpinCode: (spec) => this.#code.unpin(spec.codeSha256Hex),
-      adoptCode: (environmentId, spec) => this.#codeOfEnvironment.set(environmentId, spec.codeSha256Hex),
+      unpinCode: (spec) => this.#code.release(spec),
+      adoptCode: (environmentId, spec) => this.#codeOfEnvironment.set(environmentId, spec),
       environmentOptions: (spec) => ({ logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() }),
       coldStartTurn: () => this.#coldStarts.pass(),
       onInitLog: (env, lines) => {
@@ -426,10 +426,10 @@ export class ZoneNodeCore extends EventEmitter {
       return;
     }
     const fn = message.fn;
-    let codeDir: string;
+    let dirs: PackageDirs;
     try {
       // Pinned until we know whether a new environment will live in it (see below).
-      codeDir = await this.#ensureCode(fn);
+      dirs = await this.#ensureCode(fn);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, sha: fn.codeSha256Hex }, 'code unavailable');
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.CodeUnavailable) });
@@ -439,20 +439,20 @@ export class ZoneNodeCore extends EventEmitter {
     try {
       lease = await this.#pool.acquire({
         spec: fn,
-        codeDir,
+        ...dirs,
         // No logStreamName: the pool names the stream only when it creates an environment (a warm
         // invoke needs none, and naming one costs random bytes).
         platformEnv: this.#platformEnv(),
       });
     } catch (err) {
-      this.#code.unpin(fn.codeSha256Hex);
+      this.#code.release(fn);
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err) });
       return;
     }
     const env = lease.environment;
     // A new environment keeps the pin for its whole life; a warm one already holds its own.
-    if (lease.cold) this.#codeOfEnvironment.set(env.id, fn.codeSha256Hex);
-    else this.#code.unpin(fn.codeSha256Hex);
+    if (lease.cold) this.#codeOfEnvironment.set(env.id, fn);
+    else this.#code.release(fn);
     // Synthetic environments fork nothing, so they skip the turnstile (thousands may start at once).
     if (lease.cold && fn.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
     if (!(await acceptanceWritten) || this.#abandoned) {
@@ -511,9 +511,9 @@ export class ZoneNodeCore extends EventEmitter {
    */
   async #prewarm(spec: FunctionSpec, options: { keepAliveMs: number; alongside?: boolean }): Promise<boolean> {
     if (this.#abandoned || this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return false;
-    let codeDir: string;
+    let dirs: PackageDirs;
     try {
-      codeDir = await this.#ensureCode(spec);
+      dirs = await this.#ensureCode(spec);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm: code unavailable');
       return false;
@@ -523,7 +523,7 @@ export class ZoneNodeCore extends EventEmitter {
       const created = this.#abandoned
         ? undefined
         : await this.#pool.prewarm(
-            { spec, codeDir, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
+            { spec, ...dirs, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
             { keepAliveMs: options.keepAliveMs, ...(options.alongside ? { alongside: true } : {}) },
           );
       if (created && this.settings.shipLogs !== false && !this.#abandoned) {
@@ -531,14 +531,14 @@ export class ZoneNodeCore extends EventEmitter {
       }
       const env = created?.environment;
       if (!env || !created.result.ok || !this.#pool.has(env.id) || this.#abandoned) {
-        this.#code.unpin(spec.codeSha256Hex);
+        this.#code.release(spec);
         return false;
       }
-      this.#codeOfEnvironment.set(env.id, spec.codeSha256Hex);
+      this.#codeOfEnvironment.set(env.id, spec);
       this.#send({ type: 'environment-ready', environmentId: env.id, specKey: spec.specKey });
       return true;
     } catch (err) {
-      this.#code.unpin(spec.codeSha256Hex);
+      this.#code.release(spec);
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm failed');
       return false;
     }
@@ -556,7 +556,7 @@ export class ZoneNodeCore extends EventEmitter {
   }
 
   /** Makes a function's code available and pins it; resolves with its directory. */
-  #ensureCode(fn: FunctionSpec): Promise<string> {
+  #ensureCode(fn: FunctionSpec): Promise<PackageDirs> {
     return this.#code.ensure(fn, { codeBaseUrl: this.#welcome?.codeBaseUrl ?? '' });
   }
 
@@ -587,10 +587,10 @@ export class ZoneNodeCore extends EventEmitter {
   }
 
   #releaseCode(environmentId: string): void {
-    const sha = this.#codeOfEnvironment.get(environmentId);
-    if (sha === undefined) return;
+    const spec = this.#codeOfEnvironment.get(environmentId);
+    if (spec === undefined) return;
     this.#codeOfEnvironment.delete(environmentId);
-    this.#code.unpin(sha);
+    this.#code.release(spec);
   }
 
   #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean; provisioned: boolean }, receivedAt: number): InvokeResult {

@@ -37,6 +37,9 @@ export function adminRoutes(deps: ApiServerDeps, connections: () => ConnectionCo
     admin('*', IMAGE_UPLOAD_PATH, (c) => handleImageUpload(deps.registry.images, c.req, c.res, c.method, c.params[0]!, c.requestId)),
     admin('GET', /^\/zonesim\/v1\/functions\/([a-zA-Z0-9-_]{1,64})\/code\.zip$/, (c) =>
       serveBlob(deps.registry.codeStore, c.res, deps.registry.get(c.params[0]!).codeSha256Hex, c.requestId)),
+    // A layer version's Content.Location.
+    admin('GET', /^\/zonesim\/v1\/layers\/([a-zA-Z0-9-_]{1,140})\/versions\/(\d{1,9})\/content\.zip$/, (c) =>
+      serveBlob(deps.registry.codeStore, c.res, deps.registry.layers.get(c.params[0]!, Number(c.params[1])).sha256Hex, c.requestId)),
   ];
   const dashboard = deps.dashboard;
   if (dashboard) {

@@ -12,6 +12,7 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { LAYERS_PATH, handleLayers } from './layer-routes.js';
 import { POLICY_PATH, handlePolicy } from './policy-routes.js';
 import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './provisioned-concurrency-routes.js';
 import { row, type RouteRow } from './route-table.js';
@@ -56,6 +57,12 @@ export function lambdaRoutes(deps: ApiServerDeps, fn: FunctionRouteDeps): RouteR
       handleFunctionConcurrency(concurrencyDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.requestId)),
     api('*', PROVISIONED_CONCURRENCY_PATH, (c) =>
       handleProvisionedConcurrency(provisionedDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.target.query, c.requestId)),
+    api(['POST', 'GET', 'DELETE'], LAYERS_PATH, (c) =>
+      handleLayers(
+        // A base64 body of a zip at the size limit, with room for the JSON around it.
+        { layers: deps.registry.layers, jobs: deps.registry.jobs, apiUrl: fn.apiUrl, maxBodyBytes: Math.ceil((deps.maxZipBytes * 4) / 3) + 64 * 1024 },
+        c.req, c.res, c.method, c.params[0] === '' ? undefined : c.params[0], c.params[1] === '' ? undefined : c.params[1], c.target.query, c.requestId,
+      )),
     api(['POST', 'GET', 'DELETE'], POLICY_PATH, (c) =>
       handlePolicy(registryDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.params[1] === '' ? undefined : c.params[1], c.target.query, c.requestId)),
     api('*', /^\/2017-03-31\/tags\/(.+)$/, (c) => handleTags(registryDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.target.query, c.requestId)),

@@ -13,13 +13,14 @@ export const LAMBDA_RUNTIMES: readonly string[] = [
 
 /**
  * Runtimes a zone node can run today: the Node.js ones on the zone node's own Node.js, Python on the
- * machine's python3 (docs/runtimes.md, Python), custom runtimes (`provided.*`: an executable
+ * machine's python3 and Java on its JDK (docs/runtimes.md), custom runtimes (`provided.*`: an executable
  * `bootstrap` under the Runtime API), and zonesim's synthetic functions (`zonesim.synthetic`, run on
  * timers; see docs/limits.md).
  */
 export const SUPPORTED_RUNTIMES: readonly string[] = [
   'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x',
   'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13',
+  'java17', 'java21',
   'provided.al2023', 'provided.al2', SYNTHETIC_RUNTIME,
 ];
 
@@ -60,6 +61,8 @@ export interface CreateFunctionInput {
   image?: { uri: string; overrides?: ImageConfigOverrides };
   /** LoggingConfig, TracingConfig, VpcConfig, KMSKeyArn (function-settings.ts). */
   settings: FunctionSettings;
+  /** Layer version ARNs, in order (resolved by the registry). */
+  layers?: string[];
 }
 
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -105,6 +108,13 @@ export function validateEnvironment(raw: unknown): Record<string, string> {
     );
   }
   return out;
+}
+
+/** `Layers`: a list of layer version ARNs (checked against the published layers by the registry). */
+function layerArns(raw: unknown): string[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw) || raw.some((a) => typeof a !== 'string' || a.length === 0 || a.length > 140)) throw invalidParameter('Layers must be a list of layer version ARNs.');
+  return raw as string[];
 }
 
 /** Validates a CreateFunction body with Lambda's rules and error types. */
@@ -178,6 +188,7 @@ export function parseCreateFunctionInput(body: unknown, maxZipBytes: number): Cr
     publish: body['Publish'] === true,
     ...(image ? { image } : {}),
     settings,
+    ...(layerArns(body['Layers']) ? { layers: layerArns(body['Layers'])! } : {}),
   };
 }
 
@@ -196,6 +207,8 @@ export interface ConfigurationPatch {
   revisionId?: string;
   /** Optional settings given (the others stay); `clearVpc` takes the function out of its VPC. */
   settings?: Partial<FunctionSettings> & { clearVpc?: true };
+  /** New layer version ARNs (an empty list removes every layer). */
+  layers?: string[];
 }
 
 /** Validates an UpdateFunctionConfiguration body with Lambda's rules and error types. */
@@ -232,5 +245,7 @@ export function parseConfigurationPatch(body: unknown): ConfigurationPatch {
   const imageConfig = parseImageConfig(body['ImageConfig']);
   if (imageConfig) patch.imageConfig = imageConfig;
   if (typeof body['RevisionId'] === 'string') patch.revisionId = body['RevisionId'];
+  const layers = layerArns(body['Layers']);
+  if (layers) patch.layers = layers;
   return patch;
 }

@@ -3,6 +3,7 @@ import { imageConfigResponse, imageRunConfig, type ImageRecord } from '../images
 import type { EventInvokeConfig } from './event-invoke-config.js';
 import type { StoredPolicy } from './resource-policy.js';
 import { settingsConfiguration, type FunctionSettings } from './function-settings.js';
+import type { FunctionLayer } from '../layers/layer-catalog.js';
 
 /** Lambda's function states (lambda-facts 2.2). */
 export type FunctionState = 'Pending' | 'Active' | 'Failed';
@@ -41,6 +42,10 @@ export interface FunctionVersionView {
   image?: ImageRecord;
   /** LoggingConfig, TracingConfig, VpcConfig, KMSKeyArn; absent in records written before them. */
   settings?: FunctionSettings;
+  /** Inflated size of the package (Lambda's 250 MB counts it with the layers); absent in older records. */
+  unzippedSize?: number;
+  /** The layers, in order (later ones overwrite earlier ones in /opt). */
+  layers?: FunctionLayer[];
 }
 
 /** The version-level fields of a function (no versions, aliases or async settings): what a version snapshots. */
@@ -116,6 +121,7 @@ export function toFunctionConfiguration(r: FunctionVersionView): Record<string, 
     EphemeralStorage: { Size: r.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     ...settingsConfiguration(r.name, r.settings ?? {}),
+    ...(r.layers && r.layers.length > 0 ? { Layers: r.layers.map((l) => ({ Arn: l.arn, CodeSize: l.codeSize })) } : {}),
   };
 }
 
@@ -144,5 +150,6 @@ export function toFunctionSpec(r: FunctionVersionView, region: string): Function
       ? { jsonLogs: { applicationLogLevel: r.settings.logging.applicationLogLevel ?? 'INFO', systemLogLevel: r.settings.logging.systemLogLevel ?? 'INFO' } }
       : {}),
     ...(r.settings?.tracingMode === 'Active' ? { tracingActive: true } : {}),
+    ...(r.layers && r.layers.length > 0 ? { layers: r.layers.map((l) => ({ arn: l.arn, sha256Hex: l.sha256Hex })) } : {}),
   };
 }

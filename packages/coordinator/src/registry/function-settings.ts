@@ -43,16 +43,15 @@ export interface FunctionSettings {
 /** Fields CreateFunction takes that zonesim reads elsewhere (create-function-input.ts). */
 const CREATE_FIELDS = new Set([
   'FunctionName', 'Role', 'Runtime', 'Handler', 'Code', 'Description', 'Timeout', 'MemorySize', 'Publish', 'PackageType',
-  'Environment', 'Tags', 'Architectures', 'EphemeralStorage', 'ImageConfig',
+  'Environment', 'Tags', 'Architectures', 'EphemeralStorage', 'ImageConfig', 'Layers',
 ]);
 /** Fields UpdateFunctionConfiguration takes that zonesim reads elsewhere. */
-const UPDATE_FIELDS = new Set(['Role', 'Runtime', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Environment', 'EphemeralStorage', 'ImageConfig', 'RevisionId']);
+const UPDATE_FIELDS = new Set(['Role', 'Runtime', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Environment', 'EphemeralStorage', 'ImageConfig', 'RevisionId', 'Layers']);
 /** Read here. */
 const SETTINGS_FIELDS = new Set(['LoggingConfig', 'TracingConfig', 'VpcConfig', 'KMSKeyArn', 'SnapStart']);
 
 /** Fields of Lambda's API that zonesim cannot honour: refused, with why. */
 const REFUSED: Record<string, string> = {
-  Layers: 'Layers are not supported by zonesim yet; bundle the libraries in the function\'s package.',
   DeadLetterConfig: 'DeadLetterConfig is not supported by zonesim; use an OnFailure destination (PutFunctionEventInvokeConfig with an SQS queue ARN of the built-in queue service), which receives every event that fails all its attempts.',
   FileSystemConfigs: 'FileSystemConfigs (EFS) is not supported by zonesim: there is no file system service here.',
   CodeSigningConfigArn: 'CodeSigningConfigArn is not supported by zonesim: there is no code signing service here.',
@@ -123,8 +122,7 @@ export function parseFunctionSettings(body: Record<string, unknown>, operation: 
   for (const [name, value] of Object.entries(body)) {
     if (value === undefined || value === null || known.has(name) || SETTINGS_FIELDS.has(name)) continue;
     const refusal = REFUSED[name];
-    // An empty list of layers, or a dead-letter config without a target (what many templates send), asks for nothing.
-    if (name === 'Layers' && Array.isArray(value) && value.length === 0) continue;
+    // A dead-letter config without a target (what many templates send) asks for nothing.
     if (name === 'DeadLetterConfig' && isObject(value) && (value['TargetArn'] === undefined || value['TargetArn'] === '')) continue;
     if (refusal) throw invalidParameter(refusal);
     throw invalidParameter(`${operation === 'create' ? 'CreateFunction' : 'UpdateFunctionConfiguration'} has no field ${name.slice(0, 64)} that zonesim knows; it would be ignored, so it is refused.`);

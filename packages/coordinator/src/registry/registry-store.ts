@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { LayerVersionRecord } from '../layers/layer-catalog.js';
 import type { FunctionRecord } from './function-record.js';
 
 /**
  * Where function records survive a coordinator crash: one SQLite file (`<dataDir>/registry.db`) in
  * WAL mode with `synchronous = FULL`, since control-plane writes are rare and each acknowledged
  * CreateFunction must survive a `kill -9` (and a power loss) of the coordinator. Records are stored
- * as JSON rows keyed by name; code blobs live in the content-addressed code store beside it.
+ * as JSON rows keyed by name, layer versions likewise by name and number; code blobs live in the content-addressed code store beside it.
  */
 export class RegistryStore {
   readonly path: string;
@@ -31,6 +32,14 @@ export class RegistryStore {
       record TEXT NOT NULL,
       updated_at INTEGER NOT NULL
     ) STRICT`);
+    // Layer versions (layers/layer-catalog.ts), and each layer's next version number, which a delete never lowers.
+    db.exec(`CREATE TABLE IF NOT EXISTS layer_versions (
+      name TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      record TEXT NOT NULL,
+      PRIMARY KEY (name, version)
+    ) STRICT`);
+    db.exec(`CREATE TABLE IF NOT EXISTS layer_next (name TEXT PRIMARY KEY, next INTEGER NOT NULL) STRICT`);
     this.#put = db.prepare('INSERT INTO functions (name, record, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at');
     this.#delete = db.prepare('DELETE FROM functions WHERE name = ?');
     this.#db = db;
@@ -51,6 +60,27 @@ export class RegistryStore {
   remove(name: string): void {
     this.#opened();
     this.#delete!.run(name);
+  }
+
+  /** Every stored layer version and each layer's next version number. */
+  loadLayers(): { versions: LayerVersionRecord[]; next: Record<string, number> } {
+    const db = this.#opened();
+    const versions = (db.prepare('SELECT record FROM layer_versions ORDER BY name, version').all() as Array<{ record: string }>).map((r) => JSON.parse(r.record) as LayerVersionRecord);
+    const next = Object.fromEntries((db.prepare('SELECT name, next FROM layer_next').all() as Array<{ name: string; next: number }>).map((r) => [r.name, r.next]));
+    return { versions, next };
+  }
+
+  /** Writes a new layer version and its layer's next number in one transaction. */
+  putLayerVersion(record: LayerVersionRecord, next: number): void {
+    const db = this.#opened();
+    db.transaction(() => {
+      db.prepare('INSERT INTO layer_versions (name, version, record) VALUES (?, ?, ?)').run(record.name, record.version, JSON.stringify(record));
+      db.prepare('INSERT INTO layer_next (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = excluded.next').run(record.name, next);
+    })();
+  }
+
+  deleteLayerVersion(name: string, version: number): void {
+    this.#opened().prepare('DELETE FROM layer_versions WHERE name = ? AND version = ?').run(name, version);
   }
 
   close(): void {

@@ -15,6 +15,7 @@ import type { RegistryStore } from './registry-store.js';
 import type { EventInvokeConfig } from './event-invoke-config.js';
 import type { ProvisionedConcurrencyRecord } from './function-record.js';
 import type { StoredPolicy } from './resource-policy.js';
+import { LayerCatalog, MAX_FUNCTION_WITH_LAYERS_BYTES, type FunctionLayer } from '../layers/layer-catalog.js';
 import type { FunctionSettings } from './function-settings.js';
 
 /** Settings of the registry. */
@@ -56,6 +57,39 @@ export class Registry {
     this.#clock = args.clock;
     this.entropy = args.entropy;
     this.#log = args.log;
+    this.layers = new LayerCatalog({
+      settings: { region: args.settings.region, accountId: args.settings.accountId, maxZipBytes: args.settings.maxZipBytes, maxUnzippedBytes: args.settings.maxUnzippedBytes },
+      store: args.store,
+      jobs: args.jobs,
+      ...(args.records ? { records: args.records } : {}),
+      clock: args.clock,
+      log: args.log,
+    });
+    this.layers.setBlobInUse((sha) => this.#blobInUse(sha));
+  }
+
+  /** Published layer versions (layers/layer-catalog.ts), in the same stores as functions. */
+  readonly layers: LayerCatalog;
+
+  /** True when any function version uses the blob as its package or as one of its layers. */
+  #blobInUse(sha: string): boolean {
+    for (const f of this.#functions.values()) {
+      for (const v of [f, ...(f.versions ?? [])]) if (v.codeSha256Hex === sha || v.layers?.some((l) => l.sha256Hex === sha)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The layers `arns` name, resolved, with Lambda's 250 MB check of the package and its layers
+   * together (image functions take none).
+   */
+  #layersFor(arns: readonly string[] | undefined, packageUnzipped: number, image: boolean): FunctionLayer[] | undefined {
+    if (arns === undefined) return undefined;
+    if (arns.length === 0) return [];
+    if (image) throw invalidParameter('Layers are not supported for functions with PackageType Image; put the libraries in the image.');
+    const layers = this.layers.resolve(arns);
+    checkSizeWithLayers(packageUnzipped, layers);
+    return layers;
   }
 
   /** Revision ids and alias picks; seeded in virtual time. */
@@ -110,6 +144,7 @@ export class Registry {
       ({ zip, info } = await this.#inspect(input.zipFile, input.runtime));
     }
     checkSyntheticPackage(input.runtime, info);
+    const layers = this.#layersFor(input.layers, info.unzippedSize, input.image !== undefined);
     // A concurrent create of the same name may have won while the zip was inspected.
     if (this.#functions.has(input.functionName)) {
       throw resourceConflict(`Function already exist: ${input.functionName}`);
@@ -139,6 +174,8 @@ export class Registry {
       lastUpdateStatus: 'Successful',
       ...(image ? { image } : {}),
       ...(Object.keys(input.settings).length > 0 ? { settings: input.settings } : {}),
+      unzippedSize: info.unzippedSize,
+      ...(layers && layers.length > 0 ? { layers } : {}),
     };
     // Written through before the caller hears 201: an acknowledged function survives a crash.
     this.#records?.put(record);
@@ -290,7 +327,12 @@ export class Registry {
   updateConfiguration(name: string, patch: ConfigurationPatch): FunctionRecord {
     const record = this.get(name);
     this.#checkRevision(record, patch.revisionId);
-    const { revisionId: _ignored, imageConfig, settings: given, ...fields } = patch;
+    const { revisionId: _ignored, imageConfig, settings: given, layers: layerArns, ...fields } = patch;
+    const layers = this.#layersFor(layerArns, record.unzippedSize ?? 0, record.image !== undefined);
+    if (layers !== undefined) {
+      if (layers.length > 0) record.layers = layers;
+      else delete record.layers;
+    }
     if (given) {
       const { clearVpc, ...changes } = given;
       const next: FunctionSettings = { ...record.settings, ...changes };
@@ -337,8 +379,11 @@ export class Registry {
     if (record.image) throw invalidParameter('Please provide ImageUri for functions with PackageType Image.');
     const { info, zip } = await this.#inspect(zipFile, record.runtime);
     checkSyntheticPackage(record.runtime, info);
+    // The new package with the layers the function keeps: Lambda's 250 MB again.
+    checkSizeWithLayers(info.unzippedSize, record.layers ?? []);
     await this.#jobs.store(zip);
     Object.assign(record, {
+      unzippedSize: info.unzippedSize,
       codeSha256Hex: info.sha256Hex,
       codeSha256: info.sha256Base64,
       codeSize: info.codeSize,
@@ -461,9 +506,10 @@ export class Registry {
     this.#functions.delete(name);
     const views = [record, ...(record.versions ?? [])];
     for (const v of views) this.#specs.delete(v.revisionId);
-    // A blob stays while any function or version still uses the same package.
-    const inUse = new Set([...this.#functions.values()].flatMap((f) => [f, ...(f.versions ?? [])].map((v) => v.codeSha256Hex)));
-    for (const sha of new Set(views.map((v) => v.codeSha256Hex))) if (!inUse.has(sha)) await this.#store.delete(sha);
+    // A blob stays while any function or version still uses it, as its package or a layer, and
+    // while a published layer version holds it.
+    const blobs = new Set(views.flatMap((v) => [v.codeSha256Hex, ...(v.layers ?? []).map((l) => l.sha256Hex)]));
+    for (const sha of blobs) if (!this.#blobInUse(sha) && !this.layers.blobInUse(sha)) await this.#store.delete(sha);
     this.#log.info({ function: name }, 'function deleted');
     this.#changed(name);
   }
@@ -471,6 +517,7 @@ export class Registry {
   /** Loads the functions a previous run stored; a function caught `Pending` by a crash is `Active` now. */
   load(): number {
     this.#records?.open();
+    this.layers.load();
     for (const record of this.#records?.loadAll() ?? []) {
       this.#functions.set(record.name, { ...record, state: record.state === 'Pending' ? 'Active' : record.state });
     }
@@ -493,5 +540,13 @@ export class Registry {
       }
     }, this.#settings.activationDelayMs);
     this.#timers.add(timer);
+  }
+}
+
+/** Lambda's 250 MB for a package and its layers, unzipped. */
+function checkSizeWithLayers(packageUnzipped: number, layers: readonly FunctionLayer[]): void {
+  const total = packageUnzipped + layers.reduce((sum, l) => sum + l.unzippedSize, 0);
+  if (total > MAX_FUNCTION_WITH_LAYERS_BYTES) {
+    throw invalidParameter(`Function code combined with layers exceeds the maximum allowed size of ${MAX_FUNCTION_WITH_LAYERS_BYTES} bytes. The actual size is ${total} bytes.`);
   }
 }

@@ -1,6 +1,7 @@
 import type { ZipInfo, ZipLimits } from '@zonesim/code';
 import type { BuiltImage, ImageBuilderSettings } from '../images/image-builder.js';
 import type { CreateFunctionInput } from '../registry/create-function-input.js';
+import type { PublishLayerInput } from '../layers/layer-catalog.js';
 import type { UpdateCodeInput } from '../registry/update-code-input.js';
 import { asBuffer, movable } from './transfer.js';
 import type { UploadJob, UploadJobResults, UploadJobType, ZipInfoData } from './upload-jobs.js';
@@ -41,6 +42,13 @@ export class PackageJobs {
     const m = movable(body);
     const input = await this.#pool.run({ type: 'parse-update-code', body: m.bytes }, m.transfer);
     return 'zipFile' in input ? { ...input, zipFile: asBuffer(input.zipFile) } : input;
+  }
+
+  /** PublishLayerVersion's body parsed and validated (`parsePublishLayer`), its zip decoded. */
+  async parsePublishLayer(body: Buffer): Promise<PublishLayerInput> {
+    const m = movable(body);
+    const input = await this.#pool.run({ type: 'parse-publish-layer', body: m.bytes }, m.transfer);
+    return { ...input, zipFile: asBuffer(input.zipFile) };
   }
 
   /** `inspectZip(zip, limits, { readFiles })`; the zip comes back with the result. */

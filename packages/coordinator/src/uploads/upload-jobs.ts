@@ -3,6 +3,7 @@ import type { ImageBuilderSettings } from '../images/image-builder.js';
 import type { ImageConfigFields } from '../images/image-manifest.js';
 import type { CreateFunctionInput } from '../registry/create-function-input.js';
 import type { UpdateCodeInput } from '../registry/update-code-input.js';
+import type { PublishLayerInput } from '../layers/layer-catalog.js';
 import type { JobError } from './job-errors.js';
 
 /**
@@ -16,6 +17,8 @@ export type UploadJob =
   | { type: 'parse-create-function'; body: Uint8Array; maxZipBytes: number }
   /** UpdateFunctionCode's body: JSON, `ImageUri` or `ZipFile` decoded. */
   | { type: 'parse-update-code'; body: Uint8Array }
+  /** PublishLayerVersion's body: JSON, validation, base64 decoding of `Content.ZipFile`. */
+  | { type: 'parse-publish-layer'; body: Uint8Array }
   /** `inspectZip`: every entry inflated and counted, the SHA-256; the zip comes back with the result. */
   | { type: 'inspect-zip'; zip: Uint8Array; limits: ZipLimits; readFiles: string[] }
   /** `CodeStore.put` at `storeRoot`: hashed, written to a temporary file, renamed into place. */
@@ -35,6 +38,7 @@ export type ZipInfoData = Omit<ZipInfo, 'contents'> & { contents?: Map<string, U
 export interface UploadJobResults {
   'parse-create-function': Omit<CreateFunctionInput, 'zipFile'> & { zipFile: Uint8Array };
   'parse-update-code': Exclude<UpdateCodeInput, { zipFile: Buffer }> | (Omit<Extract<UpdateCodeInput, { zipFile: Buffer }>, 'zipFile'> & { zipFile: Uint8Array });
+  'parse-publish-layer': Omit<PublishLayerInput, 'zipFile'> & { zipFile: Uint8Array };
   'inspect-zip': { info: ZipInfoData; zip: Uint8Array };
   'store-zip': { sha256Hex: string };
   'build-image': { zip: Uint8Array; info: ZipInfoData; digest: string; format: 'oci' | 'docker-archive'; config: ImageConfigFields; unpackedBytes: number };

@@ -11,6 +11,7 @@ import { parseJsonObject } from '../http/body.js';
 import { ImageBuilder } from '../images/image-builder.js';
 import { parseCreateFunctionInput } from '../registry/create-function-input.js';
 import { parseUpdateCodeInput } from '../registry/update-code-input.js';
+import { parsePublishLayer } from '../layers/publish-layer-input.js';
 import { toJobError } from './job-errors.js';
 import { asBuffer, movable } from './transfer.js';
 import type { UploadJob, UploadJobOutcome, UploadJobResults, UploadJobType } from './upload-jobs.js';
@@ -43,6 +44,11 @@ async function run(job: UploadJob): Promise<Ran<UploadJobType>> {
     case 'parse-update-code': {
       const input = parseUpdateCodeInput(parseJsonObject(job.body));
       if (!('zipFile' in input)) return [input, []];
+      const zip = movable(input.zipFile);
+      return [{ ...input, zipFile: zip.bytes }, zip.transfer];
+    }
+    case 'parse-publish-layer': {
+      const input = parsePublishLayer(parseJsonObject(job.body));
       const zip = movable(input.zipFile);
       return [{ ...input, zipFile: zip.bytes }, zip.transfer];
     }

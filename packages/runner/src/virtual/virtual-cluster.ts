@@ -353,7 +353,7 @@ export class VirtualCluster {
     // HTTP: that time is drawn (per node process and package) and spent on the node's clock, and
     // every invocation that needs the package meanwhile waits for the same fetch.
     const fetchRandom = new SeededRandom(`${this.#options.seed}:code-fetch:${node.nodeId}#${node.generation}`);
-    const fetched = new Map<string, Promise<string>>();
+    const fetched = new Map<string, Promise<{ codeDir: string }>>();
     const code: CodeSource = {
       ensure: (spec) => {
         const sha = spec.codeSha256Hex;
@@ -362,13 +362,13 @@ export class VirtualCluster {
           // The definition is read from the code store once per cluster, while virtual time stands still.
           const definition = this.#resolved.has(sha) ? Promise.resolve() : this.sim.io(this.#definition(sha)).then(() => undefined);
           const fetchMs = Math.max(0, this.#codeFetch(fetchRandom));
-          ready = definition.then(() => new Promise<string>((resolve) => process.setTimeout(() => resolve(`virtual:${sha}`), fetchMs)));
+          ready = definition.then(() => new Promise<{ codeDir: string }>((resolve) => process.setTimeout(() => resolve({ codeDir: `virtual:${sha}` }), fetchMs)));
           ready.catch(() => fetched.delete(sha));
           fetched.set(sha, ready);
         }
         return ready;
       },
-      unpin: () => {},
+      release: () => {},
     };
     const core = new ZoneNodeCore(settings, {
       clock: process,

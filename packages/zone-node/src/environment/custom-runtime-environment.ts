@@ -174,7 +174,7 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
       this.#markDead('spawn-failed');
       throw new EnvironmentSpawnError(this.id, `cannot start the Runtime API: ${String(err)}`, { cause: err });
     }
-    const launch = resolveRuntimeApiLaunch(this.config, address);
+    const launch = await resolveRuntimeApiLaunch(this.config, address);
     if ('error' in launch) return { o: { kind: 'init-invalid', error: launch.error }, initMs: this.#clock.monotonic() - t0 };
     if (launch.runtimeVersion !== undefined) {
       this.#runtimeVersion = launch.runtimeVersion;
@@ -187,6 +187,7 @@ export class CustomRuntimeEnvironment implements ExecutionEnvironment {
         name: this.id,
         codeDir: this.config.codeDir,
         ...(launch.runtimeDir === undefined ? {} : { runtimeDir: launch.runtimeDir }),
+        ...(this.config.optDir === undefined ? {} : { optDir: this.config.optDir }),
         ...(launch.hostRoots === undefined ? {} : { hostRoots: launch.hostRoots }),
         ...(this.#sandbox ? { sandbox: this.#sandbox } : {}),
         ...(this.config.spec.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: this.config.spec.ephemeralStorageMb }),

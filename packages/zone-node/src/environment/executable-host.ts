@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import type { Clock } from '@zonesim/common';
 import type { Containment, Sandbox } from '../sandbox/sandbox.js';
-import { ENVIRONMENT_NICENESS, sandboxedEnv } from './process-host.js';
+import { ENVIRONMENT_NICENESS, insideList, sandboxedEnv } from './process-host.js';
 import { RssWatchdog } from './rss-watchdog.js';
 import { lineSplitter, type HostExit } from './runtime-host.js';
 
@@ -30,6 +30,8 @@ export interface ExecutableHostOptions {
   runtimeDir?: string;
   /** Host directories bound read-only at the same path inside the sandbox (an interpreter's installation). */
   hostRoots?: readonly string[];
+  /** The function's layers merged: `/opt` inside the sandbox. */
+  optDir?: string;
   env: Record<string, string>;
   memoryMb: number;
   /** `EphemeralStorage.Size`, MB (a sandboxed environment's /tmp). @default 512 */
@@ -57,9 +59,6 @@ export interface ExecutableHost {
   readonly peakBytes: number;
 }
 
-/** Variables that hold `:`-separated paths, mapped into the sandbox element by element. */
-const PATH_LIST_VARIABLES = ['PYTHONPATH', 'CLASSPATH', 'NODE_PATH'];
-
 /** How long to wait for stdio to close after the exit (a grandchild may hold the pipes). */
 const CLOSE_WAIT_MS = 200;
 
@@ -68,18 +67,17 @@ export function startExecutableRuntime(o: ExecutableHostOptions): ExecutableHost
   let containment: Containment | undefined;
   if (o.sandbox?.active) {
     // An absolute program outside the package (e.g. /bin/sh) is the host's, bound read-only.
-    const view = o.sandbox.view(o.codeDir, o.runtimeDir ?? o.codeDir);
-    // Arguments and search paths may name the package or the runtime directory (`-cp a:b`, PYTHONPATH).
-    const insideList = (value: string): string => value.split(':').map((p) => view.inside(p)).join(':');
+    const view = o.sandbox.view(o.codeDir, o.runtimeDir ?? o.codeDir, o.optDir);
     const env = sandboxedEnv(o.env, view);
-    for (const name of PATH_LIST_VARIABLES) if (env[name] !== undefined) env[name] = insideList(env[name]!);
     ({ child, containment } = o.sandbox.spawn({
       name: o.name,
       command: view.inside(o.command),
-      args: o.args.map(insideList),
+      // Arguments may name the package, the runtime directory or /opt (`-cp a:b`).
+      args: o.args.map((a) => insideList(a, view)),
       codeDir: o.codeDir,
       ...(o.runtimeDir === undefined ? {} : { runtimeDir: o.runtimeDir }),
       ...(o.hostRoots === undefined ? {} : { hostRoots: o.hostRoots }),
+      ...(o.optDir === undefined ? {} : { optDir: o.optDir }),
       cwd: view.inside(o.cwd),
       env,
       memoryMb: o.memoryMb,

@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { FunctionError } from '@zonesim/protocol';
@@ -19,8 +20,7 @@ import type { EnvironmentConfig } from './types.js';
  * a cache directory ({@link buildJavaRuntimeClient}).
  */
 
-/** Lambda's Java runtimes zonesim runs. */
-export const JAVA_RUNTIMES: readonly string[] = ['java17', 'java21'];
+export { JAVA_RUNTIMES } from './runtime-names.js';
 
 /** Sources of the runtime client and of the handler API. */
 export const JAVA_SOURCE_DIR = join(RUNTIME_DIR, 'java', 'src');
@@ -247,6 +247,29 @@ export function machineJava(): { jdk: JavaInstallation | undefined; reason: stri
   return probed;
 }
 
+let client: Promise<{ jdk: JavaInstallation | undefined; ricDir: string | undefined }> | undefined;
+
+/** Where the compiled runtime client is cached on this machine (shared by its zone nodes). */
+export const JAVA_RIC_CACHE_DIR = process.env['ZONESIM_JAVA_CACHE'] ?? join(tmpdir(), 'zonesim-java-ric');
+
+/**
+ * The machine's JDK and the runtime client compiled for it, once per process (a zone node starts
+ * the build at start so that the first Java cold start does not wait for javac). A failed build
+ * leaves `ricDir` undefined: Java functions then fail INIT saying so.
+ */
+export function machineJavaClient(): Promise<{ jdk: JavaInstallation | undefined; ricDir: string | undefined }> {
+  client ??= (async () => {
+    const { jdk } = machineJava();
+    if (!jdk) return { jdk, ricDir: undefined };
+    try {
+      return { jdk, ricDir: await buildJavaRuntimeClient(jdk, JAVA_RIC_CACHE_DIR) };
+    } catch {
+      return { jdk, ricDir: undefined };
+    }
+  })();
+  return client;
+}
+
 /** `java:17.0.15`: what INIT_START and REPORT name as the runtime version. */
 export function javaRuntimeVersion(jdk: JavaInstallation): string {
   return `java:${jdk.version}`;
@@ -417,6 +440,8 @@ export function javaLaunch(
   ricDir: string | undefined,
 ): CustomRuntimeLaunch | { error: FunctionError } {
   const { codeDir, spec } = config;
+  // Layers are at /opt (the merged host directory outside the sandbox).
+  const opt = config.optDir ?? '/opt';
   if (jdk === undefined || ricDir === undefined) {
     return {
       error: {
@@ -428,7 +453,7 @@ export function javaLaunch(
   const problem = javaHandlerProblem(spec.handler);
   if (problem !== undefined) return { error: { errorType: 'Runtime.BadFunctionCode', errorMessage: problem } };
   const heapMb = Math.max(16, Math.floor(spec.memoryMb * JAVA_HEAP_FRACTION));
-  const classPath = [ricDir, codeDir, join(codeDir, 'lib', '*'), '/opt/java/lib/*'].join(':');
+  const classPath = [ricDir, codeDir, join(codeDir, 'lib', '*'), `${opt}/java/lib/*`].join(':');
   const env = runtimeApiEnv(config, runtimeApi, codeDir, spec.handler, { executionEnv: true, runtimeDir: ricDir });
   return {
     command: jdk.java,

@@ -30,7 +30,8 @@ t.test('reserved variables, function variables and platform variables', async (t
   const env = buildLambdaEnvironment(config, '/opt/zonesim/runtime', '/usr/bin:/bin');
   t.same(env, {
     LANG: 'en_US.UTF-8',
-    PATH: '/usr/bin:/bin',
+    PATH: '/usr/bin:/bin:/opt/bin',
+    NODE_PATH: '/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/opt/zonesim/runtime/node_modules',
     TABLE: 'orders',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
     _HANDLER: 'src/app.main',
@@ -57,7 +58,7 @@ t.test('nothing of the zone node leaks in; PATH falls back to Lambda default', a
   const env = buildLambdaEnvironment(config, '/r', '');
   t.notOk('ZONESIM_TEST_LEAK' in env);
   t.notOk('NODE_OPTIONS' in env);
-  t.equal(env['PATH'], LAMBDA_DEFAULT_PATH);
+  t.equal(env['PATH'], `${LAMBDA_DEFAULT_PATH}:/opt/bin`);
 });
 
 t.test('settings: defaults and validation naming the field', async (t) => {

@@ -28,16 +28,15 @@ export const RESERVED_ENV_NAMES = [
  */
 export const NODE_RUNTIME_API_ADDRESS = '127.0.0.1:9001';
 
-/** The default PATH of a Node.js Lambda environment, used when the zone node has none. */
-export const LAMBDA_DEFAULT_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin';
+/** The default PATH of a Node.js Lambda environment (without /opt/bin, added for every environment), used when the zone node has none. */
+export const LAMBDA_DEFAULT_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin';
 
 /**
  * Builds an environment's variables from scratch: nothing of the zone node's own environment
  * leaks in (no NODE_OPTIONS, tokens or loader flags) except PATH, so that `child_process` in user
  * code still finds binaries. Order of precedence, lowest first: Lambda's unreserved defaults, the
  * function's variables, the platform's, the reserved ones.
- * `NODE_PATH` is left unset here: the Node runtime sets Lambda's (runtime/runtime-modules.mjs) unless
- * the function set its own.
+ * `NODE_PATH` (Node runtimes) is Lambda's, which a function may replace with its own.
  */
 export function buildLambdaEnvironment(
   config: EnvironmentConfig,
@@ -62,9 +61,15 @@ export function buildLambdaEnvironment(
     TZ: ':UTC',
     AWS_LAMBDA_RUNTIME_API: NODE_RUNTIME_API_ADDRESS,
   };
+  // Layers are at /opt (a host directory outside the sandbox): their binaries on PATH, and for Node
+  // Lambda's NODE_PATH, the layers' node_modules before the runtime's SDK.
+  const opt = config.optDir ?? '/opt';
+  const nodeMajor = /^nodejs(\d+)\.x$/.exec(spec.runtime)?.[1];
+  const path = parentPath && parentPath.length > 0 ? parentPath : LAMBDA_DEFAULT_PATH;
   return {
     LANG: 'en_US.UTF-8',
-    PATH: parentPath && parentPath.length > 0 ? parentPath : LAMBDA_DEFAULT_PATH,
+    PATH: path.split(':').includes(`${opt}/bin`) ? path : `${path}:${opt}/bin`,
+    ...(nodeMajor === undefined ? {} : { NODE_PATH: [`${opt}/nodejs/node${nodeMajor}/node_modules`, `${opt}/nodejs/node_modules`, `${runtimeDir}/node_modules`].join(':') }),
     ...spec.environment,
     ...config.platformEnv,
     ...reserved,

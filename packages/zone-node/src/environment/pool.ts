@@ -91,10 +91,11 @@ export interface EnvironmentPoolComponents {
   keepAlive?: KeepAlivePolicy;
 }
 
-/** What to run: one function version, unpacked in `codeDir`. */
+/** What to run: one function version, unpacked in `codeDir` (its layers in `optDir`). */
 export interface AcquireRequest {
   spec: FunctionSpec;
   codeDir: string;
+  optDir?: string;
   /** Used when a new environment is created. @default `YYYY/MM/DD/[version]<32 hex>` from the clock */
   logStreamName?: string;
   /** @default 'on-demand' */
@@ -281,6 +282,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       environmentId: this.#newId(),
       spec,
       codeDir: request.codeDir,
+      ...(request.optDir === undefined ? {} : { optDir: request.optDir }),
       logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType: request.initializationType ?? 'on-demand',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
@@ -368,6 +370,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       environmentId: this.#newId(),
       spec,
       codeDir: request.codeDir,
+      ...(request.optDir === undefined ? {} : { optDir: request.optDir }),
       logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType,
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),

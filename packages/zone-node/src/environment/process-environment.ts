@@ -31,11 +31,13 @@ export function processHostFactory(spares: SpareRuntimes | undefined, sandbox?: 
       o.bootstrapPath === BOOTSTRAP_PATH &&
       statSync(o.codeDir, { throwIfNoEntry: false })?.isDirectory() === true &&
       // A sandboxed spare's /tmp was sized before anyone knew the function: Lambda's default only.
-      (!sandbox?.active || (o.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) === DEFAULT_EPHEMERAL_STORAGE_MB);
+      (!sandbox?.active || (o.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) === DEFAULT_EPHEMERAL_STORAGE_MB) &&
+      // Nor did its /opt have layers in it.
+      (!sandbox?.active || o.optDir === undefined);
     const taken = usable ? spares.take(o.memoryMb, o.env) : undefined;
     if (!taken) return startProcessRuntime(o, sandbox);
     // The spare takes on the environment as its runtime sees it (/var/task inside bubblewrap).
-    const view = sandbox?.active ? sandbox.view(o.codeDir, RUNTIME_DIR) : undefined;
+    const view = sandbox?.active ? sandbox.view(o.codeDir, RUNTIME_DIR, o.optDir) : undefined;
     const bind = view ? { env: sandboxedEnv(o.env, view), cwd: view.taskRoot } : { env: o.env, cwd: o.codeDir };
     return attachRuntimeProcess(taken, o, { spare: { bind }, ...(sandbox?.notice === undefined ? {} : { notice: sandbox.notice }) });
   };

@@ -37,6 +37,7 @@ export function startProcessRuntime(o: RuntimeHostOptions, sandbox?: Sandbox): R
     bootstrapPath: o.bootstrapPath,
     cwd: o.codeDir,
     codeDir: o.codeDir,
+    ...(o.optDir === undefined ? {} : { optDir: o.optDir }),
     env: o.env,
     memoryMb: o.memoryMb,
     ...(o.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: o.ephemeralStorageMb }),
@@ -45,14 +46,24 @@ export function startProcessRuntime(o: RuntimeHostOptions, sandbox?: Sandbox): R
   return attachRuntimeProcess(rp, o, sandbox?.notice === undefined ? {} : { notice: sandbox.notice });
 }
 
+/** Variables that hold `:`-separated paths, mapped into the sandbox element by element. */
+const PATH_LIST_VARIABLES = ['PATH', 'NODE_PATH', 'PYTHONPATH', 'CLASSPATH'];
+
 /**
- * The Lambda variables that name paths, as the runtime sees them: `/var/task` and `/var/runtime`
- * inside bubblewrap (lambda-facts 3.2: LAMBDA_TASK_ROOT is /var/task on Lambda too).
+ * The Lambda variables that name paths, as the runtime sees them: `/var/task`, `/var/runtime` and
+ * `/opt` inside bubblewrap (lambda-facts 3.2: LAMBDA_TASK_ROOT is /var/task on Lambda too), in the
+ * search paths as well.
  */
 export function sandboxedEnv(env: Record<string, string>, view: SandboxView): Record<string, string> {
   const out = { ...env };
   for (const name of ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']) if (out[name] !== undefined) out[name] = view.inside(out[name]!);
+  for (const name of PATH_LIST_VARIABLES) if (out[name] !== undefined) out[name] = insideList(out[name]!, view);
   return out;
+}
+
+/** A `:`-separated list of host paths as the sandbox sees them. */
+export function insideList(value: string, view: SandboxView): string {
+  return value.split(':').map((p) => view.inside(p)).join(':');
 }
 
 /**
@@ -65,6 +76,7 @@ export function spawnRuntimeProcess(args: {
   bootstrapPath: string;
   cwd: string;
   codeDir: string | undefined;
+  optDir?: string;
   env: Record<string, string>;
   memoryMb: number;
   ephemeralStorageMb?: number;
@@ -78,7 +90,7 @@ export function spawnRuntimeProcess(args: {
     if (args.codeDir !== undefined && statSync(args.codeDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
       throw new Error(`code directory ${args.codeDir} does not exist`);
     }
-    const view = args.sandbox.view(args.codeDir, RUNTIME_DIR);
+    const view = args.sandbox.view(args.codeDir, RUNTIME_DIR, args.optDir);
     // The runtime's node_modules links into the installation's (the AWS SDK): bound read-only so they resolve.
     const sdk = ensureRuntimeModules();
     rp = args.sandbox.spawn({
@@ -87,6 +99,7 @@ export function spawnRuntimeProcess(args: {
       args: [...execArgv, view.inside(args.bootstrapPath)],
       codeDir: args.codeDir,
       runtimeDir: RUNTIME_DIR,
+      ...(args.optDir === undefined ? {} : { optDir: args.optDir }),
       ...(sdk === undefined ? {} : { hostRoots: [sdk] }),
       cwd: args.codeDir === undefined && args.sandbox.namespaced ? view.taskRoot : view.inside(args.cwd),
       env: sandboxedEnv(args.env, view),

@@ -95,7 +95,9 @@ export function pythonLaunch(config: EnvironmentConfig, runtimeApi: string, pyth
     };
   }
   const { codeDir, spec } = config;
-  const pythonPath = [codeDir, `/opt/python/lib/python${python.majorMinor}/site-packages`, '/opt/python'].join(':');
+  // Layers are at /opt (the merged host directory outside the sandbox).
+  const opt = config.optDir ?? '/opt';
+  const pythonPath = [codeDir, `${opt}/python/lib/python${python.majorMinor}/site-packages`, `${opt}/python`].join(':');
   const env = runtimeApiEnv(config, runtimeApi, codeDir, spec.handler, {
     executionEnv: true,
     extra: {

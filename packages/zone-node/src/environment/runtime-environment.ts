@@ -225,6 +225,7 @@ export class RuntimeEnvironment implements ExecutionEnvironment {
         environmentId: this.id,
         bootstrapPath: BOOTSTRAP_PATH,
         codeDir: this.config.codeDir,
+        ...(this.config.optDir === undefined ? {} : { optDir: this.config.optDir }),
         env: buildLambdaEnvironment(this.config, RUNTIME_DIR),
         memoryMb: this.config.spec.memoryMb,
         ...(this.config.spec.ephemeralStorageMb === undefined ? {} : { ephemeralStorageMb: this.config.spec.ephemeralStorageMb }),

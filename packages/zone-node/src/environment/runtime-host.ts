@@ -28,6 +28,8 @@ export interface RuntimeHostOptions {
   environmentId: string;
   bootstrapPath: string;
   codeDir: string;
+  /** The function's layers merged (`/opt` in the sandbox), if it has any. */
+  optDir?: string;
   /** The complete environment of the runtime (built from scratch, see lambda-env.ts). */
   env: Record<string, string>;
   memoryMb: number;

@@ -99,7 +99,8 @@ t.test('a cold start after the first takes a spare that becomes the environment'
   // (Compared with the variables the platform builds, not with a forked environment's: under tap,
   // forks also get tap's NODE_OPTIONS and _TAPJS_* variables, which a spare drops at binding.)
   const built = buildLambdaEnvironment({ environmentId: 'x', spec: spec(), codeDir: dir, logStreamName: 's', initializationType: 'on-demand' }, RUNTIME_DIR);
-  t.same(Object.keys(r.body.env).sort(), Object.keys(built).sort(), 'exactly the variables the platform builds, nothing of the spare\'s own');
+  // ... plus the invocation's trace header, which the runtime sets per invocation.
+  t.same(Object.keys(r.body.env).sort(), [...Object.keys(built), '_X_AMZN_TRACE_ID'].sort(), 'exactly the variables the platform builds, nothing of the spare\'s own');
   t.equal(r.body.heapLimitMb, first.body.heapLimitMb, 'the heap limit of the function\'s memory size');
   t.match(r.logLines.join('\n'), new RegExp(`init in ${dir}`), 'INIT already ran in the code directory');
   t.match(r.logLines.join('\n'), /REPORT RequestId: .*Init Duration/, 'still a cold start');

@@ -7,9 +7,10 @@ import { BOOTSTRAP_PATH, RUNTIME_DIR } from './runtime-host.js';
 /**
  * Variables a Node process reads only while it starts (or that the dynamic loader, libuv or
  * OpenSSL read then): a spare started without them cannot take them on later, so an environment
- * whose value differs from the spare's is started fresh.
+ * whose value differs from the spare's is started fresh. NODE_PATH is not one: the runtime reads
+ * it again when it becomes an environment (runtime/runtime-modules.mjs).
  */
-const STARTUP_VARIABLE = /^(NODE_|UV_|LC_|LD_|MALLOC_|OPENSSL_|SSL_)|^(LANG|LANGUAGE)$/;
+const STARTUP_VARIABLE = /^(NODE_(?!PATH$)|UV_|LC_|LD_|MALLOC_|OPENSSL_|SSL_)|^(LANG|LANGUAGE)$/;
 
 /** What spares are started with: the startup-relevant part of every Lambda environment (lambda-env.ts). */
 export function spareEnvironment(parentPath: string | undefined = process.env['PATH']): Record<string, string> {

@@ -19,6 +19,8 @@ export interface EnvironmentConfig {
   spec: FunctionSpec;
   /** The unpacked deployment package (`LAMBDA_TASK_ROOT`, and the working directory). */
   codeDir: string;
+  /** The function's layers, unpacked in order into one directory: `/opt` in the sandbox. */
+  optDir?: string;
   /** Lambda's log stream name: `YYYY/MM/DD/[$LATEST]<32 hex>`, one per environment. */
   logStreamName: string;
   initializationType: InitializationType;

@@ -9,7 +9,7 @@
  * /var/task       the function's code (or an image's root), read-only    LAMBDA_TASK_ROOT
  * /var/runtime    zonesim's runtime files, read-only (Node, Python, Java) LAMBDA_RUNTIME_DIR
  * <interpreter>   an interpreter installed outside /usr (pyenv), read-only, at its own path
- * /opt            empty, read-only (layers: a later issue)
+ * /opt            the function's layers merged, read-only (else empty)
  * /tmp            private tmpfs of EphemeralStorage (512 MB default)
  * /proc           the environment's own PID namespace only
  * /dev            null, zero, full, random, urandom, tty, pts
@@ -27,6 +27,8 @@
 export const TASK_ROOT = '/var/task';
 /** Where the Node runtime sees zonesim's runtime files. */
 export const RUNTIME_ROOT = '/var/runtime';
+/** Where the function's layers are. */
+export const OPT_ROOT = '/opt';
 
 /**
  * One entry of the host's system view: a read-only bind, one that is skipped when its source is
@@ -48,6 +50,8 @@ export interface SandboxSpec {
   runtimeDir?: string;
   /** Host directories bound read-only at their own path (an interpreter installed outside /usr, e.g. pyenv's). */
   hostRoots?: readonly string[];
+  /** Host directory bound read-only at `/opt`: the function's layers, merged. */
+  optDir?: string;
   /** Size of the private `/tmp`, bytes. */
   tmpBytes: number;
   /** Working directory, as seen inside. */
@@ -74,7 +78,8 @@ export function bwrapOptions(layout: HostLayout, spec: SandboxSpec): string[] {
   for (const root of spec.hostRoots ?? []) args.push('--ro-bind', root, root);
   args.push('--ro-bind', spec.taskDir, TASK_ROOT);
   if (spec.runtimeDir !== undefined) args.push('--ro-bind', spec.runtimeDir, RUNTIME_ROOT);
-  args.push('--dir', '/opt');
+  if (spec.optDir !== undefined) args.push('--ro-bind', spec.optDir, OPT_ROOT);
+  else args.push('--dir', OPT_ROOT);
   args.push('--size', String(spec.tmpBytes), '--tmpfs', '/tmp');
   args.push('--proc', '/proc', '--dev', '/dev');
   // Last: the root tmpfs (and /opt in it) turns read-only once everything is mounted on it.
@@ -95,14 +100,19 @@ export function encodeArgs(args: readonly string[]): Buffer {
 
 /**
  * A host path as the sandbox sees it: `codeDir` and below map to `/var/task`, the runtime directory
- * to `/var/runtime`; anything else (e.g. `/bin/sh`) is the same path, bound from the host.
+ * to `/var/runtime`, the layers to `/opt`; anything else (e.g. `/bin/sh`) is the same path, bound from the host.
  */
-export function insidePath(hostPath: string, roots: { codeDir?: string; runtimeDir?: string }): string {
+export function insidePath(hostPath: string, roots: { codeDir?: string; runtimeDir?: string; optDir?: string }): string {
   const map = (root: string, inside: string): string | undefined => {
     const r = root.replace(/\/$/, '');
     if (hostPath === r) return inside;
     if (hostPath.startsWith(`${r}/`)) return inside + hostPath.slice(r.length);
     return undefined;
   };
-  return (roots.codeDir === undefined ? undefined : map(roots.codeDir, TASK_ROOT)) ?? (roots.runtimeDir === undefined ? undefined : map(roots.runtimeDir, RUNTIME_ROOT)) ?? hostPath;
+  return (
+    (roots.codeDir === undefined ? undefined : map(roots.codeDir, TASK_ROOT)) ??
+    (roots.runtimeDir === undefined ? undefined : map(roots.runtimeDir, RUNTIME_ROOT)) ??
+    (roots.optDir === undefined ? undefined : map(roots.optDir, OPT_ROOT)) ??
+    hostPath
+  );
 }

@@ -45,6 +45,8 @@ export interface SandboxLaunch {
   runtimeDir?: string;
   /** Host directories bound read-only at their own path (an interpreter's installation outside /usr). */
   hostRoots?: readonly string[];
+  /** The function's layers merged, bound read-only at `/opt` (else /opt is empty). */
+  optDir?: string;
   /** Working directory and environment as seen inside. */
   cwd: string;
   env: Record<string, string>;
@@ -197,9 +199,10 @@ export class Sandbox {
    * Paths as the runtime sees them: `/var/task` and `/var/runtime` under bubblewrap, the host's
    * otherwise. `codeDir` undefined: a spare runtime, whose code comes later.
    */
-  view(codeDir: string | undefined, runtimeDir: string): SandboxView {
+  view(codeDir: string | undefined, runtimeDir: string, optDir?: string): SandboxView {
     if (!this.#bwrap) return { taskRoot: codeDir ?? runtimeDir, runtimeDir, inside: (p) => p };
-    return { taskRoot: TASK_ROOT, runtimeDir: RUNTIME_ROOT, inside: (p) => insidePath(p, { ...(codeDir === undefined ? {} : { codeDir }), runtimeDir }) };
+    const roots = { ...(codeDir === undefined ? {} : { codeDir }), runtimeDir, ...(optDir === undefined ? {} : { optDir }) };
+    return { taskRoot: TASK_ROOT, runtimeDir: RUNTIME_ROOT, inside: (p) => insidePath(p, roots) };
   }
 
   /**
@@ -234,6 +237,7 @@ export class Sandbox {
           taskDir: taskDir!,
           ...(l.runtimeDir !== undefined ? { runtimeDir: l.runtimeDir } : {}),
           ...(l.hostRoots !== undefined ? { hostRoots: l.hostRoots } : {}),
+          ...(l.optDir !== undefined ? { optDir: l.optDir } : {}),
           tmpBytes: (l.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) * 1024 * 1024,
           cwd: l.cwd,
           env: l.env,

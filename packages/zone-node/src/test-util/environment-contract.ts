@@ -245,7 +245,7 @@ export function contract(t: Test, mode: Variant, components: EnvironmentComponen
     t.ok(env['LAMBDA_RUNTIME_DIR']?.endsWith('runtime'));
     t.equal(env['FOO'], 'bar');
     t.equal(env['AWS_ENDPOINT_URL_LAMBDA'], 'http://127.0.0.1:9999');
-    t.equal(env['PATH'], process.env['PATH']);
+    t.equal(env['PATH'], `${process.env['PATH']}:/opt/bin`, "the zone node's PATH, then Lambda's /opt/bin");
     t.notOk('ZONESIM_PARENT_SECRET' in env, 'the zone node environment is not inherited');
     // tap's process tracker injects NODE_OPTIONS into every child it sees spawn; outside tests the
     // variable is absent. What matters is that no TypeScript loader reaches user code.
