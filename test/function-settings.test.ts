@@ -2,8 +2,9 @@
 // honoured or refused with an error naming it. LoggingConfig JSON makes the runtimes' records and
 // the platform's lines Lambda's JSON records, filtered by ApplicationLogLevel and SystemLogLevel;
 // TracingConfig Active passes a sampled trace header; VpcConfig and KMSKeyArn are stored and
-// returned; Layers (for now), DeadLetterConfig, FileSystemConfigs, SnapStart on versions and fields
-// the API does not have are refused.
+// returned; Layers are honoured (test/layers.test.ts: a layer that does not exist is refused here);
+// DeadLetterConfig, FileSystemConfigs, SnapStart on versions and fields the API does not have are
+// refused.
 import t from 'tap';
 import {
   CreateFunctionCommand,
@@ -123,7 +124,7 @@ t.test('function settings are honoured or refused, never dropped', async (t) => 
 
   t.test('what zonesim cannot honour is refused, naming it', async (t) => {
     const refusals: Array<[Partial<CreateFunctionCommandInput>, RegExp]> = [
-      [{ Layers: ['arn:aws:lambda:us-east-1:000000000000:layer:lib:1'] }, /Layers/],
+      [{ Layers: ['arn:aws:lambda:us-east-1:000000000000:layer:lib:1'] }, /Layer version .* does not exist/],
       [{ DeadLetterConfig: { TargetArn: 'arn:aws:sqs:us-east-1:000000000000:dlq' } }, /DeadLetterConfig/],
       [{ FileSystemConfigs: [{ Arn: 'arn:aws:elasticfilesystem:us-east-1:000000000000:access-point/fsap-1', LocalMountPath: '/mnt/x' }] }, /FileSystemConfigs/],
       [{ SnapStart: { ApplyOn: 'PublishedVersions' } }, /SnapStart/],

@@ -58,6 +58,28 @@ t.test('a custom runtime has no runtime directory and no IPC channel', async (t)
   t.notOk(args.includes('NODE_CHANNEL_FD'));
 });
 
+t.test('layers at /opt; interpreters and the SDK bound at their own paths, after the private /tmp', async (t) => {
+  const args = bwrapOptions(LAYOUT, {
+    taskDir: '/c',
+    runtimeDir: '/tmp/ci/packages/zone-node/runtime',
+    optDir: '/data/code-cache/opt/k1',
+    hostRoots: ['/root/.pyenv/versions/3.11.7', '/tmp/ci/node_modules'],
+    tmpBytes: 1,
+    cwd: '/var/task',
+    env: {},
+  });
+  t.same(after(args, '--ro-bind', 2).slice(1), [
+    ['/c', '/var/task'],
+    ['/tmp/ci/packages/zone-node/runtime', '/var/runtime'],
+    ['/data/code-cache/opt/k1', '/opt'],
+    ['/root/.pyenv/versions/3.11.7', '/root/.pyenv/versions/3.11.7'],
+    ['/tmp/ci/node_modules', '/tmp/ci/node_modules'],
+  ]);
+  t.notOk(args.includes('--dir'), 'no empty /opt when there are layers');
+  t.ok(args.indexOf('/tmp/ci/node_modules') > args.indexOf('--tmpfs'), 'an installation under /tmp is not hidden by the private /tmp');
+  t.equal(insidePath('/data/code-cache/opt/k1/python', { codeDir: '/c', optDir: '/data/code-cache/opt/k1' }), '/opt/python');
+});
+
 t.test('--args reads NUL-terminated arguments (no argv: variables never show in ps)', async (t) => {
   t.same([...encodeArgs(['--setenv', 'A', 'x y'])], [...Buffer.from('--setenv\0A\0x y\0')]);
 });

@@ -75,12 +75,14 @@ export function bwrapOptions(layout: HostLayout, spec: SandboxSpec): string[] {
     if (e.kind === 'symlink') args.push('--symlink', e.target, e.path);
     else args.push(`--${e.kind}`, e.path, e.path);
   }
-  for (const root of spec.hostRoots ?? []) args.push('--ro-bind', root, root);
   args.push('--ro-bind', spec.taskDir, TASK_ROOT);
   if (spec.runtimeDir !== undefined) args.push('--ro-bind', spec.runtimeDir, RUNTIME_ROOT);
   if (spec.optDir !== undefined) args.push('--ro-bind', spec.optDir, OPT_ROOT);
   else args.push('--dir', OPT_ROOT);
   args.push('--size', String(spec.tmpBytes), '--tmpfs', '/tmp');
+  // After /tmp: an installation that lives under /tmp (a CI checkout) must not be hidden by the
+  // private tmpfs. It then shows, read-only, inside the function's /tmp.
+  for (const root of spec.hostRoots ?? []) args.push('--ro-bind', root, root);
   args.push('--proc', '/proc', '--dev', '/dev');
   // Last: the root tmpfs (and /opt in it) turns read-only once everything is mounted on it.
   args.push('--remount-ro', '/');
