@@ -1,3 +1,4 @@
+import { systemClock } from '@zonesim/common';
 import { EnvironmentCore } from './environment-core.js';
 import { RuntimeApiDriver, type RuntimeApiOutcome } from './runtime-api-driver.js';
 import type { EnvironmentComponents } from './runtime-environment.js';
@@ -16,7 +17,7 @@ export class CustomRuntimeEnvironment extends EnvironmentCore<RuntimeApiOutcome>
 
   constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, components: EnvironmentComponents = {}) {
     let driver: RuntimeApiDriver | undefined;
-    super(config, settings, components, (sink, clock) => (driver = new RuntimeApiDriver(config, settings, components.sandbox, sink, clock)));
+    super(config, settings, { clock: components.clock ?? systemClock }, (sink, clock) => (driver = new RuntimeApiDriver(config, settings, components.sandbox, sink, clock)));
     this.#driver = driver!;
   }
 

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
+import type { Clock, TimerHandle } from '@zonesim/common';
 import { EnvironmentErrorCode, EnvironmentStateError } from './errors.js';
 import { frameInvocation, type Ending } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
@@ -82,10 +82,9 @@ export interface EnvironmentDriver<O extends { kind: string }> {
   readonly runtimeVersion?: string | undefined;
 }
 
-/** Components injected into environments (kept apart from settings so tests can pass fakes). */
+/** What the core runs on: its timers and the times in results and logs. */
 export interface EnvironmentCoreComponents {
-  /** @default systemClock */
-  clock?: Clock;
+  clock: Clock;
 }
 
 const MIB = 1024 * 1024;
@@ -126,7 +125,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     this.specKey = config.spec.specKey;
     this.config = config;
     this.settings = settings;
-    this.clock = components.clock ?? systemClock;
+    this.clock = components.clock;
     this.#lastUsedAt = this.clock.now();
     this.#idleLog = new LogBuffer(settings.maxLogBytesPerInvocation);
     this.#driver = driverOf(

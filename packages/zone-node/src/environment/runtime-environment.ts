@@ -1,4 +1,4 @@
-import type { Clock } from '@zonesim/common';
+import { systemClock, type Clock } from '@zonesim/common';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { EnvironmentCore } from './environment-core.js';
 import { NodeIpcDriver, type NodeOutcome } from './node-ipc-driver.js';
@@ -33,7 +33,7 @@ export class RuntimeEnvironment extends EnvironmentCore<NodeOutcome> {
     settings: ResolvedEnvironmentSettings,
     components: EnvironmentComponents = {},
   ) {
-    super(config, settings, components, (sink, clock) => new NodeIpcDriver(config, isolation, startHost, settings, sink, clock));
+    super(config, settings, { clock: components.clock ?? systemClock }, (sink, clock) => new NodeIpcDriver(config, isolation, startHost, settings, sink, clock));
     this.isolation = isolation;
   }
 }
