@@ -3,14 +3,15 @@
  * breakdown (INIT, handler, platform), for each kind of environment: Node.js under process
  * isolation (with the zone node's spare runtimes, the default, and without them) and worker
  * isolation, and a custom runtime (`provided.al2023`, the Lambda docs' tutorial bootstrap in
- * /bin/sh with curl); the process kinds once in the sandbox (bubblewrap + cgroups, the default where
+ * /bin/sh with curl), and Python and Java through zonesim's runtime clients (issue 17); the process kinds once in the sandbox (bubblewrap + cgroups, the default where
  * the machine has them, issue 15) and once with `--sandbox off`, samples interleaved. Baselines,
  * measured in the same run between samples: spawning `node -e 0` (bare, and inside a bare
  * bubblewrap sandbox), an empty worker thread, and the custom runtime's own work without the
- * platform (a shell running the same two curl calls against a bare `node:http` server).
+ * platform (a shell running the same two curl calls against a bare `node:http` server), and the
+ * bare interpreters (python3, java with the same options) starting the same handler and calling it once.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -18,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { ZipInput } from '@zonesim/code';
-import { Sandbox, resolveSandboxSettings } from '@zonesim/zone-node';
+import { JAVA_OPTIONS, Sandbox, machineJavaClient, machinePython, resolveSandboxSettings } from '@zonesim/zone-node';
 import { createFunction, deleteFunction, invokePath, lambdaApi, NOOP_FILES, startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { HttpClient } from './lib/http-load.js';
 import { fmt, median } from './lib/stats.js';
@@ -107,9 +108,54 @@ async function shellCurlBaseline(base: string): Promise<number> {
   return performance.now() - t0;
 }
 
+/** A no-op Python handler, and the bare interpreter starting the same code: import it and call it once. */
+const PYTHON_HANDLER = 'def lambda_handler(event, context):\n    return None\n';
+
+async function pythonBaseline(python: string, dir: string): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(python, ['-s', '-c', 'import lambda_function; lambda_function.lambda_handler({}, None)'], { cwd: dir, stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' } });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`python3 baseline exited with ${code}`);
+  return performance.now() - t0;
+}
+
+/** A no-op Java handler with a main that makes the handler and calls it once: the bare JVM's baseline. */
+const JAVA_HANDLER = `package bench;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+public class Noop implements RequestHandler<Object, Object> {
+    public Object handleRequest(Object event, Context context) { return null; }
+    public static void main(String[] args) { new Noop().handleRequest(null, null); }
+}
+`;
+
+/** The compiled Java handler as zip entries, and how to run its main on the same JVM options. */
+async function javaPackage(): Promise<{ files: Record<string, ZipInput>; baseline: () => Promise<number>; cleanup: () => Promise<void> } | undefined> {
+  const { jdk, ricDir } = await machineJavaClient();
+  if (!jdk || !ricDir) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'zonesim-bench-java-'));
+  await mkdir(join(dir, 'src', 'bench'), { recursive: true });
+  await writeFile(join(dir, 'src', 'bench', 'Noop.java'), JAVA_HANDLER);
+  const classes = join(dir, 'classes');
+  const r = spawnSync(jdk.javac, ['--release', '17', '-nowarn', '-cp', ricDir, '-d', classes, join(dir, 'src', 'bench', 'Noop.java')], { stdio: 'pipe' });
+  if (r.status !== 0) throw new Error(`javac: ${r.stderr?.toString()}`);
+  const files: Record<string, ZipInput> = { 'bench/Noop.class': await readFile(join(classes, 'bench', 'Noop.class')) };
+  return {
+    files,
+    baseline: async () => {
+      const t0 = performance.now();
+      const child = spawn(jdk.java, [...JAVA_OPTIONS, '-XX:MaxHeapSize=108m', '-cp', `${ricDir}:${classes}`, 'bench.Noop'], { stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '' } });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`java baseline exited with ${code}`);
+      return performance.now() - t0;
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
 /** One kind of environment: its package, its configuration, the zone node it runs on, and its baseline. */
 interface Kind {
-  id: 'process' | 'fresh' | 'worker' | 'custom' | 'processOff' | 'freshOff' | 'customOff';
+  id: 'process' | 'fresh' | 'worker' | 'custom' | 'processOff' | 'freshOff' | 'customOff' | 'python' | 'pythonOff' | 'java' | 'javaOff';
   label: string;
   /** The zone node's flags: kinds with the same flags share one cluster. */
   zoneArgs: string[];
@@ -213,6 +259,27 @@ export const benchmark: Benchmark = {
       config: { Runtime: 'provided.al2023', Handler: 'function.handler' },
       baseline: () => shellCurlBaseline(bare.base),
     });
+    // Python and Java, each against its bare interpreter starting the same code (issue 17).
+    const python = await machinePython();
+    const pythonDir = python ? await mkdtemp(join(tmpdir(), 'zonesim-bench-py-')) : undefined;
+    if (pythonDir) await writeFile(join(pythonDir, 'lambda_function.py'), PYTHON_HANDLER);
+    const java = await javaPackage();
+    const managedKind = (id: Kind['id'], label: string, zoneArgs: string[], which: 'python' | 'java'): Kind =>
+      which === 'python'
+        ? {
+            id, label, zoneArgs,
+            baselineName: '`python3` importing the handler and calling it once',
+            files: { 'lambda_function.py': PYTHON_HANDLER },
+            config: { Runtime: 'python3.12', Handler: 'lambda_function.lambda_handler' },
+            baseline: () => pythonBaseline(python!.executable, pythonDir!),
+          }
+        : {
+            id, label, zoneArgs,
+            baselineName: '`java` (same JVM options) making the handler and calling it once',
+            files: java!.files,
+            config: { Runtime: 'java17', Handler: 'bench.Noop', MemorySize: 128 },
+            baseline: java!.baseline,
+          };
     const kinds: Kind[] = [
       ...(canSandbox === true ? [nodeKind('process', 'Node.js, process isolation, sandboxed (bwrap+cgroup, the default)', SANDBOXED)] : []),
       nodeKind('processOff', 'Node.js, process isolation, `--sandbox off`', OFF),
@@ -220,6 +287,10 @@ export const benchmark: Benchmark = {
       customKind('customOff', 'custom runtime (provided.al2023, sh + curl), `--sandbox off`', OFF),
       ...(canSandbox === true ? [nodeKind('fresh', 'Node.js, process isolation, sandboxed, no spare runtime (`--spare-runtimes 0`)', [...SANDBOXED, '--spare-runtimes', '0'], true)] : []),
       nodeKind('freshOff', 'Node.js, process isolation, `--sandbox off`, no spare runtime (`--spare-runtimes 0`)', [...OFF, '--spare-runtimes', '0']),
+      ...(python && canSandbox === true ? [managedKind('python', `Python (python3.12 on the machine's ${python.version}), sandboxed`, SANDBOXED, 'python')] : []),
+      ...(python ? [managedKind('pythonOff', `Python (python3.12 on the machine's ${python.version}), \`--sandbox off\``, OFF, 'python')] : []),
+      ...(java && canSandbox === true ? [managedKind('java', 'Java (java17), sandboxed', SANDBOXED, 'java')] : []),
+      ...(java ? [managedKind('javaOff', 'Java (java17), `--sandbox off`', OFF, 'java')] : []),
       {
         id: 'worker',
         label: 'Node.js, worker isolation (cannot be sandboxed)',
@@ -257,16 +328,22 @@ export const benchmark: Benchmark = {
           worker: 'workerStartMs',
           custom: 'shellCurlMs',
           customOff: 'shellCurlOffMs',
+          python: 'pythonStartMs',
+          pythonOff: 'pythonStartOffMs',
+          java: 'javaStartMs',
+          javaOff: 'javaStartOffMs',
         }[kind.id];
         baseline[baselineKey] = base.value;
       }
       if (bwrapCost.length > 0) numbers['bwrapNodeSpawnCostMs'] = median(bwrapCost);
-      for (const [id, off, what] of [['process', 'processOff', 'with a spare runtime'], ['fresh', 'freshOff', 'without a spare runtime'], ['custom', 'customOff', 'custom runtime']] as const) {
+      for (const [id, off, what] of [['process', 'processOff', 'with a spare runtime'], ['fresh', 'freshOff', 'without a spare runtime'], ['custom', 'customOff', 'custom runtime'], ['python', 'pythonOff', 'Python'], ['java', 'javaOff', 'Java']] as const) {
         if (numbers[`${id}.totalMs`] === undefined) continue;
         rows.push(row(`sandbox cost, ${what} (sandboxed - \`--sandbox off\`, time to first result)`, numbers[`${id}.totalMs`]! - numbers[`${off}.totalMs`]!, 'ms'));
       }
     } finally {
       await new Promise<void>((resolve) => bare.server.close(() => resolve()));
+      if (pythonDir) await rm(pythonDir, { recursive: true, force: true });
+      await java?.cleanup();
     }
     const sandboxed = numbers['process.totalMs'] !== undefined;
     const proc = numbers['process.totalMs'] ?? numbers['processOff.totalMs']!;
@@ -312,6 +389,12 @@ export const benchmark: Benchmark = {
             `a bare bubblewrap sandbox adds ${fmt(median(bwrapCost))} ms to \`node -e 0\` here, median of ${bwrapCost.length} paired runs with an empty environment), ` +
             `${fmt(numbers['custom.totalMs']! - numbers['customOff.totalMs']!)} ms for the custom runtime. Zone nodes reported: ${kindsSeen}.`
           : `This machine cannot sandbox environments; only the unsandboxed kinds were measured (zone nodes reported: ${kindsSeen}).`,
+        ...(numbers['pythonOff.totalMs'] !== undefined
+          ? [`Python's first result takes ${fmt(numbers['python.totalMs'] ?? numbers['pythonOff.totalMs']!)} ms (INIT ${fmt(numbers['python.initMs'] ?? numbers['pythonOff.initMs']!)} ms) against ${fmt(baseline['pythonStartMs'] ?? baseline['pythonStartOffMs']!)} ms for the bare interpreter importing and calling the same handler; the difference is the runtime client and the Runtime API round trips.`]
+          : ['No python3 here: the Python kinds were not measured.']),
+        ...(numbers['javaOff.totalMs'] !== undefined
+          ? [`Java's first result takes ${fmt(numbers['java.totalMs'] ?? numbers['javaOff.totalMs']!)} ms (INIT ${fmt(numbers['java.initMs'] ?? numbers['javaOff.initMs']!)} ms) against ${fmt(baseline['javaStartMs'] ?? baseline['javaStartOffMs']!)} ms for the bare JVM (same options) making and calling the same handler.`]
+          : ['No JDK here: the Java kinds were not measured.']),
         `The custom runtime's first result takes ${fmt(numbers['custom.totalMs'] ?? numbers['customOff.totalMs']!)} ms against ${fmt(baseline['shellCurlMs'] ?? baseline['shellCurlOffMs']!)} ms for ` +
           `the same shell and curl calls on a bare server: most of it is the runtime's own process starts (sh, then one curl per call).`,
       ],

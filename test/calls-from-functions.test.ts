@@ -12,7 +12,7 @@ import { testCluster } from './harness/cluster.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/calls';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-const PYTHON = machinePython();
+const PYTHON = await machinePython();
 
 const NODE_HANDLER = `import { SQSClient, GetQueueUrlCommand, SendMessageCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 const sqs = new SQSClient({});

@@ -21,7 +21,7 @@ import { testCluster } from './harness/cluster.js';
 import { api } from './harness/lambda.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/settings';
-const PYTHON = machinePython();
+const PYTHON = await machinePython();
 
 const NODE = `export const handler = async () => {
   console.debug('too fine');

@@ -23,7 +23,7 @@ import { machinePython } from '../packages/zone-node/src/environment/python-runt
 import { testCluster } from './harness/cluster.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/layers';
-const PYTHON = machinePython();
+const PYTHON = await machinePython();
 
 /** A layer whose library answers `word`, for Node and Python, and a tool in bin/. */
 async function layerZip(word: string): Promise<Buffer> {

@@ -11,7 +11,7 @@ import { api, invoke } from './harness/lambda.js';
 import { waitFor } from './harness/processes.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/py';
-const PYTHON = machinePython();
+const PYTHON = await machinePython();
 if (!PYTHON && process.env['ZONESIM_REQUIRE_PYTHON'] === '1') throw new Error('ZONESIM_REQUIRE_PYTHON=1 but no python3 (3.8 or later) was found');
 
 const HANDLER = `import json, os, time

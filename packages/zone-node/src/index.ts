@@ -18,6 +18,13 @@ export type { CodeSource, CodeSourceContext } from './code-source.js';
 export { CacheCodeSource, MAX_PACKAGE_BYTES, type CacheCodeSourceSettings } from './cache-code-source.js';
 export { Turnstile, type ColdStartGate } from './turnstile.js';
 export {
+  JAVA_OPTIONS,
+  machineJavaClient,
+  machinePython,
+  type JavaInstallation,
+  type PythonInstallation,
+} from './environment/index.js';
+export {
   createSyntheticEnvironmentFactory,
   readSyntheticDefinition,
   type SyntheticDefinitionSource,

@@ -48,7 +48,7 @@ export { CustomRuntimeEnvironment } from './custom-runtime-environment.js';
 export { CUSTOM_RUNTIMES, isCustomRuntime, resolveCustomRuntimeLaunch, runtimeApiEnv, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
 export { resolveRuntimeApiLaunch, runsOnRuntimeApi } from './runtime-api-launch.js';
 export { PYTHON_RUNTIMES, machinePython, probePython, type PythonInstallation } from './python-runtime.js';
-export { JAVA_RUNTIMES, machineJava, machineJavaClient, probeJava, type JavaInstallation } from './java-runtime.js';
+export { JAVA_OPTIONS, JAVA_RUNTIMES, machineJava, machineJavaClient, probeJava, type JavaInstallation } from './java-runtime.js';
 export { SYNTHETIC_ECHO_MAX_BYTES, SyntheticEnvironment, SyntheticErrorType, type SyntheticEnvironmentComponents } from './synthetic-environment.js';
 export { SyntheticModel, readSyntheticDefinition, type SyntheticDefinitionSource, type SyntheticInvocationDraw } from './synthetic-model.js';
 export { createSyntheticEnvironmentFactory, type SyntheticEnvironmentFactoryOptions } from './synthetic-factory.js';

@@ -197,11 +197,34 @@ function javaRoots(home: string): string[] {
  *   (`onUnavailable` says which).
  */
 export function probeJava(options: ProbeJavaOptions = {}): JavaInstallation | undefined {
+  const located = locateJava(options);
+  if ('reason' in located) return unavailable(options, located.reason);
+  // Only PATH: the machine's JAVA_TOOL_OPTIONS would add a "Picked up" line and could change the JVM.
+  const r = spawnSync(located.java, ['-version'], { encoding: 'utf8', timeout: 15_000, env: { PATH: (options.env ?? process.env)['PATH'] ?? '' } });
+  const failed = r.error !== undefined || r.status !== 0 ? (r.error?.message ?? `exit status ${String(r.status)}: ${String(r.stderr).trim().slice(0, 500)}`) : undefined;
+  return checkVersion(options, located, failed, `${String(r.stderr)}\n${String(r.stdout)}`);
+}
+
+/** {@link probeJava} without blocking the event loop (`java -version` starts a JVM): what a zone node uses. */
+export async function probeJavaAsync(options: ProbeJavaOptions = {}): Promise<JavaInstallation | undefined> {
+  const located = locateJava(options);
+  if ('reason' in located) return unavailable(options, located.reason);
+  const { failed, text } = await new Promise<{ failed: string | undefined; text: string }>((resolve) => {
+    execFile(located.java, ['-version'], { encoding: 'utf8', timeout: 15_000, env: { PATH: (options.env ?? process.env)['PATH'] ?? '' } }, (err, stdout, stderr) =>
+      resolve({ failed: err ? `${err.message}: ${String(stderr).trim().slice(0, 500)}` : undefined, text: `${String(stderr)}\n${String(stdout)}` }),
+    );
+  });
+  return checkVersion(options, located, failed, text);
+}
+
+function unavailable(options: ProbeJavaOptions, reason: string): undefined {
+  options.onUnavailable?.(reason);
+  return undefined;
+}
+
+/** Where `java` and `javac` are (file system only), or why there is no JDK. */
+function locateJava(options: ProbeJavaOptions): { java: string; javac: string; home: string } | { reason: string } {
   const env = options.env ?? process.env;
-  const unavailable = (reason: string): undefined => {
-    options.onUnavailable?.(reason);
-    return undefined;
-  };
   let home: string | undefined;
   const notes: string[] = [];
   const javaHome = env['JAVA_HOME'];
@@ -211,39 +234,40 @@ export function probeJava(options: ProbeJavaOptions = {}): JavaInstallation | un
   }
   if (home === undefined) {
     const found = onPath('java', env['PATH']);
-    if (found === undefined) return unavailable([...notes, 'no java on PATH'].join('; '));
+    if (found === undefined) return { reason: [...notes, 'no java on PATH'].join('; ') };
     home = dirname(dirname(realpathSync(found)));
   }
   const java = join(home, 'bin', 'java');
-  if (!isExecutable(java)) return unavailable(`${java} is not an executable (the java on PATH is not inside a JDK's bin/)`);
+  if (!isExecutable(java)) return { reason: `${java} is not an executable (the java on PATH is not inside a JDK's bin/)` };
   let javac = join(home, 'bin', 'javac');
   if (!isExecutable(javac)) {
     const other = onPath('javac', env['PATH']);
-    if (other === undefined) return unavailable(`no javac in ${home}/bin or on PATH (a JRE cannot compile the runtime client)`);
+    if (other === undefined) return { reason: `no javac in ${home}/bin or on PATH (a JRE cannot compile the runtime client)` };
     javac = realpathSync(other);
   }
-  // Only PATH: the machine's JAVA_TOOL_OPTIONS would add a "Picked up" line and could change the JVM.
-  const r = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 15_000, env: { PATH: env['PATH'] ?? '' } });
-  if (r.error !== undefined || r.status !== 0) {
-    return unavailable(`${java} -version failed: ${r.error?.message ?? `exit status ${String(r.status)}: ${String(r.stderr).trim().slice(0, 500)}`}`);
-  }
-  const text = `${String(r.stderr)}\n${String(r.stdout)}`;
+  return { java, javac, home };
+}
+
+/** The installation, from what `java -version` printed (or why it is not usable). */
+function checkVersion(options: ProbeJavaOptions, located: { java: string; javac: string; home: string }, failed: string | undefined, text: string): JavaInstallation | undefined {
+  const { java, javac, home } = located;
+  if (failed !== undefined) return unavailable(options, `${java} -version failed: ${failed}`);
   const version = /version "([^"]+)"/.exec(text)?.[1];
   const major = version === undefined ? undefined : javaMajor(version);
-  if (version === undefined || major === undefined) return unavailable(`cannot read a version in the output of ${java} -version: ${text.trim().slice(0, 200)}`);
-  if (major < MIN_JAVA_MAJOR) return unavailable(`${java} is Java ${version}; the Java runtimes need ${MIN_JAVA_MAJOR} or later`);
+  if (version === undefined || major === undefined) return unavailable(options, `cannot read a version in the output of ${java} -version: ${text.trim().slice(0, 200)}`);
+  if (major < MIN_JAVA_MAJOR) return unavailable(options, `${java} is Java ${version}; the Java runtimes need ${MIN_JAVA_MAJOR} or later`);
   return { java, javac, home, version, major, roots: javaRoots(home) };
 }
 
-let probed: { jdk: JavaInstallation | undefined; reason: string | undefined } | undefined;
+let probed: Promise<{ jdk: JavaInstallation | undefined; reason: string | undefined }> | undefined;
 
-/** The machine's JDK, probed once per process; `reason` says why there is none. */
-export function machineJava(): { jdk: JavaInstallation | undefined; reason: string | undefined } {
-  if (probed === undefined) {
+/** The machine's JDK, probed once per process without blocking the event loop; `reason` says why there is none. */
+export function machineJava(): Promise<{ jdk: JavaInstallation | undefined; reason: string | undefined }> {
+  probed ??= (async () => {
     let reason: string | undefined;
-    const jdk = probeJava({ onUnavailable: (r) => (reason = r) });
-    probed = { jdk, reason };
-  }
+    const jdk = await probeJavaAsync({ onUnavailable: (r) => (reason = r) });
+    return { jdk, reason };
+  })();
   return probed;
 }
 
@@ -259,7 +283,7 @@ export const JAVA_RIC_CACHE_DIR = process.env['ZONESIM_JAVA_CACHE'] ?? join(tmpd
  */
 export function machineJavaClient(): Promise<{ jdk: JavaInstallation | undefined; ricDir: string | undefined }> {
   client ??= (async () => {
-    const { jdk } = machineJava();
+    const { jdk } = await machineJava();
     if (!jdk) return { jdk, ricDir: undefined };
     try {
       return { jdk, ricDir: await buildJavaRuntimeClient(jdk, JAVA_RIC_CACHE_DIR) };

@@ -18,7 +18,7 @@ import type { EnvironmentInvokeResult, ExecutionEnvironment } from './types.js';
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:py';
 const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`;
-const PYTHON = machinePython();
+const PYTHON = await machinePython();
 const REQUIRE_PYTHON = process.env['ZONESIM_REQUIRE_PYTHON'] === '1';
 if (!PYTHON && REQUIRE_PYTHON) throw new Error('ZONESIM_REQUIRE_PYTHON=1 but no python3 (3.8 or later) was found');
 

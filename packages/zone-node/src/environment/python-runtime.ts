@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionError } from '@zonesim/protocol';
@@ -42,15 +42,10 @@ const PROBE = [
   'print(json.dumps({"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix, "base": sys.base_prefix, "boto3": b}))',
 ].join('\n');
 
-/**
- * Finds `python3` on PATH (or `ZONESIM_PYTHON`) and asks it what it is: once per process, at the
- * first Python cold start. Undefined when there is none, or it is older than 3.8.
- */
-export function probePython(command: string = process.env['ZONESIM_PYTHON'] ?? 'python3'): PythonInstallation | undefined {
-  const r = spawnSync(command, ['-c', PROBE], { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+/** What the probe printed, as an installation (undefined when it is not a usable Python). */
+function parseProbe(stdout: string): PythonInstallation | undefined {
   try {
-    const p = JSON.parse(r.stdout.trim()) as { executable: string; version: string; prefix: string; base: string; boto3: string | null };
+    const p = JSON.parse(stdout.trim()) as { executable: string; version: string; prefix: string; base: string; boto3: string | null };
     const [major, minor] = p.version.split('.').map(Number);
     if (major !== 3 || minor === undefined || minor < 8) return undefined;
     const system = ['/usr/', '/bin/', '/lib/', '/lib64/'];
@@ -67,12 +62,28 @@ export function probePython(command: string = process.env['ZONESIM_PYTHON'] ?? '
   }
 }
 
-let probed: { python: PythonInstallation | undefined } | undefined;
+/** `python3` on PATH, or `ZONESIM_PYTHON`. */
+const pythonCommand = (): string => process.env['ZONESIM_PYTHON'] ?? 'python3';
 
-/** The machine's Python, probed once per process. */
-export function machinePython(): PythonInstallation | undefined {
-  probed ??= { python: probePython() };
-  return probed.python;
+/**
+ * Finds `python3` on PATH (or `ZONESIM_PYTHON`) and asks it what it is. Undefined when there is
+ * none, or it is older than 3.8. Synchronous, for tools and tests; a zone node uses
+ * {@link machinePython}, which does not block its event loop (importing boto3 takes a while).
+ */
+export function probePython(command: string = pythonCommand()): PythonInstallation | undefined {
+  const r = spawnSync(command, ['-c', PROBE], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+  return parseProbe(r.stdout);
+}
+
+let probed: Promise<PythonInstallation | undefined> | undefined;
+
+/** The machine's Python, probed once per process, asynchronously (at the first Python cold start). */
+export function machinePython(): Promise<PythonInstallation | undefined> {
+  probed ??= new Promise((resolve) => {
+    execFile(pythonCommand(), ['-c', PROBE], { encoding: 'utf8', timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : parseProbe(stdout)));
+  });
+  return probed;
 }
 
 /** `python:3.11.7`: what INIT_START and REPORT name as the runtime version. */

@@ -25,7 +25,7 @@ export function runsOnRuntimeApi(spec: FunctionSpec): boolean {
 export async function resolveRuntimeApiLaunch(config: EnvironmentConfig, runtimeApi: string): Promise<CustomRuntimeLaunch | { error: FunctionError }> {
   const { runtime } = config.spec;
   if (!isCustomRuntime(config.spec)) {
-    if (PYTHON_RUNTIMES.includes(runtime)) return pythonLaunch(config, runtimeApi, machinePython());
+    if (PYTHON_RUNTIMES.includes(runtime)) return pythonLaunch(config, runtimeApi, await machinePython());
     if (JAVA_RUNTIMES.includes(runtime)) {
       const { jdk, ricDir } = await machineJavaClient();
       return javaLaunch(config, runtimeApi, jdk, ricDir);
