@@ -139,8 +139,14 @@ t.test('the dashboard: zones, kill, failover, explain, heal', async (t) => {
   // Heal: the zone's node is restarted and the zone is healthy again.
   await page.locator('button[data-zone="az-b"][data-action="heal"]').click();
   await page.waitForSelector('#topology article.zone[data-zone="az-b"][data-health="healthy"]', { timeout: 60_000 });
-  await waitFor(async () => (await rate('az-b')) > 0, 60_000, 'az-b to take invocations again');
-  t.pass('az-b is back and takes invocations');
+  try {
+    await waitFor(async () => (await rate('az-b')) > 0, 60_000, 'az-b to take invocations again');
+    t.pass('az-b is back and takes invocations');
+  } catch (err) {
+    // What the cluster looked like: the rates shown, the load's own counts, the nodes' environments.
+    const zones = await fetch(`${apiUrl}/zonesim/v1/zones`).then((r) => r.text()).catch((e: unknown) => String(e));
+    t.fail(`${(err as Error).message}; rates a=${await rate('az-a')} b=${await rate('az-b')} c=${await rate('az-c')}; load ${JSON.stringify(load.counts)}; zones ${zones.slice(0, 3000)}`);
+  }
   load.stop();
   t.comment(`load: ${JSON.stringify(load.counts)}`);
   const healed = await screenshot(page, 'dashboard-healed.png');
