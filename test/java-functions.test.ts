@@ -4,7 +4,7 @@
 // and fails over when its zone node is killed. Without a JDK the test skips, saying why, unless
 // ZONESIM_REQUIRE_JAVA=1.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -20,16 +20,6 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/java/handlers', import.meta.u
 const { jdk, ricDir } = await machineJavaClient();
 if ((!jdk || !ricDir) && process.env['ZONESIM_REQUIRE_JAVA'] === '1') throw new Error('ZONESIM_REQUIRE_JAVA=1 but there is no JDK with javac, or the runtime client did not compile');
 
-const SLEEPER = `package example;
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-public class Sleeper implements RequestHandler<Object, String> {
-    public String handleRequest(Object event, Context context) {
-        try { Thread.sleep(30_000); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-        return "late";
-    }
-}
-`;
 
 /** Every file under `dir`, relative path -> bytes. */
 function filesOf(dir: string): Record<string, Buffer> {
@@ -53,10 +43,7 @@ interface ZonesView {
 
 t.test('a Java function through the SDK: POJOs, errors, timeout, memory, failover', { skip: jdk && ricDir ? false : 'no JDK with javac on this machine' }, async (t) => {
   const work = await tempDir(t);
-  const src = join(work, 'src');
-  mkdirSync(join(src, 'example'), { recursive: true });
-  writeFileSync(join(src, 'example', 'Sleeper.java'), SLEEPER);
-  const sources = [...readdirSync(join(FIXTURES, 'example')).map((f) => join(FIXTURES, 'example', f)), join(src, 'example', 'Sleeper.java')].filter((f) => f.endsWith('.java') && !f.endsWith('UsesLib.java'));
+  const sources = readdirSync(join(FIXTURES, 'example')).map((f) => join(FIXTURES, 'example', f)).filter((f) => f.endsWith('.java') && !f.endsWith('UsesLib.java'));
   const classes = join(work, 'classes');
   execFileSync(jdk!.javac, ['--release', '17', '-nowarn', '-cp', ricDir!, '-d', classes, ...sources], { stdio: 'pipe' });
   const jar = join(work, 'app.jar');
