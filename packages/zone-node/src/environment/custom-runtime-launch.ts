@@ -39,7 +39,8 @@ export interface CustomRuntimeLaunch {
   runtimeVersion?: string;
 }
 
-function executable(path: string): boolean {
+/** True when `path` is a regular file this process may execute. */
+export function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);
@@ -69,7 +70,7 @@ export function resolveCustomRuntimeLaunch(config: EnvironmentConfig, runtimeApi
   const image = spec.image;
   if (!image) {
     const bootstrap = join(codeDir, 'bootstrap');
-    if (!executable(bootstrap)) {
+    if (!isExecutableFile(bootstrap)) {
       return {
         error: {
           errorType: 'Runtime.InvalidEntrypoint',
@@ -95,7 +96,7 @@ export function resolveCustomRuntimeLaunch(config: EnvironmentConfig, runtimeApi
   if (program.startsWith('/')) {
     // `/lambda-entrypoint.sh` is the image's own file when the root has it; `/bin/sh` comes from the host.
     const inImage = resolve(codeDir, `.${normalize(program)}`);
-    if (executable(inImage) && insideRoot(codeDir, inImage)) command = inImage;
+    if (isExecutableFile(inImage) && insideRoot(codeDir, inImage)) command = inImage;
   } else if (program.includes('/')) {
     command = resolve(cwd, program);
     if (!command.startsWith(codeDir + sep) || !insideRoot(codeDir, command)) {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { functionSpecFor } from '../test-util/function-spec.js';
 import { startTestSandbox } from '../test-util/sandbox.js';
 import { createEnvironmentFactory, machineJavaClient } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment } from './types.js';
@@ -32,13 +33,8 @@ function compileFixtures(): string {
   return dir;
 }
 
-function spec(overrides: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
-    specKey: 'jv:1', functionName: 'jv', version: '$LATEST', functionArn: ARN, codeSha256Hex: 'e'.repeat(64),
-    handler: 'example.Hello', runtime: 'java21', memoryMb: 512, timeoutSec: 5, architecture: 'x86_64', environment: {}, region: 'eu-west-1',
-    ...overrides,
-  };
-}
+const spec = (overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
+  functionSpecFor('jv', { handler: 'example.Hello', runtime: 'java21', memoryMb: 512, timeoutSec: 5, codeSha256Hex: 'e'.repeat(64), ...overrides });
 
 type Variant = 'plain' | 'sandboxed';
 const probe = await startTestSandbox();

@@ -1,12 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { FunctionError } from '@zonesim/protocol';
-import { runtimeApiEnv, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
+import { isExecutableFile, runtimeApiEnv, type CustomRuntimeLaunch } from './custom-runtime-launch.js';
 import { RUNTIME_DIR } from './runtime-host.js';
 import type { EnvironmentConfig } from './types.js';
 
@@ -131,21 +131,11 @@ export interface ProbeJavaOptions {
   onUnavailable?: (reason: string) => void;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function onPath(name: string, path: string | undefined): string | undefined {
   for (const dir of (path ?? '').split(delimiter)) {
     if (dir === '' || !isAbsolute(dir)) continue;
     const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }
@@ -229,7 +219,7 @@ function locateJava(options: ProbeJavaOptions): { java: string; javac: string; h
   const notes: string[] = [];
   const javaHome = env['JAVA_HOME'];
   if (javaHome !== undefined && javaHome !== '') {
-    if (isExecutable(join(javaHome, 'bin', 'java'))) home = realpathSync(javaHome);
+    if (isExecutableFile(join(javaHome, 'bin', 'java'))) home = realpathSync(javaHome);
     else notes.push(`JAVA_HOME=${javaHome} has no executable bin/java`);
   }
   if (home === undefined) {
@@ -238,9 +228,9 @@ function locateJava(options: ProbeJavaOptions): { java: string; javac: string; h
     home = dirname(dirname(realpathSync(found)));
   }
   const java = join(home, 'bin', 'java');
-  if (!isExecutable(java)) return { reason: `${java} is not an executable (the java on PATH is not inside a JDK's bin/)` };
+  if (!isExecutableFile(java)) return { reason: `${java} is not an executable (the java on PATH is not inside a JDK's bin/)` };
   let javac = join(home, 'bin', 'javac');
-  if (!isExecutable(javac)) {
+  if (!isExecutableFile(javac)) {
     const other = onPath('javac', env['PATH']);
     if (other === undefined) return { reason: `no javac in ${home}/bin or on PATH (a JRE cannot compile the runtime client)` };
     javac = realpathSync(other);

@@ -11,17 +11,19 @@
  * synthetic-environment.test.ts) cover what is particular to each, and the sandboxed variants.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
+import { writeCodeDir, type CodeFile } from '../test-util/code-dir.js';
+import { functionSpecFor } from '../test-util/function-spec.js';
 import { createEnvironmentFactory, machineJavaClient, machinePython } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment, IsolationMode } from './types.js';
 
 type Behaviour = 'echo' | 'error' | 'sleep' | 'hog' | 'init-error' | 'print';
-type Files = Record<string, string | { content: string; mode: number }>;
+type Files = Record<string, CodeFile>;
 
 /** One kind: its runtime and handler, its code per behaviour, and what its answers look like. */
 interface Kind {
@@ -39,7 +41,7 @@ interface Kind {
   counts: boolean;
 }
 
-const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:kinds';
+const ARN = functionSpecFor('kinds').functionArn;
 const PYTHON = await machinePython();
 const JAVA = await machineJavaClient();
 const JAVA_FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/java/handlers/example', import.meta.url));
@@ -141,7 +143,7 @@ function javaClasses(): Files {
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         if (e.isDirectory()) walk(join(d, e.name));
-        else files[relative(dir, join(d, e.name))] = readFileSync(join(d, e.name), 'latin1');
+        else files[relative(dir, join(d, e.name))] = readFileSync(join(d, e.name));
       }
     };
     walk(dir);
@@ -201,18 +203,8 @@ let nextId = 0;
 function harness(t: Test, kind: Kind, b: Behaviour, timeoutSec = 3): { env: ExecutionEnvironment; invoke(event?: unknown): Promise<EnvironmentInvokeResult> } | undefined {
   const code = kind.code(b);
   if (!code) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'zonesim-kinds-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [rel, file] of Object.entries(code.files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), typeof file === 'string' ? file : file.content, typeof file === 'string' && rel.endsWith('.class') ? 'latin1' : 'utf8');
-    if (typeof file !== 'string') chmodSync(join(dir, rel), file.mode);
-  }
-  const spec: FunctionSpec = {
-    specKey: `kinds:${++nextId}`, functionName: 'kinds', version: '$LATEST', functionArn: ARN, codeSha256Hex: 'f'.repeat(64),
-    handler: code.handler ?? kind.spec.handler ?? 'index.handler', runtime: 'nodejs20.x', memoryMb: 128, timeoutSec, architecture: 'x86_64', environment: {}, region: 'eu-west-1',
-    ...kind.spec, ...(code.handler ? { handler: code.handler } : {}), ...code.spec,
-  };
+  const dir = writeCodeDir(t, code.files, 'zonesim-kinds-');
+  const spec = functionSpecFor('kinds', { specKey: `kinds:${++nextId}`, timeoutSec, ...kind.spec, ...(code.handler ? { handler: code.handler } : {}), ...code.spec });
   const env = createEnvironmentFactory(kind.isolation, { memoryPollMs: 20 }).create({
     environmentId: `env-kinds-${nextId}`, spec, codeDir: dir, logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef', initializationType: 'on-demand',
   });

@@ -6,12 +6,11 @@
  * the sandbox (bubblewrap + cgroups). Without python3 the suite fails under ZONESIM_REQUIRE_PYTHON=1
  * (CI) and skips otherwise, saying why.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { writeCodeDir } from '../test-util/code-dir.js';
+import { functionSpecFor } from '../test-util/function-spec.js';
 import { startTestSandbox } from '../test-util/sandbox.js';
 import { createEnvironmentFactory, machinePython, type EnvironmentOptions } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment } from './types.js';
@@ -22,33 +21,8 @@ const PYTHON = await machinePython();
 const REQUIRE_PYTHON = process.env['ZONESIM_REQUIRE_PYTHON'] === '1';
 if (!PYTHON && REQUIRE_PYTHON) throw new Error('ZONESIM_REQUIRE_PYTHON=1 but no python3 (3.8 or later) was found');
 
-function spec(overrides: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
-    specKey: 'py:1',
-    functionName: 'py',
-    version: '$LATEST',
-    functionArn: ARN,
-    codeSha256Hex: 'c'.repeat(64),
-    handler: 'lambda_function.lambda_handler',
-    runtime: 'python3.12',
-    memoryMb: 128,
-    timeoutSec: 3,
-    architecture: 'x86_64',
-    environment: {},
-    region: 'eu-west-1',
-    ...overrides,
-  };
-}
-
-function writeCode(t: Test, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'zonesim-py-'));
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const spec = (overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
+  functionSpecFor('py', { handler: 'lambda_function.lambda_handler', runtime: 'python3.12', codeSha256Hex: 'c'.repeat(64), ...overrides });
 
 let nextId = 0;
 
@@ -67,7 +41,7 @@ const reportLine = (r: EnvironmentInvokeResult): string => r.logLines.find((l) =
 
 function suite(t: Test, variant: Variant): void {
   const harness = (tt: Test, files: Record<string, string>, specOverrides: Partial<FunctionSpec> = {}, settings: EnvironmentOptions = {}): Harness => {
-    const codeDir = writeCode(tt, files);
+    const codeDir = writeCodeDir(tt, files, 'zonesim-py-');
     const env = createEnvironmentFactory('process', { memoryPollMs: 20, ...settings }, variant === 'sandboxed' && SANDBOX ? { sandbox: SANDBOX } : {}).create({
       environmentId: `env-py-${++nextId}`,
       spec: spec(specOverrides),
