@@ -5,7 +5,7 @@
 // no error and asks nothing of any other origin. A screenshot is saved under .tap/screenshots/.
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { api, deploy } from './harness/lambda.js';
+import { api, deploy, invoke } from './harness/lambda.js';
 import { CHROMIUM, SteadyLoad, openPage, screenshot, zonesimUp } from './harness/dashboard.js';
 import { tempDir } from './harness/cluster.js';
 import { waitFor } from './harness/processes.js';
@@ -139,6 +139,10 @@ t.test('the dashboard: zones, kill, failover, explain, heal', async (t) => {
   // Heal: the zone's node is restarted and the zone is healthy again.
   await page.locator('button[data-zone="az-b"][data-action="heal"]').click();
   await page.waitForSelector('#topology article.zone[data-zone="az-b"][data-health="healthy"]', { timeout: 60_000 });
+  // Placement is warm-first: the steady load fits in the warm environments the two other zones grew
+  // while az-b was down, so a healed zone takes work when there is more than they hold. A burst of
+  // concurrent invocations is that overflow: its cold starts go to the least-loaded zone, az-b.
+  const burst = Promise.all(Array.from({ length: 48 }, () => invoke(apiUrl, 'lesson', {}).catch(() => undefined)));
   try {
     await waitFor(async () => (await rate('az-b')) > 0, 60_000, 'az-b to take invocations again');
     t.pass('az-b is back and takes invocations');
@@ -147,6 +151,8 @@ t.test('the dashboard: zones, kill, failover, explain, heal', async (t) => {
     const zones = await fetch(`${apiUrl}/zonesim/v1/zones`).then((r) => r.text()).catch((e: unknown) => String(e));
     t.fail(`${(err as Error).message}; rates a=${await rate('az-a')} b=${await rate('az-b')} c=${await rate('az-c')}; load ${JSON.stringify(load.counts)}; zones ${zones.slice(0, 3000)}`);
   }
+  const zonesOfBurst = (await burst).map((r) => r?.headers.get('x-zonesim-zone'));
+  t.comment(`the burst ran in: ${JSON.stringify(Object.fromEntries(['az-a', 'az-b', 'az-c'].map((z) => [z, zonesOfBurst.filter((x) => x === z).length])))}`);
   load.stop();
   t.comment(`load: ${JSON.stringify(load.counts)}`);
   const healed = await screenshot(page, 'dashboard-healed.png');
