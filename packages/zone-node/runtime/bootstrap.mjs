@@ -16,11 +16,13 @@ import { openChannel } from './channel.mjs';
 import { configureLogFormat, logError, patchLogging } from './log-patch.mjs';
 import { loadHandler } from './handler-loader.mjs';
 import { CallbackHandlerDeprecated, toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
-import { allowRuntimeModules } from './runtime-modules.mjs';
+import { allowRuntimeModules, registerRuntimeResolve } from './runtime-modules.mjs';
 import { createInvoker } from './invoker.mjs';
 import { createMemoryMeter } from './memory.mjs';
 import { openOutput } from './output.mjs';
 
+// Before anything else: the loader thread starts now, not in a cold start (runtime-modules.mjs).
+registerRuntimeResolve();
 const channel = openChannel();
 const output = openOutput(channel);
 const flush = patchLogging((lines) => output.lines(lines));
