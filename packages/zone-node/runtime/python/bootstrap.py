@@ -13,6 +13,7 @@ cannot import it by accident.
 """
 
 import datetime
+import decimal
 import http.client
 import importlib
 import json
@@ -266,13 +267,8 @@ def _load_handler(handler):
 
 def _decimal_default(value):
     # Lambda's encoder turns Decimals (boto3's DynamoDB numbers) into numbers.
-    try:
-        from decimal import Decimal
-
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-    except ImportError:
-        pass
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
 
 

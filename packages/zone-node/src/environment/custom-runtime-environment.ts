@@ -12,17 +12,13 @@ import type { EnvironmentConfig } from './types.js';
  * first `next`) capped at 10 s and billed, one invocation at a time under the function timeout, the
  * RSS watchdog, nice level, shutdown grace and log framing shared with Node environments.
  */
-export class CustomRuntimeEnvironment extends EnvironmentCore<RuntimeApiOutcome> {
-  readonly #driver: { runtimeApiAddress: string | undefined };
-
+export class CustomRuntimeEnvironment extends EnvironmentCore<RuntimeApiOutcome, RuntimeApiDriver> {
   constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, components: EnvironmentComponents = {}) {
-    let driver: RuntimeApiDriver | undefined;
-    super(config, settings, { clock: components.clock ?? systemClock }, (sink, clock) => (driver = new RuntimeApiDriver(config, settings, components.sandbox, sink, clock)));
-    this.#driver = driver!;
+    super(config, settings, { clock: components.clock ?? systemClock }, (sink, clock) => new RuntimeApiDriver(config, settings, components.sandbox, sink, clock));
   }
 
   /** `host:port` of this environment's Runtime API, once INIT started. */
   get runtimeApiAddress(): string | undefined {
-    return this.#driver.runtimeApiAddress;
+    return this.driver.runtimeApiAddress;
   }
 }

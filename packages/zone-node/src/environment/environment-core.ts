@@ -95,14 +95,15 @@ function reasonOf(signal: AbortSignal): string {
   return r === undefined ? 'aborted' : String(r);
 }
 
-export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnvironment {
+export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDriver<O> = EnvironmentDriver<O>> implements ExecutionEnvironment {
   readonly id: string;
   readonly specKey: string;
   readonly config: EnvironmentConfig;
 
   protected readonly settings: ResolvedEnvironmentSettings;
   protected readonly clock: Clock;
-  readonly #driver: EnvironmentDriver<O>;
+  /** The kind's driver (a subclass may read what only its kind has, such as the Runtime API's address). */
+  protected readonly driver: D;
   #state: EnvironmentState = 'created';
   #lastUsedAt: number;
   #waiter: ((o: O | CoreOutcome) => void) | undefined;
@@ -119,7 +120,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     config: EnvironmentConfig,
     settings: ResolvedEnvironmentSettings,
     components: EnvironmentCoreComponents,
-    driverOf: (sink: DriverSink<O>, clock: Clock) => EnvironmentDriver<O>,
+    driverOf: (sink: DriverSink<O>, clock: Clock) => D,
   ) {
     this.id = config.environmentId;
     this.specKey = config.spec.specKey;
@@ -128,7 +129,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     this.clock = components.clock;
     this.#lastUsedAt = this.clock.now();
     this.#idleLog = new LogBuffer(settings.maxLogBytesPerInvocation);
-    this.#driver = driverOf(
+    this.driver = driverOf(
       {
         deliver: (o) => this.#deliver(o),
         output: (line) => this.#logNow.push(line),
@@ -169,7 +170,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     try {
       if (!cold) return await this.#runInvocation(input, log, options.signal, undefined);
       const { o, initMs } = await this.#runInit(this.settings.initTimeoutMs, options.signal);
-      if (this.#driver.initSucceeded(o)) {
+      if (this.driver.initSucceeded(o)) {
         this.#state = 'busy';
         return await this.#runInvocation(input, log, options.signal, initMs);
       }
@@ -194,12 +195,12 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     const timeoutMs = options.initTimeoutMs ?? this.settings.initTimeoutMs;
     try {
       const { o, initMs } = await this.#runInit(timeoutMs, options.signal);
-      if (this.#driver.initSucceeded(o)) {
+      if (this.driver.initSucceeded(o)) {
         this.#state = 'idle';
         this.#lastUsedAt = this.clock.now();
         return { ok: true, initMs, logLines: log.drain() };
       }
-      const { ending, reportedType } = this.#driver.initEnding(o, '', timeoutMs, this.clock.now());
+      const { ending, reportedType } = this.driver.initEnding(o, '', timeoutMs, this.clock.now());
       await this.#discard(o.kind === 'aborted' ? `aborted: ${(o as { reason: string }).reason}` : 'init-failed');
       // No request: no RequestId lines.
       log.pushAll(ending.extraLines.filter((l) => !l.includes('RequestId: ')));
@@ -222,7 +223,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     const t0 = this.clock.monotonic();
     let o: O | CoreOutcome;
     try {
-      o = await this.#driver.init(() => this.#wait(t0 + timeoutMs, signal));
+      o = await this.driver.init(() => this.#wait(t0 + timeoutMs, signal));
     } catch (err) {
       this.#markDead('spawn-failed');
       throw err;
@@ -236,7 +237,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
   async #initFailed(input: EnvironmentInvokeInput, log: LogBuffer, o: O | CoreOutcome, initMs: number): Promise<EnvironmentInvokeResult> {
     const { requestId } = input;
     const startedAt = this.clock.now();
-    const { ending, reportedType } = this.#driver.initEnding(o, requestId, this.settings.initTimeoutMs, startedAt);
+    const { ending, reportedType } = this.driver.initEnding(o, requestId, this.settings.initTimeoutMs, startedAt);
     await this.#discard(o.kind === 'aborted' ? `aborted: ${(o as { reason: string }).reason}` : 'init-failed');
     log.push(initReport(ending, initMs, reportedType));
     log.push(formatStartLine(requestId, this.config.spec.version));
@@ -266,21 +267,21 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     log.pushAll(this.#idleLog.drain());
     const startedAt = this.clock.now();
     const t1 = this.clock.monotonic();
-    this.#driver.startMemoryWatch();
-    const o = await this.#driver.invoke(input, { startedAt, timeoutMs }, () => this.#wait(t1 + timeoutMs, signal));
+    this.driver.startMemoryWatch();
+    const o = await this.driver.invoke(input, { startedAt, timeoutMs }, () => this.#wait(t1 + timeoutMs, signal));
     // A timed-out invocation lasted at least its timeout (Lambda's REPORT never shows less).
     const elapsed = this.clock.monotonic() - t1;
     const durationMs = o.kind === 'timeout' ? Math.max(elapsed, timeoutMs) : elapsed;
-    this.#driver.stopMemoryWatch();
+    this.driver.stopMemoryWatch();
     const endedAt = this.clock.now();
-    const ending = this.#driver.invocationEnding(o, requestId, timeoutMs, endedAt);
+    const ending = this.driver.invocationEnding(o, requestId, timeoutMs, endedAt);
     if (!ending.keep) await this.#discard(o.kind === 'aborted' ? `aborted: ${(o as { reason: string }).reason}` : `discarded: ${ending.functionError?.errorType}`);
     else {
-      this.#driver.kept();
+      this.driver.kept();
       this.#state = 'idle';
       this.#lastUsedAt = endedAt;
     }
-    const runtimeVersion = this.#driver.runtimeVersion;
+    const runtimeVersion = this.driver.runtimeVersion;
     return frameInvocation(log, {
       requestId,
       startedAt,
@@ -299,7 +300,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
   #maxMemoryUsedMb(outOfMemory: boolean): number {
     const size = this.config.spec.memoryMb;
     if (outOfMemory) return size;
-    return Math.min(size, Math.max(1, Math.round(this.#driver.peakBytes() / MIB)));
+    return Math.min(size, Math.max(1, Math.round(this.driver.peakBytes() / MIB)));
   }
 
   // ------------------------------------------------------------------ outcomes and logs
@@ -312,7 +313,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
   #openLog(log: LogBuffer, endsWith: 'init' | 'invoke'): void {
     this.#log = log;
     this.#logEnded = false;
-    this.#driver.logOpened?.(endsWith);
+    this.driver.logOpened?.(endsWith);
   }
 
   /** Hands an outcome to the waiting phase, queues it for the next wait, or handles idle death. */
@@ -328,7 +329,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     // Being destroyed: #shutdown owns the ending.
     if (this.#destroying) return;
     // Idle: the runtime crashed, reported an uncaught error or exited between invocations.
-    const dead = o.kind === 'timeout' || o.kind === 'aborted' ? undefined : this.#driver.idleOutcome(o as O);
+    const dead = o.kind === 'timeout' || o.kind === 'aborted' ? undefined : this.driver.idleOutcome(o as O);
     if (dead !== undefined) this.#markDead(dead);
   }
 
@@ -339,7 +340,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     return new Promise<O | CoreOutcome>((resolve) => {
       let timer: TimerHandle | undefined;
       const onAbort = (): void => {
-        this.#driver.flush?.();
+        this.driver.flush?.();
         finish({ kind: 'aborted', reason: signal ? reasonOf(signal) : 'aborted' });
       };
       const finish = (o: O | CoreOutcome): void => {
@@ -361,50 +362,50 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
   /** Kills the runtime and waits (bounded) until it is reaped. */
   async #discard(reason: string): Promise<void> {
     this.#state = 'dead';
-    if (this.#driver.exited) {
-      this.#driver.stopMemoryWatch();
-      this.#driver.kill();
+    if (this.driver.exited) {
+      this.driver.stopMemoryWatch();
+      this.driver.kill();
       await this.#reaped(this.settings.killWaitMs);
     }
-    await this.#driver.close();
+    await this.driver.close();
     this.#markDead(reason);
   }
 
   async #shutdown(reason: string): Promise<void> {
-    const started = this.#driver.exited !== undefined;
+    const started = this.driver.exited !== undefined;
     if (this.#state === 'initializing' || this.#state === 'busy') {
       // The running phase ends as Sandbox.Aborted; its own path kills and reaps the runtime.
-      this.#driver.flush?.();
+      this.driver.flush?.();
       this.#deliver({ kind: 'aborted', reason });
       if (started) await this.#reaped(this.settings.killWaitMs);
-      await this.#driver.close();
+      await this.driver.close();
       this.#markDead(reason);
       return;
     }
     if (this.#state !== 'idle' || !started) {
       this.#state = 'dead';
       if (started) {
-        this.#driver.kill();
+        this.driver.kill();
         await this.#reaped(this.settings.killWaitMs);
       }
-      await this.#driver.close();
+      await this.driver.close();
       this.#markDead(reason);
       return;
     }
     // Idle: graceful shutdown within Lambda's 2 s cap (SIGTERM listeners run), then kill. The
     // kill also runs after a graceful exit, to sweep processes user code left behind.
     this.#state = 'dead';
-    this.#driver.requestShutdown();
+    this.driver.requestShutdown();
     const graceful = await this.#reaped(this.settings.shutdownGraceMs);
-    this.#driver.kill();
+    this.driver.kill();
     if (!graceful) await this.#reaped(this.settings.killWaitMs);
-    await this.#driver.close();
+    await this.driver.close();
     this.#markDead(reason);
   }
 
   /** True when the runtime exited within `ms`. */
   async #reaped(ms: number): Promise<boolean> {
-    const exited = this.#driver.exited;
+    const exited = this.driver.exited;
     if (!exited) return true;
     let timer: TimerHandle | undefined;
     const timeout = new Promise<false>((resolve) => {
@@ -421,7 +422,7 @@ export class EnvironmentCore<O extends { kind: string }> implements ExecutionEnv
     this.#state = 'dead';
     if (this.#deadReason !== undefined) return;
     this.#deadReason = reason;
-    this.#driver.stopMemoryWatch();
+    this.driver.stopMemoryWatch();
     for (const listener of this.#deadListeners.splice(0)) listener(reason);
   }
 }

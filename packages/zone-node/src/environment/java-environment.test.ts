@@ -15,8 +15,9 @@ import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { functionSpecFor } from '../test-util/function-spec.js';
+import { testEnvironment } from '../test-util/environment-harness.js';
 import { startTestSandbox } from '../test-util/sandbox.js';
-import { createEnvironmentFactory, machineJavaClient } from './index.js';
+import { machineJavaClient } from './index.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment } from './types.js';
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:jv';
@@ -41,20 +42,11 @@ const probe = await startTestSandbox();
 const SANDBOX: Sandbox | undefined = 'sandbox' in probe ? probe.sandbox : undefined;
 if (SANDBOX) t.teardown(() => ('stop' in probe ? probe.stop() : undefined));
 const json = (r: EnvironmentInvokeResult): unknown => (r.payload ? JSON.parse(Buffer.from(r.payload).toString('utf8')) : undefined);
-let nextId = 0;
 
 function suite(t: Test, variant: Variant, codeDir: string): void {
   const harness = (tt: Test, overrides: Partial<FunctionSpec> = {}): { env: ExecutionEnvironment; invoke(event: unknown, requestId?: string): Promise<EnvironmentInvokeResult> } => {
-    const env = createEnvironmentFactory('process', { memoryPollMs: 20 }, variant === 'sandboxed' && SANDBOX ? { sandbox: SANDBOX } : {}).create({
-      environmentId: `env-java-${++nextId}`,
-      spec: spec(overrides),
-      codeDir,
-      logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef',
-      initializationType: 'on-demand',
-    });
-    tt.teardown(() => env.destroy('test over'));
-    let n = 0;
-    return { env, invoke: (event, requestId) => env.invoke({ requestId: requestId ?? `req-${nextId}-${++n}`, payload: Buffer.from(JSON.stringify(event)), invokedFunctionArn: ARN }) };
+    const h = testEnvironment(tt, { spec: spec(overrides), codeDir, components: variant === 'sandboxed' && SANDBOX ? { sandbox: SANDBOX } : {} });
+    return { env: h.env, invoke: (event, requestId) => h.invoke(event, requestId === undefined ? {} : { requestId }) };
   };
 
   t.test('cold start names the JDK; the JVM stays warm; stdout is the log', async (t) => {

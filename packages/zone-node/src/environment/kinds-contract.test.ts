@@ -19,8 +19,9 @@ import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { writeCodeDir, type CodeFile } from '../test-util/code-dir.js';
 import { functionSpecFor } from '../test-util/function-spec.js';
-import { createEnvironmentFactory, machineJavaClient, machinePython } from './index.js';
-import type { EnvironmentInvokeResult, ExecutionEnvironment, IsolationMode } from './types.js';
+import { testEnvironment, type TestEnvironment } from '../test-util/environment-harness.js';
+import { machineJavaClient, machinePython } from './index.js';
+import type { EnvironmentInvokeResult, IsolationMode } from './types.js';
 
 type Behaviour = 'echo' | 'error' | 'sleep' | 'hog' | 'init-error' | 'print';
 type Files = Record<string, CodeFile>;
@@ -41,7 +42,6 @@ interface Kind {
   counts: boolean;
 }
 
-const ARN = functionSpecFor('kinds').functionArn;
 const PYTHON = await machinePython();
 const JAVA = await machineJavaClient();
 const JAVA_FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/java/handlers/example', import.meta.url));
@@ -200,17 +200,11 @@ const synthetic: Kind = {
 
 let nextId = 0;
 
-function harness(t: Test, kind: Kind, b: Behaviour, timeoutSec = 3): { env: ExecutionEnvironment; invoke(event?: unknown): Promise<EnvironmentInvokeResult> } | undefined {
+function harness(t: Test, kind: Kind, b: Behaviour, timeoutSec = 3): TestEnvironment | undefined {
   const code = kind.code(b);
   if (!code) return undefined;
-  const dir = writeCodeDir(t, code.files, 'zonesim-kinds-');
   const spec = functionSpecFor('kinds', { specKey: `kinds:${++nextId}`, timeoutSec, ...kind.spec, ...(code.handler ? { handler: code.handler } : {}), ...code.spec });
-  const env = createEnvironmentFactory(kind.isolation, { memoryPollMs: 20 }).create({
-    environmentId: `env-kinds-${nextId}`, spec, codeDir: dir, logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef', initializationType: 'on-demand',
-  });
-  t.teardown(() => env.destroy('test over'));
-  let n = 0;
-  return { env, invoke: (event = 'ada') => env.invoke({ requestId: `req-${nextId}-${++n}`, payload: Buffer.from(JSON.stringify(event)), invokedFunctionArn: ARN }) };
+  return testEnvironment(t, { spec, codeDir: writeCodeDir(t, code.files, 'zonesim-kinds-'), isolation: kind.isolation, defaultEvent: 'ada' });
 }
 
 const json = (r: EnvironmentInvokeResult): unknown => (r.payload ? JSON.parse(Buffer.from(r.payload).toString('utf8')) : undefined);

@@ -10,10 +10,11 @@ import t, { type Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { writeCodeDir } from '../test-util/code-dir.js';
+import { testEnvironment, type TestEnvironment } from '../test-util/environment-harness.js';
 import { functionSpecFor } from '../test-util/function-spec.js';
 import { startTestSandbox } from '../test-util/sandbox.js';
-import { createEnvironmentFactory, machinePython, type EnvironmentOptions } from './index.js';
-import type { EnvironmentInvokeResult, ExecutionEnvironment } from './types.js';
+import { machinePython, type EnvironmentOptions } from './index.js';
+import type { EnvironmentInvokeResult } from './types.js';
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:py';
 const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`;
@@ -24,12 +25,7 @@ if (!PYTHON && REQUIRE_PYTHON) throw new Error('ZONESIM_REQUIRE_PYTHON=1 but no 
 const spec = (overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
   functionSpecFor('py', { handler: 'lambda_function.lambda_handler', runtime: 'python3.12', codeSha256Hex: 'c'.repeat(64), ...overrides });
 
-let nextId = 0;
-
-interface Harness {
-  env: ExecutionEnvironment;
-  invoke(event?: unknown, extra?: { requestId?: string; signal?: AbortSignal; clientContext?: string }): Promise<EnvironmentInvokeResult>;
-}
+type Harness = TestEnvironment;
 
 type Variant = 'plain' | 'sandboxed';
 const probe = await startTestSandbox();
@@ -40,32 +36,14 @@ const json = (r: EnvironmentInvokeResult): unknown => (r.payload ? JSON.parse(Bu
 const reportLine = (r: EnvironmentInvokeResult): string => r.logLines.find((l) => l.startsWith('REPORT ')) ?? '';
 
 function suite(t: Test, variant: Variant): void {
-  const harness = (tt: Test, files: Record<string, string>, specOverrides: Partial<FunctionSpec> = {}, settings: EnvironmentOptions = {}): Harness => {
-    const codeDir = writeCodeDir(tt, files, 'zonesim-py-');
-    const env = createEnvironmentFactory('process', { memoryPollMs: 20, ...settings }, variant === 'sandboxed' && SANDBOX ? { sandbox: SANDBOX } : {}).create({
-      environmentId: `env-py-${++nextId}`,
+  const harness = (tt: Test, files: Record<string, string>, specOverrides: Partial<FunctionSpec> = {}, settings: EnvironmentOptions = {}): Harness =>
+    testEnvironment(tt, {
       spec: spec(specOverrides),
-      codeDir,
-      logStreamName: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef',
-      initializationType: 'on-demand',
+      codeDir: writeCodeDir(tt, files, 'zonesim-py-'),
+      settings,
+      components: variant === 'sandboxed' && SANDBOX ? { sandbox: SANDBOX } : {},
       platformEnv: { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9999' },
     });
-    tt.teardown(() => env.destroy('test over'));
-    let n = 0;
-    return {
-      env,
-      invoke: (event = {}, extra = {}) =>
-        env.invoke(
-          {
-            requestId: extra.requestId ?? `req-${nextId}-${++n}`,
-            payload: Buffer.from(JSON.stringify(event)),
-            invokedFunctionArn: ARN,
-            ...(extra.clientContext === undefined ? {} : { clientContext: extra.clientContext }),
-          },
-          extra.signal ? { signal: extra.signal } : {},
-        ),
-    };
-  };
   const taskRoot = (h: Harness): string => (variant === 'sandboxed' ? '/var/task' : h.env.config.codeDir);
 
   t.test('cold start runs INIT once, names the interpreter; warm invokes keep module state', async (t) => {

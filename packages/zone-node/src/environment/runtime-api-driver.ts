@@ -59,7 +59,7 @@ export class RuntimeApiDriver implements EnvironmentDriver<RuntimeApiOutcome> {
   }
 
   async init(wait: Wait<RuntimeApiOutcome>): Promise<RuntimeApiOutcome | CoreOutcome> {
-    const { config } = { config: this.#config };
+    const config = this.#config;
     if (!statSync(config.codeDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new EnvironmentSpawnError(config.environmentId, `cannot start the ${this.label}: code directory ${config.codeDir} does not exist`);
     }

@@ -8,5 +8,7 @@ import { randomBytes } from 'node:crypto';
  */
 export function newTraceHeader(epochMs: number, sampled: boolean): string {
   const seconds = Math.floor(epochMs / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled ? 1 : 0}`;
+  // One draw for both ids: this runs on every invocation.
+  const hex = randomBytes(20).toString('hex');
+  return `Root=1-${seconds}-${hex.slice(0, 24)};Parent=${hex.slice(24)};Sampled=${sampled ? 1 : 0}`;
 }
