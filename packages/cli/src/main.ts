@@ -106,6 +106,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--image-dir <dir>', 'a directory whose images (OCI layouts, image tarballs) ImageUri may name by path (repeatable; default: uploaded images only)', collect, [])
     .option('--upload-workers <n>', 'worker threads that check and store uploaded packages and build images, off the event loop')
     .option('--max-queued-uploads <n>', 'upload jobs waiting for a worker before more are refused with 429')
+    .option('--stream-response-limit <bytes>', 'largest streamed response (InvokeWithResponseStream, RESPONSE_STREAM URLs) before Function.ResponseSizeTooLarge (default 20971520)')
     .option('--ledger-detail <level>', 'what the ledger files get: full, sampled:RATE (a deterministic fraction) or aggregate (none); counts, latency and the bill stay exact')
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes').hideHelp())
     .action(async (flags) => (await import('./commands/coordinator.js')).runCoordinatorCommand(flags));

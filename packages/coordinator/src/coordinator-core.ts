@@ -215,7 +215,7 @@ export class CoordinatorCore {
       entropy,
       log,
     });
-    this.invokeFront = new InvokeFront({ account }, { pipeline: this.invocations, asyncInvocations: this.asyncInvocations, clock });
+    this.invokeFront = new InvokeFront({ account, streamResponseLimitBytes: o.streamResponseLimitBytes }, { pipeline: this.invocations, asyncInvocations: this.asyncInvocations, clock });
     this.acceptor = new ZoneLinkAcceptor({
       settings: {
         clusterToken: o.clusterToken,
@@ -247,7 +247,7 @@ export class CoordinatorCore {
       },
     });
     this.triggers = new Triggers(
-      { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: components.apiUrl },
+      { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: components.apiUrl, streamResponseLimitBytes: o.streamResponseLimitBytes },
       { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log, verifier: components.verifier },
     );
   }

@@ -1,5 +1,5 @@
 import { resolveLedgerDetail, type LedgerDetail } from '@zonesim/ledger';
-import { DEFAULT_MAX_FRAME_BYTES } from '@zonesim/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_STREAM_RESPONSE_LIMIT_BYTES } from '@zonesim/protocol';
 import { DEFAULT_REFUSAL_PROBATION_MS, DEFAULT_REFUSAL_SUSPECT_LIMIT } from './membership/membership.js';
 import { resolveOutlierSettings, type OutlierSettings } from './membership/outlier-ejection.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/dashboard-options.js';
@@ -23,6 +23,7 @@ export const DEFAULT_COORDINATOR = {
   activationDelayMs: 0,
   maxZipBytes: 50 * 1024 * 1024,
   maxUnzippedBytes: 262_144_000,
+  streamResponseLimitBytes: DEFAULT_STREAM_RESPONSE_LIMIT_BYTES,
   stopGraceMs: 5_000,
   placement: 'spread',
   shardSize: 2,
@@ -86,6 +87,12 @@ export interface CoordinatorOptions {
   maxZipBytes?: number;
   /** Lambda's unzipped code size limit. @default 262144000 */
   maxUnzippedBytes?: number;
+  /**
+   * Largest streamed response (InvokeWithResponseStream, `RESPONSE_STREAM` function URLs); past it
+   * the invocation fails with `Function.ResponseSizeTooLarge`. Lambda's soft limit, 20 MiB when
+   * streaming launched (raised to 200 MB in 2025). @default 20971520
+   */
+  streamResponseLimitBytes?: number;
   /** Grace period of `stop()` before connections are destroyed. @default 5000 */
   stopGraceMs?: number;
   /** Placement policy: `spread` (warm first, then the least-used zone), `pack`, or `shuffle-shard` (each function on its own `shardSize` nodes). @default 'spread' */
@@ -230,6 +237,7 @@ export function resolveCoordinatorOptions(options: CoordinatorOptions): Resolved
     'invokeGraceMs',
     'maxZipBytes',
     'maxUnzippedBytes',
+    'streamResponseLimitBytes',
     'stopGraceMs',
     'headersTimeoutMs',
     'requestTimeoutMs',

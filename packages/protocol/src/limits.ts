@@ -9,6 +9,13 @@ export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
  */
 export const MAX_SYNC_RESPONSE_BYTES = MAX_SYNC_PAYLOAD_BYTES + 100;
 
+/**
+ * Largest streamed response (InvokeWithResponseStream, `RESPONSE_STREAM` function URLs) by
+ * default: Lambda's soft limit when response streaming launched, 20 MiB (raised to 200 MB in
+ * 2025; the coordinator option `streamResponseLimitBytes` sets it).
+ */
+export const DEFAULT_STREAM_RESPONSE_LIMIT_BYTES = 20 * 1024 * 1024;
+
 /** Lambda returns at most the last 4 KB of the log with `X-Amz-Log-Type: Tail`. */
 export const MAX_LOG_TAIL_BYTES = 4 * 1024;
 

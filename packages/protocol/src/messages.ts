@@ -114,6 +114,28 @@ export const InvokeResultSchema = Type.Object({
   logTail: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
   /** False when the environment was discarded after this invocation (crash, timeout, OOM). */
   environmentKept: Type.Boolean(),
+  /**
+   * The response went out as `invoke-chunk` frames (the invoke asked for `stream` and the handler
+   * streamed): `payload` is then absent, and an error ended the stream where it was.
+   */
+  streamed: Type.Optional(Type.Boolean()),
+  /** The response's content type when the runtime set one (a streaming handler's `setContentType`). */
+  contentType: Type.Optional(Type.String({ maxLength: 256 })),
+});
+
+/** Largest `data` of one {@link InvokeChunkSchema} frame: a node cuts bigger writes. */
+export const MAX_STREAM_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Bytes of a streamed response (issue 17, response streaming), in order, while the invocation
+ * runs: sent only for an `invoke` that asked for `stream`, after `invoke-accepted` and before its
+ * `invoke-result`. The first frame names the content type the function set.
+ */
+export const InvokeChunkSchema = Type.Object({
+  type: Type.Literal('invoke-chunk'),
+  invocationId: Id,
+  data: Type.Uint8Array({ maxByteLength: MAX_STREAM_CHUNK_BYTES }),
+  contentType: Type.Optional(Type.String({ maxLength: 256 })),
 });
 
 /**
@@ -197,6 +219,7 @@ export const ZoneMessageSchema = Type.Union([
   PongSchema,
   InvokeAcceptedSchema,
   InvokeResultSchema,
+  InvokeChunkSchema,
   InvokeRejectedSchema,
   EnvironmentEvictedSchema,
   EnvironmentReadySchema,
@@ -257,6 +280,12 @@ export const InvokeSchema = Type.Object({
    * invocation elsewhere (a frozen node thawing must not run it a second time).
    */
   acceptBy: Type.Number(),
+  /**
+   * The caller reads the response as a stream (InvokeWithResponseStream, a `RESPONSE_STREAM`
+   * function URL): a streaming handler's bytes go out as `invoke-chunk` frames as they are
+   * written, up to `maxBytes` (past it the invocation fails with `Function.ResponseSizeTooLarge`).
+   */
+  stream: Type.Optional(Type.Object({ maxBytes: Type.Integer({ minimum: 1, maximum: 2 ** 40 }) })),
 });
 
 /**
@@ -329,6 +358,7 @@ export type EnvironmentReport = Static<typeof EnvironmentReportSchema>;
 export type Pong = Static<typeof PongSchema>;
 export type InvokeAccepted = Static<typeof InvokeAcceptedSchema>;
 export type InvokeResult = Static<typeof InvokeResultSchema>;
+export type InvokeChunk = Static<typeof InvokeChunkSchema>;
 export type InvokeRejected = Static<typeof InvokeRejectedSchema>;
 export type EnvironmentEvicted = Static<typeof EnvironmentEvictedSchema>;
 export type EnvironmentReady = Static<typeof EnvironmentReadySchema>;

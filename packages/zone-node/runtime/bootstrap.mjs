@@ -8,7 +8,8 @@
 // Messages to the host:      {type:'log', line}                  (worker only; a process writes fd 1, see output.mjs)
 //                            {type:'log-dropped', count}         (worker only: lines past the bound)
 //                            {type:'init-done', ok, error?, memoryBytes, logMark?}
-//                            {type:'result', requestId, ok, payload? | error?, fatal, memoryBytes, logMark?}
+//                            {type:'chunk', requestId, data, contentType?}  (a streaming handler's bytes, response-stream.mjs)
+//                            {type:'result', requestId, ok, payload? | error?, fatal, streamed?, contentType?, memoryBytes, logMark?}
 //                            {type:'fatal', error}          (uncaught error outside an invocation)
 //                            {type:'over-memory'}           (worker only: external memory over the limit)
 // The TypeScript side of this contract is packages/zone-node/src/environment/runtime-messages.ts.
@@ -18,6 +19,7 @@ import { loadHandler } from './handler-loader.mjs';
 import { CallbackHandlerDeprecated, toRapidResponse, UnhandledPromiseRejection } from './errors.mjs';
 import { allowRuntimeModules, registerRuntimeResolve } from './runtime-modules.mjs';
 import { createInvoker } from './invoker.mjs';
+import { installAwsLambdaGlobal, streamingOf } from './response-stream.mjs';
 import { createMemoryMeter } from './memory.mjs';
 import { openOutput } from './output.mjs';
 
@@ -82,6 +84,7 @@ async function init(msg) {
   const limits = { memoryLimitBytes: Number(msg.memoryLimitBytes), memoryPollMs: Number(msg.memoryPollMs) };
   if (msg.maxLogBytes !== undefined) output.setBound(Number(msg.maxLogBytes));
   let handler;
+  let streaming;
   try {
     // A spare runtime (started before anyone needed it) becomes this environment here, before any
     // user code runs: the environment's variables replace its own, and its cwd is the code.
@@ -89,8 +92,11 @@ async function init(msg) {
     configureLogFormat();
     // The AWS SDK v3 (and layers' /opt/nodejs) resolve without bundling, as Lambda's NODE_PATH makes them.
     allowRuntimeModules();
+    // `awslambda.streamifyResponse` and `awslambda.HttpResponseStream`, as the RIC sets them.
+    installAwsLambdaGlobal();
     handler = await loadHandler(process.env['LAMBDA_TASK_ROOT'] ?? process.cwd(), process.env['_HANDLER'] ?? '');
-    if (nodeMajorOfRuntime() >= 24 && isCallbackStyle(handler)) throw new CallbackHandlerDeprecated();
+    streaming = streamingOf(handler);
+    if (nodeMajorOfRuntime() >= 24 && !streaming && isCallbackStyle(handler)) throw new CallbackHandlerDeprecated();
   } catch (err) {
     if (phase !== 'init') return;
     // RIC: the failed load rejects the runtime's top-level await, which Node reports as an
@@ -101,10 +107,10 @@ async function init(msg) {
   }
   if (phase !== 'init') return;
   // RIC WarningForCallbackHandlers.js (Node.js 18/20/22 runtimes; 24 refuses them above).
-  if (process.env['AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING'] === undefined && isCallbackStyle(handler)) {
+  if (process.env['AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING'] === undefined && !streaming && isCallbackStyle(handler)) {
     console.warn(CALLBACK_WARNING);
   }
-  invoker = createInvoker({ handler, channel, endOutput, meter, limits });
+  invoker = createInvoker({ handler, channel, endOutput, meter, limits, ...(streaming ? { streaming } : {}) });
   phase = 'ready';
   const logMark = endOutput('init');
   channel.send({ type: 'init-done', ok: true, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });

@@ -44,6 +44,10 @@ export class CallbackHandlerDeprecated extends RuntimeError {
     );
   }
 }
+/** `awslambda.streamifyResponse` marked the handler with something other than response streaming. */
+export class MalformedStreamingHandler extends RuntimeError {}
+/** A response stream was used out of order (its content type set after the first write). */
+export class InvalidStreamingOperation extends RuntimeError {}
 /** An async handler's promise never settled and the event loop ran dry. */
 export class NodeJsExit extends RuntimeError {
   constructor() {
@@ -55,7 +59,17 @@ export class NodeJsExit extends RuntimeError {
 
 // The RIC names its classes `Runtime.<ClassName>` on the prototype, before any instance exists, so
 // that stacks read `Runtime.ImportModuleError: Error: Cannot find module ...`.
-for (const cls of [ImportModuleError, UserCodeSyntaxError, HandlerNotFound, MalformedHandlerName, UnhandledPromiseRejection, NodeJsExit, CallbackHandlerDeprecated]) {
+for (const cls of [
+  ImportModuleError,
+  UserCodeSyntaxError,
+  HandlerNotFound,
+  MalformedHandlerName,
+  UnhandledPromiseRejection,
+  NodeJsExit,
+  CallbackHandlerDeprecated,
+  MalformedStreamingHandler,
+  InvalidStreamingOperation,
+]) {
   cls.prototype.name = `Runtime.${cls.name}`;
 }
 

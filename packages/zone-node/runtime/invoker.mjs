@@ -10,6 +10,7 @@
 // to the host is unref'd so that only user work keeps the loop alive.
 import { logError, setCurrentRequestId } from './log-patch.mjs';
 import { NodeJsExit, toRapidResponse } from './errors.mjs';
+import { createResponseStream } from './response-stream.mjs';
 
 const NOOP = () => {};
 
@@ -23,11 +24,12 @@ function parseJson(text) {
 
 /**
  * @param {{ handler: Function, channel: import('./channel.mjs').Channel, endOutput: (kind: 'invoke') => number | undefined,
- *   meter: ReturnType<import('./memory.mjs').createMemoryMeter>, limits: { memoryLimitBytes: number, memoryPollMs: number } }} deps
+ *   meter: ReturnType<import('./memory.mjs').createMemoryMeter>, limits: { memoryLimitBytes: number, memoryPollMs: number },
+ *   streaming?: { highWaterMark?: number } }} deps  `streaming`: the handler went through `awslambda.streamifyResponse`
  */
-export function createInvoker({ handler, channel, endOutput, meter, limits }) {
+export function createInvoker({ handler, channel, endOutput, meter, limits, streaming }) {
   const isAsync = handler?.constructor?.name === 'AsyncFunction';
-  /** @type {{ requestId: string, done: boolean } | null} */
+  /** @type {{ requestId: string, done: boolean, streamed?: boolean } | null} */
   let current = null;
   let beforeExit = NOOP;
 
@@ -39,7 +41,9 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
     // Everything the invocation printed is written before the result is sent; the mark tells the
     // host how far to read the pipe (output.mjs).
     const logMark = endOutput('invoke');
-    channel.send({ ...message, requestId: current.requestId, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
+    // A streaming invocation's end says so, whatever ended it (an uncaught error too): bytes may have gone out.
+    const streamed = current.streamed ? { streamed: true } : {};
+    channel.send({ ...message, ...streamed, requestId: current.requestId, memoryBytes: meter.peakBytes(), ...(logMark ? { logMark } : {}) });
     current = null;
     // Wait for the next event: the channel keeps the loop alive again.
     channel.ref();
@@ -113,6 +117,86 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
     return { callback: once(callback), context, markCompleted };
   }
 
+  /** What `context` carries besides its methods (RIC InvokeContext.attachEnvironmentData). */
+  function environmentData(msg) {
+    const deadlineMs = msg.deadlineMs;
+    return {
+      functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'],
+      functionName: process.env['AWS_LAMBDA_FUNCTION_NAME'],
+      // A string, copied from the environment variable, as in Lambda.
+      memoryLimitInMB: process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],
+      logGroupName: process.env['AWS_LAMBDA_LOG_GROUP_NAME'],
+      logStreamName: process.env['AWS_LAMBDA_LOG_STREAM_NAME'],
+      clientContext: parseJson(msg.clientContext),
+      identity: undefined,
+      invokedFunctionArn: msg.invokedFunctionArn,
+      awsRequestId: msg.requestId,
+      getRemainingTimeInMillis: () => deadlineMs - Date.now(),
+    };
+  }
+
+  /**
+   * A streaming handler (RIC Runtime.handleOnceStreaming): handler(event, responseStream, context)
+   * must return a promise; the invocation ends when the stream has ended (every write handed to
+   * the host as a `chunk`), or fails with the error the RIC would send as the stream's trailers.
+   */
+  function invokeStreaming(msg) {
+    const requestId = msg.requestId;
+    current.streamed = true;
+    const response = createResponseStream({
+      highWaterMark: streaming.highWaterMark,
+      send: (data, contentType) => {
+        if (current?.requestId !== requestId || current.done) return;
+        // A tight copy: a pooled Buffer's whole slab would otherwise travel with it.
+        channel.send({ type: 'chunk', requestId, data: Uint8Array.prototype.slice.call(data), ...(contentType === undefined ? {} : { contentType }) });
+      },
+    });
+    const fail = (err) => {
+      beforeExit = NOOP;
+      logError('Invoke Error', err);
+      response.inner.destroy();
+      finish({ type: 'result', ok: false, error: toRapidResponse(err), fatal: false, streamed: true });
+    };
+    // The loop drained while the handler's promise was still pending and the stream open.
+    beforeExit = () => fail(new NodeJsExit());
+    let waitForEmptyEventLoop = true;
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+      ...environmentData(msg),
+    };
+    let returned;
+    try {
+      returned = handler(JSON.parse(msg.payload), response.stream, context);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!isPromise(returned)) {
+      fail('Streaming does not support non-async handlers.');
+      return;
+    }
+    returned.then(
+      async (value) => {
+        if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+        const ended = await response.finished;
+        if (current?.requestId !== requestId || current.done) return;
+        if (!ended) fail('Response stream is not finished.');
+        else {
+          beforeExit = NOOP;
+          finish({ type: 'result', ok: true, payload: '', streamed: true, contentType: response.contentType });
+        }
+      },
+      (err) => {
+        if (current?.requestId === requestId && !current.done) fail(err);
+      },
+    );
+  }
+
   return {
     get busy() {
       return current !== null;
@@ -128,6 +212,10 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
       else delete process.env['_X_AMZN_TRACE_ID'];
       channel.unref();
       meter.watch(limits.memoryLimitBytes, limits.memoryPollMs, () => channel.send({ type: 'over-memory' }));
+      if (streaming) {
+        invokeStreaming(msg);
+        return;
+      }
 
       const { callback, context, markCompleted } = buildCallbackContext();
       const { succeed, fail } = context;
@@ -146,21 +234,8 @@ export function createInvoker({ handler, channel, endOutput, meter, limits }) {
           postResponse(null);
         }
       };
-      const deadlineMs = msg.deadlineMs;
       try {
-        Object.assign(context, {
-          functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'],
-          functionName: process.env['AWS_LAMBDA_FUNCTION_NAME'],
-          // A string, copied from the environment variable, as in Lambda.
-          memoryLimitInMB: process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],
-          logGroupName: process.env['AWS_LAMBDA_LOG_GROUP_NAME'],
-          logStreamName: process.env['AWS_LAMBDA_LOG_STREAM_NAME'],
-          clientContext: parseJson(msg.clientContext),
-          identity: undefined,
-          invokedFunctionArn: msg.invokedFunctionArn,
-          awsRequestId: msg.requestId,
-          getRemainingTimeInMillis: () => deadlineMs - Date.now(),
-        });
+        Object.assign(context, environmentData(msg));
         const result = handler(JSON.parse(msg.payload), context, callback);
         if (isPromise(result)) result.then(succeed, fail).catch(fail);
       } catch (err) {

@@ -3,6 +3,7 @@ import { LifecycleState, SYNTHETIC_RUNTIME, withinGrace, type Clock, type Entrop
 import {
   IMAGE_RUNTIME,
   MAX_LOG_TAIL_BYTES,
+  MAX_STREAM_CHUNK_BYTES,
   MAX_REPORTED_ENVIRONMENTS,
   PROTOCOL_VERSION,
   WireErrorCode,
@@ -22,6 +23,7 @@ import type { CodeSource, PackageDirs } from './code-source.js';
 import { CoordinatorLink, type LinkState } from './coordinator-link.js';
 import { createKeepAlivePolicy, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
 import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats } from './environment/pool.js';
+import type { ResponseStreamTarget } from './environment/response-stream.js';
 import type { EnvironmentFactory, EnvironmentInvokeResult } from './environment/types.js';
 import { LogShipper } from './log-shipper.js';
 import type { ResolvedZoneNodeOptions } from './options.js';
@@ -471,6 +473,7 @@ export class ZoneNodeCore extends EventEmitter {
         payload: message.payload,
         invokedFunctionArn: message.invokedFunctionArn,
         ...(message.clientContext === undefined ? {} : { clientContext: message.clientContext }),
+        ...(message.stream === undefined ? {} : { stream: this.#chunkSender(message.invocationId, message.stream.maxBytes) }),
       });
     } catch (err) {
       // Only platform failures reject (the environment could not be created); user-code errors
@@ -586,6 +589,22 @@ export class ZoneNodeCore extends EventEmitter {
     return { ...endpoints, AWS_ACCESS_KEY_ID: 'zonesim', AWS_SECRET_ACCESS_KEY: 'zonesim', AWS_SESSION_TOKEN: 'zonesim' };
   }
 
+  /**
+   * Sends a streaming handler's bytes to the coordinator as they are written: `invoke-chunk`
+   * frames of at most MAX_STREAM_CHUNK_BYTES, in order, ahead of the invocation's result.
+   */
+  #chunkSender(invocationId: string, maxBytes: number): ResponseStreamTarget {
+    return {
+      maxBytes,
+      write: (data, contentType) => {
+        for (let at = 0; at < data.byteLength; at += MAX_STREAM_CHUNK_BYTES) {
+          const piece = data.subarray(at, Math.min(data.byteLength, at + MAX_STREAM_CHUNK_BYTES));
+          this.#send({ type: 'invoke-chunk', invocationId, data: piece, ...(at === 0 && contentType !== undefined ? { contentType } : {}) });
+        }
+      },
+    };
+  }
+
   #releaseCode(environmentId: string): void {
     const spec = this.#codeOfEnvironment.get(environmentId);
     if (spec === undefined) return;
@@ -620,6 +639,8 @@ export class ZoneNodeCore extends EventEmitter {
     };
     if (r.payload) result.payload = r.payload;
     if (r.functionError) result.functionError = r.functionError;
+    if (r.streamed) result.streamed = true;
+    if (r.contentType !== undefined) result.contentType = r.contentType;
     if (message.logTail) result.logTail = tail(r.logLines.join('\n') + '\n', MAX_LOG_TAIL_BYTES);
     return result;
   }

@@ -58,6 +58,8 @@ export interface CoordinatorCommandFlags {
   maxQueuedUploads?: string;
   /** `full`, `sampled:RATE` or `aggregate`. */
   ledgerDetail?: string;
+  /** Largest streamed response, bytes. */
+  streamResponseLimit?: string;
 }
 
 /** `zonesim coordinator`: runs one coordinator in this process until SIGINT/SIGTERM. */
@@ -100,6 +102,7 @@ export async function runCoordinatorCommand(flags: CoordinatorCommandFlags): Pro
     ...(flags.headersTimeoutMs ? { headersTimeoutMs: Number(flags.headersTimeoutMs) } : {}),
     ...(flags.requestTimeoutMs ? { requestTimeoutMs: Number(flags.requestTimeoutMs) } : {}),
     ...(flags.keepAliveTimeoutMs ? { keepAliveTimeoutMs: Number(flags.keepAliveTimeoutMs) } : {}),
+    ...(flags.streamResponseLimit ? { streamResponseLimitBytes: Number(flags.streamResponseLimit) } : {}),
     ...(flags.ledgerDetail ? { ledgerDetail: parseLedgerDetail(flags.ledgerDetail, '--ledger-detail') } : {}),
     ...(flags.imageDir && flags.imageDir.length > 0 ? { imageDirs: flags.imageDir.map((d) => resolve(d)) } : {}),
     uploads: {

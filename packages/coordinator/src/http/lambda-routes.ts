@@ -12,6 +12,7 @@ import {
   type FunctionRouteDeps,
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
+import { handleInvokeWithResponseStream } from './invoke-stream-route.js';
 import { LAYERS_PATH, handleLayers } from './layer-routes.js';
 import { POLICY_PATH, handlePolicy } from './policy-routes.js';
 import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './provisioned-concurrency-routes.js';
@@ -44,6 +45,8 @@ export function lambdaRoutes(deps: ApiServerDeps, fn: FunctionRouteDeps): RouteR
     api('POST', /^\/2015-03-31\/functions\/?$/, (c) => handleCreateFunction(fn, c.req, c.res, c.requestId)),
     api('GET', /^\/2015-03-31\/functions\/?$/, (c) => handleListFunctions(fn, c.res, c.target.query, c.requestId)),
     api('POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations$/, (c) => handleInvoke(deps, c.req, c.res, decoded(c.params[0]!), c.target.query, c.requestId)),
+    api('POST', /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/, (c) =>
+      handleInvokeWithResponseStream(deps, c.req, c.res, decoded(c.params[0]!), c.target.query, c.requestId)),
     api('GET', /^\/2015-03-31\/functions\/([^/]+)$/, (c) => handleGetFunction(fn, c.res, decoded(c.params[0]!), c.target.query, c.requestId)),
     api('DELETE', /^\/2015-03-31\/functions\/([^/]+)$/, (c) => handleDeleteFunction(fn, c.res, decoded(c.params[0]!), c.target.query, c.requestId)),
     api('GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, (c) => handleGetConfiguration(fn, c.res, decoded(c.params[0]!), c.target.query, c.requestId)),

@@ -2,6 +2,7 @@ import type { LedgerInvocationType } from '@zonesim/ledger';
 import type { FunctionError, FunctionSpec, InvokeResult } from '@zonesim/protocol';
 import type { LambdaApiError } from '../errors.js';
 import type { FunctionRecord, FunctionVersionView } from '../registry/function-record.js';
+import type { ResponseStreamRequest } from '../router/router.js';
 
 /** What one request resolved to: the function, the version that runs (an alias drew once), its spec. */
 export interface InvocationTarget {
@@ -37,6 +38,12 @@ export interface InvocationRequest {
   queuedAt?: number | undefined;
   /** An earlier attempt may have run (the ledger's `duplicate`). */
   duplicate?: boolean | undefined;
+  /**
+   * The caller reads the response as a stream (InvokeWithResponseStream, a `RESPONSE_STREAM`
+   * URL): a streaming handler's bytes reach it as they are written, and the outcome's result says
+   * `streamed` (no payload then). A handler that does not stream answers with a payload as usual.
+   */
+  stream?: ResponseStreamRequest | undefined;
 }
 
 /**

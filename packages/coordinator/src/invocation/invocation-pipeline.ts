@@ -129,6 +129,7 @@ export class InvocationPipeline {
       trace,
     };
     if (request.clientContext !== undefined) route.clientContext = request.clientContext;
+    if (request.stream !== undefined) route.stream = request.stream;
     let result: InvokeResult;
     try {
       result = await c.router.route(route);

@@ -1,8 +1,10 @@
 import type { Clock } from '@zonesim/common';
-import { MAX_LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD_BYTES, type InvokeResult } from '@zonesim/protocol';
+import { DEFAULT_STREAM_RESPONSE_LIMIT_BYTES, MAX_LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD_BYTES, type InvokeResult } from '@zonesim/protocol';
 import { invalidParameter, invalidRequestContent, validationError } from '../errors.js';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import { parseFunctionRef, type FunctionRef } from '../registry/function-name.js';
+import type { ChunkListener } from '../membership/pending-invocations.js';
+import type { InvocationTarget } from './invocation-outcome.js';
 import type { InvocationPipeline } from './invocation-pipeline.js';
 
 /** Lambda's async request limit since Oct 2025 (lambda-facts 1.5). */
@@ -45,6 +47,30 @@ export interface InvokeAnswer {
   body: Buffer;
 }
 
+/** A streamed invoke (InvokeWithResponseStream) whose request was checked and resolved. */
+export interface PreparedStream {
+  parsed: ParsedInvoke;
+  target: InvocationTarget;
+  payload: Uint8Array;
+  clientContext: string | undefined;
+  /** `X-Amz-Executed-Version`, known before anything runs. */
+  executedVersion: string;
+}
+
+/** How a streamed invoke ended: what its `InvokeComplete` event says, and a buffered answer to send first. */
+export interface StreamEnding {
+  /** A handler that does not stream answered with one payload: it goes out as one chunk. */
+  payload?: Buffer;
+  /** The response's content type when no chunk named it (an empty stream, a buffered answer). */
+  contentType?: string;
+  /** The function's error type (or the platform's code) when it failed. */
+  errorCode?: string;
+  /** The error document, as JSON. */
+  errorDetails?: string;
+  /** The last 4 KB of the log, base64, for `X-Amz-Log-Type: Tail`. */
+  logResult?: string;
+}
+
 /** Components of an {@link InvokeFront}. */
 export interface InvokeFrontComponents {
   pipeline: InvocationPipeline;
@@ -63,10 +89,17 @@ export interface InvokeFrontComponents {
 export class InvokeFront {
   readonly #c: InvokeFrontComponents;
   readonly #account: { region: string; accountId: string };
+  readonly #streamLimitBytes: number;
 
-  constructor(settings: { account: { region: string; accountId: string } }, components: InvokeFrontComponents) {
+  constructor(settings: { account: { region: string; accountId: string }; streamResponseLimitBytes?: number }, components: InvokeFrontComponents) {
     this.#account = settings.account;
+    this.#streamLimitBytes = settings.streamResponseLimitBytes ?? DEFAULT_STREAM_RESPONSE_LIMIT_BYTES;
     this.#c = components;
+  }
+
+  /** The most bytes a streamed response may have. */
+  get streamResponseLimitBytes(): number {
+    return this.#streamLimitBytes;
   }
 
   /** Checks the request's head (400 for a bad invocation or log type, 404 for a foreign ARN). */
@@ -134,6 +167,58 @@ export class InvokeFront {
         // Lambda answers a throttle with 429 and its Reason, a platform failure with 5xx; the caller retries.
         throw outcome.error;
     }
+  }
+
+  /** Checks a streamed invoke's head: InvokeWithResponseStream takes `RequestResponse` and `DryRun` only. */
+  parseStream(call: InvokeCall): ParsedInvoke {
+    const type = call.invocationType ?? 'RequestResponse';
+    if (type !== 'RequestResponse' && type !== 'DryRun') {
+      throw validationError('invocationType', type.slice(0, 100), 'Member must satisfy enum value set: [RequestResponse, DryRun]');
+    }
+    return this.parse(call);
+  }
+
+  /** Checks a streamed invoke's body and resolves what it runs; throws Lambda's errors as {@link invoke} does. */
+  prepareStream(parsed: ParsedInvoke, body: Uint8Array): PreparedStream {
+    const target = this.#c.pipeline.resolve(parsed.ref.name, parsed.ref.qualifier);
+    const payload = body.length === 0 ? EMPTY_EVENT : body;
+    checkJson(payload);
+    return { parsed, target, payload, clientContext: decodeClientContext(parsed.clientContextHeader), executedVersion: target.spec.version };
+  }
+
+  /**
+   * Runs a prepared streamed invoke: a streaming handler's bytes reach `onChunk` as it writes them
+   * (at most `streamResponseLimitBytes`); the ending says how it finished. A throttle or a platform
+   * failure is thrown as Lambda's error (the HTTP shell turns it into an `InvokeComplete` error once
+   * bytes went out).
+   */
+  async runStream(s: PreparedStream, requestId: string, onChunk: ChunkListener): Promise<StreamEnding> {
+    const { parsed } = s;
+    const outcome = await this.#c.pipeline.run({
+      requestId,
+      invocationType: 'RequestResponse',
+      functionName: parsed.ref.name,
+      qualifier: parsed.ref.qualifier,
+      target: s.target,
+      payload: s.payload,
+      logTail: parsed.logTail,
+      receivedAt: parsed.receivedAt,
+      clientContext: s.clientContext,
+      stream: { maxBytes: this.#streamLimitBytes, onChunk },
+    });
+    if (outcome.kind !== 'success' && outcome.kind !== 'function-error') throw outcome.error;
+    const result = outcome.result;
+    const ending: StreamEnding = {};
+    if (result.logTail !== undefined) ending.logResult = lastBytes(result.logTail, MAX_LOG_TAIL_BYTES).toString('base64');
+    if (result.contentType !== undefined) ending.contentType = result.contentType;
+    if (outcome.kind === 'function-error') {
+      ending.errorCode = outcome.functionError.errorType;
+      ending.errorDetails = JSON.stringify(outcome.functionError);
+    } else if (!result.streamed) {
+      ending.payload = outcome.payload;
+      ending.contentType ??= 'application/json';
+    }
+    return ending;
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type LinkConnection,
   type ZoneMessage,
 } from '@zonesim/protocol';
-import { PendingInvocations, type NodeAnswer } from './pending-invocations.js';
+import { PendingInvocations, type ChunkListener, type NodeAnswer } from './pending-invocations.js';
 import { newWorkRecord, type WorkRecord } from './outlier-ejection.js';
 
 /** Health of a zone node as the coordinator sees it. */
@@ -174,11 +174,14 @@ export class NodeSession extends EventEmitter {
     );
   }
 
-  /** Sends one invocation and waits for the node's answer (or a deadline, or the link's loss). */
-  invoke(message: Invoke, deadlineMs: number): Promise<NodeAnswer> {
+  /**
+   * Sends one invocation and waits for the node's answer (or a deadline, or the link's loss);
+   * `onChunk` takes a streamed response's bytes (an invoke with `stream`) as they arrive.
+   */
+  invoke(message: Invoke, deadlineMs: number, onChunk?: ChunkListener): Promise<NodeAnswer> {
     const idle = this.idleFor(message.fn.specKey);
     if (idle > 0) this.#idleBySpec.set(message.fn.specKey, idle - 1);
-    const answer = this.#pending.add(message.invocationId, message.fn.specKey, message.fn.memoryMb, deadlineMs);
+    const answer = this.#pending.add(message.invocationId, message.fn.specKey, message.fn.memoryMb, deadlineMs, onChunk);
     this.send(message);
     return answer;
   }
@@ -213,6 +216,9 @@ export class NodeSession extends EventEmitter {
       }
       case 'invoke-accepted':
         this.#pending.markAccepted(message.invocationId);
+        break;
+      case 'invoke-chunk':
+        if (!this.#pending.chunk(message)) this.#log.debug({ invocationId: message.invocationId }, 'late or unknown invoke-chunk');
         break;
       case 'invoke-rejected': {
         const settled = this.#pending.settle(message);

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '@zonesim/common';
-import { WireError, WireErrorCode, type InvokeRejected, type InvokeResult } from '@zonesim/protocol';
+import { WireError, WireErrorCode, type InvokeChunk, type InvokeRejected, type InvokeResult } from '@zonesim/protocol';
 
 /**
  * A node's refusal of one invocation (nothing ran), and whether the node had accepted it first: a
@@ -24,8 +24,12 @@ export class InvocationLostError extends WireError {
   }
 }
 
+/** Takes the bytes of a streamed response as the node sends them (the content type with the first). */
+export type ChunkListener = (data: Uint8Array, contentType: string | undefined) => void;
+
 interface Entry {
   resolve(answer: NodeAnswer): void;
+  onChunk: ChunkListener | undefined;
   reject(err: InvocationLostError): void;
   accepted: boolean;
   timer: TimerHandle;
@@ -59,7 +63,7 @@ export class PendingInvocations {
   }
 
   /** Registers one invocation; the promise settles with the node's answer, a deadline or a drop. */
-  add(invocationId: string, specKey: string, memoryMb: number, deadlineMs: number): Promise<NodeAnswer> {
+  add(invocationId: string, specKey: string, memoryMb: number, deadlineMs: number, onChunk?: ChunkListener): Promise<NodeAnswer> {
     return new Promise<NodeAnswer>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         if (this.#take(invocationId)) {
@@ -67,7 +71,7 @@ export class PendingInvocations {
           reject(new InvocationLostError(`zone node did not answer within ${deadlineMs} ms`, true));
         }
       }, deadlineMs);
-      this.#entries.set(invocationId, { resolve, reject, timer, memoryMb, specKey, accepted: false });
+      this.#entries.set(invocationId, { resolve, reject, onChunk, timer, memoryMb, specKey, accepted: false });
       this.#busyMemoryMb += memoryMb;
     });
   }
@@ -81,6 +85,18 @@ export class PendingInvocations {
     if (!entry) return undefined;
     entry.resolve(answer.type === 'invoke-rejected' ? { ...answer, afterAccept: entry.accepted } : answer);
     return { specKey: entry.specKey };
+  }
+
+  /**
+   * Bytes of a streamed response: to the invocation's listener. A node sends them only after it
+   * accepted the invocation; false when the invocation is unknown or did not ask for a stream.
+   */
+  chunk(message: InvokeChunk): boolean {
+    const entry = this.#entries.get(message.invocationId);
+    if (!entry?.onChunk) return false;
+    entry.accepted = true;
+    entry.onChunk(message.data, message.contentType);
+    return true;
   }
 
   /** The node confirmed receipt (`invoke-accepted`); false when the invocation is unknown. */

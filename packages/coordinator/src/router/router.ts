@@ -5,7 +5,7 @@ import { isWireErrorCode } from '@zonesim/protocol';
 import { serviceException, LambdaApiError } from '../errors.js';
 import type { Membership } from '../membership/membership.js';
 import type { NodeSession } from '../membership/node-session.js';
-import { InvocationLostError, type NodeAnswer, type NodeRefusal } from '../membership/pending-invocations.js';
+import { InvocationLostError, type ChunkListener, type NodeAnswer, type NodeRefusal } from '../membership/pending-invocations.js';
 import type { PlacementPolicy } from './placement.js';
 
 /** Settings of the router. */
@@ -44,6 +44,16 @@ export interface RouteRequest {
   logTail: boolean;
   /** Filled in as the invocation is routed, for the ledger. */
   trace?: RouteTrace;
+  /** The caller reads the response as a stream: a streaming handler's bytes reach it as they are written. */
+  stream?: ResponseStreamRequest;
+}
+
+/** A streamed response (InvokeWithResponseStream, a `RESPONSE_STREAM` function URL). */
+export interface ResponseStreamRequest {
+  /** Most bytes the response may have (`Function.ResponseSizeTooLarge` past it). */
+  maxBytes: number;
+  /** Takes the response's bytes in order, the content type with the first. */
+  onChunk: ChunkListener;
 }
 
 /** When an invocation waited and when it was last sent (epoch ms), for the ledger. */
@@ -289,11 +299,12 @@ export class Router {
       logTail: request.logTail,
       acceptBy: this.#clock.now() + this.#settings.acceptWindowMs,
       ...(request.clientContext === undefined ? {} : { clientContext: request.clientContext }),
+      ...(request.stream === undefined ? {} : { stream: { maxBytes: request.stream.maxBytes } }),
     };
     // A cold start may fetch code and run INIT before the handler's own timeout starts.
     const deadlineMs = request.spec.timeoutSec * 1000 + this.#settings.initTimeoutMs + this.#settings.invokeGraceMs;
     try {
-      return await node.invoke(message, deadlineMs);
+      return await node.invoke(message, deadlineMs, request.stream?.onChunk);
     } catch (err) {
       const accepted = err instanceof InvocationLostError ? err.accepted : true;
       const code = (err as { code?: string }).code ?? WireErrorCode.Internal;

@@ -1,10 +1,12 @@
 import type { Clock, Entropy, Logger } from '@zonesim/common';
+import { DEFAULT_STREAM_RESPONSE_LIMIT_BYTES } from '@zonesim/protocol';
 import type { SignedRequest, SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { LambdaApiError, resourceConflict } from '../errors.js';
 import { functionArn } from '../registry/function-name.js';
 import type { Registry } from '../registry/registry.js';
 import { corsHeaders, newUrlId, parseUrlSettings, type FunctionUrlRecord } from './function-url-config.js';
 import { httpEventV2, urlResponse, type UrlResponse } from './http-event.js';
+import { UrlResponseStream, type UrlStreamOut } from './url-response-stream.js';
 import type { TriggerInvocation, TriggerOutcome } from './trigger-invoker.js';
 import type { TriggerStore } from './trigger-store.js';
 
@@ -37,8 +39,9 @@ const notFound = (): LambdaApiError => new LambdaApiError('ResourceNotFoundExcep
  * becomes the payload format 2.0 event, invokes the function synchronously through the router
  * (ledger type `FunctionUrl`), and its result becomes the HTTP answer. `AWS_IAM` URLs need a SigV4
  * signature for the service `lambda` (checked with the coordinator's key when authentication is
- * on; when it is off any signature is taken, as for the API). Responses are buffered, also for
- * `InvokeMode: RESPONSE_STREAM`.
+ * on; when it is off any signature is taken, as for the API). A `BUFFERED` URL answers once the
+ * function has; a `RESPONSE_STREAM` one sends a streaming handler's bytes as it writes them
+ * (url-response-stream.ts), and a handler that does not stream as a `BUFFERED` URL would.
  */
 export class FunctionUrls {
   readonly #byKey = new Map<string, FunctionUrlRecord>();
@@ -52,6 +55,7 @@ export class FunctionUrls {
   readonly #account: { region: string; accountId: string };
   readonly #baseUrl: () => string;
   readonly #verifier: SigV4Verifier | undefined;
+  readonly #streamLimitBytes: number;
 
   constructor(args: {
     store: TriggerStore;
@@ -63,6 +67,8 @@ export class FunctionUrls {
     account: { region: string; accountId: string };
     baseUrl: () => string;
     verifier?: SigV4Verifier | undefined;
+    /** Most bytes a streamed response may have. @default 20 MiB */
+    streamLimitBytes?: number;
   }) {
     this.#store = args.store;
     this.#registry = args.registry;
@@ -73,6 +79,7 @@ export class FunctionUrls {
     this.#account = args.account;
     this.#baseUrl = args.baseUrl;
     this.#verifier = args.verifier;
+    this.#streamLimitBytes = args.streamLimitBytes ?? DEFAULT_STREAM_RESPONSE_LIMIT_BYTES;
   }
 
   start(): void {
@@ -152,9 +159,11 @@ export class FunctionUrls {
   /**
    * Answers one request to a function URL, given as values (the HTTP route reads the body and
    * sends the answer): the function's answer, or Lambda's URL error answers (404, 403 for a bad
-   * `AWS_IAM` signature, CORS preflight, 429, 502, 500).
+   * `AWS_IAM` signature, CORS preflight, 429, 502, 500). For a `RESPONSE_STREAM` URL a streaming
+   * handler's answer goes to `out` as it is written; the result is then `streamed` (all sent) or
+   * `cut` (the function or the platform failed after the head went out: the body ends short).
    */
-  async answer(req: FunctionUrlRequest, requestId: string): Promise<UrlResponse> {
+  async answer(req: FunctionUrlRequest, requestId: string, out?: UrlStreamOut): Promise<UrlResponse | 'streamed' | 'cut'> {
     const receivedAt = this.#clock.now();
     const r = this.#byId.get(req.urlId);
     if (!r) return urlMessage(404, null);
@@ -181,19 +190,31 @@ export class FunctionUrls {
       },
       { urlId: r.urlId, region: this.#account.region, accountId: this.#account.accountId, ...(iam ? { iam } : {}) },
     );
+    const cors = corsHeaders(r.cors, origin, false);
+    const streaming = r.invokeMode === 'RESPONSE_STREAM' && out !== undefined ? new UrlResponseStream(out, cors) : undefined;
     const outcome = await this.#invoke({
       functionName: r.functionName,
       ...(r.qualifier !== undefined ? { qualifier: r.qualifier } : {}),
       payload: Buffer.from(JSON.stringify(event)),
       invocationType: 'FunctionUrl',
       requestId,
+      ...(streaming ? { stream: { maxBytes: this.#streamLimitBytes, onChunk: (data, contentType) => streaming.chunk(data, contentType) } } : {}),
     });
+    if (streaming && (streaming.started || streaming.broken)) {
+      if (outcome.kind === 'success' && !streaming.broken) return 'streamed';
+      if (!streaming.started) return { ...urlMessage(502, 'Internal Server Error'), headers: [['content-type', 'application/json'], ...cors] };
+      return 'cut';
+    }
+    if (streaming && outcome.kind === 'success' && outcome.result.streamed) {
+      streaming.end(outcome.result.contentType);
+      if (streaming.started) return 'streamed';
+    }
     let answer: UrlResponse;
     if (outcome.kind === 'success') answer = urlResponse(outcome.payload);
     else if (outcome.kind === 'function-error') answer = urlMessage(502, 'Internal Server Error');
     else if (outcome.kind === 'throttled') answer = urlMessage(429, 'Rate Exceeded.');
     else answer = urlMessage(outcome.error.status === 404 ? 404 : 500, outcome.error.status === 404 ? null : 'Internal Server Error');
-    answer.headers.push(...corsHeaders(r.cors, origin, false));
+    answer.headers.push(...cors);
     return answer;
   }
 

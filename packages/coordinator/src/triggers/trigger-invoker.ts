@@ -1,6 +1,7 @@
 import type { InvokeResult } from '@zonesim/protocol';
 import type { LambdaApiError } from '../errors.js';
 import type { InvocationPipeline } from '../invocation/invocation-pipeline.js';
+import type { ResponseStreamRequest } from '../router/router.js';
 
 /** One synchronous invocation made by a trigger (an SQS batch, a function URL request). */
 export interface TriggerInvocation {
@@ -17,6 +18,8 @@ export interface TriggerInvocation {
   duplicate?: boolean;
   /** When the oldest message of the batch was sent (the ledger's `queuedAt`). */
   queuedAt?: number;
+  /** A `RESPONSE_STREAM` function URL reads the response as the function writes it. */
+  stream?: ResponseStreamRequest;
 }
 
 /** What came of a trigger's invocation. */
@@ -54,6 +57,7 @@ export class TriggerInvoker {
       attempt: i.attempt,
       queuedAt: i.queuedAt,
       duplicate: i.duplicate,
+      stream: i.stream,
     });
     switch (o.kind) {
       case 'success':

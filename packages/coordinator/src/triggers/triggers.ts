@@ -35,6 +35,8 @@ export interface TriggersSettings {
   timeScale: number;
   /** The coordinator's base URL, once it listens (function URLs are served under it). */
   baseUrl: () => string;
+  /** Most bytes a `RESPONSE_STREAM` function URL's response may have. */
+  streamResponseLimitBytes?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export class Triggers {
     const invoke = invoker.invoke.bind(invoker);
     this.time = new ScaledTime(c.clock.now(), settings.timeScale);
     this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, timeScale: settings.timeScale });
-    this.urls = new FunctionUrls({ store: this.#store, registry: c.registry, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, baseUrl: settings.baseUrl, verifier: c.verifier });
+    this.urls = new FunctionUrls({ store: this.#store, registry: c.registry, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, baseUrl: settings.baseUrl, verifier: c.verifier, ...(settings.streamResponseLimitBytes === undefined ? {} : { streamLimitBytes: settings.streamResponseLimitBytes }) });
     this.schedules = new Schedules({
       store: this.#store,
       registry: c.registry,

@@ -30,6 +30,7 @@ export type {
   IsolationMode,
 } from './types.js';
 export { createEnvironmentFactory } from './factory.js';
+export { StreamedResponse, type ResponseStreamTarget } from './response-stream.js';
 export {
   DEFAULT_INIT_TIMEOUT_MS,
   DEFAULT_KILL_WAIT_MS,

@@ -40,6 +40,10 @@ export interface Ending {
   status?: 'timeout' | 'error';
   keep: boolean;
   outOfMemory: boolean;
+  /** The response went to the caller as a stream (response-stream.ts): no payload here. */
+  streamed?: boolean;
+  /** The content type a streaming handler set. */
+  contentType?: string;
 }
 
 function exitEnding(requestId: string, exit: HostExit): Ending {
@@ -159,6 +163,8 @@ export function frameInvocation(log: LogBuffer, f: FrameFields): EnvironmentInvo
     environmentKept: f.ending.keep,
   };
   if (f.ending.payload) result.payload = f.ending.payload;
+  if (f.ending.streamed) result.streamed = true;
+  if (f.ending.contentType !== undefined) result.contentType = f.ending.contentType;
   if (f.ending.functionError) result.functionError = f.ending.functionError;
   if (f.initMs !== undefined) result.initMs = f.initMs;
   return result;

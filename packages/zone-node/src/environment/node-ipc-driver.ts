@@ -6,6 +6,7 @@ import { buildLambdaEnvironment } from './lambda-env.js';
 import { BOOTSTRAP_PATH, RUNTIME_DIR, type HostExit, type RuntimeHost, type RuntimeHostFactory } from './runtime-host.js';
 import { parseRuntimeMessage } from './runtime-messages.js';
 import type { MarkKind } from './runtime-output.js';
+import { StreamedResponse } from './response-stream.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
 import { newTraceHeader } from './trace-header.js';
 import type { EnvironmentConfig, EnvironmentInvokeInput, IsolationMode } from './types.js';
@@ -39,6 +40,8 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
   #host: RuntimeHost | undefined;
   #exited: Promise<HostExit> | undefined;
   #requestId: string | undefined;
+  /** The running invocation's response, when its handler streams (`awslambda.streamifyResponse`). */
+  #response: StreamedResponse | undefined;
   /** What ends the open log in the output stream: INIT's mark (provisioned INIT) or the invocation's. */
   #logEndsWith: MarkKind = 'invoke';
   /** The last mark read from the runtime's output, and the last one an outcome was delivered for. */
@@ -92,6 +95,7 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
     const host = this.#host;
     if (!host) throw new EnvironmentSpawnError(this.#config.environmentId, `the ${this.label} is not running`);
     this.#requestId = input.requestId;
+    this.#response = new StreamedResponse(input.stream);
     try {
       host.send({
         type: 'invoke',
@@ -109,7 +113,11 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
   }
 
   invocationEnding(o: NodeOutcome | CoreOutcome, requestId: string, timeoutMs: number, at: number): Ending {
-    return invocationEnding(o, requestId, timeoutMs, at);
+    const response = this.#response;
+    this.#response = undefined;
+    if (o.kind === 'result' && o.message.streamed) response?.markStreamed(o.message.ok ? o.message.contentType : undefined);
+    const ending = invocationEnding(o, requestId, timeoutMs, at);
+    return response?.used ? response.finish(ending) : ending;
   }
 
   kept(): void {}
@@ -200,6 +208,9 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
       case 'init-done':
         this.#notePeak(m.memoryBytes);
         this.#afterMark(m.logMark, m.ok ? { kind: 'init-done', ok: true } : { kind: 'init-done', ok: false, error: m.error });
+        return;
+      case 'chunk':
+        if (m.requestId === this.#requestId) this.#response?.write(m.data, m.contentType);
         return;
       case 'result':
         this.#notePeak(m.memoryBytes);

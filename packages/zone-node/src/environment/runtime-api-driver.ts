@@ -9,6 +9,7 @@ import { startExecutableRuntime, type ExecutableHost } from './executable-host.j
 import { initFailureEnding, invocationEnding, type Ending } from './invocation-ending.js';
 import { responseTooLargeError } from './platform-errors.js';
 import { formatInitStartLine } from './report-lines.js';
+import { StreamedResponse } from './response-stream.js';
 import { resolveRuntimeApiLaunch } from './runtime-api-launch.js';
 import type { HostExit } from './runtime-host.js';
 import type { ResolvedEnvironmentSettings } from './settings.js';
@@ -36,6 +37,8 @@ export class RuntimeApiDriver implements EnvironmentDriver<RuntimeApiOutcome> {
   #api: RuntimeApiServer | undefined;
   #host: ExecutableHost | undefined;
   #runtimeVersion: string | undefined;
+  /** The running invocation's response, for an answer posted in streaming mode. */
+  #response: StreamedResponse | undefined;
 
   constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, sandbox: Sandbox | undefined, sink: DriverSink<RuntimeApiOutcome>, clock: Clock) {
     this.#config = config;
@@ -63,7 +66,11 @@ export class RuntimeApiDriver implements EnvironmentDriver<RuntimeApiOutcome> {
     if (!statSync(config.codeDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new EnvironmentSpawnError(config.environmentId, `cannot start the ${this.label}: code directory ${config.codeDir} does not exist`);
     }
-    const api = new RuntimeApiServer((s) => this.#sink.deliver(s), { maxPayloadBytes: MAX_SYNC_RESPONSE_BYTES });
+    const api = new RuntimeApiServer((s) => this.#sink.deliver(s), {
+      maxPayloadBytes: MAX_SYNC_RESPONSE_BYTES,
+      // The server checks the id is the running invocation's; the response decides the limit.
+      onChunk: (_requestId, data, contentType) => this.#response?.write(data, contentType) ?? false,
+    });
     this.#api = api;
     let address: string;
     try {
@@ -131,6 +138,7 @@ export class RuntimeApiDriver implements EnvironmentDriver<RuntimeApiOutcome> {
     const api = this.#api;
     if (!api) throw new EnvironmentSpawnError(this.#config.environmentId, `the ${this.label} is not running`);
     const { requestId } = input;
+    this.#response = new StreamedResponse(input.stream);
     api.deliver({
       requestId,
       payload: input.payload,
@@ -150,6 +158,14 @@ export class RuntimeApiDriver implements EnvironmentDriver<RuntimeApiOutcome> {
   }
 
   invocationEnding(o: RuntimeApiOutcome | CoreOutcome, requestId: string, timeoutMs: number, at: number): Ending {
+    const response = this.#response;
+    this.#response = undefined;
+    if ((o.kind === 'response' || o.kind === 'error') && o.streamed) response?.markStreamed(o.kind === 'response' ? o.contentType : undefined);
+    const ending = this.#ending(o, requestId, timeoutMs, at);
+    return response?.used ? response.finish(ending) : ending;
+  }
+
+  #ending(o: RuntimeApiOutcome | CoreOutcome, requestId: string, timeoutMs: number, at: number): Ending {
     const none = { extraLines: [], outOfMemory: false };
     switch (o.kind) {
       case 'response':

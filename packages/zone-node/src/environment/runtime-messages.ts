@@ -56,8 +56,10 @@ export type RuntimeMessage =
   | { type: 'log-dropped'; count: number }
   | { type: 'init-done'; ok: true; memoryBytes: number; logMark?: number }
   | { type: 'init-done'; ok: false; error: FunctionError; memoryBytes: number; logMark?: number }
-  | { type: 'result'; requestId: string; ok: true; payload: string; memoryBytes: number; logMark?: number }
-  | { type: 'result'; requestId: string; ok: false; error: FunctionError; fatal: boolean; memoryBytes: number; logMark?: number }
+  | { type: 'result'; requestId: string; ok: true; payload: string; memoryBytes: number; logMark?: number; streamed?: boolean; contentType?: string }
+  | { type: 'result'; requestId: string; ok: false; error: FunctionError; fatal: boolean; memoryBytes: number; logMark?: number; streamed?: boolean }
+  /** Bytes a streaming handler wrote (the content type with the first). */
+  | { type: 'chunk'; requestId: string; data: Uint8Array; contentType?: string }
   | { type: 'fatal'; error: FunctionError }
   | { type: 'over-memory' };
 
@@ -82,6 +84,12 @@ function memoryOf(v: Record<string, unknown>): number {
 function markOf(v: Record<string, unknown>): { logMark?: number } {
   const m = v['logMark'];
   return typeof m === 'number' && Number.isSafeInteger(m) && m > 0 ? { logMark: m } : {};
+}
+
+/** `{ contentType }` when the message names a plausible one (bounded: it becomes a header). */
+function contentTypeOf(v: Record<string, unknown>): { contentType?: string } {
+  const t = v['contentType'];
+  return typeof t === 'string' && t.length > 0 && t.length <= 256 && !/[\r\n]/.test(t) ? { contentType: t } : {};
 }
 
 /**
@@ -109,13 +117,21 @@ export function parseRuntimeMessage(raw: unknown): RuntimeMessage | undefined {
     case 'result': {
       const requestId = raw['requestId'];
       if (typeof requestId !== 'string') return undefined;
+      const streamed = raw['streamed'] === true ? { streamed: true } : {};
       if (raw['ok'] === true) {
         const payload = raw['payload'];
-        return typeof payload === 'string' ? { type: 'result', requestId, ok: true, payload, memoryBytes: memoryOf(raw), ...markOf(raw) } : undefined;
+        if (typeof payload !== 'string') return undefined;
+        return { type: 'result', requestId, ok: true, payload, memoryBytes: memoryOf(raw), ...markOf(raw), ...streamed, ...contentTypeOf(raw) };
       }
       const error = toFunctionError(raw['error']);
       if (!error) return undefined;
-      return { type: 'result', requestId, ok: false, error, fatal: raw['fatal'] === true, memoryBytes: memoryOf(raw), ...markOf(raw) };
+      return { type: 'result', requestId, ok: false, error, fatal: raw['fatal'] === true, memoryBytes: memoryOf(raw), ...markOf(raw), ...streamed };
+    }
+    case 'chunk': {
+      const requestId = raw['requestId'];
+      const data = raw['data'];
+      if (typeof requestId !== 'string' || !(data instanceof Uint8Array)) return undefined;
+      return { type: 'chunk', requestId, data, ...contentTypeOf(raw) };
     }
     case 'fatal': {
       const error = toFunctionError(raw['error']);

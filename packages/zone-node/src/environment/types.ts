@@ -1,4 +1,5 @@
 import type { FunctionError, FunctionSpec } from '@zonesim/protocol';
+import type { ResponseStreamTarget } from './response-stream.js';
 
 /**
  * The execution-environment contract. An environment runs one function version (one `specKey`),
@@ -36,6 +37,8 @@ export interface EnvironmentInvokeInput {
   invokedFunctionArn: string;
   /** JSON text of the client context (sync invokes only), if any. */
   clientContext?: string;
+  /** The caller reads the response as a stream: a streaming handler's bytes go here as it writes them. */
+  stream?: ResponseStreamTarget;
 }
 
 /** Lifecycle states of an environment, as a dashboard would colour them. */
@@ -65,6 +68,10 @@ export interface EnvironmentInvokeResult {
   logLines: string[];
   /** False when the environment was discarded (timeout, crash, OOM, exit, init failure). */
   environmentKept: boolean;
+  /** The response went to `input.stream` as the handler wrote it (no `payload`). */
+  streamed?: boolean;
+  /** The content type a streaming handler set (`application/octet-stream` unless it set one). */
+  contentType?: string;
 }
 
 /** What an INIT run ahead of any invocation (provisioned concurrency) produced. */

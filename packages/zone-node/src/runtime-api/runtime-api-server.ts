@@ -15,7 +15,9 @@ import { normaliseInitErrorType, parseRuntimeError } from './runtime-api-errors.
  * - each event is answered once, by `POST /runtime/invocation/{id}/response` or `/error`; another
  *   `next` before that is `403 InvalidStateTransition`, an unknown id `400 InvalidRequestID`, a
  *   second answer `403 InvalidStateTransition`, a body past 6 MiB + 100 B `413
- *   RequestEntityTooLarge` (the caller then gets `Function.ResponseSizeTooLarge`).
+ *   RequestEntityTooLarge` (the caller then gets `Function.ResponseSizeTooLarge`);
+ * - a response may stream (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked): its bytes
+ *   reach `onChunk` as they come, and error trailers end it when the function fails midway.
  *
  * The server only reports what the runtime did ({@link RuntimeApiSignal}); the environment decides
  * what it means (timeouts, exits, logs).
@@ -45,13 +47,28 @@ export type RuntimeApiSignal =
   | { kind: 'ready' }
   /** `POST /runtime/init/error`; `reportedType` is the header, normalised as Lambda's INIT_REPORT shows it. */
   | { kind: 'init-error'; error: FunctionError; reportedType: string }
-  | { kind: 'response'; requestId: string; payload: Buffer }
-  | { kind: 'error'; requestId: string; error: FunctionError }
+  /** `streamed`: the answer came in streaming mode (its bytes went to `onChunk`; `payload` is empty). */
+  | { kind: 'response'; requestId: string; payload: Buffer; streamed?: boolean; contentType?: string }
+  /** `streamed`: a streamed answer ended with error trailers, after whatever bytes it had sent. */
+  | { kind: 'error'; requestId: string; error: FunctionError; streamed?: boolean }
   /** A response or error body past the limit (413 to the runtime). */
   | { kind: 'too-large'; requestId: string; bytes: number };
 
+/**
+ * Takes the bytes of a response posted in streaming mode as they arrive (the content type with the
+ * first): false when the response is past its limit (the runtime then gets 413).
+ */
+export type RuntimeApiChunkSink = (requestId: string, data: Buffer, contentType: string | undefined) => boolean;
+
+/** Lambda's header for a streamed answer, and its trailers for an error that ends one (lambda-facts 3.1). */
+const RESPONSE_MODE_HEADER = 'lambda-runtime-function-response-mode';
+const ERROR_TYPE_TRAILER = 'lambda-runtime-function-error-type';
+const ERROR_BODY_TRAILER = 'lambda-runtime-function-error-body';
+
 /** Options of {@link RuntimeApiServer}. */
 export interface RuntimeApiServerOptions {
+  /** Where a streamed answer's bytes go. Absent: streamed answers are refused (400). */
+  onChunk?: RuntimeApiChunkSink;
   /** Largest response or error body. @default 6291556 (6 MiB + 100 B, Lambda's check) */
   maxPayloadBytes?: number;
   /** Host to listen on. @default '127.0.0.1' */
@@ -78,10 +95,11 @@ export class RuntimeApiServer {
   readonly #maxPayloadBytes: number;
   readonly #host: string;
   readonly #onSignal: (signal: RuntimeApiSignal) => void;
+  readonly #onChunk: RuntimeApiChunkSink | undefined;
   readonly #sockets = new Set<Socket>();
   #phase: Phase = 'init';
   /** The event being run (delivered, or queued until the runtime asks for it). */
-  #current: { event: RuntimeApiEvent; delivered: boolean; answered: boolean } | undefined;
+  #current: { event: RuntimeApiEvent; delivered: boolean; answered: boolean; streaming?: boolean } | undefined;
   /** Ids answered already: a second answer is 403, not 400. Bounded: only the last few matter. */
   readonly #answered: string[] = [];
   /** A `next` waiting for an event. */
@@ -90,6 +108,7 @@ export class RuntimeApiServer {
 
   constructor(onSignal: (signal: RuntimeApiSignal) => void, options: RuntimeApiServerOptions = {}) {
     this.#onSignal = onSignal;
+    this.#onChunk = options.onChunk;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? MAX_SYNC_RESPONSE_BYTES;
     this.#host = options.host ?? '127.0.0.1';
     // No request or header timeouts: `next` must be able to wait as long as the environment idles.
@@ -176,6 +195,7 @@ export class RuntimeApiServer {
         req.resume();
         return;
       }
+      if (kind === 'response' && headerOf(req, RESPONSE_MODE_HEADER)?.toLowerCase() === 'streaming') return this.#streamAnswer(req, res, requestId);
       return this.#readBody(req, res, (body) => this.#answer(req, res, requestId, kind, body), requestId);
     }
     this.#notFound(req, res, path);
@@ -226,7 +246,7 @@ export class RuntimeApiServer {
   /** True when `requestId` may be answered now; otherwise the refusal is sent. */
   #checkAnswer(res: ServerResponse, requestId: string): boolean {
     const current = this.#current;
-    if (current && current.event.requestId === requestId && current.delivered && !current.answered) return true;
+    if (current && current.event.requestId === requestId && current.delivered && !current.answered && !current.streaming) return true;
     if (this.#answered.includes(requestId) || (current && current.event.requestId === requestId)) {
       invalidStateTransition(res, `Invocation ${requestId} cannot be answered now: it has been answered or has ended`);
       return false;
@@ -245,6 +265,58 @@ export class RuntimeApiServer {
     send(res, 202, ACCEPTED);
     if (kind === 'response') this.#onSignal({ kind: 'response', requestId, payload: body });
     else this.#onSignal({ kind: 'error', requestId, error: parseRuntimeError(body, headerOf(req, 'lambda-runtime-function-error-type'), 'Function.Unknown') });
+  }
+
+  /**
+   * An answer in streaming mode (`Lambda-Runtime-Function-Response-Mode: streaming`, a chunked
+   * body): each piece goes to `onChunk` as it arrives; the end answers the invocation, with the
+   * error trailers (`Lambda-Runtime-Function-Error-Type`, `-Error-Body` base64) when the function
+   * failed midway. Past the response's limit the runtime gets 413 and the invocation `too-large`.
+   */
+  #streamAnswer(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    const onChunk = this.#onChunk;
+    if (!onChunk) {
+      req.resume();
+      send(res, 400, { errorMessage: 'This environment does not take streamed responses', errorType: 'InvalidRequest' });
+      return;
+    }
+    const current = this.#current!;
+    current.streaming = true;
+    const contentType = headerOf(req, 'content-type') ?? 'application/octet-stream';
+    const mine = (): boolean => this.#current === current && !current.answered;
+    let first = true;
+    let bytes = 0;
+    let over = false;
+    const end = (signal: RuntimeApiSignal): void => {
+      current.answered = true;
+      this.#remember(requestId);
+      this.#phase = 'idle';
+      this.#onSignal(signal);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (over || !mine()) return;
+      bytes += chunk.length;
+      const kept = onChunk(requestId, chunk, first ? contentType : undefined);
+      first = false;
+      if (kept) return;
+      over = true;
+      send(res, 413, { errorMessage: 'Exceeded maximum allowed payload size.', errorType: 'RequestEntityTooLarge' }, { connection: 'close' });
+      end({ kind: 'too-large', requestId, bytes });
+    });
+    req.on('end', () => {
+      if (over || !mine()) return;
+      if (first) onChunk(requestId, Buffer.alloc(0), contentType);
+      send(res, 202, ACCEPTED);
+      const errorType = trailerOf(req, ERROR_TYPE_TRAILER);
+      if (errorType === undefined) {
+        end({ kind: 'response', requestId, payload: Buffer.alloc(0), streamed: true, contentType });
+        return;
+      }
+      const body = Buffer.from(trailerOf(req, ERROR_BODY_TRAILER) ?? '', 'base64');
+      end({ kind: 'error', requestId, error: parseRuntimeError(body, errorType, 'Function.Unknown'), streamed: true });
+    });
+    // A runtime that dies midway is seen by its exit; nothing to answer here.
+    req.on('error', () => undefined);
   }
 
   #initError(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -317,5 +389,10 @@ export class RuntimeApiServer {
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function trailerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.trailers[name];
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
