@@ -227,4 +227,17 @@ t.test('response streaming through the SDK and a function URL', async (t) => {
     t.equal(failed.complete?.ErrorCode, 'CustomFailure', 'the error trailers end the stream');
     t.match(JSON.parse(failed.complete?.ErrorDetails ?? '{}'), { errorType: 'CustomFailure', errorMessage: 'gave up at 2' });
   });
+
+  // Last: it kills the only zone node.
+  t.test('a zone node lost mid-stream ends the stream with the platform error', async (t) => {
+    const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streamer', Payload: JSON.stringify({ queue: 'go-ahead' }) }));
+    const read = await readStream(out, async () => {
+      const node = cluster.zoneNodes[0]!;
+      node.handle.signal('SIGKILL');
+      await node.handle.exited;
+    });
+    t.same(read.chunks, ['first;'], 'what was sent before the loss arrived');
+    t.equal(read.complete?.ErrorCode, 'ServiceException', 'InvokeComplete names the platform failure');
+    t.match(read.complete?.ErrorDetails ?? '', /az-a-node-1|lost|zone/i);
+  });
 });
