@@ -1,4 +1,5 @@
 import type { FunctionSpec } from '@zonesim/protocol';
+import type { CodeLease } from './environment/types.js';
 
 /** What a code fetch may need from the node's session with the coordinator. */
 export interface CodeSourceContext {
@@ -14,6 +15,24 @@ export interface PackageDirs {
   codeDir: string;
   /** The function's layers unpacked in order into one directory (`/opt`); absent without layers. */
   optDir?: string;
+}
+
+/** A function's code made ready, and the pin that keeps it (handed to the environment that lives in it). */
+export interface LeasedCode {
+  dirs: PackageDirs;
+  lease: CodeLease;
+}
+
+/** A lease on one pin of `spec`'s code: the first `release` gives the pin back, later ones do nothing. */
+export function leaseOf(source: Pick<CodeSource, 'release'>, spec: FunctionSpec): CodeLease {
+  let held = true;
+  return {
+    release: () => {
+      if (!held) return;
+      held = false;
+      source.release(spec);
+    },
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PackageDirs } from './code-source.js';
+import type { LeasedCode } from './code-source.js';
 import type { Logger } from '@zonesim/common';
 import type { FunctionSpec, ProvisionedStatus } from '@zonesim/protocol';
 import type { EnvironmentPool, ExecutionEnvironment } from './environment/index.js';
@@ -12,11 +12,11 @@ export function provisionedInitTimeoutMs(spec: FunctionSpec): number {
 export interface ProvisionedEnvironmentsDeps {
   pool: EnvironmentPool;
   /** Unpacks (fetching if needed) and pins the code of `spec`; resolves with its directory. */
-  ensureCode(spec: FunctionSpec): Promise<PackageDirs>;
-  /** Drops a pin taken by `ensureCode` when no environment came to live in the directory. */
-  unpinCode(spec: FunctionSpec): void;
-  /** A new environment now lives in the pinned directory (the pin moves to it). */
-  adoptCode(environmentId: string, spec: FunctionSpec): void;
+  /**
+   * Makes the code of `spec` available and pins it: the lease goes to the environment that lives in
+   * it (released at its death), or is released here when none comes to.
+   */
+  ensureCode(spec: FunctionSpec): Promise<LeasedCode>;
   /** Options of every new environment (log stream name, platform variables). */
   environmentOptions(spec: FunctionSpec): { logStreamName: string; platformEnv: Record<string, string> };
   /** Waits for this cold start's turn (one fork per event-loop turn). */
@@ -99,28 +99,28 @@ export class ProvisionedEnvironments {
     let inPool = false;
     const spec = target.spec;
     const run = async (): Promise<void> => {
-      const dirs = await this.#deps.ensureCode(spec);
+      const { dirs, lease } = await this.#deps.ensureCode(spec);
       await this.#deps.coldStartTurn();
       if (this.#stopped || this.#targets.get(spec.specKey) !== target || this.#deps.pool.provisionedCount(spec.specKey) >= target.count) {
-        this.#deps.unpinCode(spec);
+        lease.release();
         return;
       }
       const created = this.#deps.pool.provision(
-        { spec, ...dirs, ...this.#deps.environmentOptions(spec) },
+        { spec, ...dirs, ...this.#deps.environmentOptions(spec), codeLease: lease },
         { initTimeoutMs: provisionedInitTimeoutMs(spec) },
       );
       // provision() puts the environment in the pool synchronously, before INIT runs.
       inPool = true;
       target.outsidePool--;
+      // The environment holds the code from here on, and lets go of it when it dies (a failed INIT
+      // included). A refusal before one existed releases it here (a lease is released once).
       let result;
       try {
         result = await created;
       } catch (err) {
-        this.#deps.unpinCode(spec);
+        lease.release();
         throw err;
       }
-      if (result.result.ok) this.#deps.adoptCode(result.environment.id, spec);
-      else this.#deps.unpinCode(spec);
       this.#deps.onInitLog(result.environment, result.result.logLines);
       if (!result.result.ok) {
         target.failed++;

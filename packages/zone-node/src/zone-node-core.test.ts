@@ -78,11 +78,11 @@ const SETTINGS: ZoneNodeCoreSettings = {
   stopGraceMs: 1_000,
 };
 
-async function started(t: Test, settings: Partial<ZoneNodeCoreSettings> = {}) {
+async function started(t: Test, settings: Partial<ZoneNodeCoreSettings> = {}, extraDefinitions: Array<[string, ResolvedSyntheticDefinition]> = []) {
   const clock = new ManualClock();
   const dialer = fakeDialer();
   const code = fakeCode();
-  const definitions = new Map([[`virtual:${SHA}`, DEFINITION]]);
+  const definitions = new Map([[`virtual:${SHA}`, DEFINITION], ...extraDefinitions]);
   const core = new ZoneNodeCore(
     { ...SETTINGS, ...settings },
     {
@@ -240,4 +240,26 @@ t.test('stop(): the grace runs out on the core clock, then busy environments are
   await stopping;
   t.match(core.environmentCounts(), { total: 0 });
   t.notOk(sentFor(running).some((m) => m.type === 'invoke-result' && m.outcome === 'success'), 'the invocation did not complete');
+});
+
+t.test("the code lease: an environment gives its pin back when it dies, however it dies (issue 17)", async (t) => {
+  const HOG = 'b'.repeat(64);
+  const { clock, invoke, sentFor, code } = await started(t, { keepAliveMs: 500 }, [[`virtual:${HOG}`, { ...DEFINITION, memory: constant(256) }]]);
+  // Discarded after its invocation: 256 MB drawn against a 128 MB memory size is Runtime.OutOfMemory.
+  const oom = invoke({ fn: spec({ codeSha256Hex: HOG, specKey: 'synth:hog' }) });
+  await settle();
+  clock.advance(200);
+  await settle();
+  t.match(sentFor(oom), [{ type: 'invoke-accepted' }, { type: 'invoke-result', outcome: 'function-error', environmentKept: false }]);
+  t.equal(code.pins.get(HOG), 0, 'a discarded environment released its pin');
+  // Kept, then evicted when its keep-alive runs out.
+  const kept = invoke();
+  await settle();
+  clock.advance(200);
+  await settle();
+  t.match(sentFor(kept), [{ type: 'invoke-accepted' }, { type: 'invoke-result', outcome: 'success', environmentKept: true }]);
+  t.equal(code.pins.get(SHA), 1, 'the kept environment holds one pin');
+  clock.advance(1_000);
+  await settle();
+  t.equal(code.pins.get(SHA), 0, 'evicted after its keep-alive: the pin is released');
 });

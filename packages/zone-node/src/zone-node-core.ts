@@ -19,7 +19,7 @@ import {
   type Welcome,
   type ZoneMessage,
 } from '@zonesim/protocol';
-import type { CodeSource, PackageDirs } from './code-source.js';
+import { leaseOf, type CodeSource, type LeasedCode } from './code-source.js';
 import { CoordinatorLink, type LinkState } from './coordinator-link.js';
 import { createKeepAlivePolicy, type KeepAlivePolicySettings } from './environment/keep-alive-policy.js';
 import { EnvironmentPool, logStreamName, type PoolCounts, type PoolStats } from './environment/pool.js';
@@ -124,7 +124,6 @@ export class ZoneNodeCore extends EventEmitter {
   readonly #coldStarts: ColdStartGate;
   readonly #running = new Set<Promise<void>>();
   /** The package each live environment runs from: its code stays pinned while it lives. */
-  readonly #codeOfEnvironment = new Map<string, FunctionSpec>();
   readonly #provisioned: ProvisionedEnvironments;
   /** Static-stability headroom the coordinator asks for (`keep-warm`). */
   readonly #warmFloor: WarmFloor;
@@ -162,7 +161,6 @@ export class ZoneNodeCore extends EventEmitter {
     });
     this.#pool.on('evicted', (e) => {
       if (this.#abandoned) return;
-      this.#releaseCode(e.environmentId);
       // Unloaded as its invocation ended: that invocation's result says so (environmentKept: false);
       // the coordinator never counted it as idle.
       if (!e.atRelease) this.#send({ type: 'environment-evicted', environmentId: e.environmentId, specKey: e.specKey, reason: e.reason });
@@ -183,8 +181,6 @@ export class ZoneNodeCore extends EventEmitter {
     this.#provisioned = new ProvisionedEnvironments({
       pool: this.#pool,
       ensureCode: (spec) => this.#ensureCode(spec),
-      unpinCode: (spec) => this.#code.release(spec),
-      adoptCode: (environmentId, spec) => this.#codeOfEnvironment.set(environmentId, spec),
       environmentOptions: (spec) => ({ logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() }),
       coldStartTurn: () => this.#coldStarts.pass(),
       onInitLog: (env, lines) => {
@@ -369,7 +365,6 @@ export class ZoneNodeCore extends EventEmitter {
     step('environments', () => {
       this.#pool.stop().catch((err: unknown) => this.#log.warn({ err }, 'destroying environments of an abandoned node failed'));
     });
-    this.#codeOfEnvironment.clear();
   }
 
   /** Sends one message; false when the link is down or the core was abandoned. */
@@ -428,10 +423,10 @@ export class ZoneNodeCore extends EventEmitter {
       return;
     }
     const fn = message.fn;
-    let dirs: PackageDirs;
+    let code: LeasedCode;
     try {
-      // Pinned until we know whether a new environment will live in it (see below).
-      dirs = await this.#ensureCode(fn);
+      // Pinned: a new environment takes the lease over (and releases it when it dies); else it goes back below.
+      code = await this.#ensureCode(fn);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, sha: fn.codeSha256Hex }, 'code unavailable');
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.CodeUnavailable) });
@@ -441,20 +436,20 @@ export class ZoneNodeCore extends EventEmitter {
     try {
       lease = await this.#pool.acquire({
         spec: fn,
-        ...dirs,
+        ...code.dirs,
+        codeLease: code.lease,
         // No logStreamName: the pool names the stream only when it creates an environment (a warm
         // invoke needs none, and naming one costs random bytes).
         platformEnv: this.#platformEnv(),
       });
     } catch (err) {
-      this.#code.release(fn);
+      code.lease.release();
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err) });
       return;
     }
     const env = lease.environment;
     // A new environment keeps the pin for its whole life; a warm one already holds its own.
-    if (lease.cold) this.#codeOfEnvironment.set(env.id, fn);
-    else this.#code.release(fn);
+    if (!lease.cold) code.lease.release();
     // Synthetic environments fork nothing, so they skip the turnstile (thousands may start at once).
     if (lease.cold && fn.runtime !== SYNTHETIC_RUNTIME) await this.#coldStarts.pass();
     if (!(await acceptanceWritten) || this.#abandoned) {
@@ -462,7 +457,6 @@ export class ZoneNodeCore extends EventEmitter {
       // A new environment that never started is dropped rather than kept as a "warm" one.
       if (lease.cold) await env.destroy('link lost before the invocation started');
       this.#pool.release(env);
-      if (lease.cold) this.#releaseCode(env.id);
       this.#log.warn({ invocationId: message.invocationId }, 'link lost before the invocation was acknowledged; not running it');
       return;
     }
@@ -478,14 +472,12 @@ export class ZoneNodeCore extends EventEmitter {
     } catch (err) {
       // Only platform failures reject (the environment could not be created); user-code errors
       // come back as results. Nothing ran, so the router may place the invocation elsewhere.
-      this.#releaseCode(env.id);
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.EnvironmentFailed) });
       return;
     } finally {
       this.#pool.release(env);
     }
     if (this.#abandoned) return;
-    if (!result.environmentKept) this.#releaseCode(env.id);
     // The keep-alive policy may have unloaded it as it was released (to pre-warm another later).
     const kept = result.environmentKept && this.#pool.has(env.id);
     const answer = this.#toResult(message, { ...result, environmentKept: kept }, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
@@ -514,9 +506,9 @@ export class ZoneNodeCore extends EventEmitter {
    */
   async #prewarm(spec: FunctionSpec, options: { keepAliveMs: number; alongside?: boolean }): Promise<boolean> {
     if (this.#abandoned || this.#state === LifecycleState.Stopping || this.#state === LifecycleState.Stopped) return false;
-    let dirs: PackageDirs;
+    let code: LeasedCode;
     try {
-      dirs = await this.#ensureCode(spec);
+      code = await this.#ensureCode(spec);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm: code unavailable');
       return false;
@@ -526,22 +518,20 @@ export class ZoneNodeCore extends EventEmitter {
       const created = this.#abandoned
         ? undefined
         : await this.#pool.prewarm(
-            { spec, ...dirs, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
+            { spec, ...code.dirs, codeLease: code.lease, logStreamName: logStreamName(this.#clock.now(), spec.version, this.#entropy), platformEnv: this.#platformEnv() },
             { keepAliveMs: options.keepAliveMs, ...(options.alongside ? { alongside: true } : {}) },
           );
       if (created && this.settings.shipLogs !== false && !this.#abandoned) {
         this.#logs.push(spec.functionName, created.environment.config.logStreamName, created.result.logLines, this.#clock.now());
       }
       const env = created?.environment;
-      if (!env || !created.result.ok || !this.#pool.has(env.id) || this.#abandoned) {
-        this.#code.release(spec);
-        return false;
-      }
-      this.#codeOfEnvironment.set(env.id, spec);
+      // No environment took the code: give the pin back (a lease is released once; one that died has).
+      if (!env) code.lease.release();
+      if (!env || !created.result.ok || !this.#pool.has(env.id) || this.#abandoned) return false;
       this.#send({ type: 'environment-ready', environmentId: env.id, specKey: spec.specKey });
       return true;
     } catch (err) {
-      this.#code.release(spec);
+      code.lease.release();
       this.#log.warn({ err: (err as Error).message, function: spec.functionName }, 'pre-warm failed');
       return false;
     }
@@ -558,9 +548,10 @@ export class ZoneNodeCore extends EventEmitter {
     return { environments: this.#pool.environmentReport(MAX_REPORTED_ENVIRONMENTS) };
   }
 
-  /** Makes a function's code available and pins it; resolves with its directory. */
-  #ensureCode(fn: FunctionSpec): Promise<PackageDirs> {
-    return this.#code.ensure(fn, { codeBaseUrl: this.#welcome?.codeBaseUrl ?? '' });
+  /** Makes a function's code available and pins it; resolves with its directories and the pin's lease. */
+  async #ensureCode(fn: FunctionSpec): Promise<LeasedCode> {
+    const dirs = await this.#code.ensure(fn, { codeBaseUrl: this.#welcome?.codeBaseUrl ?? '' });
+    return { dirs, lease: leaseOf(this.#code, fn) };
   }
 
   /** Sends an invocation's log to its environment's log stream: END and REPORT at its end, the rest at its start. */
@@ -603,13 +594,6 @@ export class ZoneNodeCore extends EventEmitter {
         }
       },
     };
-  }
-
-  #releaseCode(environmentId: string): void {
-    const spec = this.#codeOfEnvironment.get(environmentId);
-    if (spec === undefined) return;
-    this.#codeOfEnvironment.delete(environmentId);
-    this.#code.release(spec);
   }
 
   #toResult(message: Invoke, r: EnvironmentInvokeResult, where: { environmentId: string; cold: boolean; provisioned: boolean }, receivedAt: number): InvokeResult {

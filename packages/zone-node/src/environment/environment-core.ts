@@ -422,6 +422,8 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
     this.#state = 'dead';
     if (this.#deadReason !== undefined) return;
     this.#deadReason = reason;
+    // Its code may go once nothing runs in it (the code cache's pin; types.ts CodeLease).
+    this.config.codeLease?.release();
     this.driver.stopMemoryWatch();
     for (const listener of this.#deadListeners.splice(0)) listener(reason);
   }

@@ -3,7 +3,7 @@ import type { Clock, Entropy, TimerHandle } from '@zonesim/common';
 import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
 import { FixedKeepAlive, type KeepAlivePolicy } from './keep-alive-policy.js';
-import type { EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
+import type { CodeLease, EnvironmentFactory, EnvironmentInitResult, ExecutionEnvironment, InitializationType } from './types.js';
 
 /** Lambda keeps idle environments for about 10 minutes (measured, lambda-facts 4). */
 export const DEFAULT_KEEP_ALIVE_MS = 10 * 60 * 1000;
@@ -101,6 +101,8 @@ export interface AcquireRequest {
   /** @default 'on-demand' */
   initializationType?: InitializationType;
   platformEnv?: Record<string, string>;
+  /** The pin on the code a new environment takes over (released at its death); a warm one has its own. */
+  codeLease?: CodeLease;
 }
 
 /** An environment reserved for exactly one invocation; give it back with `release`. */
@@ -286,6 +288,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType: request.initializationType ?? 'on-demand',
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
+      ...(request.codeLease ? { codeLease: request.codeLease } : {}),
     });
     const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned: false, releasedSeq: 0, keepAlive: undefined, idleSince: undefined };
     this.#entries.set(env.id, entry);
@@ -374,6 +377,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
       logStreamName: request.logStreamName ?? logStreamName(this.#clock.now(), spec.version, this.#entropy),
       initializationType,
       ...(request.platformEnv ? { platformEnv: request.platformEnv } : {}),
+      ...(request.codeLease ? { codeLease: request.codeLease } : {}),
     });
     const provisioned = initializationType === 'provisioned-concurrency';
     const entry: Entry = { env, memoryMb: spec.memoryMb, leased: true, provisioned, releasedSeq: 0, keepAlive: undefined, idleSince: provisioned ? undefined : this.#clock.monotonic() };

@@ -413,6 +413,8 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
     this.#state = 'dead';
     if (this.#deadReason !== undefined) return;
     this.#deadReason = reason;
+    // Its code may go once nothing runs in it (the code cache's pin; types.ts CodeLease).
+    this.config.codeLease?.release();
     for (const listener of this.#deadListeners.splice(0)) listener(reason);
   }
 }

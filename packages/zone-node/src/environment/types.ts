@@ -27,6 +27,16 @@ export interface EnvironmentConfig {
   initializationType: InitializationType;
   /** Extra environment variables set by the platform (e.g. `AWS_ENDPOINT_URL_LAMBDA`). */
   platformEnv?: Record<string, string>;
+  /**
+   * What keeps `codeDir` (and `optDir`) on disk while the environment lives: the code cache's pin.
+   * The environment releases it once, when it dies, whatever ended it.
+   */
+  codeLease?: CodeLease;
+}
+
+/** A pin on a function's unpacked code; `release` is idempotent. */
+export interface CodeLease {
+  release(): void;
 }
 
 /** One invocation handed to an environment. */
