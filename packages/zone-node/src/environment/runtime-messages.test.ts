@@ -32,6 +32,58 @@ t.test('runtime messages are validated, never trusted', async (t) => {
   }
 });
 
+t.test('chunk messages: bytes of a streaming handler, checked like the rest', async (t) => {
+  const data = new Uint8Array([104, 105, 0, 255]);
+  t.same(parseRuntimeMessage({ type: 'chunk', requestId: 'r', data, contentType: 'text/plain' }), { type: 'chunk', requestId: 'r', data, contentType: 'text/plain' });
+  const bare = parseRuntimeMessage({ type: 'chunk', requestId: 'r', data: Buffer.from('x') });
+  t.same(bare, { type: 'chunk', requestId: 'r', data: Buffer.from('x') }, 'a Buffer is a Uint8Array; no content type, none added');
+  t.notOk(bare && 'contentType' in bare);
+  const parsed = parseRuntimeMessage({ type: 'chunk', requestId: 'r', data });
+  t.equal(parsed?.type === 'chunk' ? parsed.data : undefined, data, 'the bytes are passed on as they came');
+  t.same(parseRuntimeMessage({ type: 'chunk', requestId: 'r', data: new Uint8Array(0) }), { type: 'chunk', requestId: 'r', data: new Uint8Array(0) }, 'an empty chunk (content type only) is valid');
+
+  for (const bad of [
+    { type: 'chunk', data },
+    { type: 'chunk', requestId: 7, data },
+    { type: 'chunk', requestId: 'r' },
+    { type: 'chunk', requestId: 'r', data: 'text' },
+    { type: 'chunk', requestId: 'r', data: [1, 2, 3] },
+    { type: 'chunk', requestId: 'r', data: { 0: 1, length: 1 } },
+    { type: 'chunk', requestId: 'r', data: new ArrayBuffer(2) },
+    { type: 'chunk', requestId: 'r', data: new Uint16Array(2) },
+  ]) {
+    t.equal(parseRuntimeMessage(bad), undefined, JSON.stringify(bad));
+  }
+
+  // A content type becomes a header: one that could split it (or is empty, or too long) is dropped, the chunk kept.
+  for (const contentType of ['text/plain\r\nx-injected: 1', 'text/plain\nx', 'text/plain\r', '', 'a'.repeat(257), 42]) {
+    t.same(parseRuntimeMessage({ type: 'chunk', requestId: 'r', data, contentType }), { type: 'chunk', requestId: 'r', data }, JSON.stringify(contentType));
+  }
+  t.same(parseRuntimeMessage({ type: 'chunk', requestId: 'r', data, contentType: 'a'.repeat(256) }), { type: 'chunk', requestId: 'r', data, contentType: 'a'.repeat(256) }, '256 characters are fine');
+});
+
+t.test('results of streaming handlers say so, with a checked content type on success', async (t) => {
+  t.same(parseRuntimeMessage({ type: 'result', requestId: 'r', ok: true, payload: '', streamed: true, contentType: 'text/event-stream', memoryBytes: 1 }), {
+    type: 'result',
+    requestId: 'r',
+    ok: true,
+    payload: '',
+    memoryBytes: 1,
+    streamed: true,
+    contentType: 'text/event-stream',
+  });
+  t.same(parseRuntimeMessage({ type: 'result', requestId: 'r', ok: true, payload: '', streamed: 'yes', contentType: 'a\nb' }), { type: 'result', requestId: 'r', ok: true, payload: '', memoryBytes: 0 }, 'only streamed: true counts; a bad content type is dropped');
+  t.same(parseRuntimeMessage({ type: 'result', requestId: 'r', ok: false, error: { errorType: 'E', errorMessage: 'm' }, streamed: true, contentType: 'text/plain' }), {
+    type: 'result',
+    requestId: 'r',
+    ok: false,
+    error: { errorType: 'E', errorMessage: 'm' },
+    fatal: false,
+    memoryBytes: 0,
+    streamed: true,
+  });
+});
+
 t.test('log buffer: bounded, keeps the head and a rolling tail, reports what it dropped between', async (t) => {
   const b = new LogBuffer(20, 6);
   for (const line of ['12345', '67890', 'abcde', 'x', 'y', 'z', 'END', 'RE']) b.push(line);

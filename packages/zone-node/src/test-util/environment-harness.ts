@@ -1,13 +1,14 @@
 import type { Test } from 'tap';
 import type { FunctionSpec } from '@zonesim/protocol';
 import { createEnvironmentFactory, type EnvironmentComponents, type EnvironmentOptions } from '../environment/index.js';
+import type { ResponseStreamTarget } from '../environment/response-stream.js';
 import type { EnvironmentInvokeResult, ExecutionEnvironment, IsolationMode } from '../environment/types.js';
 
 /** One environment under test and how to invoke it. */
 export interface TestEnvironment {
   env: ExecutionEnvironment;
-  /** One invocation of `event` (JSON); request ids are numbered unless given. */
-  invoke(event?: unknown, extra?: { requestId?: string; signal?: AbortSignal; clientContext?: string }): Promise<EnvironmentInvokeResult>;
+  /** One invocation of `event` (JSON); request ids are numbered unless given; `stream` reads the response as a stream. */
+  invoke(event?: unknown, extra?: { requestId?: string; signal?: AbortSignal; clientContext?: string; stream?: ResponseStreamTarget }): Promise<EnvironmentInvokeResult>;
 }
 
 let nextId = 0;
@@ -40,6 +41,7 @@ export function testEnvironment(
           payload: Buffer.from(JSON.stringify(event)),
           invokedFunctionArn: o.spec.functionArn,
           ...(extra.clientContext === undefined ? {} : { clientContext: extra.clientContext }),
+          ...(extra.stream === undefined ? {} : { stream: extra.stream }),
         },
         extra.signal ? { signal: extra.signal } : {},
       ),
