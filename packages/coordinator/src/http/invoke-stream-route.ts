@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError, serviceException } from '../errors.js';
 import type { InvokeFront, StreamEnding } from '../invocation/invoke-front.js';
 import { readBody } from './body.js';
+import { sendableContentType } from './header-values.js';
 import { invokeCompleteEvent, payloadChunkEvent } from './event-stream.js';
 import { sendEmpty } from './respond.js';
 
@@ -49,7 +50,7 @@ export async function handleInvokeWithResponseStream(
   let ending: StreamEnding;
   try {
     ending = await front.runStream(prepared, requestId, (data, contentType) => {
-      head(contentType ?? 'application/octet-stream');
+      head(sendableContentType(contentType));
       if (!res.destroyed) res.write(payloadChunkEvent(data));
     });
   } catch (err) {
@@ -59,7 +60,7 @@ export async function handleInvokeWithResponseStream(
     res.end(invokeCompleteEvent({ ErrorCode: apiError.type, ErrorDetails: apiError.message }));
     return;
   }
-  head(ending.contentType ?? 'application/octet-stream');
+  head(sendableContentType(ending.contentType));
   if (ending.payload !== undefined && ending.payload.length > 0) res.write(payloadChunkEvent(ending.payload));
   res.end(
     invokeCompleteEvent({

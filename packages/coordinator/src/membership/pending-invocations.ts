@@ -95,7 +95,12 @@ export class PendingInvocations {
     const entry = this.#entries.get(message.invocationId);
     if (!entry?.onChunk) return false;
     entry.accepted = true;
-    entry.onChunk(message.data, message.contentType);
+    try {
+      entry.onChunk(message.data, message.contentType);
+    } catch {
+      // The listener's own failure (a caller's connection that cannot take more) is not the
+      // link's: the invocation goes on and its answer still settles it.
+    }
     return true;
   }
 

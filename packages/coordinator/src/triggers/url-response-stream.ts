@@ -1,3 +1,5 @@
+import { isSendableHeaderName, isSendableHeaderValue, sendableContentType } from '../http/header-values.js';
+
 /** A streaming handler's content type for a response with a status and headers (`awslambda.HttpResponseStream`). */
 export const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 /** The prelude ends with 8 NUL bytes. */
@@ -48,7 +50,7 @@ export class UrlResponseStream {
   /** The next bytes of the function's response; the content type comes with the first. */
   chunk(data: Uint8Array, contentType: string | undefined): void {
     if (this.#broken) return;
-    if (this.#contentType === undefined) this.#contentType = contentType ?? 'application/octet-stream';
+    if (this.#contentType === undefined) this.#contentType = sendableContentType(contentType);
     if (this.#started) {
       if (data.byteLength > 0) this.#out.write(data);
       return;
@@ -68,6 +70,11 @@ export class UrlResponseStream {
     }
     this.#pending = [];
     this.#pendingBytes = 0;
+    // The bound holds however the bytes were cut into chunks.
+    if (at > MAX_PRELUDE_BYTES) {
+      this.#broken = true;
+      return;
+    }
     this.#fromPrelude(buffered.subarray(0, at));
     const body = buffered.subarray(at + DELIMITER_BYTES);
     if (this.#started && body.byteLength > 0) this.#out.write(body);
@@ -79,7 +86,7 @@ export class UrlResponseStream {
    */
   end(contentType: string | undefined): void {
     if (this.#broken || this.#started) return;
-    if (this.#contentType === undefined) this.#contentType = contentType ?? 'application/octet-stream';
+    if (this.#contentType === undefined) this.#contentType = sendableContentType(contentType);
     if (this.#isIntegration() && this.#pendingBytes > 0) {
       this.#fromPrelude(Buffer.concat(this.#pending, this.#pendingBytes));
       return;
@@ -120,10 +127,11 @@ export class UrlResponseStream {
     const h = p['headers'];
     if (typeof h === 'object' && h !== null) {
       for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
-        if (v !== undefined && v !== null && !/[\r\n]/.test(String(v))) headers.push([k.toLowerCase(), String(v)]);
+        // A header Node cannot send is left out (writeHead would throw on it).
+        if (v !== undefined && v !== null && isSendableHeaderName(k) && isSendableHeaderValue(String(v))) headers.push([k.toLowerCase(), String(v)]);
       }
     }
-    if (Array.isArray(p['cookies'])) for (const c of p['cookies']) if (!/[\r\n]/.test(String(c))) headers.push(['set-cookie', String(c)]);
+    if (Array.isArray(p['cookies'])) for (const c of p['cookies']) if (isSendableHeaderValue(String(c))) headers.push(['set-cookie', String(c)]);
     this.#start(status, headers);
   }
 }

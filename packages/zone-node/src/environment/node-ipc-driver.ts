@@ -42,6 +42,8 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
   #requestId: string | undefined;
   /** The running invocation's response, when its handler streams (`awslambda.streamifyResponse`). */
   #response: StreamedResponse | undefined;
+  /** The runtime was stopped because the response went past its limit (it is discarded). */
+  #stoppedForLimit = false;
   /** What ends the open log in the output stream: INIT's mark (provisioned INIT) or the invocation's. */
   #logEndsWith: MarkKind = 'invoke';
   /** The last mark read from the runtime's output, and the last one an outcome was delivered for. */
@@ -117,7 +119,10 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
     this.#response = undefined;
     if (o.kind === 'result' && o.message.streamed) response?.markStreamed(o.message.ok ? o.message.contentType : undefined);
     const ending = invocationEnding(o, requestId, timeoutMs, at);
-    return response?.used ? response.finish(ending) : ending;
+    if (!response?.used) return ending;
+    const finished = response.finish(ending);
+    // Its answer may have come before the stop took: the environment goes anyway.
+    return this.#stoppedForLimit ? { ...finished, keep: false } : finished;
   }
 
   kept(): void {}
@@ -210,7 +215,13 @@ export class NodeIpcDriver implements EnvironmentDriver<NodeOutcome> {
         this.#afterMark(m.logMark, m.ok ? { kind: 'init-done', ok: true } : { kind: 'init-done', ok: false, error: m.error });
         return;
       case 'chunk':
-        if (m.requestId === this.#requestId) this.#response?.write(m.data, m.contentType);
+        if (m.requestId !== this.#requestId || !this.#response) return;
+        // Past the limit the invocation ends now rather than at its timeout: the runtime is stopped
+        // (its handler would go on writing), and the ending says Function.ResponseSizeTooLarge.
+        if (!this.#response.write(m.data, m.contentType) && this.#response.overLimit && !this.#stoppedForLimit) {
+          this.#stoppedForLimit = true;
+          this.#host?.kill();
+        }
         return;
       case 'result':
         this.#notePeak(m.memoryBytes);

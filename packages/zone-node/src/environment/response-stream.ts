@@ -15,6 +15,15 @@ export interface ResponseStreamTarget {
 }
 
 /**
+ * A content type the wire and an HTTP head can carry (at most 256 characters of tabs, visible
+ * ASCII, spaces and Latin-1), or undefined: a runtime may name anything, the caller's default
+ * then applies.
+ */
+export function carriableContentType(contentType: string | undefined): string | undefined {
+  return contentType !== undefined && contentType.length > 0 && contentType.length <= 256 && /^[\t\x20-\x7e\x80-\xff]*$/.test(contentType) ? contentType : undefined;
+}
+
+/**
  * One invocation's response as a streaming handler writes it, whatever the runtime (Node's
  * `awslambda.streamifyResponse` over IPC, the Runtime API's streaming mode): forwarded to the
  * caller's {@link ResponseStreamTarget} as it comes, or joined into one payload (at most Lambda's
@@ -56,7 +65,7 @@ export class StreamedResponse {
   write(data: Uint8Array, contentType?: string): boolean {
     if (!this.#used) {
       this.#used = true;
-      if (contentType !== undefined) this.#contentType = contentType;
+      this.#contentType = carriableContentType(contentType);
     }
     if (this.#overLimit) return false;
     this.#bytes += data.byteLength;
@@ -75,7 +84,7 @@ export class StreamedResponse {
 
   /** The runtime said its answer was a stream (possibly an empty one), with this content type. */
   markStreamed(contentType?: string): void {
-    if (!this.#used && contentType !== undefined) this.#contentType = contentType;
+    if (!this.#used) this.#contentType = carriableContentType(contentType);
     this.#used = true;
   }
 
@@ -88,8 +97,9 @@ export class StreamedResponse {
     const streamed = this.#target !== undefined;
     const common = { ...(streamed ? { streamed: true } : {}), ...(this.#contentType === undefined ? {} : { contentType: this.#contentType }) };
     if (this.#overLimit) {
+      // Whatever else ended it (a runtime stopped for writing past the limit) is not the story.
       const { payload: _dropped, ...rest } = ending;
-      return { ...rest, ...common, outcome: 'function-error', functionError: responseTooLargeError(this.limit) };
+      return { ...rest, ...common, extraLines: [], outcome: 'function-error', functionError: responseTooLargeError(this.limit) };
     }
     if (ending.outcome !== 'success') return { ...ending, ...common };
     if (streamed) {

@@ -86,10 +86,13 @@ function markOf(v: Record<string, unknown>): { logMark?: number } {
   return typeof m === 'number' && Number.isSafeInteger(m) && m > 0 ? { logMark: m } : {};
 }
 
-/** `{ contentType }` when the message names a plausible one (bounded: it becomes a header). */
+/**
+ * `{ contentType }` when the message names one that can be a header (bounded; tabs, visible ASCII,
+ * spaces and Latin-1 only, as HTTP servers send), else nothing: the caller's default applies.
+ */
 function contentTypeOf(v: Record<string, unknown>): { contentType?: string } {
   const t = v['contentType'];
-  return typeof t === 'string' && t.length > 0 && t.length <= 256 && !/[\r\n]/.test(t) ? { contentType: t } : {};
+  return typeof t === 'string' && t.length > 0 && t.length <= 256 && /^[\t\x20-\x7e\x80-\xff]*$/.test(t) ? { contentType: t } : {};
 }
 
 /**

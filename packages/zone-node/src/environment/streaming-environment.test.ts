@@ -90,6 +90,11 @@ export const handler = awslambda.streamifyResponse(async (event, responseStream,
       for (let i = 0; i < event.n; i++) responseStream.write(Buffer.alloc(event.size, 120));
       responseStream.end();
       return;
+    case 'endless':
+      for (;;) {
+        responseStream.write('x'.repeat(4));
+        await sleep(5);
+      }
     case 'end-later':
       responseStream.write('now;');
       setTimeout(() => responseStream.end('later'), 80);
@@ -307,11 +312,19 @@ function nodeSuite(t: Test, isolation: IsolationMode): void {
     t.equal(target.text(), 'x'.repeat(10), 'exactly the limit went out');
     t.equal(r.streamed, true);
     t.equal(r.payload, undefined);
+    t.notOk(r.environmentKept, 'the runtime was stopped: its handler would have gone on writing');
+    t.notOk(r.logLines.some((l) => /Runtime exited|Runtime\.ExitError/.test(l)), 'the log names the limit, not the stop');
 
     const atLimit = recordingTarget(10);
-    const ok = await h.invoke({ do: 'big', n: 2, size: 5 }, { stream: atLimit });
+    const ok = await harness(t).invoke({ do: 'big', n: 2, size: 5 }, { stream: atLimit });
     t.equal(ok.outcome, 'success', 'exactly at the limit is fine');
     t.equal(atLimit.text(), 'x'.repeat(10));
+  });
+
+  t.test('a handler that never stops writing ends at the limit, not at its timeout', async (t) => {
+    const r = await harness(t, { timeoutSec: 30 }).invoke({ do: 'endless' }, { stream: recordingTarget(64) });
+    t.match(r.functionError, { errorType: 'Function.ResponseSizeTooLarge' }, 'not Sandbox.Timedout');
+    t.ok(r.durationMs < 30_000, `ended before its timeout (${r.durationMs} ms)`);
   });
 }
 
