@@ -228,6 +228,19 @@ t.test('response streaming through the SDK and a function URL', async (t) => {
     t.match(JSON.parse(failed.complete?.ErrorDetails ?? '{}'), { errorType: 'CustomFailure', errorMessage: 'gave up at 2' });
   });
 
+  t.test('a content type HTTP cannot carry falls back; the region keeps serving', async (t) => {
+    await create('odd-type', { 'index.mjs': `export const handler = awslambda.streamifyResponse(async (event, s) => {
+  s.setContentType('text/plain; x=\u2192');
+  s.end('ok');
+});
+` });
+    const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'odd-type' }));
+    t.equal(out.ResponseStreamContentType, 'application/octet-stream');
+    t.same((await readStream(out)).chunks, ['ok']);
+    const again = await lambda.send(new InvokeCommand({ FunctionName: 'buffered', Payload: '{}' }));
+    t.equal(again.StatusCode, 200, 'the coordinator is still up');
+  });
+
   // Last: it kills the only zone node.
   t.test('a zone node lost mid-stream ends the stream with the platform error', async (t) => {
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streamer', Payload: JSON.stringify({ queue: 'go-ahead' }) }));
