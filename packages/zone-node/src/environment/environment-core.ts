@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '@zonesim/common';
-import { EnvironmentErrorCode, EnvironmentStateError } from './errors.js';
+import { EnvironmentLifecycle } from './environment-lifecycle.js';
 import { frameInvocation, type Ending } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
@@ -104,8 +104,8 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
   protected readonly clock: Clock;
   /** The kind's driver (a subclass may read what only its kind has, such as the Runtime API's address). */
   protected readonly driver: D;
-  #state: EnvironmentState = 'created';
-  #lastUsedAt: number;
+  /** States, the invoke gate, death and the code lease (shared with synthetic environments). */
+  readonly #life: EnvironmentLifecycle;
   #waiter: ((o: O | CoreOutcome) => void) | undefined;
   #queued: Array<O | CoreOutcome> = [];
   #log: LogBuffer | undefined;
@@ -113,8 +113,6 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
   #logEnded = false;
   readonly #idleLog: LogBuffer;
   #destroying: Promise<void> | undefined;
-  readonly #deadListeners: Array<(reason: string) => void> = [];
-  #deadReason: string | undefined;
 
   constructor(
     config: EnvironmentConfig,
@@ -127,7 +125,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
     this.config = config;
     this.settings = settings;
     this.clock = components.clock;
-    this.#lastUsedAt = this.clock.now();
+    this.#life = new EnvironmentLifecycle(config, this.clock.now());
     this.#idleLog = new LogBuffer(settings.maxLogBytesPerInvocation);
     this.driver = driverOf(
       {
@@ -143,27 +141,21 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
   }
 
   get state(): EnvironmentState {
-    return this.#state;
+    return this.#life.state;
   }
 
   get lastUsedAt(): number {
-    return this.#lastUsedAt;
+    return this.#life.lastUsedAt;
   }
 
   /** Calls `listener` once when the environment dies (crash while idle, discard, destroy). */
   onDead(listener: (reason: string) => void): void {
-    if (this.#deadReason !== undefined) queueMicrotask(() => listener(this.#deadReason ?? 'dead'));
-    else this.#deadListeners.push(listener);
+    this.#life.onDead(listener);
   }
 
   async invoke(input: EnvironmentInvokeInput, options: { signal?: AbortSignal } = {}): Promise<EnvironmentInvokeResult> {
-    if (this.#state === 'dead' || this.#destroying) throw new EnvironmentStateError(EnvironmentErrorCode.Dead, this.id, `environment ${this.id} is dead`);
-    if (this.#state !== 'created' && this.#state !== 'idle') {
-      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}`);
-    }
-    const cold = this.#state === 'created';
-    // Set synchronously, before any await: a second invoke() now fails with Busy.
-    this.#state = cold ? 'initializing' : 'busy';
+    // Decided synchronously, before any await: a second invoke() now fails with Busy.
+    const cold = this.#life.beginInvoke(this.#destroying !== undefined);
     this.#queued = [];
     const log = new LogBuffer(this.settings.maxLogBytesPerInvocation);
     this.#openLog(log, 'invoke');
@@ -171,7 +163,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
       if (!cold) return await this.#runInvocation(input, log, options.signal, undefined);
       const { o, initMs } = await this.#runInit(this.settings.initTimeoutMs, options.signal);
       if (this.driver.initSucceeded(o)) {
-        this.#state = 'busy';
+        this.#life.busy();
         return await this.#runInvocation(input, log, options.signal, initMs);
       }
       return await this.#initFailed(input, log, o, initMs);
@@ -186,18 +178,14 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
    * Duration). A failed INIT discards the environment and is reported, not thrown.
    */
   async initialize(options: { initTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<EnvironmentInitResult> {
-    if (this.#state !== 'created' || this.#destroying) {
-      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}, not created`);
-    }
-    this.#state = 'initializing';
+    this.#life.beginInit(this.#destroying !== undefined);
     const log = new LogBuffer(this.settings.maxLogBytesPerInvocation);
     this.#openLog(log, 'init');
     const timeoutMs = options.initTimeoutMs ?? this.settings.initTimeoutMs;
     try {
       const { o, initMs } = await this.#runInit(timeoutMs, options.signal);
       if (this.driver.initSucceeded(o)) {
-        this.#state = 'idle';
-        this.#lastUsedAt = this.clock.now();
+        this.#life.idle(this.clock.now());
         return { ok: true, initMs, logLines: log.drain() };
       }
       const { ending, reportedType } = this.driver.initEnding(o, '', timeoutMs, this.clock.now());
@@ -278,8 +266,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
     if (!ending.keep) await this.#discard(o.kind === 'aborted' ? `aborted: ${(o as { reason: string }).reason}` : `discarded: ${ending.functionError?.errorType}`);
     else {
       this.driver.kept();
-      this.#state = 'idle';
-      this.#lastUsedAt = endedAt;
+      this.#life.idle(endedAt);
     }
     const runtimeVersion = this.driver.runtimeVersion;
     return frameInvocation(log, {
@@ -322,7 +309,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
       this.#waiter(o);
       return;
     }
-    if (this.#state === 'initializing' || this.#state === 'busy') {
+    if (this.#life.running) {
       this.#queued.push(o);
       return;
     }
@@ -361,7 +348,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
 
   /** Kills the runtime and waits (bounded) until it is reaped. */
   async #discard(reason: string): Promise<void> {
-    this.#state = 'dead';
+    this.#life.dying();
     if (this.driver.exited) {
       this.driver.stopMemoryWatch();
       this.driver.kill();
@@ -373,7 +360,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
 
   async #shutdown(reason: string): Promise<void> {
     const started = this.driver.exited !== undefined;
-    if (this.#state === 'initializing' || this.#state === 'busy') {
+    if (this.#life.running) {
       // The running phase ends as Sandbox.Aborted; its own path kills and reaps the runtime.
       this.driver.flush?.();
       this.#deliver({ kind: 'aborted', reason });
@@ -382,8 +369,8 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
       this.#markDead(reason);
       return;
     }
-    if (this.#state !== 'idle' || !started) {
-      this.#state = 'dead';
+    if (this.#life.state !== 'idle' || !started) {
+      this.#life.dying();
       if (started) {
         this.driver.kill();
         await this.#reaped(this.settings.killWaitMs);
@@ -394,7 +381,7 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
     }
     // Idle: graceful shutdown within Lambda's 2 s cap (SIGTERM listeners run), then kill. The
     // kill also runs after a graceful exit, to sweep processes user code left behind.
-    this.#state = 'dead';
+    this.#life.dying();
     this.driver.requestShutdown();
     const graceful = await this.#reaped(this.settings.shutdownGraceMs);
     this.driver.kill();
@@ -419,14 +406,10 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
   }
 
   #markDead(reason: string): void {
-    this.#state = 'dead';
-    if (this.#deadReason !== undefined) return;
-    this.#deadReason = reason;
-    // Its code may go once nothing runs in it (the code cache's pin; types.ts CodeLease).
-    this.config.codeLease?.release();
     this.driver.stopMemoryWatch();
-    for (const listener of this.#deadListeners.splice(0)) listener(reason);
+    this.#life.markDead(reason);
   }
+
 }
 
 /** INIT_REPORT for a failed INIT. */

@@ -1,6 +1,7 @@
 import { SYNTHETIC_DEFINITION_FILE, type Clock, type TimerHandle } from '@zonesim/common';
 import type { FunctionError } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentStateError } from './errors.js';
+import { EnvironmentLifecycle } from './environment-lifecycle.js';
 import { frameInvocation, initFailureEnding, invocationEnding, type Ending, type Outcome } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { formatFunctionLogLine, formatInitReportLine, formatStartLine } from './report-lines.js';
@@ -121,15 +122,13 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
   readonly #settings: ResolvedEnvironmentSettings;
   readonly #clock: Clock;
   readonly #definitionOf: SyntheticDefinitionSource | undefined;
-  #state: EnvironmentState = 'created';
-  #lastUsedAt: number;
+  /** States, the invoke gate, death and the code lease, as every kind has them (environment-lifecycle.ts). */
+  readonly #life: EnvironmentLifecycle;
   #model: SyntheticModel | undefined;
   /** The environment's memory high-water mark, MB (Lambda's Max Memory Used is the sandbox's peak). */
   #peakMb = 0;
   #phase: Phase | undefined;
   #destroying: Promise<void> | undefined;
-  readonly #deadListeners: Array<(reason: string) => void> = [];
-  #deadReason: string | undefined;
 
   constructor(config: EnvironmentConfig, settings: ResolvedEnvironmentSettings, components: SyntheticEnvironmentComponents) {
     this.id = config.environmentId;
@@ -138,15 +137,15 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
     this.#settings = settings;
     this.#clock = components.clock;
     this.#definitionOf = components.definitionOf;
-    this.#lastUsedAt = this.#clock.now();
+    this.#life = new EnvironmentLifecycle(config, this.#clock.now());
   }
 
   get state(): EnvironmentState {
-    return this.#state;
+    return this.#life.state;
   }
 
   get lastUsedAt(): number {
-    return this.#lastUsedAt;
+    return this.#life.lastUsedAt;
   }
 
   /** The seed key of this environment's draws (`${seed ?? specKey}:${environmentId}`), once INIT has read it. */
@@ -155,28 +154,17 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
   }
 
   onDead(listener: (reason: string) => void): void {
-    if (this.#deadReason !== undefined) queueMicrotask(() => listener(this.#deadReason ?? 'dead'));
-    else this.#deadListeners.push(listener);
+    this.#life.onDead(listener);
   }
 
   async invoke(input: EnvironmentInvokeInput, options: { signal?: AbortSignal } = {}): Promise<EnvironmentInvokeResult> {
-    if (this.#state === 'dead' || this.#destroying) {
-      throw new EnvironmentStateError(EnvironmentErrorCode.Dead, this.id, `environment ${this.id} is dead`);
-    }
-    if (this.#state !== 'created' && this.#state !== 'idle') {
-      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}`);
-    }
-    const cold = this.#state === 'created';
-    this.#state = cold ? 'initializing' : 'busy';
+    const cold = this.#life.beginInvoke(this.#destroying !== undefined);
     return new Promise((resolve) => this.#run(input, cold, options.signal, resolve));
   }
 
   /** Provisioned concurrency: runs INIT now (`created -> initializing -> idle`); failures are reported, not thrown. */
   async initialize(options: { initTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<EnvironmentInitResult> {
-    if (this.#state !== 'created' || this.#destroying) {
-      throw new EnvironmentStateError(EnvironmentErrorCode.Busy, this.id, `environment ${this.id} is ${this.#state}, not created`);
-    }
-    this.#state = 'initializing';
+    this.#life.beginInit(this.#destroying !== undefined);
     const timeoutMs = options.initTimeoutMs ?? this.#settings.initTimeoutMs;
     const log = new LogBuffer(this.#settings.maxLogBytesPerInvocation);
     const t0 = this.#clock.monotonic();
@@ -185,8 +173,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
         this.#phase?.end();
         this.#phase = undefined;
         if (!failure) {
-          this.#state = 'idle';
-          this.#lastUsedAt = this.#clock.now();
+          this.#life.idle(this.#clock.now());
           resolve({ ok: true, initMs, logLines: log.drain() });
           return;
         }
@@ -210,7 +197,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
     if (!this.#destroying) {
       this.#destroying = Promise.resolve();
       this.#phase?.abort(reason);
-      this.#markDead(reason);
+      this.#life.markDead(reason);
     }
     return this.#destroying;
   }
@@ -275,7 +262,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
     const enterHandler = (): void => {
       if (inHandler) return;
       inHandler = true;
-      this.#state = 'busy';
+      this.#life.busy();
       handlerT0 = this.#clock.monotonic();
       startedAt = this.#clock.now();
       log.push(formatStartLine(requestId, this.config.spec.version));
@@ -348,8 +335,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
     const endedAt = this.#clock.now();
     this.#peakMb = Math.max(this.#peakMb, f.memoryMb);
     if (ending.keep) {
-      this.#state = 'idle';
-      this.#lastUsedAt = endedAt;
+      this.#life.idle(endedAt);
     } else this.#discard(discardReason);
     return frameInvocation(log, {
       requestId: input.requestId,
@@ -405,17 +391,7 @@ export class SyntheticEnvironment implements ExecutionEnvironment {
   // ------------------------------------------------------------------ teardown
 
   #discard(reason: string): void {
-    this.#state = 'dead';
-    this.#markDead(reason);
-  }
-
-  #markDead(reason: string): void {
-    this.#state = 'dead';
-    if (this.#deadReason !== undefined) return;
-    this.#deadReason = reason;
-    // Its code may go once nothing runs in it (the code cache's pin; types.ts CodeLease).
-    this.config.codeLease?.release();
-    for (const listener of this.#deadListeners.splice(0)) listener(reason);
+    this.#life.markDead(reason);
   }
 }
 
