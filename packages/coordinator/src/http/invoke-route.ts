@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InvokeFront } from '../invocation/invoke-front.js';
+import type { InvokeCall, InvokeFront } from '../invocation/invoke-front.js';
 import { readBody } from './body.js';
 
 export { MAX_ASYNC_PAYLOAD_BYTES, MAX_CLIENT_CONTEXT_BYTES } from '../invocation/invoke-front.js';
@@ -23,18 +23,23 @@ export async function handleInvoke(
   query: URLSearchParams,
   requestId: string,
 ): Promise<void> {
-  const call = deps.invokeFront.parse({
-    functionName: rawName,
-    qualifier: query.get('Qualifier') ?? undefined,
-    invocationType: headerOf(req, 'x-amz-invocation-type'),
-    logType: headerOf(req, 'x-amz-log-type'),
-    clientContext: headerOf(req, 'x-amz-client-context'),
-  });
+  const call = deps.invokeFront.parse(invokeCallOf(req, rawName, query));
   const body = await readBody(req, call.bodyLimit, 'Invoke');
   const answer = await deps.invokeFront.invoke(call, body, requestId);
   res.writeHead(answer.status, answer.headers);
   if (answer.body.length === 0) res.end();
   else res.end(answer.body);
+}
+
+/** What an Invoke request (or InvokeWithResponseStream) says before its body: the path, the query, the headers. */
+export function invokeCallOf(req: IncomingMessage, rawName: string, query: URLSearchParams): InvokeCall {
+  return {
+    functionName: rawName,
+    qualifier: query.get('Qualifier') ?? undefined,
+    invocationType: headerOf(req, 'x-amz-invocation-type'),
+    logType: headerOf(req, 'x-amz-log-type'),
+    clientContext: headerOf(req, 'x-amz-client-context'),
+  };
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

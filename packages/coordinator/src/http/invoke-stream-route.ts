@@ -3,6 +3,7 @@ import { LambdaApiError, serviceException } from '../errors.js';
 import type { InvokeFront, StreamEnding } from '../invocation/invoke-front.js';
 import { readBody } from './body.js';
 import { sendableContentType } from './header-values.js';
+import { invokeCallOf } from './invoke-route.js';
 import { invokeCompleteEvent, payloadChunkEvent } from './event-stream.js';
 import { sendEmpty } from './respond.js';
 
@@ -30,13 +31,7 @@ export async function handleInvokeWithResponseStream(
   requestId: string,
 ): Promise<void> {
   const front = deps.invokeFront;
-  const parsed = front.parseStream({
-    functionName: rawName,
-    qualifier: query.get('Qualifier') ?? undefined,
-    invocationType: headerOf(req, 'x-amz-invocation-type'),
-    logType: headerOf(req, 'x-amz-log-type'),
-    clientContext: headerOf(req, 'x-amz-client-context'),
-  });
+  const parsed = front.parseStream(invokeCallOf(req, rawName, query));
   const body = await readBody(req, parsed.bodyLimit, 'InvokeWithResponseStream');
   const prepared = front.prepareStream(parsed, body);
   const executed = { 'x-amz-executed-version': prepared.executedVersion };
@@ -69,9 +64,4 @@ export async function handleInvokeWithResponseStream(
       ...(ending.logResult === undefined ? {} : { LogResult: ending.logResult }),
     }),
   );
-}
-
-function headerOf(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
