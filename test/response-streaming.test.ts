@@ -213,6 +213,24 @@ t.test('response streaming through the SDK and a function URL', async (t) => {
     t.equal(text, 'hello from POST /some/path and url');
   });
 
+  t.test('a RESPONSE_STREAM URL: a bad prelude is a 502; a handler that does not stream answers as BUFFERED', async (t) => {
+    await create('bad-prelude', { 'index.mjs': `export const handler = awslambda.streamifyResponse(async (event, s) => {
+  awslambda.HttpResponseStream.from(s, { statusCode: 'not a status' }).end('body');
+});
+` });
+    const bad = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'bad-prelude', AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' }));
+    const res = await fetch(bad.FunctionUrl!);
+    t.equal(res.status, 502);
+    t.same(await res.json(), { Message: 'Internal Server Error' });
+    await create('plain-http', { 'index.mjs': `export const handler = async () => ({ statusCode: 418, headers: { 'x-kind': 'teapot' }, body: 'short and stout' });
+` });
+    const plain = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'plain-http', AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' }));
+    const answer = await fetch(plain.FunctionUrl!);
+    t.equal(answer.status, 418);
+    t.equal(answer.headers.get('x-kind'), 'teapot');
+    t.equal(await answer.text(), 'short and stout');
+  });
+
   t.test('a custom runtime streams through the Runtime API', async (t) => {
     await lambda.send(new CreateFunctionCommand({
       FunctionName: 'custom-streamer', Runtime: 'provided.al2023', Role: ROLE, Handler: 'unused', Timeout: 10,

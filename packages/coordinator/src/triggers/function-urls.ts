@@ -208,6 +208,8 @@ export class FunctionUrls {
     if (streaming && outcome.kind === 'success' && outcome.result.streamed) {
       streaming.end(outcome.result.contentType);
       if (streaming.started) return 'streamed';
+      // The stream ended on a prelude that is not one.
+      return { ...urlMessage(502, 'Internal Server Error'), headers: [['content-type', 'application/json'], ...cors] };
     }
     let answer: UrlResponse;
     if (outcome.kind === 'success') answer = urlResponse(outcome.payload);
