@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--insecure-no-auth', 'allow a non-loopback --host without an access key (anyone who can reach it can run code)')
     .option('--allowed-host <name>', 'a Host name unsigned callers may use besides IPs and localhost (repeatable; .example.com allows subdomains)', collect, [])
     .option('--max-connections <n>', 'open HTTP connections at most (the longest-idle is closed to make room)')
+    .option('--stream-response-limit <bytes>', 'largest streamed response before Function.ResponseSizeTooLarge (default 20971520)')
     .option('--image-dir <dir>', 'a directory whose images (OCI layouts, image tarballs) ImageUri may name by path (repeatable; default: uploaded images only)', collect, [])
     .option('--verbose', 'show the processes\' logs instead of writing them to files')
     .option('--open', 'print the live dashboard\'s URL and open it in a browser (xdg-open) where possible')

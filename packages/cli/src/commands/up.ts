@@ -46,6 +46,8 @@ export interface UpFlags {
   /** More Host names unsigned callers may use. */
   allowedHost?: string[];
   maxConnections?: string;
+  /** Largest streamed response, bytes (the coordinator's --stream-response-limit). */
+  streamResponseLimit?: string;
   /** Directories whose images ImageUri may name by path. */
   imageDir?: string[];
 }
@@ -120,6 +122,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       ...(flags.insecureNoAuth ? ['--insecure-no-auth'] : []),
       ...(flags.allowedHost ?? []).flatMap((h) => ['--allowed-host', h]),
       ...(flags.maxConnections ? ['--max-connections', flags.maxConnections] : []),
+      ...(flags.streamResponseLimit ? ['--stream-response-limit', flags.streamResponseLimit] : []),
       ...(flags.imageDir ?? []).flatMap((d) => ['--image-dir', resolve(d)]),
     ],
     logToFiles: !flags.verbose,
