@@ -86,6 +86,30 @@ function suite(t: Test, variant: Variant, codeDir: string): void {
     t.notOk(ctor.environmentKept);
   });
 
+  t.test('LoggingConfig JSON: LambdaLogger records are JSON at the application level, System.out stays plain', async (t) => {
+    const r = await harness(t, { handler: 'example.LevelLogs', jsonLogs: { applicationLogLevel: 'WARN', systemLogLevel: 'INFO' } }).invoke('x', 'jl-1');
+    t.equal(r.outcome, 'success', JSON.stringify(r.functionError));
+    const records = r.logLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const app = records.filter((rec) => 'level' in rec);
+    for (const rec of app) t.match(rec['timestamp'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    t.same(app.map(({ timestamp: _, ...rest }) => rest), [
+      { message: 'plain x', level: 'UNDEFINED', AWSRequestId: 'jl-1' },
+      { message: 'WARN x', level: 'WARN', AWSRequestId: 'jl-1' },
+      { message: 'ERROR x', level: 'ERROR', AWSRequestId: 'jl-1' },
+      { message: 'FATAL x', level: 'FATAL', AWSRequestId: 'jl-1' },
+    ], 'below WARN dropped (the INIT record too); log(String) is never dropped');
+    for (const plain of ['stdout x', 'stderr x', 'bytes warn x', 'bytes x', 'end x']) t.ok(r.logLines.includes(plain), `${plain}: a plain line`);
+    t.notOk(r.logLines.some((l) => /(INFO|DEBUG|TRACE) x|bytes debug|init record|thread x/.test(l)), JSON.stringify(r.logLines));
+    t.ok(records.some((rec) => rec['type'] === 'platform.start'), "the platform's lines are JSON as well");
+  });
+
+  t.test('the text format: the LambdaLogger as before, levels as a prefix', async (t) => {
+    const r = await harness(t, { handler: 'example.LevelLogs' }).invoke('y', 'tl-1');
+    t.equal(r.outcome, 'success', JSON.stringify(r.functionError));
+    t.notOk(r.logLines.some((l) => l.startsWith('{')), JSON.stringify(r.logLines));
+    for (const line of ['[INFO] init record', 'stdout y', 'plain y', '[TRACE] TRACE y', '[FATAL] FATAL y', 'bytes debug y', '[INFO] thread y']) t.ok(r.logLines.includes(line), line);
+  });
+
   t.test('timeout kills the JVM with Sandbox.Timedout', async (t) => {
     const h = harness(t, { handler: 'example.Oom', timeoutSec: 1, memoryMb: 10240 });
     // At 10 GB the heap takes longer than a second to fill: the timeout comes first.

@@ -380,6 +380,112 @@ function suite(t: Test, jdk: JavaInstallation): void {
     t.same(r.stderr.filter((l) => l.endsWith(' line')), [], 'none of them on stderr');
   });
 
+  /** LevelLogs' stdout lines for one invocation, from its "stdout TAG" line to its "end TAG" line, JSON ones parsed. */
+  const levelLogs = async (tt: Test, r: Running, tag: string, requestId: string): Promise<unknown[]> => {
+    tt.same(json(await r.invoke(tag, { requestId })), `logged ${tag}`);
+    await r.line(new RegExp(`^end ${tag}$`));
+    const lines = r.stdout.slice(r.stdout.indexOf(`stdout ${tag}`), r.stdout.indexOf(`end ${tag}`) + 1);
+    return lines.map((l) => (l.startsWith('{') ? (JSON.parse(l) as unknown) : l));
+  };
+  /** `lines` without the JSON records' timestamps, each checked: ISO-8601 UTC with milliseconds, between `from` and now. */
+  const untimed = (tt: Test, lines: unknown[], from: number): unknown[] => {
+    const to = Date.now();
+    return lines.map((l) => {
+      if (typeof l === 'string') return l;
+      const { timestamp, ...rest } = l as { timestamp: string };
+      tt.match(timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'yyyy-MM-ddTHH:mm:ss.SSSZ');
+      const at = Date.parse(timestamp);
+      tt.ok(at >= from - 1 && at <= to, `${timestamp} is the time of the call`);
+      return rest;
+    });
+  };
+  const JSON_INFO = { jsonLogs: { applicationLogLevel: 'INFO', systemLogLevel: 'INFO' } } as const;
+
+  t.test('LoggingConfig JSON: each LambdaLogger String record is a JSON line; System.out/err and byte messages stay plain', async (t) => {
+    const from = Date.now();
+    const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.LevelLogs', ...JSON_INFO });
+    const init = JSON.parse(await r.line(/init record/)) as Record<string, unknown>;
+    t.same(Object.keys(init), ['timestamp', 'message', 'level'], 'a record written during INIT has no AWSRequestId');
+    t.same(untimed(t, [init], from), [{ message: 'init record', level: 'INFO' }]);
+    const lines = await levelLogs(t, r, 'a', 'json-1');
+    const rec = (message: string, level: string): object => ({ message, level, AWSRequestId: 'json-1' });
+    t.same(untimed(t, lines, from), [
+      'stdout a',
+      'stderr a',
+      rec('plain a', 'UNDEFINED'),
+      rec('INFO a', 'INFO'),
+      rec('WARN a', 'WARN'),
+      rec('ERROR a', 'ERROR'),
+      rec('FATAL a', 'FATAL'),
+      'bytes warn a',
+      'bytes a',
+      rec('two\nlines "a"', 'INFO'),
+      { message: 'thread a', level: 'INFO' },
+      'end a',
+    ], 'TRACE and DEBUG (Strings and bytes) dropped below INFO; log(String) is UNDEFINED and never dropped; a thread of its own has no request id');
+    t.same(Object.keys(lines[2] as object), ['timestamp', 'message', 'level', 'AWSRequestId'], "the real client's field order");
+    const next = await levelLogs(t, r, 'b', 'json-2');
+    t.match(next[2], { message: 'plain b', AWSRequestId: 'json-2' }, 'the request id follows the invocation');
+    t.same(r.stderr.filter((l) => / [ab]$/.test(l)), [], 'nothing on stderr');
+  });
+
+  t.test('LoggingConfig JSON at ERROR: records below it are dropped, those without a level are not', async (t) => {
+    const from = Date.now();
+    const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.LevelLogs', jsonLogs: { applicationLogLevel: 'ERROR', systemLogLevel: 'INFO' } });
+    const rec = (message: string, level: string): object => ({ message, level, AWSRequestId: 'json-e' });
+    t.same(untimed(t, await levelLogs(t, r, 'e', 'json-e'), from), ['stdout e', 'stderr e', rec('plain e', 'UNDEFINED'), rec('ERROR e', 'ERROR'), rec('FATAL e', 'FATAL'), 'bytes e', 'end e']);
+    t.notOk(r.stdout.some((l) => l.includes('init record')), 'the INFO record of INIT is dropped too');
+  });
+
+  t.test("LoggingConfig JSON: the runtime's report of a thrown exception is an ERROR record of the invocation", async (t) => {
+    const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.Thrower', ...JSON_INFO });
+    const s = await r.invoke({}, { requestId: 'json-err' });
+    t.equal(s.kind, 'error');
+    const report = JSON.parse(await r.line(/"level":"ERROR"/)) as Record<string, unknown>;
+    t.match(report, { level: 'ERROR', AWSRequestId: 'json-err' });
+    t.match(report['message'], /^boom: java\.lang\.IllegalStateException\njava\.lang\.IllegalStateException: boom\n\tat example\.Thrower\.fail\(Thrower\.java:16\)/);
+    t.notOk(r.stderr.some((l) => l.includes('boom')), 'not on stderr as in the text format');
+  });
+
+  t.test('the text format: log(String) as it is, a level as a [LEVEL] prefix, nothing dropped', async (t) => {
+    const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.LevelLogs' });
+    await r.line(/^\[INFO\] init record$/);
+    t.same(await levelLogs(t, r, 't', 'text-1'), [
+      'stdout t',
+      'stderr t',
+      'plain t',
+      '[TRACE] TRACE t',
+      '[DEBUG] DEBUG t',
+      '[INFO] INFO t',
+      '[WARN] WARN t',
+      '[ERROR] ERROR t',
+      '[FATAL] FATAL t',
+      'bytes warn t',
+      'bytes debug t',
+      'bytes t',
+      '[INFO] two',
+      'lines "t"',
+      '[INFO] thread t',
+      'end t',
+    ]);
+  });
+
+  t.test("the text format with the function's own AWS_LAMBDA_LOG_LEVEL: the real client filters by it in either format", async (t) => {
+    const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.LevelLogs', environment: { AWS_LAMBDA_LOG_LEVEL: 'warn' } });
+    t.same(await levelLogs(t, r, 'w', 'text-w'), ['stdout w', 'stderr w', 'plain w', '[WARN] WARN w', '[ERROR] ERROR w', '[FATAL] FATAL w', 'bytes warn w', 'bytes w', 'end w']);
+  });
+
+  t.test('a log level or format the runtime cannot read stops it before INIT, as the real client does', async (t) => {
+    for (const [name, value, message] of [
+      ['AWS_LAMBDA_LOG_LEVEL', 'LOUD', "Invalid log level: 'LOUD' expected one of [TRACE, DEBUG, INFO, WARN, ERROR, FATAL]"],
+      ['AWS_LAMBDA_LOG_FORMAT', 'XML', "Invalid log format: 'XML' expected one of [JSON, TEXT]"],
+    ] as const) {
+      const r = await startJava(t, jdk, ricDir, codeDir, { handler: 'example.LevelLogs', environment: { [name]: value } });
+      t.same(await bounded(r.exited, 'the exit'), { code: 1, signal: null }, `${name}=${value}`);
+      t.ok(r.stderr.some((l) => l.endsWith(message)), r.stderr.join('\n'));
+    }
+  });
+
   t.test("a thrown exception: Lambda's error shape, the trace on stderr, the environment kept", async (t) => {
     const r = await startReady(t, jdk, ricDir, codeDir, { handler: 'example.Thrower' });
     const s = await r.invoke({});

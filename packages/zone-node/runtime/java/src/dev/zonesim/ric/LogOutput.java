@@ -2,6 +2,8 @@ package dev.zonesim.ric;
 
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.logging.LogFormat;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -19,25 +21,31 @@ import java.nio.charset.StandardCharsets;
  * as they do on Lambda: the function slows down, it does not grow.
  *
  * <p>The runtime's own reports (an error's stack trace) go to the process's stderr, as Lambda's
- * runtime reports them apart from the function's output.
+ * runtime reports them apart from the function's output; with {@code LogFormat: JSON} they are
+ * ERROR records of the logger instead, as the real client logs them ({@link #report}).
+ * {@code System.out} and {@code System.err} stay plain text in either format: on Lambda only the
+ * {@link LambdaLogger} (and Log4j2's Lambda appender) write JSON records.
  */
 final class LogOutput {
 
     private final OutputStream stdout;
     /** The process's stderr, UTF-8, for the runtime's own reports. */
     final PrintStream diagnostics;
-    final LambdaLogger logger;
+    final ApplicationLogger logger;
 
-    private LogOutput() {
+    private LogOutput(LogFormat format, LogLevel minimum) {
         // Every write reaches the shared buffer at once; a newline (or flush()) sends it on.
         this.stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
         this.diagnostics = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-        this.logger = new Logger(this);
+        this.logger = new ApplicationLogger(this, format, minimum);
     }
 
-    /** Redirects System.out and System.err, and makes {@link LambdaRuntime#getLogger()} this logger. */
-    static LogOutput install() {
-        LogOutput out = new LogOutput();
+    /**
+     * Redirects System.out and System.err, and makes {@link LambdaRuntime#getLogger()} this logger,
+     * which writes in {@code format} and drops records below {@code minimum}.
+     */
+    static LogOutput install(LogFormat format, LogLevel minimum) {
+        LogOutput out = new LogOutput(format, minimum);
         System.setOut(new PrintStream(out.stdout, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(out.stdout, true, StandardCharsets.UTF_8));
         try {
@@ -62,6 +70,19 @@ final class LogOutput {
         }
     }
 
+    /**
+     * A report of the runtime's own (an error and its trace: {@link Errors#report}): on stderr in
+     * the text format; in JSON one ERROR record of the logger, so filtered by level like any other
+     * (the real client logs it with {@code LogLevel.ERROR} when the format is JSON).
+     */
+    void report(String text) {
+        if (logger.format == LogFormat.JSON) {
+            logger.log(text, LogLevel.ERROR);
+        } else {
+            diagnostics.print(text);
+        }
+    }
+
     /** One record: the message and, unless it ends with one, a newline (a message is one log line or more, never part of one). */
     void record(byte[] message) {
         byte[] line = message;
@@ -75,27 +96,6 @@ final class LogOutput {
             stdout.flush();
         } catch (IOException e) {
             diagnostics.println("zonesim java runtime: cannot write to stdout: " + e);
-        }
-    }
-
-    private static final class Logger implements LambdaLogger {
-        private final LogOutput out;
-
-        Logger(LogOutput out) {
-            this.out = out;
-        }
-
-        @Override
-        public void log(String message) {
-            // Pending System.out text first, so that the order of the calls is the order of the lines.
-            System.out.flush();
-            out.record(String.valueOf(message).getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public void log(byte[] message) {
-            System.out.flush();
-            out.record(message == null ? "null".getBytes(StandardCharsets.UTF_8) : message);
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.zonesim.ric;
 
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;
+import com.amazonaws.services.lambda.runtime.logging.LogFormat;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import java.io.IOError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +41,18 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        LogOutput out = LogOutput.install();
+        // LoggingConfig, read first as the real client does; a value it cannot read stops it at once.
+        LogLevel minimum;
+        LogFormat format;
+        try {
+            minimum = LogLevel.fromString(env("AWS_LAMBDA_LOG_LEVEL", "UNDEFINED"));
+            format = LogFormat.fromString(env("AWS_LAMBDA_LOG_FORMAT", "TEXT"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("zonesim java runtime: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        LogOutput out = LogOutput.install(format, minimum);
         String api = System.getenv("AWS_LAMBDA_RUNTIME_API");
         if (api == null || api.isEmpty()) {
             out.diagnostics.println("zonesim java runtime: AWS_LAMBDA_RUNTIME_API is not set");
@@ -56,7 +69,7 @@ public final class Main {
             handler = HandlerLoader.load(handlerName, ClassLoader.getSystemClassLoader());
         } catch (InitFault f) {
             out.flush();
-            out.diagnostics.print(Errors.report(f.errorMessage, f.errorType, f.throwable));
+            out.report(Errors.report(f.errorMessage, f.errorType, f.throwable));
             try {
                 int status = client.postInitError(Errors.initBody(f.errorMessage, f.errorType), INIT_ERROR_TYPE);
                 if (status != 202) out.diagnostics.println("zonesim java runtime: POST /init/error answered " + status + ": " + client.lastRefusal);
@@ -108,6 +121,8 @@ public final class Main {
             else System.clearProperty(TRACE_PROPERTY);
 
             InvocationContext context = new InvocationContext(fn, inv, identity(inv, out), clientContext(inv, out));
+            // JSON records of this thread carry this request id from now on (until the next one).
+            out.logger.bind(inv.requestId);
             byte[] result = null;
             Throwable failure = null;
             try {
@@ -163,7 +178,7 @@ public final class Main {
         try {
             Errors.filter(failure);
             // The report goes out before the answer, so that it lands in this invocation's log.
-            out.diagnostics.print(Errors.report(Errors.messageOf(failure), failure.getClass().getName(), failure));
+            out.report(Errors.report(Errors.messageOf(failure), failure.getClass().getName(), failure));
             body = Errors.invocationBody(failure);
         } catch (Throwable again) {
             body = fatal ? LAST_RESORT_BODY : Errors.initBody(failure.getClass().getName(), failure.getClass().getName());
