@@ -1,7 +1,12 @@
 // Issue 17, layers: through the official SDK, layer versions are published, listed, fetched and
 // deleted; a function names up to five, in order; a layer supplies a library to a Node and a Python
 // function, the later layer winning where two hold the same file, with the layers' /opt/bin on
-// PATH; functions keep a deleted layer version; Lambda's errors for what cannot be named.
+// PATH, and a jar to a Java function from /opt/java/lib; functions keep a deleted layer version;
+// Lambda's errors for what cannot be named.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import {
   CreateFunctionCommand,
@@ -19,8 +24,9 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { buildZip } from '@zonesim/code';
+import { machineJavaClient } from '../packages/zone-node/src/environment/java-runtime.js';
 import { machinePython } from '../packages/zone-node/src/environment/python-runtime.js';
-import { testCluster } from './harness/cluster.js';
+import { tempDir, testCluster } from './harness/cluster.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/layers';
 const PYTHON = await machinePython();
@@ -134,4 +140,34 @@ t.test('layers: publish, use in order from Node and Python, list, delete', async
       InvalidParameterValueException,
     );
   });
+});
+
+const JAVA = await machineJavaClient();
+const JAVA_FIXTURES = fileURLToPath(new URL('./fixtures/java', import.meta.url));
+
+t.test('a layer supplies a jar to a Java function at /opt/java/lib', { skip: JAVA.jdk && JAVA.ricDir ? false : 'no JDK with javac on this machine' }, async (t) => {
+  const { jdk, ricDir } = JAVA;
+  const work = await tempDir(t);
+  // The library in a jar of its own, shipped only in the layer; the handler compiled against it.
+  execFileSync(jdk!.javac, ['--release', '17', '-d', join(work, 'lib-classes'), join(JAVA_FIXTURES, 'lib', 'libdemo', 'Shout.java')], { stdio: 'pipe' });
+  const jar = join(work, 'shout.jar');
+  execFileSync(join(jdk!.home, 'bin', 'jar'), ['cf', jar, '-C', join(work, 'lib-classes'), '.'], { stdio: 'pipe' });
+  execFileSync(jdk!.javac, ['--release', '17', '-cp', `${ricDir!}:${jar}`, '-d', join(work, 'classes'), join(JAVA_FIXTURES, 'handlers', 'example', 'UsesLib.java')], { stdio: 'pipe' });
+
+  const cluster = await testCluster(t, { zoneCount: 1 });
+  const lambda = new LambdaClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  t.teardown(() => lambda.destroy());
+  const layer = await lambda.send(new PublishLayerVersionCommand({ LayerName: 'shout', Content: { ZipFile: await buildZip({ 'java/lib/shout.jar': readFileSync(jar) }) }, CompatibleRuntimes: ['java21'] }));
+  const code = await buildZip({ 'example/UsesLib.class': readFileSync(join(work, 'classes', 'example', 'UsesLib.class')) });
+  await lambda.send(new CreateFunctionCommand({
+    FunctionName: 'java-layer', Runtime: 'java21', Role: ROLE, Handler: 'example.UsesLib', MemorySize: 512, Timeout: 10, Code: { ZipFile: code }, Layers: [layer.LayerVersionArn!],
+  }));
+  const out = await lambda.send(new InvokeCommand({ FunctionName: 'java-layer', Payload: JSON.stringify('quiet') }));
+  t.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'));
+  t.equal(answer(out), 'QUIET!', "the layer's jar is on the class path");
+  // Without the layer the class is missing: the jar came from the layer alone.
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'java-layer', Layers: [] }));
+  const without = await lambda.send(new InvokeCommand({ FunctionName: 'java-layer', Payload: JSON.stringify('quiet') }));
+  t.equal(without.FunctionError, 'Unhandled');
+  t.match(answer(without), { errorType: /NoClassDefFoundError|ClassNotFoundException/ });
 });
