@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '@zonesim/common';
 import { EnvironmentLifecycle } from './environment-lifecycle.js';
+import { Phase } from './phase.js';
 import { frameInvocation, type Ending } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { formatInitReportLine, formatStartLine } from './report-lines.js';
@@ -88,12 +89,6 @@ export interface EnvironmentCoreComponents {
 }
 
 const MIB = 1024 * 1024;
-
-function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r.message;
-  return r === undefined ? 'aborted' : String(r);
-}
 
 export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDriver<O> = EnvironmentDriver<O>> implements ExecutionEnvironment {
   readonly id: string;
@@ -325,22 +320,20 @@ export class EnvironmentCore<O extends { kind: string }, D extends EnvironmentDr
     const queued = this.#queued.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise<O | CoreOutcome>((resolve) => {
-      let timer: TimerHandle | undefined;
-      const onAbort = (): void => {
+      const phase = new Phase(this.clock, signal, (reason) => {
+        // What the driver holds back comes before the abort.
         this.driver.flush?.();
-        finish({ kind: 'aborted', reason: signal ? reasonOf(signal) : 'aborted' });
-      };
+        finish({ kind: 'aborted', reason });
+      });
       const finish = (o: O | CoreOutcome): void => {
         if (this.#waiter !== finish) return;
         this.#waiter = undefined;
-        if (timer !== undefined) this.clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        phase.end();
         resolve(o);
       };
       this.#waiter = finish;
-      timer = this.clock.setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, deadline - this.clock.monotonic()));
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
+      phase.at(deadline - this.clock.monotonic(), () => finish({ kind: 'timeout' }));
+      phase.checkSignal();
     });
   }
 

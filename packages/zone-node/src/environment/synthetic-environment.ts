@@ -1,7 +1,8 @@
-import { SYNTHETIC_DEFINITION_FILE, type Clock, type TimerHandle } from '@zonesim/common';
+import { SYNTHETIC_DEFINITION_FILE, type Clock } from '@zonesim/common';
 import type { FunctionError } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentStateError } from './errors.js';
 import { EnvironmentLifecycle } from './environment-lifecycle.js';
+import { Phase } from './phase.js';
 import { frameInvocation, initFailureEnding, invocationEnding, type Ending, type Outcome } from './invocation-ending.js';
 import { LogBuffer } from './log-buffer.js';
 import { formatFunctionLogLine, formatInitReportLine, formatStartLine } from './report-lines.js';
@@ -30,12 +31,6 @@ export const SYNTHETIC_ECHO_MAX_BYTES = 1024;
 /** How the platform ends a synthetic invocation that ran out of memory (as the RSS watchdog's kill). */
 const OOM_EXIT = { code: null, signal: 'SIGKILL', outOfMemory: true } as const;
 
-function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r.message;
-  return r === undefined ? 'aborted' : String(r);
-}
-
 function roundUs(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
@@ -51,50 +46,6 @@ interface InvocationPlan {
 
 /** How INIT will end. */
 type InitPlan = { ok: true; initMs: number } | { ok: false; initMs: number; outcome: Outcome };
-
-/**
- * One phase (INIT, or an invocation) running on the clock: its timers, and how an abort (the
- * caller's signal, or `destroy`) ends it early. Once over, nothing of it fires.
- */
-class Phase {
-  readonly #clock: Clock;
-  readonly #timers: TimerHandle[] = [];
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: (reason: string) => void;
-  readonly #listener = (): void => this.abort(this.#signal ? reasonOf(this.#signal) : 'aborted');
-  #over = false;
-
-  constructor(clock: Clock, signal: AbortSignal | undefined, onAbort: (reason: string) => void) {
-    this.#clock = clock;
-    this.#signal = signal;
-    this.#onAbort = onAbort;
-    signal?.addEventListener('abort', this.#listener, { once: true });
-  }
-
-  /** Runs `fn` `ms` from now, unless the phase is over by then. */
-  at(ms: number, fn: () => void): void {
-    this.#timers.push(this.#clock.setTimeout(() => this.#over || fn(), Math.max(0, ms)));
-  }
-
-  /** Ends the phase early; the abort handler builds its result. */
-  abort(reason: string): void {
-    if (this.#over) return;
-    this.end();
-    this.#onAbort(reason);
-  }
-
-  /** Ends the phase: clears what is left of its timers and its signal listener. */
-  end(): void {
-    this.#over = true;
-    for (const t of this.#timers) this.#clock.clearTimeout(t);
-    this.#signal?.removeEventListener('abort', this.#listener);
-  }
-
-  /** Applies a signal that was aborted before the phase began. */
-  checkSignal(): void {
-    if (this.#signal?.aborted) this.#listener();
-  }
-}
 
 /** What a synthetic environment runs on. */
 export interface SyntheticEnvironmentComponents {
