@@ -92,7 +92,7 @@ export interface LatencySummary {
 }
 
 /** Histograms record integer microseconds: Lambda durations have sub-ms resolution (REPORT shows 2 decimals). */
-const MICROS_PER_MS = 1000;
+export const MICROS_PER_MS = 1000;
 
 /** Builds an empty histogram: pure JS ("packed" counts: memory grows with distinct values, not range). */
 export function newLatencyHistogram(significantDigits: 1 | 2 | 3 | 4 | 5 = 3): hdr.Histogram {

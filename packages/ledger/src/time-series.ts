@@ -1,7 +1,7 @@
-import type * as hdr from 'hdr-histogram-js';
 import { systemClock, type Clock, type TimerHandle } from '@zonesim/common';
 import { LedgerOptionsError } from './errors.js';
-import { newLatencyHistogram, recordMs } from './latency.js';
+import { MICROS_PER_MS } from './latency.js';
+import { WindowLatencies } from './window-latencies.js';
 import { noopLogger, type LedgerLogger } from './logger.js';
 import { attemptRan, LedgerOutcome, type LedgerRecord } from './record.js';
 
@@ -34,6 +34,8 @@ export interface SecondPoint {
 
 /** Where "now" comes from: the injected clock (live runs) or the records' own timestamps (replaying a ledger). */
 export type TimeSource = 'clock' | 'records';
+
+const P50_P99 = [50, 99] as const;
 
 /** @default 3600: the last hour */
 export const DEFAULT_TIME_SERIES_CAPACITY_SECONDS = 3600;
@@ -101,7 +103,7 @@ interface OpenSecond {
   serviceErrors: number;
   throttles: number;
   coldStarts: number;
-  e2e: hdr.Histogram | undefined;
+  e2e: WindowLatencies | undefined;
   inFlight: number | undefined;
   inFlightMax: number | undefined;
   healthyZones: number | undefined;
@@ -202,7 +204,8 @@ export class TimeSeries {
     }
     if (attemptRan(record)) {
       if (record.cold === true) s.coldStarts++;
-      recordMs((s.e2e ??= newLatencyHistogram(2)), record.respondedAt - record.receivedAt);
+      // As recordMs does into a histogram: whole microseconds, never negative.
+      (s.e2e ??= new WindowLatencies(2)).add(Math.max(0, Math.round((record.respondedAt - record.receivedAt) * MICROS_PER_MS)));
     }
     if (this.options.timeSource === 'records' && record.respondedAt > this.#maxSeen) {
       this.#maxSeen = record.respondedAt;
@@ -293,6 +296,7 @@ export class TimeSeries {
         this.#logger.error({ err }, 'time series: costSource threw');
       }
     }
+    const [p50, p99] = e2e ? e2e.percentiles(P50_P99) : [];
     const functionErrors = s?.functionErrors ?? 0;
     const serviceErrors = s?.serviceErrors ?? 0;
     return {
@@ -304,8 +308,8 @@ export class TimeSeries {
       errors: functionErrors + serviceErrors,
       throttles: s?.throttles ?? 0,
       coldStarts: s?.coldStarts ?? 0,
-      p50Ms: e2e ? e2e.getValueAtPercentile(50) / 1000 : null,
-      p99Ms: e2e ? e2e.getValueAtPercentile(99) / 1000 : null,
+      p50Ms: p50 === undefined ? null : p50 / 1000,
+      p99Ms: p99 === undefined ? null : p99 / 1000,
       inFlight: this.#inFlight,
       inFlightMax: s?.inFlightMax ?? this.#inFlight,
       healthyZones: this.#healthyZones,
