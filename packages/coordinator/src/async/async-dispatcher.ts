@@ -199,15 +199,11 @@ export class AsyncDispatcher implements Lifecycle {
     let events: AsyncEvent[];
     let starts: Array<StartedAttempt | typeof EXPIRED | undefined>;
     try {
-      events = this.#store.claimDue(now, free, this.options.scaledLeaseMs);
       // Lambda checks the age before each attempt: a too-old event is not sent (lambda-facts 6).
-      // The others start together, in one transaction.
-      const live = events.filter((e) => !isExpired(e, now, this.options.timeScale));
-      const started = live.length > 0 ? this.#store.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];
-      starts = events.map((e) => {
-        const i = live.indexOf(e);
-        return i < 0 ? EXPIRED : started[i];
-      });
+      // The others start with their claim, in one transaction.
+      const claimed = this.#store.claimAndStart(now, free, this.options.scaledLeaseMs, (e) => !isExpired(e, now, this.options.timeScale));
+      events = claimed.events;
+      starts = claimed.starts.map((s) => (s === 'not-started' ? EXPIRED : s));
     } catch (err) {
       // Claimed rows stay in flight under their lease and are re-queued when it expires.
       this.#log.error({ err }, 'async dispatcher could not claim or start events');

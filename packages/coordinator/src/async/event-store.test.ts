@@ -188,6 +188,19 @@ t.test('startAttempts starts a pass in one transaction: stale claims get undefin
   t.match(store.get('b'), { attempt: 0, deliveries: 0 }, 'the stale claim started nothing');
 });
 
+t.test('claimAndStart: a pass claims and starts in one call; what may not run is claimed, not started', async (t) => {
+  const clock = new ManualClock();
+  const store = open(t, {}, clock);
+  for (const id of ['a', 'b', 'c']) await store.enqueue(ev(id));
+  const { events, starts } = store.claimAndStart(clock.now(), 10, 1000, (e) => e.eventId !== 'b');
+  t.same(events.map((e) => e.eventId), ['a', 'b', 'c']);
+  t.same(starts, [{ attempt: 1, duplicate: false }, 'not-started', { attempt: 1, duplicate: false }]);
+  t.match(store.get('b'), { status: 'in-flight', attempt: 0, deliveries: 0 }, 'claimed under its lease, not started');
+  t.match(store.stats(), { deliveries: 2 });
+  t.same(store.claimAndStart(clock.now(), 10, 1000, () => true), { events: [], starts: [] }, 'nothing left due');
+  t.same(store.claimAndStart(clock.now(), 0, 1000, () => true), { events: [], starts: [] });
+});
+
 t.test('completeSoon: completions of one turn share a transaction; stale claims resolve false', async (t) => {
   const clock = new ManualClock();
   const store = open(t, {}, clock);

@@ -176,6 +176,33 @@ export class EventStore {
   }
 
   /**
+   * {@link claimDue} and {@link startAttempts} in one transaction, as the dispatcher's pass uses
+   * them: the due events are claimed, and those `startable` says may run (Lambda checks an event's
+   * age before each attempt) have their attempt started. One commit per pass instead of two (the
+   * claim's write transaction was ~12 % of a virtual run with async load). Per event, in the order
+   * returned: the started attempt, `undefined` for a stale claim, or `'not-started'`.
+   */
+  claimAndStart(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    startable: (event: AsyncEvent) => boolean,
+  ): { events: AsyncEvent[]; starts: Array<StartedAttempt | undefined | 'not-started'> } {
+    if (limit <= 0) return { events: [], starts: [] };
+    const { db, sql } = this.#open();
+    if (sql.anyDue.get({ now }) === undefined) return { events: [], starts: [] };
+    return db.transaction(() => {
+      const events = this.claimDue(now, limit, leaseMs);
+      const live = events.filter(startable);
+      // A nested transaction is a savepoint inside this one: still one commit.
+      const started = live.length > 0 ? this.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];
+      let next = 0;
+      const starts = events.map((e): StartedAttempt | undefined | 'not-started' => (live[next] === e ? started[next++] : 'not-started'));
+      return { events, starts };
+    })();
+  }
+
+  /**
    * Records the start of an attempt on a claimed event: attempt and delivery counts go up, and if
    * the previous attempt never reported back (it may have run) the delivery counts as a duplicate.
    * Returns undefined when the claim is stale.
