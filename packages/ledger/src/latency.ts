@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { LedgerOptionsError, LedgerStateError } from './errors.js';
+import { countAtPercentile } from './hdr-percentile.js';
 import { noopLogger, type LedgerLogger } from './logger.js';
 import { LedgerOutcome, type LedgerRecord } from './record.js';
 import { stateArray, stateNumber, stateObject, stateString } from './state-codec.js';
@@ -104,8 +105,62 @@ export function recordMs(histogram: hdr.Histogram, ms: number): void {
   histogram.recordValue(Math.max(0, Math.round(ms * MICROS_PER_MS)));
 }
 
-/** Summarizes a histogram in ms; undefined when it is empty. */
+/** What the JavaScript histograms (`useWebAssembly: false`, every one here) expose besides the `Histogram` interface. */
+interface JsHistogramWalk {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  lowestEquivalentValue(value: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+}
+
+const SUMMARY_PERCENTILES = [50, 90, 99, 99.9] as const;
+
+/**
+ * Summarizes a histogram in ms; undefined when it is empty. One walk over the counts gives the
+ * minimum, mean and every percentile exactly as HDR's own getters do (their operands, in their
+ * order), where calling those getters walks a packed array six times (profiled: ~10 % of a short
+ * virtual run went to the report's summaries).
+ */
 export function summarizeHistogram(h: hdr.Histogram): LatencySummary | undefined {
+  if (h.totalCount === 0) return undefined;
+  const walk = h as unknown as Partial<JsHistogramWalk>;
+  if (typeof walk.getCountAtIndex !== 'function' || typeof walk.countsArrayLength !== 'number') return summarizeByGetters(h);
+  const j = walk as JsHistogramWalk;
+  const ms = (us: number) => us / MICROS_PER_MS;
+  const total = h.totalCount;
+  const targets = SUMMARY_PERCENTILES.map((p) => countAtPercentile(p, total));
+  const at: number[] = SUMMARY_PERCENTILES.map(() => 0);
+  let next = 0;
+  let first: number | undefined;
+  let cumulative = 0;
+  let totalValue = 0;
+  for (let i = 0; i < j.countsArrayLength && cumulative < total; i++) {
+    const count = j.getCountAtIndex(i);
+    if (count === 0) continue;
+    const value = j.valueFromIndex(i);
+    const highest = j.highestEquivalentValue(value);
+    first ??= j.lowestEquivalentValue(value);
+    totalValue += j.medianEquivalentValue(highest) * count;
+    cumulative += count;
+    while (next < targets.length && cumulative >= targets[next]!) at[next++] = highest;
+  }
+  return {
+    count: total,
+    // minNonZeroValue is MAX_SAFE_INTEGER when every value recorded was 0.
+    min: (first ?? 0) === 0 ? 0 : ms(h.minNonZeroValue),
+    mean: ms(totalValue / total),
+    p50: ms(at[0]!),
+    p90: ms(at[1]!),
+    p99: ms(at[2]!),
+    p999: ms(at[3]!),
+    max: ms(h.maxValue),
+  };
+}
+
+/** {@link summarizeHistogram} through HDR's getters (a histogram that is not the JavaScript one). */
+export function summarizeByGetters(h: hdr.Histogram): LatencySummary | undefined {
   if (h.totalCount === 0) return undefined;
   const ms = (us: number) => us / MICROS_PER_MS;
   return {

@@ -43,3 +43,17 @@ t.test('empty: 0; one value: its equivalence class; past the bound it keeps answ
   for (const v of [5, 50, 500, 5000, 50000, 7]) bounded.add(v);
   t.equal(bounded.count, 6, 'switched to a histogram at the bound, nothing lost');
 });
+
+t.test("summarizeHistogram's one walk gives exactly what HDR's getters give", async (t) => {
+  const { summarizeHistogram, summarizeByGetters, newLatencyHistogram: make } = await import('./latency.js');
+  for (const digits of [1, 2, 3] as const) {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rand = lcg(seed * 13 + digits);
+      const h = make(digits);
+      const n = 1 + Math.floor(rand() * (seed % 4 === 0 ? 5000 : 80));
+      for (let i = 0; i < n; i++) h.recordValue(seed % 9 === 0 ? 0 : Math.round(rand() ** 3 * 10 ** (1 + Math.floor(rand() * 8))));
+      t.same(summarizeHistogram(h), summarizeByGetters(h), `digits ${digits}, seed ${seed}, ${n} values`);
+    }
+  }
+  t.equal(summarizeHistogram(make(2)), undefined, 'empty');
+});

@@ -1,4 +1,5 @@
 import type * as hdr from 'hdr-histogram-js';
+import { countAtPercentile } from './hdr-percentile.js';
 import { newLatencyHistogram } from './latency.js';
 
 /**
@@ -50,16 +51,6 @@ export class WindowLatencies {
     const template = equivalence(this.#significantDigits);
     return ps.map((p) => template.highestEquivalentValue(sorted[countAtPercentile(p, sorted.length) - 1]!));
   }
-}
-
-/** HDR's count at a percentile: rounded up, allowing for one ulp of floating-point error, at least 1. */
-function countAtPercentile(percentile: number, total: number): number {
-  const fp = (Math.min(percentile, 100) / 100) * total;
-  return Math.min(total, Math.max(Math.ceil(fp - ulp(fp)), 1));
-}
-
-function ulp(x: number): number {
-  return Math.pow(2, Math.floor(Math.log2(x)) - 52);
 }
 
 /** What the JavaScript histograms (`useWebAssembly: false`) answer besides the `Histogram` interface. */
