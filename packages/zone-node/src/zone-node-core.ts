@@ -138,6 +138,8 @@ export class ZoneNodeCore extends EventEmitter {
   /** Monotonic ms of the last heartbeat that carried the environment report (dashboard, issue 9). */
   #reportedAt = -Infinity;
   #welcome: Welcome | undefined;
+  /** {@link #platformEnv} of the current welcome (environments only read it). */
+  #platformEnvOf: { welcome: Welcome | undefined; env: Record<string, string> } | undefined;
   #stopping: Promise<void> | undefined;
   readonly #firstWelcome: { promise: Promise<Welcome>; resolve: (w: Welcome) => void; reject: (e: Error) => void };
 
@@ -572,6 +574,15 @@ export class ZoneNodeCore extends EventEmitter {
    * credentials are in the environment.
    */
   #platformEnv(): Record<string, string> {
+    // Built once per session's welcome, not per invocation (a virtual run's profile showed it).
+    const cached = this.#platformEnvOf;
+    if (cached && cached.welcome === this.#welcome) return cached.env;
+    const env = Object.freeze(this.#buildPlatformEnv());
+    this.#platformEnvOf = { welcome: this.#welcome, env };
+    return env;
+  }
+
+  #buildPlatformEnv(): Record<string, string> {
     const apiUrl = this.#welcome?.apiUrl;
     if (!apiUrl) return {};
     const endpoints = { AWS_ENDPOINT_URL: apiUrl, AWS_ENDPOINT_URL_LAMBDA: apiUrl, AWS_ENDPOINT_URL_SQS: apiUrl };
