@@ -9,17 +9,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import {
+  AddLayerVersionPermissionCommand,
   CreateFunctionCommand,
   DeleteLayerVersionCommand,
   GetFunctionCommand,
   GetLayerVersionByArnCommand,
   GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
   ListLayersCommand,
   ListLayerVersionsCommand,
+  PreconditionFailedException,
   PublishLayerVersionCommand,
+  RemoveLayerVersionPermissionCommand,
+  ResourceConflictException,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -170,4 +175,36 @@ t.test('a layer supplies a jar to a Java function at /opt/java/lib', { skip: JAV
   const without = await lambda.send(new InvokeCommand({ FunctionName: 'java-layer', Payload: JSON.stringify('quiet') }));
   t.equal(without.FunctionError, 'Unhandled');
   t.match(answer(without), { errorType: /NoClassDefFoundError|ClassNotFoundException/ });
+});
+
+t.test('layer version permissions: add, get, remove, with Lambda\'s errors', async (t) => {
+  const cluster = await testCluster(t, { zoneCount: 1 });
+  const lambda = new LambdaClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  t.teardown(() => lambda.destroy());
+  const layer = await lambda.send(new PublishLayerVersionCommand({ LayerName: 'shared', Content: { ZipFile: await layerZip('shared') } }));
+  const version = { LayerName: 'shared', VersionNumber: layer.Version! };
+  await t.rejects(lambda.send(new GetLayerVersionPolicyCommand(version)), ResourceNotFoundException, 'no policy yet');
+
+  const added = await lambda.send(new AddLayerVersionPermissionCommand({ ...version, StatementId: 'org-read', Action: 'lambda:GetLayerVersion', Principal: '*', OrganizationId: 'o-abcdefghij' }));
+  t.same(JSON.parse(added.Statement!), {
+    Sid: 'org-read', Effect: 'Allow', Principal: '*', Action: 'lambda:GetLayerVersion', Resource: layer.LayerVersionArn,
+    Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } },
+  });
+  t.type(added.RevisionId, 'string');
+  const second = await lambda.send(new AddLayerVersionPermissionCommand({ ...version, StatementId: 'account-read', Action: 'lambda:GetLayerVersion', Principal: '123456789012', RevisionId: added.RevisionId }));
+  t.match(JSON.parse(second.Statement!), { Principal: { AWS: 'arn:aws:iam::123456789012:root' } });
+  const got = await lambda.send(new GetLayerVersionPolicyCommand(version));
+  t.same(JSON.parse(got.Policy!).Statement.map((s: { Sid: string }) => s.Sid), ['org-read', 'account-read']);
+  t.equal(got.RevisionId, second.RevisionId);
+
+  await t.rejects(lambda.send(new AddLayerVersionPermissionCommand({ ...version, StatementId: 'org-read', Action: 'lambda:GetLayerVersion', Principal: '*' })), ResourceConflictException, 'a statement id is used once');
+  await t.rejects(lambda.send(new AddLayerVersionPermissionCommand({ ...version, StatementId: 'x', Action: 'lambda:GetLayerVersion', Principal: '*', RevisionId: added.RevisionId })), PreconditionFailedException, 'a stale revision');
+  await t.rejects(lambda.send(new AddLayerVersionPermissionCommand({ ...version, StatementId: 'x', Action: 'lambda:InvokeFunction', Principal: '*' })), { name: 'ValidationException' }, 'only lambda:GetLayerVersion');
+  await t.rejects(lambda.send(new AddLayerVersionPermissionCommand({ LayerName: 'shared', VersionNumber: 99, StatementId: 'x', Action: 'lambda:GetLayerVersion', Principal: '*' })), ResourceNotFoundException);
+
+  await lambda.send(new RemoveLayerVersionPermissionCommand({ ...version, StatementId: 'org-read' }));
+  t.same(JSON.parse((await lambda.send(new GetLayerVersionPolicyCommand(version))).Policy!).Statement.map((s: { Sid: string }) => s.Sid), ['account-read']);
+  await t.rejects(lambda.send(new RemoveLayerVersionPermissionCommand({ ...version, StatementId: 'org-read' })), ResourceNotFoundException, 'removed once');
+  await lambda.send(new RemoveLayerVersionPermissionCommand({ ...version, StatementId: 'account-read' }));
+  await t.rejects(lambda.send(new GetLayerVersionPolicyCommand(version)), ResourceNotFoundException, 'the last statement gone: no policy');
 });

@@ -13,6 +13,7 @@ import {
 } from './function-routes.js';
 import { handleInvoke } from './invoke-route.js';
 import { handleInvokeWithResponseStream } from './invoke-stream-route.js';
+import { LAYER_POLICY_PATH, handleLayerPolicy } from './layer-policy-routes.js';
 import { LAYERS_PATH, handleLayers } from './layer-routes.js';
 import { POLICY_PATH, handlePolicy } from './policy-routes.js';
 import { PROVISIONED_CONCURRENCY_PATH, handleProvisionedConcurrency } from './provisioned-concurrency-routes.js';
@@ -60,6 +61,8 @@ export function lambdaRoutes(deps: ApiServerDeps, fn: FunctionRouteDeps): RouteR
       handleFunctionConcurrency(concurrencyDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.requestId)),
     api('*', PROVISIONED_CONCURRENCY_PATH, (c) =>
       handleProvisionedConcurrency(provisionedDeps, c.req, c.res, c.method, decoded(c.params[0]!), c.target.query, c.requestId)),
+    api(['POST', 'GET', 'DELETE'], LAYER_POLICY_PATH, (c) =>
+      handleLayerPolicy({ layers: deps.registry.layers }, c.req, c.res, c.method, c.params[0]!, c.params[1]!, c.params[2] === '' ? undefined : c.params[2], c.target.query, c.requestId)),
     api(['POST', 'GET', 'DELETE'], LAYERS_PATH, (c) =>
       handleLayers(
         // A base64 body of a zip at the size limit, with room for the JSON around it.

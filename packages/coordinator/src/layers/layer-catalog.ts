@@ -3,6 +3,7 @@ import { isCodeError, type CodeStore, type ZipInfo } from '@zonesim/code';
 import { invalidParameter, resourceNotFound, validationError } from '../errors.js';
 import type { PackageJobs } from '../uploads/package-jobs.js';
 import type { RegistryStore } from '../registry/registry-store.js';
+import type { StoredPolicy } from '../registry/resource-policy.js';
 
 /**
  * Lambda layers (issue 17; docs/api.md, Layers): zip archives published as immutable, numbered
@@ -28,6 +29,8 @@ export interface LayerVersionRecord {
   unzippedSize: number;
   /** Epoch ms. */
   createdAt: number;
+  /** Its resource policy (AddLayerVersionPermission), which goes with the version. */
+  policy?: StoredPolicy;
 }
 
 /** What a function records of each layer it uses. */
@@ -75,10 +78,12 @@ export class LayerCatalog {
   readonly #layers = new Map<string, LayerVersionRecord[]>();
   /** The number each layer's next version gets: never reused, even after deletes. */
   readonly #next = new Map<string, number>();
+  readonly #newRevision: () => string;
   /** Says whether any function version still names a blob (set by the registry). */
   #blobInUseByFunctions: (sha256Hex: string) => boolean = () => false;
 
-  constructor(args: { settings: LayerCatalogSettings; store: CodeStore; jobs: PackageJobs; records?: RegistryStore; clock: Clock; log: Logger }) {
+  constructor(args: { settings: LayerCatalogSettings; store: CodeStore; jobs: PackageJobs; records?: RegistryStore; clock: Clock; log: Logger; newRevision: () => string }) {
+    this.#newRevision = args.newRevision;
     this.#settings = args.settings;
     this.#store = args.store;
     this.#jobs = args.jobs;
@@ -154,6 +159,20 @@ export class LayerCatalog {
     const found = this.#layers.get(this.#nameOf(rawName))?.find((v) => v.version === version);
     if (!found) throw resourceNotFound('The resource you requested does not exist.');
     return found;
+  }
+
+  /**
+   * Changes a version's resource policy (Add/RemoveLayerVersionPermission): `change` gets the
+   * current policy and the revision id a changed one takes, and returns the new policy (undefined:
+   * none left). Persisted before it returns.
+   */
+  changePolicy(rawName: string, version: number, change: (current: StoredPolicy | undefined, newRevision: string) => StoredPolicy | undefined): StoredPolicy | undefined {
+    const v = this.get(rawName, version);
+    const next = change(v.policy, this.#newRevision());
+    if (next) v.policy = next;
+    else delete v.policy;
+    this.#records?.updateLayerVersion(v);
+    return next;
   }
 
   /** GetLayerVersionByArn. */

@@ -79,6 +79,11 @@ export class RegistryStore {
     })();
   }
 
+  /** Rewrites a stored layer version (its resource policy changed). */
+  updateLayerVersion(record: LayerVersionRecord): void {
+    this.#opened().prepare('UPDATE layer_versions SET record = ? WHERE name = ? AND version = ?').run(JSON.stringify(record), record.name, record.version);
+  }
+
   deleteLayerVersion(name: string, version: number): void {
     this.#opened().prepare('DELETE FROM layer_versions WHERE name = ? AND version = ?').run(name, version);
   }

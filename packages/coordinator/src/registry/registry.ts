@@ -64,6 +64,7 @@ export class Registry {
       ...(args.records ? { records: args.records } : {}),
       clock: args.clock,
       log: args.log,
+      newRevision: () => this.entropy.uuid(),
     });
     this.layers.setBlobInUse((sha) => this.#blobInUse(sha));
   }

@@ -1,11 +1,12 @@
 import { LambdaApiError, invalidParameter, resourceConflict, resourceNotFound, validationError } from '../errors.js';
 
 /**
- * A function's resource-based policy (AddPermission, RemovePermission, GetPolicy; docs/api.md,
- * "Resource policies"). Each qualifier has its own policy, as on Lambda: the unqualified function
- * (`$LATEST`), each published version and each alias; it is stored with the function record and
- * deleted with its version or alias. zonesim stores and returns policies; it does not evaluate them
- * (callers are authenticated by the cluster's key alone).
+ * Resource-based policies (docs/api.md): a function's (AddPermission, RemovePermission, GetPolicy)
+ * and a layer version's (Add/RemoveLayerVersionPermission, GetLayerVersionPolicy). Each qualifier
+ * of a function has its own policy, as on Lambda: the unqualified function (`$LATEST`), each
+ * published version and each alias; it is stored with the function record and deleted with its
+ * version or alias. A layer version's is stored with the version. zonesim stores and returns
+ * policies; it does not evaluate them (callers are authenticated by the cluster's key alone).
  */
 
 /** One statement as stored: Lambda's policy statement JSON. */
@@ -84,6 +85,48 @@ export function parseAddPermission(body: Record<string, unknown>): AddPermission
   const revisionId = field(body, 'RevisionId', false);
   if (revisionId !== undefined) input.revisionId = revisionId;
   return input;
+}
+
+/** What an AddLayerVersionPermission body asks for. */
+export interface AddLayerPermissionInput {
+  statementId: string;
+  action: string;
+  principal: string;
+  organizationId?: string;
+}
+
+const LAYER_PRINCIPAL = /^(\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root)$/;
+const ORGANIZATION = /^o-[a-z0-9]{10,32}$/;
+
+/** AddLayerVersionPermission's body, validated as Lambda's model does (the action is always `lambda:GetLayerVersion`). */
+export function parseAddLayerPermission(body: Record<string, unknown>): AddLayerPermissionInput {
+  const statementId = field(body, 'StatementId', true)!;
+  if (statementId.length < 1 || statementId.length > 100 || !SID.test(statementId)) {
+    throw validationError('statementId', statementId, 'Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)');
+  }
+  const action = field(body, 'Action', true)!;
+  if (action !== 'lambda:GetLayerVersion') throw validationError('action', action, 'Member must satisfy regular expression pattern: lambda:GetLayerVersion');
+  const principal = field(body, 'Principal', true)!;
+  if (!LAYER_PRINCIPAL.test(principal)) throw validationError('principal', principal, 'Member must satisfy regular expression pattern: \\d{12}|\\*|arn:(aws[a-zA-Z-]*):iam::\\d{12}:root');
+  const input: AddLayerPermissionInput = { statementId, action, principal };
+  const org = field(body, 'OrganizationId', false);
+  if (org !== undefined) {
+    if (!ORGANIZATION.test(org)) throw validationError('organizationId', org, 'Member must satisfy regular expression pattern: o-[a-z0-9]{10,32}');
+    input.organizationId = org;
+  }
+  return input;
+}
+
+/** The statement AddLayerVersionPermission adds on a layer version's ARN. */
+export function layerStatementFor(input: AddLayerPermissionInput, versionArn: string): PolicyStatement {
+  return {
+    Sid: input.statementId,
+    Effect: 'Allow',
+    Principal: principalOf(input.principal),
+    Action: input.action,
+    Resource: versionArn,
+    ...(input.organizationId === undefined ? {} : { Condition: { StringEquals: { 'aws:PrincipalOrgID': input.organizationId } } }),
+  };
 }
 
 /** The `Principal` Lambda writes: `*`, an account's root, an IAM ARN, or a service. */
