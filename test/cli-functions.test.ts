@@ -1,4 +1,4 @@
-// Issue 3: CLI conveniences: `zonesim deploy DIR`, `zonesim invoke NAME [--tail] [--async]`, `zonesim ls`.
+// Issue 3: CLI conveniences: `zonesim deploy DIR`, `zonesim invoke NAME [--tail] [--async] [--stream]`, `zonesim ls`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -40,4 +40,27 @@ t.test('deploy a folder, invoke it, list it', async (t) => {
   const missing = await runZonesim(['invoke', 'nope', ...endpoint]);
   t.equal(missing.code, 1);
   t.match(missing.stderr, /ResourceNotFoundException/);
+
+  // --stream (issue 17): InvokeWithResponseStream, chunks to stdout as they come, errors to stderr.
+  const streaming = await tempDir(t);
+  await writeFile(
+    join(streaming, 'index.mjs'),
+    `export const handler = awslambda.streamifyResponse(async (e, s) => {
+  s.setContentType('text/plain');
+  for (let i = 1; i <= 3; i++) { s.write('part ' + i + ';'); await new Promise((r) => setTimeout(r, 5)); }
+  if (e.fail) throw new Error('after three parts');
+  s.end();
+});
+`,
+  );
+  t.equal((await runZonesim(['deploy', streaming, '--name', 'streamer', '--handler', 'index.handler', ...endpoint])).code, 0);
+  const streamed = await runZonesim(['invoke', 'streamer', '--stream', '--tail', ...endpoint]);
+  t.equal(streamed.code, 0, streamed.stderr);
+  t.equal(streamed.stdout, 'part 1;part 2;part 3;');
+  t.match(streamed.stderr, /REPORT RequestId/);
+  t.match(streamed.stderr, /content type text\/plain/);
+  const broken = await runZonesim(['invoke', 'streamer', '--stream', '--payload', '{"fail":true}', ...endpoint]);
+  t.equal(broken.code, 1);
+  t.equal(broken.stdout, 'part 1;part 2;part 3;', 'what was sent before the error');
+  t.match(broken.stderr, /function error Error: .*after three parts/);
 });

@@ -186,6 +186,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('--qualifier <q>', 'version or alias')
     .option('--async', 'an Event invocation (202, queued)')
     .option('--tail', 'print the invocation\'s log')
+    .option('--stream', 'InvokeWithResponseStream: print the response as its chunks arrive')
     .option('--endpoint-url <url>', 'the coordinator\'s API', endpoint)
     .action(async (name: string, flags) => {
       exitCode = await (await import('./commands/functions.js')).runInvokeCommand(name, flags);

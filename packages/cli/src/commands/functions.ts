@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { zipDirectory } from '@zonesim/code';
+import { readResponseStream } from '../event-stream-reader.js';
 import { apiFetch } from '../lambda-http.js';
 import { renderTable } from '../table.js';
 
@@ -64,9 +65,13 @@ export async function runDeployCommand(
 /** `zonesim invoke NAME`: one invocation; prints the result (and the log with --tail). */
 export async function runInvokeCommand(
   name: string,
-  flags: { endpointUrl: string; payload: string; async?: boolean; tail?: boolean; qualifier?: string },
+  flags: { endpointUrl: string; payload: string; async?: boolean; tail?: boolean; qualifier?: string; stream?: boolean },
 ): Promise<number> {
   const q = flags.qualifier ? `?Qualifier=${encodeURIComponent(flags.qualifier)}` : '';
+  if (flags.stream) {
+    if (flags.async) throw new Error('--stream and --async cannot go together: a streamed response is a synchronous one');
+    return streamInvoke(name, q, flags);
+  }
   const answer = await call(flags.endpointUrl, 'POST', `/2015-03-31/functions/${encodeURIComponent(name)}/invocations${q}`, flags.payload, {
     'x-amz-invocation-type': flags.async ? 'Event' : 'RequestResponse',
     ...(flags.tail && !flags.async ? { 'x-amz-log-type': 'Tail' } : {}),
@@ -85,6 +90,33 @@ export async function runInvokeCommand(
       `${h('x-zonesim-duration-ms')} ms, billed ${h('x-zonesim-billed-ms')} ms${h('x-amz-function-error') ? `, function error (${h('x-amz-function-error')})` : ''}\n`,
   );
   return h('x-amz-function-error') ? 1 : 0;
+}
+
+/**
+ * `zonesim invoke NAME --stream`: InvokeWithResponseStream, the response written to stdout as its
+ * chunks arrive; the log tail (`--tail`) and a function error go to stderr at the end.
+ */
+async function streamInvoke(name: string, q: string, flags: { endpointUrl: string; payload: string; tail?: boolean }): Promise<number> {
+  const res = await apiFetch(`${flags.endpointUrl.replace(/\/$/, '')}/2021-11-15/functions/${encodeURIComponent(name)}/response-streaming-invocations${q}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(flags.tail ? { 'x-amz-log-type': 'Tail' } : {}) },
+    body: flags.payload,
+  });
+  if (res.status >= 300 || !res.body) throw apiError('InvokeWithResponseStream', { status: res.status, headers: res.headers, body: await res.text() });
+  let failed = false;
+  for await (const event of readResponseStream(res.body)) {
+    if (event.type === 'PayloadChunk') {
+      process.stdout.write(event.payload);
+      continue;
+    }
+    if (event.logResult) process.stderr.write(Buffer.from(event.logResult, 'base64').toString('utf8'));
+    if (event.errorCode !== undefined) {
+      failed = true;
+      process.stderr.write(`\nfunction error ${event.errorCode}${event.errorDetails ? `: ${event.errorDetails}` : ''}\n`);
+    }
+  }
+  process.stderr.write(`\nversion ${res.headers.get('x-amz-executed-version')}, content type ${res.headers.get('content-type')}\n`);
+  return failed ? 1 : 0;
 }
 
 /** `zonesim ls`: the deployed functions. */
