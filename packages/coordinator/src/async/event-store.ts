@@ -167,11 +167,15 @@ export class EventStore {
    */
   claimDue(now: number, limit: number, leaseMs = this.options.leaseMs): AsyncEvent[] {
     if (limit <= 0) return [];
-    const { sql } = this.#open();
     // Nothing due (the dispatcher's polls, most of the time): no write transaction. Same `now`, same
     // condition as the claim, in one synchronous call: the answer cannot change in between.
-    if (sql.anyDue.get({ now }) === undefined) return [];
-    const rows = sql.claim.all({ now, limit, leaseUntil: now + leaseMs }) as EventRow[];
+    if (this.#open().sql.anyDue.get({ now }) === undefined) return [];
+    return this.#claim(now, limit, leaseMs);
+  }
+
+  /** The claim itself, once {@link claimDue}'s read found something due. */
+  #claim(now: number, limit: number, leaseMs: number): AsyncEvent[] {
+    const rows = this.#open().sql.claim.all({ now, limit, leaseUntil: now + leaseMs }) as EventRow[];
     return rows.map(eventFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.receivedAt - b.receivedAt);
   }
 
@@ -192,7 +196,7 @@ export class EventStore {
     const { db, sql } = this.#open();
     if (sql.anyDue.get({ now }) === undefined) return { events: [], starts: [] };
     return db.transaction(() => {
-      const events = this.claimDue(now, limit, leaseMs);
+      const events = this.#claim(now, limit, leaseMs);
       const live = events.filter(startable);
       // A nested transaction is a savepoint inside this one: still one commit.
       const started = live.length > 0 ? this.startAttempts(live.map((e) => ({ eventId: e.eventId, claimToken: e.claimToken }))) : [];

@@ -33,7 +33,7 @@ export async function handleInvokeWithResponseStream(
   const front = deps.invokeFront;
   const parsed = front.parseStream(invokeCallOf(req, rawName, query));
   const body = await readBody(req, parsed.bodyLimit, 'InvokeWithResponseStream');
-  const prepared = front.prepareStream(parsed, body);
+  const prepared = front.prepare(parsed, body);
   const executed = { 'x-amz-executed-version': prepared.executedVersion };
   if (parsed.invocationType === 'DryRun') return sendEmpty(res, 204, requestId, executed);
   const head = (contentType: string): void => {

@@ -127,12 +127,7 @@ export class InvokeFront {
   /** Runs a parsed request with its body (already read within `bodyLimit`). */
   async invoke(p: ParsedInvoke, body: Uint8Array, requestId: string): Promise<InvokeAnswer> {
     const { ref, invocationType } = p;
-    // One resolution per request: a missing version or alias is a 404 here, and an alias routes the
-    // request by its weights (lambda-facts 2.4).
-    const target = this.#c.pipeline.resolve(ref.name, ref.qualifier);
-    const payload = body.length === 0 ? EMPTY_EVENT : body;
-    checkJson(payload);
-    const clientContext = decodeClientContext(p.clientContextHeader);
+    const { target, payload, clientContext } = this.prepare(p, body);
     const executed = { 'x-amz-executed-version': target.spec.version };
     if (invocationType === 'DryRun') return empty(204, requestId, executed);
     if (invocationType === 'Event') {
@@ -178,8 +173,12 @@ export class InvokeFront {
     return this.parse(call);
   }
 
-  /** Checks a streamed invoke's body and resolves what it runs; throws Lambda's errors as {@link invoke} does. */
-  prepareStream(parsed: ParsedInvoke, body: Uint8Array): PreparedStream {
+  /**
+   * Checks an invoke's body (JSON, the client context) and resolves what it runs, for Invoke and
+   * InvokeWithResponseStream alike. One resolution per request: a missing version or alias is a
+   * 404 here, and an alias routes the request by its weights (lambda-facts 2.4).
+   */
+  prepare(parsed: ParsedInvoke, body: Uint8Array): PreparedStream {
     const target = this.#c.pipeline.resolve(parsed.ref.name, parsed.ref.qualifier);
     const payload = body.length === 0 ? EMPTY_EVENT : body;
     checkJson(payload);

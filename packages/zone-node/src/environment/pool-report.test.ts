@@ -2,26 +2,9 @@
 // with the environments a class watches (busy, initializing) listed before idle ones.
 import t from 'tap';
 import { ManualClock, seededEntropy } from '@zonesim/common';
-import type { FunctionSpec } from '@zonesim/protocol';
+import { functionSpecFor as spec } from '../test-util/function-spec.js';
 import { EnvironmentPool } from './index.js';
 import type { EnvironmentConfig, EnvironmentFactory, EnvironmentInvokeResult, EnvironmentState, ExecutionEnvironment } from './types.js';
-
-function spec(name: string): FunctionSpec {
-  return {
-    specKey: `${name}:1`,
-    functionName: name,
-    version: '$LATEST',
-    functionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-    codeSha256Hex: 'b'.repeat(64),
-    handler: 'index.handler',
-    runtime: 'nodejs20.x',
-    memoryMb: 128,
-    timeoutSec: 3,
-    architecture: 'x86_64',
-    environment: {},
-    region: 'us-east-1',
-  };
-}
 
 /** An environment whose state the test sets by hand. */
 class StubEnvironment implements ExecutionEnvironment {

@@ -1,4 +1,5 @@
 import type { FunctionError } from '@zonesim/protocol';
+import { carriableContentType } from './response-stream.js';
 
 /**
  * The contract between an environment host (this package) and the runtime code that runs inside
@@ -86,13 +87,11 @@ function markOf(v: Record<string, unknown>): { logMark?: number } {
   return typeof m === 'number' && Number.isSafeInteger(m) && m > 0 ? { logMark: m } : {};
 }
 
-/**
- * `{ contentType }` when the message names one that can be a header (bounded; tabs, visible ASCII,
- * spaces and Latin-1 only, as HTTP servers send), else nothing: the caller's default applies.
- */
+/** `{ contentType }` when the message names one the wire and an HTTP head can carry, else nothing. */
 function contentTypeOf(v: Record<string, unknown>): { contentType?: string } {
   const t = v['contentType'];
-  return typeof t === 'string' && t.length > 0 && t.length <= 256 && /^[\t\x20-\x7e\x80-\xff]*$/.test(t) ? { contentType: t } : {};
+  const carried = typeof t === 'string' ? carriableContentType(t) : undefined;
+  return carried === undefined ? {} : { contentType: carried };
 }
 
 /**
