@@ -31,7 +31,7 @@ import {
 import { buildZip } from '@zonesim/code';
 import { machineJavaClient } from '../packages/zone-node/src/environment/java-runtime.js';
 import { machinePython } from '../packages/zone-node/src/environment/python-runtime.js';
-import { tempDir, testCluster } from './harness/cluster.js';
+import { HOST_SINK_ZONE_ARGS, tempDir, testCluster } from './harness/cluster.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/layers';
 const PYTHON = await machinePython();
@@ -207,4 +207,30 @@ t.test('layer version permissions: add, get, remove, with Lambda\'s errors', asy
   await t.rejects(lambda.send(new RemoveLayerVersionPermissionCommand({ ...version, StatementId: 'org-read' })), ResourceNotFoundException, 'removed once');
   await lambda.send(new RemoveLayerVersionPermissionCommand({ ...version, StatementId: 'account-read' }));
   await t.rejects(lambda.send(new GetLayerVersionPolicyCommand(version)), ResourceNotFoundException, 'the last statement gone: no policy');
+});
+
+t.test('without a sandbox the layers are found through the runtimes\' search paths; the 250 MB limit counts them', async (t) => {
+  const cluster = await testCluster(t, { zoneCount: 1, zoneArgs: [...HOST_SINK_ZONE_ARGS] });
+  const lambda = new LambdaClient({ endpoint: cluster.apiUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  t.teardown(() => lambda.destroy());
+  const lib = await lambda.send(new PublishLayerVersionCommand({ LayerName: 'lib', Content: { ZipFile: await layerZip('unsandboxed') } }));
+  await lambda.send(new CreateFunctionCommand({ FunctionName: 'node-plain', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: await buildZip({ 'index.js': NODE }) }, Layers: [lib.LayerVersionArn!] }));
+  t.same(answer(await lambda.send(new InvokeCommand({ FunctionName: 'node-plain' }))), { word: 'unsandboxed', tool: 'tool-unsandboxed' }, 'NODE_PATH and PATH name the layers\' directory on the host');
+  await lambda.send(new CreateFunctionCommand({ FunctionName: 'py-plain', Runtime: 'python3.12', Role: ROLE, Handler: 'app.handler', Code: { ZipFile: await buildZip({ 'app.py': PY }) }, Layers: [lib.LayerVersionArn!] }));
+  t.same(answer(await lambda.send(new InvokeCommand({ FunctionName: 'py-plain' }))), 'unsandboxed', "Python's path names it too");
+
+  // Two layers of 130 MB unzipped each (they zip small): each fits, together they pass 250 MB.
+  const big = async (name: string): Promise<string> =>
+    (await lambda.send(new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: await buildZip({ 'data.bin': Buffer.alloc(130 * 1024 * 1024) }) } }))).LayerVersionArn!;
+  const [a, b] = [await big('big-a'), await big('big-b')];
+  await lambda.send(new CreateFunctionCommand({ FunctionName: 'one-big', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: await buildZip({ 'index.js': NODE }) }, Layers: [a] }));
+  await t.rejects(
+    lambda.send(new CreateFunctionCommand({ FunctionName: 'two-big', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: await buildZip({ 'index.js': NODE }) }, Layers: [a, b] })),
+    { name: 'InvalidParameterValueException', message: /Function code combined with layers exceeds the maximum allowed size of 262144000 bytes/ },
+  );
+  await t.rejects(
+    lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'one-big', Layers: [a, b] })),
+    { name: 'InvalidParameterValueException', message: /combined with layers exceeds/ },
+    'UpdateFunctionConfiguration counts them too',
+  );
 });
