@@ -5,6 +5,7 @@ import Sqlite from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { ManualClock, systemClock } from '@zonesim/common';
 import { EventStore } from './event-store.js';
+import { SCHEMA_VERSION } from './schema.js';
 import type { NewAsyncEvent } from './async-event.js';
 
 const ev = (id: string, extra: Partial<NewAsyncEvent> = {}): NewAsyncEvent => ({
@@ -349,7 +350,28 @@ t.test('a database from a newer zonesim is refused with SCHEMA_TOO_NEW; reopenin
   const raw = new Sqlite(join(dataDir, 'async-events.db'));
   raw.pragma('user_version = 99');
   raw.close();
-  t.throws(() => new EventStore({ dataDir }, { clock: systemClock }), { name: 'AsyncQueueError', code: 'SCHEMA_TOO_NEW', observed: 99, limit: 1 });
+  t.throws(() => new EventStore({ dataDir }, { clock: systemClock }), { name: 'AsyncQueueError', code: 'SCHEMA_TOO_NEW', observed: 99, limit: SCHEMA_VERSION });
+});
+
+t.test('a version-1 database (before the claim-order index) is migrated and keeps its events', async (t) => {
+  const dataDir = freshDir(t);
+  const store = new EventStore({ dataDir }, { clock: systemClock });
+  await store.enqueue(ev('old'));
+  store.close();
+  const raw = new Sqlite(join(dataDir, 'async-events.db'));
+  raw.exec('DROP INDEX events_due_order; CREATE INDEX events_due ON events (status, next_attempt_at);');
+  raw.pragma('user_version = 1');
+  raw.close();
+  const again = new EventStore({ dataDir }, { clock: systemClock });
+  t.same(again.claimDue(Date.now() + 1, 10).map((e) => e.eventId), ['old'], 'the event is still there and claimable');
+  again.close();
+  const check = new Sqlite(join(dataDir, 'async-events.db'), { readonly: true });
+  t.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  const indexes = (check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`).all() as Array<{ name: string }>).map((r) => r.name);
+  t.ok(indexes.includes('events_due_order') && !indexes.includes('events_due'), 'the claim reads its order from the new index');
+  const plan = (check.prepare(`EXPLAIN QUERY PLAN SELECT event_id FROM events WHERE status = 'queued' AND next_attempt_at <= 1 ORDER BY next_attempt_at, received_at LIMIT 5`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' ');
+  t.notMatch(plan, /TEMP B-TREE/, 'no temporary B-tree per claim');
+  check.close();
 });
 
 t.test('options are validated with the field named', async (t) => {

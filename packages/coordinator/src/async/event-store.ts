@@ -11,6 +11,7 @@ import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { deadLetterFromRow, eventFromRow, type DeadLetterRow, type EventRow } from './rows.js';
 import { migrate } from './schema.js';
 import { prepareStatements, type Statements } from './event-store-sql.js';
+import { reusableTransaction, type RunInTransaction } from '../sqlite-transaction.js';
 import { validateNewEvent, type ValidEvent } from './validate-event.js';
 
 /** Components of an {@link EventStore}, apart from its settings. */
@@ -100,6 +101,7 @@ export class EventStore {
   readonly #group: GroupCommit<ValidEvent>;
   readonly #completions: GroupCommit<{ eventId: string; fields: CompleteFields }>;
   readonly #sql: Statements;
+  readonly #inTransaction: RunInTransaction;
   #activeCount = 0;
   #activeBytes = 0;
   #closed = false;
@@ -125,6 +127,7 @@ export class EventStore {
       throw new AsyncQueueError(AsyncQueueErrorCode.StoreFailure, `cannot open ${this.file}: ${(err as Error).message}`, {}, { cause: err });
     }
     this.#db = db;
+    this.#inTransaction = reusableTransaction(db);
     this.#recountActive();
     this.#group = new GroupCommit<ValidEvent>((batch) => this.#insertBatch(batch), {
       maxPending: this.options.maxPendingEnqueues,
@@ -193,9 +196,9 @@ export class EventStore {
     startable: (event: AsyncEvent) => boolean,
   ): { events: AsyncEvent[]; starts: Array<StartedAttempt | undefined | 'not-started'> } {
     if (limit <= 0) return { events: [], starts: [] };
-    const { db, sql } = this.#open();
+    const { sql } = this.#open();
     if (sql.anyDue.get({ now }) === undefined) return { events: [], starts: [] };
-    return db.transaction(() => {
+    return this.#inTransaction(() => {
       const events = this.#claim(now, limit, leaseMs);
       const live = events.filter(startable);
       // A nested transaction is a savepoint inside this one: still one commit.
@@ -203,7 +206,7 @@ export class EventStore {
       let next = 0;
       const starts = events.map((e): StartedAttempt | undefined | 'not-started' => (live[next] === e ? started[next++] : 'not-started'));
       return { events, starts };
-    })();
+    });
   }
 
   /**
@@ -221,8 +224,8 @@ export class EventStore {
    * started attempt or undefined for a stale claim.
    */
   startAttempts(claims: ReadonlyArray<{ eventId: string; claimToken: number }>): Array<StartedAttempt | undefined> {
-    const { db, sql } = this.#open();
-    return db.transaction((): Array<StartedAttempt | undefined> => {
+    const { sql } = this.#open();
+    return this.#inTransaction(() => {
       let deliveries = 0;
       let duplicates = 0;
       const out = claims.map(({ eventId, claimToken }): StartedAttempt | undefined => {
@@ -237,13 +240,13 @@ export class EventStore {
       if (deliveries > 0) sql.bump.run({ name: 'deliveries', by: deliveries });
       if (duplicates > 0) sql.bump.run({ name: 'duplicates', by: duplicates });
       return out;
-    })();
+    });
   }
 
   /** Extends the leases of claims a live dispatcher still holds. Returns how many were extended. */
   renewLeases(claims: ReadonlyArray<{ eventId: string; claimToken: number }>, leaseUntil: number): number {
-    const { db, sql } = this.#open();
-    return db.transaction(() => claims.reduce((n, c) => n + sql.renew.run({ id: c.eventId, token: c.claimToken, leaseUntil }).changes, 0))();
+    const { sql } = this.#open();
+    return this.#inTransaction(() => claims.reduce((n, c) => n + sql.renew.run({ id: c.eventId, token: c.claimToken, leaseUntil }).changes, 0));
   }
 
   /** Re-queues in-flight events whose lease ended before `now` (their dispatcher stalled or died). */
@@ -302,8 +305,8 @@ export class EventStore {
    * Returns false for a stale claim or an event that is already finished.
    */
   deadLetter(eventId: string, input: DeadLetterInput): boolean {
-    const { db, sql } = this.#open();
-    return db.transaction(() => {
+    const { sql } = this.#open();
+    return this.#inTransaction(() => {
       const row = sql.get.get(eventId) as EventRow | undefined;
       if (!row || (row.status !== 'queued' && row.status !== 'in-flight')) return false;
       if (input.claimToken !== undefined && row.claim_token !== input.claimToken) return false;
@@ -322,7 +325,7 @@ export class EventStore {
       this.#activeCount--;
       this.#activeBytes -= row.payload_bytes;
       return true;
-    })();
+    });
   }
 
   /** Dead letters, oldest first, optionally of one function. */
@@ -356,9 +359,9 @@ export class EventStore {
    * bound is reached; refuses with `QUEUE_FULL` if nothing fits. Returns the ids redriven.
    */
   redrive(ids: readonly string[] | 'all', options: { functionName?: string; now?: number } = {}): string[] {
-    const { db, sql } = this.#open();
+    const { sql } = this.#open();
     const now = options.now ?? this.#clock.now();
-    const done = db.transaction(() => {
+    const done = this.#inTransaction(() => {
       const rows = (ids === 'all'
         ? options.functionName === undefined
           ? sql.listDead.all({ limit: -1, offset: 0 })
@@ -378,7 +381,7 @@ export class EventStore {
       }
       sql.bump.run({ name: 'redriven', by: moved.length });
       return moved;
-    })();
+    });
     this.#recountActive();
     return done;
   }
@@ -475,10 +478,10 @@ export class EventStore {
 
   #insertBatch(batch: readonly ValidEvent[]): Array<Error | undefined> {
     if (this.#closed) return batch.map(() => closed());
-    const { db, sql } = this.#open();
+    const { sql } = this.#open();
     let added = 0;
     let bytes = 0;
-    const results = db.transaction(() => {
+    const results = this.#inTransaction(() => {
       const out = batch.map((e): Error | undefined => {
         const changes = sql.insert.run({
           ...e,
@@ -493,7 +496,7 @@ export class EventStore {
       });
       sql.bump.run({ name: 'enqueued', by: added });
       return out;
-    })();
+    });
     // Counted only after the commit: a failed transaction (thrown above) added nothing.
     this.#activeCount += added;
     this.#activeBytes += bytes;
@@ -503,10 +506,10 @@ export class EventStore {
   /** Finishes each event in one transaction; per item undefined, or STALE_CLAIM when its claim is stale. */
   #completeBatch(batch: ReadonlyArray<{ eventId: string; fields: CompleteFields }>): Array<Error | undefined> {
     if (this.#closed) return batch.map(() => closed());
-    const { db, sql } = this.#open();
+    const { sql } = this.#open();
     let finished = 0;
     let bytes = 0;
-    const results = db.transaction(() => {
+    const results = this.#inTransaction(() => {
       const out = batch.map(({ eventId, fields }): Error | undefined => {
         const row = sql.finish.get({
           id: eventId,
@@ -523,7 +526,7 @@ export class EventStore {
       });
       if (finished > 0) sql.bump.run({ name: 'completed', by: finished });
       return out;
-    })();
+    });
     // Counted only after the commit: a failed transaction (thrown above) finished nothing.
     this.#activeCount -= finished;
     this.#activeBytes -= bytes;

@@ -68,6 +68,12 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO counters (name, value) VALUES
     ('enqueued', 0), ('deliveries', 0), ('duplicates', 0), ('completed', 0), ('dead_lettered', 0), ('redriven', 0);
   `,
+  // 2: the claim's order (next_attempt_at, then received_at) read straight from the index, without
+  // a temporary B-tree per claim.
+  `
+  CREATE INDEX events_due_order ON events (status, next_attempt_at, received_at);
+  DROP INDEX events_due;
+  `,
 ];
 
 /** The schema version this code writes. */

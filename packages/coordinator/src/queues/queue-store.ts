@@ -18,6 +18,7 @@ import {
 } from './queue-messages.js';
 import type { ResolvedQueueServiceOptions } from './queue-options.js';
 import { migrateQueues } from './queue-schema.js';
+import { reusableTransaction, type RunInTransaction } from '../sqlite-transaction.js';
 
 /** A queue as the store holds it. */
 export interface QueueRecord {
@@ -66,6 +67,7 @@ interface QueueRow {
 export class QueueStore {
   readonly file: string;
   readonly #db: Database;
+  readonly #inTransaction: RunInTransaction;
   readonly #o: ResolvedQueueServiceOptions;
   readonly #group: GroupCommit<NewMessage>;
   readonly #sql: Record<string, Statement>;
@@ -93,6 +95,7 @@ export class QueueStore {
       throw err;
     }
     this.#db = db;
+    this.#inTransaction = reusableTransaction(db);
     this.#sql = prepare(db);
     for (const r of db.prepare(`SELECT queue_id, COUNT(*) AS n, SUM(size_bytes) AS b FROM messages WHERE status = 'queued' GROUP BY queue_id`).all() as Array<{ queue_id: number; n: number; b: number }>) {
       this.#active.set(r.queue_id, { count: r.n, bytes: r.b });
@@ -122,10 +125,10 @@ export class QueueStore {
 
   /** Deletes a queue; its messages end as `purged`. */
   deleteQueue(q: QueueRecord, now: number): void {
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       this.#sql['endQueued']!.run({ q: q.id, status: 'purged', now });
       this.#sql['deleteQueue']!.run({ id: q.id });
-    })();
+    });
     this.#forget(q.id);
   }
 
@@ -190,7 +193,7 @@ export class QueueStore {
   receive(q: QueueRecord, max: number, visibilityMs: number, now: number, redrive?: RedriveTarget): { messages: ReceivedMessage[]; moved: number } {
     const out: ReceivedMessage[] = [];
     let moved = 0;
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       // Rows already handed out by this call are skipped: with a visibility of 0 they are visible
       // again at once, and a message is received at most once per call.
       const seen = new Set<number>();
@@ -226,7 +229,7 @@ export class QueueStore {
           });
         }
       }
-    })();
+    });
     return { messages: out, moved };
   }
 
@@ -262,12 +265,12 @@ export class QueueStore {
    * duplicate. Only the latest receive of each message counts.
    */
   releaseFailed(q: QueueRecord, handles: readonly string[]): void {
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       for (const h of handles) {
         const r = decodeReceipt(h);
         if (r && r.queueId === q.id) this.#sql['clearMaybe']!.run({ seq: r.seq, token: r.token });
       }
-    })();
+    });
   }
 
   /** Sets a received message's visibility; throws `MessageNotInflight` unless it is in flight under this handle. */
@@ -295,7 +298,7 @@ export class QueueStore {
   /** Ends messages past their queue's retention period; prunes old tombstones. Returns expired count. */
   sweep(queues: readonly QueueRecord[], now: number): number {
     let expired = 0;
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       for (const q of queues) {
         const rows = this.#sql['expiredOf']!.all({ q: q.id, before: now - q.settings.MessageRetentionPeriod * 1000 }) as Array<{ seq: number; size_bytes: number }>;
         for (const row of rows) {
@@ -307,7 +310,7 @@ export class QueueStore {
       this.#sql['pruneOld']!.run({ before: now - this.#o.tombstoneRetentionMs });
       const ended = (this.#sql['countEnded']!.get() as { n: number }).n;
       if (ended > this.#o.maxTombstones) this.#sql['pruneOldest']!.run({ n: ended - this.#o.maxTombstones });
-    })();
+    });
     return expired;
   }
 
@@ -355,7 +358,7 @@ export class QueueStore {
 
   #insert(batch: readonly NewMessage[]): ReadonlyArray<Error | undefined> {
     const insert = this.#sql['insert']!;
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       for (const m of batch) {
         const inserted = insert.run({
           messageId: m.messageId,
@@ -373,7 +376,7 @@ export class QueueStore {
         // A message id sent twice (an idempotent destination delivery re-run after a crash) is stored once.
         if (inserted > 0) this.#bumpActive(m.queueId, 1, m.sizeBytes);
       }
-    })();
+    });
     for (const m of batch) bump(this.#pending, m.queueId, -1, -m.sizeBytes);
     return batch.map(() => undefined);
   }
