@@ -278,6 +278,31 @@ export async function main(argv: string[]): Promise<number | undefined> {
     });
 
   program
+    .command('explore')
+    .description('run random regions, workloads and fault schedules in virtual time and check the platform\'s invariants after each; a violation is shrunk to a minimal scenario that replays it')
+    .argument('[file]', 'start every seed from this scenario\'s region and workload, with a fault schedule drawn per seed')
+    .option('--seeds <n>', 'how many seeds to run')
+    .option('--time <duration>', 'run seeds for this long (e.g. 90s, 10m)')
+    .option('--from <seed>', 'the first seed', '1')
+    .option('--out <dir>', 'where failing seeds and minimal scenarios go (default results/explore-<time>)')
+    .option('--keep-going', 'go on after a violation instead of stopping')
+    .option('--no-shrink', 'write the failing seed as drawn, without shrinking it')
+    .option('--break <switch>', 'switch off a safety mechanism (explore\'s self-test; repeatable; see --list)', collect, [])
+    .option('--invariant <name>', 'check only this invariant (repeatable; see --list)', collect, [])
+    .option('--replay <file>', 'replay a scenario explore wrote and show what happened around each violation')
+    .option('--list', 'list the invariants and the safety switches')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', [
+      '',
+      'The seed range is printed first, so that a failure reproduces from the log alone',
+      '(zonesim explore --from N --seeds 1). Exit 0 when no invariant broke, 1 when one did,',
+      '2 for bad input. See docs/explore.md.',
+    ].join('\n'))
+    .action(async (file: string | undefined, flags: import('./commands/explore.js').ExploreFlags) => {
+      exitCode = await (await import('./commands/explore.js')).runExploreCommand(file, flags);
+    });
+
+  program
     .command('calibrate')
     .description('turn a run\'s ledger into synthetic profiles per function (empirical INIT, duration and memory, error rate) and write the run\'s scenario again with its code functions replaced by them')
     .argument('<results-dir>', 'a run\'s results directory (zonesim run --out DIR), or any directory holding ledger/')

@@ -25,3 +25,4 @@ export {
   type ResolvedSyntheticDefinition,
   type SyntheticDefinition,
 } from './synthetic-function.js';
+export { INTACT, SAFETY_SWITCHES, SafetySwitch, type BrokenSafety } from './safety-switches.js';

@@ -31,11 +31,16 @@ export class Progress {
     this.#tty = out.isTTY === true;
   }
 
+  #started = false;
+
   start(): void {
+    this.#started = true;
     this.#timer = this.#clock.setInterval(() => this.#draw(), this.#tty ? 250 : 5_000);
   }
 
+  /** A line about something that happened (a fault applied...); nothing until started: a quiet run prints nothing. */
   event(text: string): void {
+    if (!this.#started) return;
     const at = (this.#source.elapsedMs() / 1000).toFixed(1);
     if (this.#tty) this.#out.write('\r\x1b[K');
     this.#out.write(`  [${at}s] ${text}\n`);
@@ -43,6 +48,7 @@ export class Progress {
   }
 
   stop(): void {
+    if (!this.#started) return;
     if (this.#timer) this.#clock.clearInterval(this.#timer);
     this.#draw();
     if (this.#tty) this.#out.write('\n');

@@ -63,6 +63,14 @@ export interface ScenarioRunOptions {
    * grace. @default 120000
    */
   stopGraceMs?: number;
+  /**
+   * Called once the load and the cooldown are over, before anything is healed or stopped: the
+   * world's end state as the run left it (explore's leak checks read it here). Not called when the
+   * run was ended early.
+   */
+  beforeStop?: () => void | Promise<void>;
+  /** Build the HTML report and charts (`report/`). Explore's many runs skip it. @default true */
+  report?: boolean;
 }
 
 /** What a run produced. */
@@ -205,6 +213,7 @@ export class ScenarioRun implements Lifecycle {
     try {
       await this.start(signal ? { signal } : {});
       await this.finished;
+      if (!this.#abort.signal.aborted) await this.#options.beforeStop?.();
     } catch (err) {
       if (!this.#abort.signal.aborted) {
         await this.stop();
@@ -223,7 +232,7 @@ export class ScenarioRun implements Lifecycle {
     const outDir = this.outDir;
     await this.#world.collect(outDir);
     let report: RunReport | undefined;
-    if (await exists(join(outDir, RunFile.LedgerDir))) {
+    if (this.#options.report !== false && (await exists(join(outDir, RunFile.LedgerDir)))) {
       report = await buildRunReport({ dataDir: outDir, outDir: join(outDir, 'report') }).catch((err: unknown) => {
         this.#say(`  report failed: ${(err as Error).message}`);
         return undefined;

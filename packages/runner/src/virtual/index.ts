@@ -4,7 +4,7 @@
  * builds and drives them, {@link InProcessApiTransport} hands API requests to the coordinator's
  * real front door.
  */
-export { VirtualCluster, VIRTUAL_API_URL, type VirtualClusterOptions, type VirtualNode, type VirtualNodeSpec } from './virtual-cluster.js';
+export { VirtualCluster, VIRTUAL_API_URL, type ClusterObserver, type VirtualClusterOptions, type VirtualNode, type VirtualNodeSpec } from './virtual-cluster.js';
 export { InProcessApiTransport } from './in-process-transport.js';
 export { VirtualWorld } from './virtual-world.js';
 export { VirtualRunRefusedError, checkVirtualScenario, runDigest, runVirtualScenario, type VirtualRunOptions, type VirtualRunResult } from './run-virtual.js';

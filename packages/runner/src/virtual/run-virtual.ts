@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, createReadStream } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { systemClock } from '@zonesim/common';
+import { systemClock, type SafetySwitch } from '@zonesim/common';
 import { RunFile, readRunInfo, type ResolvedScenario } from '@zonesim/scenario';
 import type { Codec } from '@zonesim/protocol';
 import { RunnerError, RunnerErrorCode } from '../errors.js';
 import { writeRunInfo } from '../run/results-files.js';
 import { ScenarioRun, defaultResultsDir, type RunResult, type ScenarioRunOptions } from '../run/scenario-run.js';
 import { VirtualWorld } from './virtual-world.js';
+import type { ClusterObserver } from './virtual-cluster.js';
 
 /** A scenario virtual time cannot run (a function with handler code). */
 export class VirtualRunRefusedError extends RunnerError {
@@ -37,6 +38,12 @@ export interface VirtualRunOptions extends Omit<ScenarioRunOptions, 'onWorldRead
   scratchDir?: string;
   /** The zone links' codec (see {@link VirtualClusterOptions.linkCodec}). @default valueCodec */
   linkCodec?: Codec;
+  /** Watches the cluster from outside the platform (see {@link ClusterObserver}). */
+  observer?: ClusterObserver;
+  /** Called with the world once the load and cooldown are over, before the stop (see {@link ScenarioRunOptions.beforeStop}). */
+  atEnd?: (world: VirtualWorld) => void | Promise<void>;
+  /** Safety mechanisms to switch off: explore's deliberately broken builds (see {@link SafetySwitch}). @default none */
+  breakSafety?: readonly SafetySwitch[];
 }
 
 function defaultScratchDir(): string | undefined {
@@ -72,14 +79,14 @@ export function checkVirtualScenario(scenario: ResolvedScenario): void {
  */
 export async function runVirtualScenario(scenario: ResolvedScenario, options: VirtualRunOptions = {}): Promise<VirtualRunResult> {
   checkVirtualScenario(scenario);
-  const { signal, scratchDir: _scratch, linkCodec, ...runOptions } = options;
+  const { signal, scratchDir: _scratch, linkCodec, observer, atEnd, breakSafety, ...runOptions } = options;
   // The directory is named by the wall clock: two virtual runs start at the same virtual instant.
   const outDir = resolve(runOptions.outDir ?? defaultResultsDir(scenario.name, systemClock.now()));
   // The coordinator's SQLite files live on a tmpfs when the machine has one (every commit is a
   // write: a disk makes a long virtual run a third slower); the ledger is moved to the results.
   const scratchDir = options.scratchDir === undefined ? defaultScratchDir() : options.scratchDir || undefined;
-  const world = VirtualWorld.forScenario(scenario, { dataDir: join(outDir, 'cluster'), ...(scratchDir ? { scratchDir } : {}), ...(linkCodec ? { linkCodec } : {}) });
-  const run = new ScenarioRun(scenario, { world }, { ...runOptions, outDir });
+  const world = VirtualWorld.forScenario(scenario, { dataDir: join(outDir, 'cluster'), ...(scratchDir ? { scratchDir } : {}), ...(linkCodec ? { linkCodec } : {}), ...(observer ? { observer } : {}), ...(breakSafety && breakSafety.length > 0 ? { brokenSafety: new Set(breakSafety) } : {}) });
+  const run = new ScenarioRun(scenario, { world }, { ...runOptions, outDir, ...(atEnd ? { beforeStop: () => atEnd(world) } : {}) });
   const wallStart = performance.now();
   const virtualStart = world.cluster.sim.time;
   const eventsStart = world.cluster.sim.stats.events;

@@ -12,6 +12,7 @@ import {
   sampler,
   type Distribution,
   type Sampler,
+  type BrokenSafety,
 } from '@zonesim/common';
 import {
   CoordinatorCore,
@@ -26,7 +27,7 @@ import {
 import { SyncLedgerWriter } from '@zonesim/ledger';
 import { valueCodec, type Codec, type DialEvents, type Dialer, type LinkConnection, type SandboxReport } from '@zonesim/protocol';
 import { ProcessClock, SimLink, SimListener, Simulation, type SimEndpoint, type SimLinkOptions } from '@zonesim/sim';
-import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type PoolStats, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
+import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type EnvironmentFactory, type PoolStats, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
 
 /** The token every simulated zone node presents (nothing outside the process can reach the link). */
 const VIRTUAL_CLUSTER_TOKEN = 'virtual-cluster-token';
@@ -79,6 +80,21 @@ export interface VirtualClusterOptions {
    * @default valueCodec
    */
   linkCodec?: Codec;
+  /** Watches the simulation from outside the platform (explore's ground truth); sees, never changes. */
+  observer?: ClusterObserver;
+  /** Safety mechanisms switched off in every core: explore's deliberately broken builds (issue 19). @default none */
+  brokenSafety?: BrokenSafety;
+}
+
+/**
+ * What an outside observer of a virtual cluster sees that the platform's own records may not tell
+ * truthfully (issue 19's checkers judge the platform against it).
+ */
+export interface ClusterObserver {
+  /** An environment was handed an invocation: the function ran, or started to, there. */
+  executed?(execution: { requestId: string; nodeId: string; zone: string; at: number }): void;
+  /** The coordinator is about to crash; its objects are still readable (its live bill, for one). */
+  coordinatorCrashing?(core: CoordinatorCore): void;
 }
 
 /** A simulated zone node: its clock (the process), its link, its core. */
@@ -251,6 +267,7 @@ export class VirtualCluster {
     // Kill first: no timer of the old process may run while its stores close.
     this.#coordinatorProcess?.kill();
     this.#coordinatorProcess = undefined;
+    this.#options.observer?.coordinatorCrashing?.(core);
     core.crash();
     for (const hook of this.#crashHooks) hook();
   }
@@ -376,7 +393,7 @@ export class VirtualCluster {
       logger: this.#log,
       codec: this.#linkCodec,
       dialer,
-      environments: createSyntheticEnvironmentFactory({ clock: process, definitionOf: (codeDir) => this.#definitionOf(codeDir) }),
+      environments: observeExecutions(createSyntheticEnvironmentFactory({ clock: process, definitionOf: (codeDir) => this.#definitionOf(codeDir) }), node, process, this.#options.observer),
       code,
       coldStarts: { pass: () => Promise.resolve() },
       sandboxReport: () => VIRTUAL_SANDBOX,
@@ -424,3 +441,21 @@ const CLOSED_LISTENER = (() => {
   l.close();
   return l;
 })();
+
+/** The factory, with every invocation an environment is handed reported to the observer first. */
+function observeExecutions(factory: EnvironmentFactory, node: VirtualNodeSpec, clock: ProcessClock, observer: ClusterObserver | undefined): EnvironmentFactory {
+  const executed = observer?.executed?.bind(observer);
+  if (!executed) return factory;
+  return {
+    ...factory,
+    create: (config) => {
+      const environment = factory.create(config);
+      const invoke = environment.invoke.bind(environment);
+      environment.invoke = (input, options) => {
+        executed({ requestId: input.requestId, nodeId: node.nodeId, zone: node.zone, at: clock.now() });
+        return invoke(input, options);
+      };
+      return environment;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { cp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { seededEntropy } from '@zonesim/common';
+import { seededEntropy, type BrokenSafety } from '@zonesim/common';
 import { parseLedgerDetail } from '@zonesim/ledger';
 import type { Toxic } from '@zonesim/link-proxy';
 import { RunFile, topology, type EnvironmentTotals, type ResolvedScenario } from '@zonesim/scenario';
@@ -17,7 +17,7 @@ import type { CoordinatorCore } from '@zonesim/coordinator';
 import type { FaultActuator, RunWorld, WorldInfo, WorldNode } from '../world/run-world.js';
 import { FrontClusterClient } from './front-cluster-client.js';
 import { InProcessApiTransport } from './in-process-transport.js';
-import { VirtualCluster, type VirtualClusterOptions } from './virtual-cluster.js';
+import { VirtualCluster, type ClusterObserver, type VirtualClusterOptions } from './virtual-cluster.js';
 
 /**
  * The scenario's world in virtual time (issue 16): a {@link VirtualCluster} (the real cores on one
@@ -77,7 +77,7 @@ export class VirtualWorld implements RunWorld {
    * ledger) goes under `<dataDir>/coordinator`, or, with `scratchDir` (e.g. a tmpfs), under a fresh
    * directory there, removed after `collect` has moved the ledger to the results.
    */
-  static forScenario(scenario: ResolvedScenario, options: { dataDir: string; scratchDir?: string; linkCodec?: Codec }): VirtualWorld {
+  static forScenario(scenario: ResolvedScenario, options: { dataDir: string; scratchDir?: string; linkCodec?: Codec; observer?: ClusterObserver; brokenSafety?: BrokenSafety }): VirtualWorld {
     const c = scenario.cluster;
     const nodes = topology({ cluster: { zones: [...c.zones], nodesPerZone: c.nodesPerZone } }).nodes.map((n) => ({ zone: n.zone, nodeId: n.nodeId }));
     return new VirtualWorld({
@@ -88,6 +88,8 @@ export class VirtualWorld implements RunWorld {
         : join(resolve(options.dataDir), 'coordinator'),
       nodes,
       ...(options.linkCodec ? { linkCodec: options.linkCodec } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.brokenSafety ? { brokenSafety: options.brokenSafety } : {}),
       coordinator: {
         heartbeatIntervalMs: c.heartbeatMs,
         heartbeatMissLimit: c.missLimit,
