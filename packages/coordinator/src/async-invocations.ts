@@ -1,4 +1,4 @@
-import type { Clock, Entropy, Logger } from '@zonesim/common';
+import { INTACT, type BrokenSafety, type Clock, type Entropy, type Logger } from '@zonesim/common';
 import {
   AsyncDispatcher,
   EventStore,
@@ -45,6 +45,7 @@ export class AsyncInvocations {
   readonly #entropy: Entropy;
   readonly #log: Logger;
   #store: EventStore | undefined;
+  readonly #broken: BrokenSafety;
   readonly #deliverToQueue: DeliverToQueue | undefined;
   #dispatcher: AsyncDispatcher | undefined;
 
@@ -61,7 +62,10 @@ export class AsyncInvocations {
     clock: Clock;
     entropy: Entropy;
     log: Logger;
+    /** Safety switched off (explore's self-test, issue 19). @default none */
+    broken?: BrokenSafety;
   }) {
+    this.#broken = args.broken ?? INTACT;
     this.#deliverToQueue = args.deliverToQueue;
     this.#ledger = args.ledger;
     this.#settings = args.settings;
@@ -75,7 +79,7 @@ export class AsyncInvocations {
   /** Opens the store (re-queueing what a crash left in flight) and starts dispatching. */
   start(): void {
     const s = this.#settings;
-    this.#store = new EventStore({ dataDir: s.dataDir }, { clock: this.#clock, logger: this.#log });
+    this.#store = new EventStore({ dataDir: s.dataDir }, { clock: this.#clock, logger: this.#log, broken: this.#broken });
     const store = this.#store;
     this.#dispatcher = new AsyncDispatcher(
       {

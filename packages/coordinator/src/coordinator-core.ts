@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CodeStore } from '@zonesim/code';
 import type { LedgerSink } from '@zonesim/ledger';
-import { LifecycleState, withinGrace, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
+import { INTACT, LifecycleState, withinGrace, type BrokenSafety, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode, type Codec, type LogEvents, type ProvisionedStatus } from '@zonesim/protocol';
 import { AsyncInvocations } from './async-invocations.js';
 import type { SigV4Verifier } from './auth/sigv4-verifier.js';
@@ -64,6 +64,11 @@ export interface CoordinatorCoreComponents {
   codeBaseUrl: () => string;
   /** The credentials handed to zone nodes for their functions' SDK calls, when the API requires signatures. */
   apiCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Safety mechanisms switched off: a deliberately broken build for explore's self-test (issue 19).
+   * Only virtual runs pass it; a real coordinator never does. @default none
+   */
+  brokenSafety?: BrokenSafety;
 }
 
 /**
@@ -129,7 +134,8 @@ export class CoordinatorCore {
       log,
       ...(components.images ? { images: components.images } : {}),
     });
-    this.concurrency = new ConcurrencyLimits(o.accountConcurrency);
+    const broken = components.brokenSafety ?? INTACT;
+    this.concurrency = new ConcurrencyLimits(o.accountConcurrency, broken);
     const scaling = new ScalingRate({ perTenSeconds: o.scalingRatePer10s, timeScale: o.timeScale, clock });
     this.throttles = new Throttles({ concurrency: this.concurrency, scaling });
     this.membership = new Membership({
@@ -142,6 +148,7 @@ export class CoordinatorCore {
         refusalProbationMs: o.refusalProbationMs,
         ...(o.detector === 'work-aware' ? { outlier: o.outlier } : {}),
       },
+      broken,
     });
     this.headroom =
       o.headroom > 0
@@ -165,18 +172,19 @@ export class CoordinatorCore {
         initTimeoutMs: o.initTimeoutMs,
         invokeGraceMs: o.invokeGraceMs,
         acceptWindowMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
-        redispatch: o.failover,
       },
       throttles: this.throttles,
       clock,
       entropy,
       log,
+      broken,
     });
     this.ledger = new InvocationLedger({
       settings: { dir: join(o.dataDir, 'ledger'), freeTier: o.freeTier, detail: o.ledgerDetail },
       clock,
       log,
       ...(components.ledgerSink ? { sink: components.ledgerSink(join(o.dataDir, 'ledger')) } : {}),
+      broken,
     });
     this.invocations = new InvocationPipeline({ account }, { registry: this.registry, router: this.router, throttles: this.throttles, ledger: this.ledger, clock, entropy, log });
     this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
@@ -214,6 +222,7 @@ export class CoordinatorCore {
       clock,
       entropy,
       log,
+      broken,
     });
     this.invokeFront = new InvokeFront({ account, streamResponseLimitBytes: o.streamResponseLimitBytes }, { pipeline: this.invocations, asyncInvocations: this.asyncInvocations, clock });
     this.acceptor = new ZoneLinkAcceptor({
@@ -248,7 +257,7 @@ export class CoordinatorCore {
     });
     this.triggers = new Triggers(
       { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: components.apiUrl, streamResponseLimitBytes: o.streamResponseLimitBytes },
-      { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log, verifier: components.verifier },
+      { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log, verifier: components.verifier, broken },
     );
   }
 

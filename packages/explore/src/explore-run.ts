@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readLedger, type BillingTotals, type LedgerRecord } from '@zonesim/ledger';
 import { runVirtualScenario, type ClusterObserver, type VirtualWorld } from '@zonesim/runner/virtual';
-import { RunFile, loadScenarioOrThrow, readAsyncFinal, readFaultRecords, readHistory, readZoneTransitions, type FaultRecord, type HistoryOp, type ResolvedScenario, type ZoneTransition } from '@zonesim/scenario';
+import { RunFile, loadScenarioOrThrow, readAsyncFinal, readFaultRecords, readHistory, readQueueMessages, readZoneTransitions, type FaultRecord, type HistoryOp, type ResolvedScenario, type ZoneTransition } from '@zonesim/scenario';
 import type { CoordinatorCore } from '@zonesim/coordinator';
 import type { ScenarioDocument } from './draw-scenario.js';
 import { checkInvariants, convergenceBoundMs, type EndState, type Execution, type RunEvidence, type Violation } from './invariants/index.js';
@@ -95,9 +95,13 @@ export async function runDocument(doc: ScenarioDocument, options: RunDocumentOpt
   for await (const z of readZoneTransitions(join(outDir, RunFile.Zones))) zones.push(z);
   const syncOps: HistoryOp[] = [];
   for await (const op of readHistory(join(outDir, RunFile.History))) if (op.invocation === 'sync') syncOps.push(op);
+  const deletedUnprocessed: string[] = [];
+  if (scenario.queues.length > 0) {
+    for await (const m of readQueueMessages(join(outDir, RunFile.QueueMessages))) if (m.state === 'deleted' && m.successes === 0) deletedUnprocessed.push(m.messageId);
+  }
   const asyncFinal = await readAsyncFinal(join(outDir, RunFile.AsyncFinal)).catch(() => ({ deadLetters: [], pending: [] }));
 
-  const evidence: RunEvidence = { scenario, outDir, check: result.check, records, faults, zones, syncOps, deadLetters: asyncFinal.deadLetters, executions, liveBills, end };
+  const evidence: RunEvidence = { scenario, outDir, check: result.check, records, faults, zones, syncOps, deletedUnprocessed, deadLetters: asyncFinal.deadLetters, executions, liveBills, end };
   const violations = checkInvariants(evidence, options.invariants);
   if (violations.length === 0 && !options.keep) await rm(outDir, { recursive: true, force: true });
   return { seed: doc.seed, violations, digest: result.digest, ops: result.check.ops.total, virtualMs: result.wall.virtualMs, wallMs: result.wall.ms, outDir, evidence };

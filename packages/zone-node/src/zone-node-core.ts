@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { LifecycleState, SYNTHETIC_RUNTIME, withinGrace, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
+import { LifecycleState, SYNTHETIC_RUNTIME, withinGrace, type BrokenSafety, type Clock, type Entropy, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   IMAGE_RUNTIME,
   MAX_LOG_TAIL_BYTES,
@@ -98,6 +98,8 @@ export interface ZoneNodeCoreComponents {
   coldStarts: ColdStartGate;
   /** What contains the node's environments, as `hello` reports it (read at each dial). */
   sandboxReport: () => SandboxReport;
+  /** Safety switched off: a deliberately broken build for explore's self-test (issue 19); only virtual runs pass it. @default none */
+  brokenSafety?: BrokenSafety;
 }
 
 /**
@@ -160,6 +162,7 @@ export class ZoneNodeCore extends EventEmitter {
       clock: this.#clock,
       entropy: this.#entropy,
       keepAlive: createKeepAlivePolicy(o.keepAlivePolicy ?? { kind: 'fixed' }, o.keepAliveMs, this.#clock, o.timeScale),
+      ...(components.brokenSafety ? { broken: components.brokenSafety } : {}),
     });
     this.#pool.on('evicted', (e) => {
       if (this.#abandoned) return;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite, { type Database } from 'better-sqlite3';
-import { silentLogger, type Clock, type Logger } from '@zonesim/common';
+import { SafetySwitch, silentLogger, type BrokenSafety, type Clock, type Logger } from '@zonesim/common';
 import { EventStatus, type AsyncEvent, type DestinationCondition, type LastAttemptError, type NewAsyncEvent } from './async-event.js';
 import { MAX_ERROR_MESSAGE_BYTES } from './async-limits.js';
 import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from './dead-letter.js';
@@ -23,7 +23,12 @@ export interface EventStoreComponents {
   clock: Clock;
   /** @default a silent logger */
   logger?: Logger;
+  /** Safety switched off (explore's self-test, issue 19); never set by a real coordinator. @default none */
+  broken?: BrokenSafety;
 }
+
+/** How late a write-behind build commits an acknowledged event (explore's self-test only). */
+const WRITE_BEHIND_MS = 1_000;
 
 /** What a started attempt looks like to the store. */
 export interface StartedAttempt {
@@ -102,6 +107,7 @@ export class EventStore {
   readonly #completions: GroupCommit<{ eventId: string; fields: CompleteFields }>;
   readonly #sql: Statements;
   readonly #inTransaction: RunInTransaction;
+  readonly #writeBehind: boolean;
   #activeCount = 0;
   #activeBytes = 0;
   #closed = false;
@@ -109,6 +115,7 @@ export class EventStore {
   constructor(options: EventStoreOptions, components: EventStoreComponents) {
     this.options = resolveEventStoreOptions(options);
     this.#clock = components.clock;
+    this.#writeBehind = components.broken?.has(SafetySwitch.DurableEnqueue) === true;
     this.#log = components.logger ?? silentLogger();
     mkdirSync(this.options.dataDir, { recursive: true });
     this.file = join(this.options.dataDir, this.options.fileName);
@@ -154,6 +161,12 @@ export class EventStore {
       this.#checkRoom(1, valid.payload.length, valid.eventId);
     } catch (err) {
       return Promise.reject(err as Error);
+    }
+    if (this.#writeBehind) {
+      // A deliberately broken build (explore's self-test): acknowledged now, committed a second
+      // later, so a crash in between loses what was acknowledged.
+      this.#clock.setTimeout(() => void this.#group.submit(valid, valid.payload.length).catch(() => undefined), WRITE_BEHIND_MS);
+      return Promise.resolve();
     }
     return this.#group.submit(valid, valid.payload.length, options.signal);
   }

@@ -1,3 +1,4 @@
+import { INTACT, SafetySwitch, type BrokenSafety } from '@zonesim/common';
 import { invalidParameter } from '../errors.js';
 
 /** Lambda's defaults (lambda-facts 5). */
@@ -22,7 +23,11 @@ export class ConcurrencyLimits {
   readonly #inFlight = new Map<string, number>();
   #unreservedInFlight = 0;
 
-  constructor(accountLimit = DEFAULT_ACCOUNT_CONCURRENCY) {
+  readonly #enforceReserved: boolean;
+
+  /** `broken`: safety switched off (explore's self-test, issue 19); never set by a real coordinator. */
+  constructor(accountLimit = DEFAULT_ACCOUNT_CONCURRENCY, broken: BrokenSafety = INTACT) {
+    this.#enforceReserved = !broken.has(SafetySwitch.ReservedConcurrency);
     if (!Number.isInteger(accountLimit) || accountLimit < UNRESERVED_CONCURRENCY_FLOOR) {
       throw new TypeError(`account concurrency must be an integer >= ${UNRESERVED_CONCURRENCY_FLOOR}, got ${accountLimit}`);
     }
@@ -73,7 +78,7 @@ export class ConcurrencyLimits {
     const reserved = this.#reserved.get(functionName);
     const current = this.inFlight(functionName);
     if (reserved !== undefined) {
-      if (current >= reserved) return 'reserved';
+      if (current >= reserved && this.#enforceReserved) return 'reserved';
     } else if (this.#unreservedInFlight >= this.unreservedLimit) {
       return 'account';
     }

@@ -4,15 +4,15 @@ import t from 'tap';
 import { buildInvocationStory, reportLineOf } from './invocation-story.js';
 import { record } from './test-util/records.js';
 
-t.test('a synchronous invoke re-dispatched after its node was lost before accepting it', async (t) => {
-  const r = record({ requestId: 'sync-1', cold: true, initStartAt: 1_004, initEndAt: 1_006, initMs: 2, execStartAt: 1_006, placement: 're-dispatched after az-b-node-1 (az-b) was lost before accepting it; no warm environment; least-loaded zone for this function (az-a)' });
+t.test('a synchronous invoke placed again after a node refused it', async (t) => {
+  const r = record({ requestId: 'sync-1', cold: true, initStartAt: 1_004, initEndAt: 1_006, initMs: 2, execStartAt: 1_006, placement: 'placed again after az-b-node-1 refused it (NODE_AT_CAPACITY); no warm environment; least-loaded zone for this function (az-a)' });
   const story = buildInvocationStory({
     requestId: 'sync-1',
     source: 'index',
     attempts: [{
       record: r,
       steps: [
-        { at: 1_001, nodeId: 'az-b-node-1', zone: 'az-b', reason: 'warm environment on az-b-node-1', outcome: 'lost-before-accept', endedAt: 1_003 },
+        { at: 1_001, nodeId: 'az-b-node-1', zone: 'az-b', reason: 'warm environment on az-b-node-1', outcome: 'refused', code: 'NODE_AT_CAPACITY', endedAt: 1_003 },
         { at: 1_003, nodeId: 'az-a-node-1', zone: 'az-a', reason: r.placement! },
       ],
     }],
@@ -21,14 +21,14 @@ t.test('a synchronous invoke re-dispatched after its node was lost before accept
       { t: 1_012, line: 'REPORT RequestId: sync-1\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\tInit Duration: 2.00 ms\t' },
     ],
   });
-  t.same(story.steps.map((s) => s.kind), ['received', 'placed', 'failover', 'placed', 'init', 'run', 'answered']);
+  t.same(story.steps.map((s) => s.kind), ['received', 'placed', 'refused', 'placed', 'init', 'run', 'answered']);
   t.same(story.steps.map((s) => s.at), [...story.steps.map((s) => s.at)].sort((a, b) => a - b), 'in time order');
-  t.match(story.steps[2]!.title, /az-b-node-1 \(az-b\) was lost before accepting it/);
+  t.match(story.steps[2]!.title, /az-b-node-1 refused it \(NODE_AT_CAPACITY\)/);
   t.match(story.steps[4]!.detail, /No idle environment of this version was free/, 'why cold');
   t.equal(story.verdict, 'succeeded');
-  t.same(story.tags.sort(), ['cold', 'failed-over']);
+  t.same(story.tags.sort(), ['cold']);
   t.equal(story.report?.source, 'log');
-  t.match(story.summary, /^Succeeded, cold in az-a, handler 10 ms; it failed over from a lost zone node; cost \$/);
+  t.match(story.summary, /^Succeeded, cold in az-a, handler 10 ms; cost \$/);
   t.ok(story.cost.totalUsd > 0 && Math.abs(story.cost.totalUsd - story.attempts[0]!.costUsd) < 1e-15, 'the cost is the attempt\'s');
 });
 

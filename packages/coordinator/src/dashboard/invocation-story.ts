@@ -106,18 +106,7 @@ export function buildInvocationStory(input: StoryInputs): InvocationStory {
     }
     for (const s of a.steps ?? []) {
       steps.push({ at: s.at, kind: 'placed', attempt: r.attempt, zone: s.zone, nodeId: s.nodeId, title: `Sent to ${s.nodeId} in ${s.zone}`, detail: `Why: ${s.reason}.` });
-      if (s.outcome === 'lost-before-accept') {
-        failedOver = true;
-        steps.push({
-          at: s.endedAt ?? s.at,
-          kind: 'failover',
-          attempt: r.attempt,
-          zone: s.zone,
-          nodeId: s.nodeId,
-          title: `Failed over: ${s.nodeId} (${s.zone}) was lost before accepting it`,
-          detail: 'Nothing ran there, so the coordinator placed it on another node, transparently to the caller.',
-        });
-      } else if (s.outcome === 'refused') {
+      if (s.outcome === 'refused') {
         steps.push({ at: s.endedAt ?? s.at, kind: 'refused', attempt: r.attempt, zone: s.zone, nodeId: s.nodeId, title: `${s.nodeId} refused it (${s.code ?? 'refused'})`, detail: `Nothing ran; the router tried another node.${s.note ? ` ${s.note}.` : ''}` });
       }
     }

@@ -4,17 +4,12 @@ import t from 'tap';
 import { RequestIndex, attemptZone } from './request-index.js';
 import { record } from './test-util/records.js';
 
-t.test('a re-dispatch after a node was lost before accepting is a failover', async (t) => {
+t.test('a synchronous invocation lost with its node is lost, not failed over (it may have run: issue 19)', async (t) => {
   const index = new RequestIndex({ maxRecent: 10, maxNotable: 10 });
-  const trace = {
-    steps: [
-      { at: 1, nodeId: 'az-b-node-1', zone: 'az-b', reason: 'warm environment on az-b-node-1', outcome: 'lost-before-accept' as const, endedAt: 5 },
-      { at: 6, nodeId: 'az-a-node-1', zone: 'az-a', reason: 're-dispatched after ...; warm environment on az-a-node-1' },
-    ],
-  };
-  const { entry, notable, failover } = index.add(record({ requestId: 'sync' }), trace);
-  t.equal(failover, true);
-  t.equal(notable, 'failed-over');
+  const trace = { steps: [{ at: 1, nodeId: 'az-b-node-1', zone: 'az-b', reason: 'warm environment on az-b-node-1' }, { at: 2, nodeId: 'az-a-node-1', zone: 'az-a', reason: 'placed again after az-b-node-1 refused it (NODE_AT_CAPACITY)', outcome: 'refused' as const, code: 'NODE_AT_CAPACITY', endedAt: 3 }] };
+  const { entry, notable, failover } = index.add(record({ requestId: 'sync', outcome: 'lost', zone: undefined, nodeId: undefined, billedMs: 0 }), trace);
+  t.equal(failover, false);
+  t.equal(notable, 'lost');
   t.equal(entry.attempts[0]!.steps?.length, 2, 'the steps are kept (copied)');
   trace.steps.pop();
   t.equal(entry.attempts[0]!.steps?.length, 2);

@@ -101,7 +101,7 @@ export class RequestIndex {
     }
 
     const steps = trace?.steps;
-    const failover = (steps?.some((s) => s.outcome === 'lost-before-accept') ?? false) || retriedAfterLoss(entry, record);
+    const failover = retriedAfterLoss(entry, record);
     if (entry.attempts.length >= MAX_ATTEMPTS) entry.attempts.splice(1, 1);
     entry.attempts.push(steps ? { record, steps: steps.slice() } : { record });
 

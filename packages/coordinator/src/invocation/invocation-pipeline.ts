@@ -139,7 +139,8 @@ export class InvocationPipeline {
       record(undefined, error);
       if (error.status === 429) return this.#throttled(requestId, target, error, request.functionName);
       // Lambda never retries a synchronous invocation that may have run; the caller decides.
-      const mayHaveRun = error.cause instanceof InvocationLostError && error.cause.accepted;
+      // Lost with its node, accepted or not: it may have run (see Router#offer).
+      const mayHaveRun = error.cause instanceof InvocationLostError;
       return { kind: 'platform-error', requestId, stage: 'route', target, error, mayHaveRun };
     }
     admission.release();

@@ -101,7 +101,7 @@ export function attemptRecord(f: AttemptFacts): LedgerRecord {
     if (typeof reason === 'string') d.throttleReason = reason;
     return d as LedgerRecord;
   }
-  if (err instanceof LambdaApiError && err.cause instanceof InvocationLostError && err.cause.accepted) {
+  if (err instanceof LambdaApiError && err.cause instanceof InvocationLostError) {
     // It may have run: Lambda would not bill what it cannot see, and zonesim cannot either.
     d.outcome = 'lost';
     d.errorType = err.type;

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, Logger, TimerHandle } from '@zonesim/common';
+import { SafetySwitch, type BrokenSafety, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import {
   BillingAccumulator,
   LatencyRecorder,
@@ -90,6 +90,7 @@ export class InvocationLedger {
   readonly latency: LatencyRecorder;
   readonly timeSeries: TimeSeries;
   readonly billing: BillingAccumulator;
+  readonly #billFunctionErrors: boolean;
   readonly #settings: InvocationLedgerSettings;
   readonly #aggregator: RunAggregator;
   readonly #clock: Clock;
@@ -109,8 +110,9 @@ export class InvocationLedger {
    * @param args.sink where records go. @default a `LedgerWriter` on `settings.dir` driven by `clock`
    * @throws LedgerOptionsError (code `LEDGER_INVALID_OPTION`) for a bad `settings.detail`
    */
-  constructor(args: { settings: InvocationLedgerSettings; clock: Clock; log: Logger; sink?: LedgerSink }) {
+  constructor(args: { settings: InvocationLedgerSettings; clock: Clock; log: Logger; sink?: LedgerSink; broken?: BrokenSafety }) {
     this.#settings = args.settings;
+    this.#billFunctionErrors = args.broken?.has(SafetySwitch.BillEveryAttempt) !== true;
     this.#clock = args.clock;
     this.#log = args.log;
     this.#aggregator = new RunAggregator({ dir: args.settings.dir, freeTier: args.settings.freeTier, ...(args.settings.detail && { detail: args.settings.detail }) }, { logger: args.log });
@@ -170,7 +172,8 @@ export class InvocationLedger {
       if (r.duplicate) this.#duplicates++;
       this.latency.record(r);
       this.timeSeries.record(r);
-      this.billing.add(r);
+      // Skipped only in a build with bill-every-attempt switched off (explore's self-test, issue 19).
+      if (this.#billFunctionErrors || r.outcome !== 'function-error') this.billing.add(r);
       for (const l of this.#listeners) l(r, trace);
     } catch (err) {
       this.#log.error({ err: (err as Error).message, requestId: r.requestId }, 'could not record an attempt in the ledger');

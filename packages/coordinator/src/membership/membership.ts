@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { SilenceDetector, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
+import { SafetySwitch, SilenceDetector, type BrokenSafety, type Clock, type Logger, type TimerHandle } from '@zonesim/common';
 import { CloseCode, WireErrorCode } from '@zonesim/protocol';
 import type { NodeSession, NodeView } from './node-session.js';
 import { maxEjected, observeWork, startProbation, type OutlierSettings } from './outlier-ejection.js';
@@ -81,9 +81,13 @@ export class Membership extends EventEmitter {
   #ticks = 0;
   readonly #refusalLimit: number;
   readonly #probationMs: number;
+  /** Safety switched off (explore's self-test): nodes once lost are never admitted again. */
+  readonly #noRejoin: boolean;
+  readonly #declaredDown = new Set<string>();
 
-  constructor(args: { clock: Clock; log: Logger; settings: MembershipSettings }) {
+  constructor(args: { clock: Clock; log: Logger; settings: MembershipSettings; broken?: BrokenSafety }) {
     super();
+    this.#noRejoin = args.broken?.has(SafetySwitch.Rejoin) === true;
     this.#clock = args.clock;
     this.#log = args.log;
     this.#settings = args.settings;
@@ -114,6 +118,11 @@ export class Membership extends EventEmitter {
 
   /** Adds a session that completed its handshake; an older session of the same node is superseded. */
   add(session: NodeSession): void {
+    if (this.#noRejoin && this.#declaredDown.has(session.nodeId)) {
+      // A deliberately broken build (explore's self-test, issue 19): a node once declared down stays out.
+      session.close(CloseCode.Superseded, 'this build never admits a node again once it was declared down');
+      return;
+    }
     const previous = this.#sessions.get(session.nodeId);
     if (previous && previous !== session) {
       this.#log.warn({ nodeId: session.nodeId, old: previous.sessionId, new: session.sessionId }, 'node re-registered; closing its old session');
@@ -125,6 +134,7 @@ export class Membership extends EventEmitter {
     session.on('capacity', (slots?: number) => this.emit('capacity', slots));
     session.once('closed', (code: number, reason: string) => {
       if (this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId);
+      if (this.#noRejoin) this.#declaredDown.add(session.nodeId);
       this.#log.warn({ nodeId: session.nodeId, zone: session.zone, code, reason }, 'zone node down');
       this.emit('node-down', session, reason);
     });

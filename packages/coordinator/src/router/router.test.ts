@@ -69,7 +69,7 @@ function cluster(t: Test, settings: { refusalProbationMs?: number; policy?: Plac
     membership,
     entropy: seededEntropy('router-test'),
     policy: settings.policy ?? new WarmFirstSpreadPolicy(),
-    settings: { placementTimeoutMs: 1_000, maxPendingInvocations: 100, initTimeoutMs: 1_000, invokeGraceMs: 1_000, acceptWindowMs: 800, redispatch: true },
+    settings: { placementTimeoutMs: 1_000, maxPendingInvocations: 100, initTimeoutMs: 1_000, invokeGraceMs: 1_000, acceptWindowMs: 800 },
     throttles: settings.throttles ?? new Throttles({ concurrency: new ConcurrencyLimits() }),
     clock,
     log,

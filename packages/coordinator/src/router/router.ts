@@ -1,5 +1,5 @@
 import type { Clock, Logger, TimerHandle } from '@zonesim/common';
-import { type Entropy } from '@zonesim/common';
+import { SafetySwitch, type BrokenSafety, type Entropy } from '@zonesim/common';
 import { WireErrorCode, type FunctionSpec, type Invoke, type InvokeResult } from '@zonesim/protocol';
 import { isWireErrorCode } from '@zonesim/protocol';
 import { serviceException, LambdaApiError } from '../errors.js';
@@ -16,11 +16,10 @@ export interface RouterSettings {
   invokeGraceMs: number;
   /**
    * How long a node has to accept an invocation (the failure detector's detection time): past it
-   * the node must refuse it, because the coordinator may have re-dispatched it.
+   * the node must refuse it, because the coordinator may have declared it down and failed the
+   * invocation (a frozen node that thaws must not run stale work).
    */
   acceptWindowMs: number;
-  /** Place an invocation elsewhere when its node is lost before accepting it (failover). */
-  redispatch: boolean;
 }
 
 /**
@@ -74,8 +73,8 @@ export interface PlacementStep {
   zone: string;
   /** Why this node, e.g. `warm environment on az-a-node-1`, or a re-dispatch and its cause. */
   reason: string;
-  /** Set when it did not run there: lost before the node accepted it, or refused (nothing ran). */
-  outcome?: 'lost-before-accept' | 'refused';
+  /** Set when it did not run there: the node refused it (nothing ran). */
+  outcome?: 'refused';
   /** The node's refusal code. */
   code?: string;
   /** Epoch ms the offer ended without running. */
@@ -92,8 +91,8 @@ interface Waiter {
   timer: TimerHandle;
 }
 
-/** Marks an offer whose node was lost before it accepted the invocation. */
-const LOST_BEFORE_ACCEPT = Symbol('lost-before-accept');
+/** An offer lost before its acceptance arrived, in a build that places such offers again (never by default). */
+const LOST_UNACCEPTED = Symbol('lost-unaccepted');
 
 /** Refusals that say "no room here now": another node (or this one, later) may take the invocation. */
 const CAPACITY_REFUSALS: ReadonlySet<string> = new Set([
@@ -149,6 +148,7 @@ export class Router {
   readonly #front = new Set<Waiter>();
   readonly #throttles: PlacementThrottles;
   readonly #observer: { observe(spec: FunctionSpec): void } | undefined;
+  readonly #placeAgainAfterLoss: boolean;
 
   constructor(args: {
     membership: Membership;
@@ -160,8 +160,11 @@ export class Router {
     log: Logger;
     /** Told of each invocation routed (static-stability headroom follows each function's concurrency). */
     observer?: { observe(spec: FunctionSpec): void };
+    /** Safety switched off (explore's self-test, issue 19). @default none */
+    broken?: BrokenSafety;
   }) {
     this.#observer = args.observer;
+    this.#placeAgainAfterLoss = args.broken?.has(SafetySwitch.AcceptedBeforeRun) === true;
     this.#entropy = args.entropy;
     this.#throttles = args.throttles;
     this.#membership = args.membership;
@@ -204,10 +207,9 @@ export class Router {
         offers++;
         const step = request.trace ? this.#step(request.trace, node, request.spec, because) : undefined;
         const answer = await this.#offer(node, request);
-        if (answer === LOST_BEFORE_ACCEPT) {
-          if (step) this.#ended(step, 'lost-before-accept');
-          if (!this.#settings.redispatch) throw serviceException(`Zone node ${node.nodeId} (${node.zone}) was lost; failover is off.`);
-          // Nothing ran on the lost node: place it elsewhere, transparently to the caller.
+        if (answer === LOST_UNACCEPTED) {
+          // Only in a build with the accepted-before-run safety switched off (explore's self-test):
+          // the old rule, "never accepted, so never ran", which a one-way partition breaks.
           excluded.add(node.sessionId);
           because = `re-dispatched after ${node.nodeId} (${node.zone}) was lost before accepting it; `;
           continue;
@@ -288,7 +290,7 @@ export class Router {
     return this.#policy.choose({ specKey: spec.specKey, memoryMb: spec.memoryMb }, candidates);
   }
 
-  async #offer(node: NodeSession, request: RouteRequest): Promise<NodeAnswer | typeof LOST_BEFORE_ACCEPT> {
+  async #offer(node: NodeSession, request: RouteRequest): Promise<NodeAnswer | typeof LOST_UNACCEPTED> {
     const message: Invoke = {
       type: 'invoke',
       invocationId: this.#entropy.shortId('i-'),
@@ -308,12 +310,16 @@ export class Router {
     } catch (err) {
       const accepted = err instanceof InvocationLostError ? err.accepted : true;
       const code = (err as { code?: string }).code ?? WireErrorCode.Internal;
+      if (!accepted && this.#placeAgainAfterLoss) return LOST_UNACCEPTED;
+      // Lost without an acceptance is no proof that nothing ran: the node may have accepted it and
+      // run it while its frames were held or dropped (a one-way partition, a reset link, a silence
+      // the detector cannot tell from a freeze). Found by zonesim explore (issue 19,
+      // sim-scenarios/regressions/one-way-partition-sync.yaml). Lambda never retries a synchronous
+      // invocation that may have run: the caller (or its SDK) decides.
       this.#log.warn(
         { requestId: request.requestId, nodeId: node.nodeId, zone: node.zone, code, accepted, err: (err as Error).message },
-        accepted ? 'invocation lost with its zone node' : 'zone node lost before it accepted the invocation; re-dispatching',
+        accepted ? 'invocation lost with its zone node' : 'zone node lost before its acceptance arrived; it may have run the invocation, so it is not placed again',
       );
-      if (!accepted) return LOST_BEFORE_ACCEPT;
-      // Lambda never retries a synchronous invocation that may have run: the caller decides.
       throw this.#toApiError(code, (err as Error).message, err);
     }
   }

@@ -1,4 +1,4 @@
-import type { Clock, Entropy, Logger } from '@zonesim/common';
+import type { BrokenSafety, Clock, Entropy, Logger } from '@zonesim/common';
 import { LambdaApiError, invalidParameter, resourceConflict, validationError } from '../errors.js';
 import type { QueueService } from '../queues/queue-service.js';
 import { parseFunctionRef } from '../registry/function-name.js';
@@ -39,6 +39,7 @@ export class EventSourceMappings {
   readonly #log: Logger;
   readonly #account: { region: string; accountId: string };
   readonly #timeScale: number;
+  readonly #broken: BrokenSafety | undefined;
   #running = false;
 
   constructor(args: {
@@ -51,7 +52,9 @@ export class EventSourceMappings {
     log: Logger;
     account: { region: string; accountId: string };
     timeScale: number;
+    broken?: BrokenSafety;
   }) {
+    this.#broken = args.broken;
     this.#entropy = args.entropy;
     this.#store = args.store;
     this.#registry = args.registry;
@@ -219,7 +222,7 @@ export class EventSourceMappings {
   #poller(r: EventSourceMappingRecord): SqsPoller {
     let p = this.#pollers.get(r.uuid);
     if (!p) {
-      p = new SqsPoller(r, { queues: this.#queues, invoke: this.#invoke, clock: this.#clock, log: this.#log, timeScale: this.#timeScale });
+      p = new SqsPoller(r, { queues: this.#queues, invoke: this.#invoke, clock: this.#clock, log: this.#log, timeScale: this.#timeScale, ...(this.#broken ? { broken: this.#broken } : {}) });
       this.#pollers.set(r.uuid, p);
     }
     return p;

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@zonesim/common';
+import { SafetySwitch, type BrokenSafety, type Clock, type Logger } from '@zonesim/common';
 import { MAX_SYNC_PAYLOAD_BYTES } from '@zonesim/protocol';
 import { isSqsError } from '../queues/errors.js';
 import type { ReceivedMessage } from '../queues/queue-messages.js';
@@ -43,6 +43,8 @@ export interface SqsPollerComponents {
   log: Logger;
   /** The platform's time scale: the scale-up budget refills that much faster. */
   timeScale: number;
+  /** Safety switched off (explore's self-test, issue 19); never set by a real coordinator. @default none */
+  broken?: BrokenSafety;
 }
 
 /**
@@ -140,6 +142,11 @@ export class SqsPoller {
     if (batch.length >= this.#record.batchSize) {
       this.#scaling.onFullBatch(this.#c.clock.now());
       this.#fill();
+    }
+    if (this.#c.broken?.has(SafetySwitch.DeleteAfterSuccess)) {
+      // A deliberately broken build (explore's self-test): deleted on receipt, before the
+      // invocation succeeded, so a failed or lost batch is gone.
+      for (const m of batch) this.#safe(() => this.#c.queues.delete(q, m.receiptHandle));
     }
     await this.#process(q, batch);
   }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Clock, Entropy, Logger } from '@zonesim/common';
+import type { BrokenSafety, Clock, Entropy, Logger } from '@zonesim/common';
 import { asyncSettingsOf, type AsyncInvocations } from '../async-invocations.js';
 import type { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import type { InvocationPipeline } from '../invocation/invocation-pipeline.js';
@@ -24,6 +24,8 @@ export interface TriggersComponents {
   log: Logger;
   /** Checks `AWS_IAM` function URLs' signatures when authentication is on. */
   verifier?: SigV4Verifier | undefined;
+  /** Safety switched off (explore's self-test, issue 19). @default none */
+  broken?: BrokenSafety;
 }
 
 /** Settings of the triggers. */
@@ -59,7 +61,7 @@ export class Triggers {
     const invoker = new TriggerInvoker({ pipeline: c.pipeline });
     const invoke = invoker.invoke.bind(invoker);
     this.time = new ScaledTime(c.clock.now(), settings.timeScale);
-    this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, timeScale: settings.timeScale });
+    this.mappings = new EventSourceMappings({ store: this.#store, registry: c.registry, queues: c.queues, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, timeScale: settings.timeScale, ...(c.broken ? { broken: c.broken } : {}) });
     this.urls = new FunctionUrls({ store: this.#store, registry: c.registry, invoke, clock: c.clock, entropy: c.entropy, log: c.log, account, baseUrl: settings.baseUrl, verifier: c.verifier, ...(settings.streamResponseLimitBytes === undefined ? {} : { streamLimitBytes: settings.streamResponseLimitBytes }) });
     this.schedules = new Schedules({
       store: this.#store,

@@ -50,6 +50,8 @@ export interface RunEvidence {
   /** The synchronous operations of the history. */
   syncOps: readonly HistoryOp[];
   zones: readonly ZoneTransition[];
+  /** Messages deleted from a queue without a successful invocation for them (queue-messages.ndjson). */
+  deletedUnprocessed: readonly string[];
   /** Dead letters with their reasons (async-final.json). */
   deadLetters: ReadonlyArray<{ eventId: string; condition: string; reason: string }>;
   /** Executions per request id, in the order they began. */

@@ -242,6 +242,7 @@ export class VirtualCluster {
       ledgerSink: (dir) => new SyncLedgerWriter({ dir }, { clock: process, logger: this.#log }),
       apiUrl: () => VIRTUAL_API_URL,
       codeBaseUrl: () => `${VIRTUAL_API_URL}/zonesim/v1/code`,
+      ...(this.#options.brokenSafety ? { brokenSafety: this.#options.brokenSafety } : {}),
     });
     // The stores open synchronously; only the ledger's start touches the disk asynchronously.
     await this.sim.io(core.start());
@@ -397,6 +398,7 @@ export class VirtualCluster {
       code,
       coldStarts: { pass: () => Promise.resolve() },
       sandboxReport: () => VIRTUAL_SANDBOX,
+      ...(this.#options.brokenSafety ? { brokenSafety: this.#options.brokenSafety } : {}),
     });
     node.core = core;
     // A node refused for good (it never is here) or still starting when killed: nothing to await.

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Clock, Entropy, TimerHandle } from '@zonesim/common';
+import { SafetySwitch, type BrokenSafety, type Clock, type Entropy, type TimerHandle } from '@zonesim/common';
 import type { EnvironmentReport, FunctionSpec } from '@zonesim/protocol';
 import { EnvironmentErrorCode, EnvironmentSettingsError, NodeCapacityError } from './errors.js';
 import { FixedKeepAlive, type KeepAlivePolicy } from './keep-alive-policy.js';
@@ -89,6 +89,8 @@ export interface EnvironmentPoolComponents {
    * and pre-warmed later (issue 18). @default a {@link FixedKeepAlive} of `keepAliveMs`
    */
   keepAlive?: KeepAlivePolicy;
+  /** Safety switched off (explore's self-test, issue 19); never set by a real zone node. @default none */
+  broken?: BrokenSafety;
 }
 
 /** What to run: one function version, unpacked in `codeDir` (its layers in `optDir`). */
@@ -166,6 +168,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
   readonly memoryMb: number;
   readonly keepAliveMs: number;
   readonly keepAlivePolicy: KeepAlivePolicy;
+  readonly #neverEvict: boolean;
   readonly #factory: EnvironmentFactory;
   readonly #clock: Clock;
   readonly #newId: () => string;
@@ -187,6 +190,7 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     this.memoryMb = positiveInt('memoryMb', options.memoryMb);
     this.keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.keepAlivePolicy = options.keepAlive ?? new FixedKeepAlive(this.keepAliveMs);
+    this.#neverEvict = options.broken?.has(SafetySwitch.KeepAliveEviction) === true;
     this.#factory = options.factory;
     this.#clock = options.clock;
     this.#entropy = options.entropy;
@@ -499,7 +503,8 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     entry.leased = false;
     entry.releasedSeq = ++this.#seq;
     entry.idleSince ??= this.#clock.monotonic();
-    if (keepAliveMs === undefined) return;
+    // Without keep-alive eviction (a deliberately broken build) an idle environment stays for good.
+    if (keepAliveMs === undefined || this.#neverEvict) return;
     entry.keepAlive = this.#clock.setTimeout(() => {
       entry.keepAlive = undefined;
       if (!entry.leased && this.#entries.get(entry.env.id) === entry) this.#evict(entry, EvictionReason.KeepAlive);
