@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { readLedger, type BillingTotals, type LedgerRecord } from '@zonesim/ledger';
+import { DEFAULT_LEDGER_FLUSH_INTERVAL_MS, readLedger, type BillingTotals, type LedgerRecord } from '@zonesim/ledger';
 import { runVirtualScenario, type ClusterObserver, type VirtualWorld } from '@zonesim/runner/virtual';
 import { RunFile, loadScenarioOrThrow, readAsyncFinal, readFaultRecords, readHistory, readQueueMessages, readZoneTransitions, type FaultRecord, type HistoryOp, type ResolvedScenario, type ZoneTransition } from '@zonesim/scenario';
 import type { CoordinatorCore } from '@zonesim/coordinator';
@@ -58,14 +58,26 @@ export async function runDocument(doc: ScenarioDocument, options: RunDocumentOpt
 
   const executions = new Map<string, Execution[]>();
   const liveBills: BillingTotals[] = [];
+  const unwrittenAtCrash: Array<{ unwritten: number; withinFlushInterval: number }> = [];
+  // When each record of the current coordinator was taken (its clock), for the crash's allowance.
+  let recordTimes: number[] = [];
+  let coordinatorClock: { now(): number } | undefined;
   const observer: ClusterObserver = {
     executed(e) {
       const list = executions.get(e.requestId);
       if (list) list.push(e);
       else executions.set(e.requestId, [e]);
     },
+    coordinatorStarted(core, clock) {
+      recordTimes = [];
+      coordinatorClock = clock;
+      core.ledger.onRecord(() => recordTimes.push(clock.now()));
+    },
     coordinatorCrashing(core) {
       liveBills.push(core.ledger.billing.run());
+      const w = core.ledger.writer.stats;
+      const since = (coordinatorClock?.now() ?? 0) - DEFAULT_LEDGER_FLUSH_INTERVAL_MS;
+      unwrittenAtCrash.push({ unwritten: w.appended - w.written - w.dropped, withinFlushInterval: recordTimes.filter((t) => t > since).length });
     },
   };
   let end: EndState | undefined;
@@ -101,7 +113,7 @@ export async function runDocument(doc: ScenarioDocument, options: RunDocumentOpt
   }
   const asyncFinal = await readAsyncFinal(join(outDir, RunFile.AsyncFinal)).catch(() => ({ deadLetters: [], pending: [] }));
 
-  const evidence: RunEvidence = { scenario, outDir, check: result.check, records, faults, zones, syncOps, deletedUnprocessed, deadLetters: asyncFinal.deadLetters, executions, liveBills, end };
+  const evidence: RunEvidence = { scenario, outDir, check: result.check, records, faults, zones, syncOps, deletedUnprocessed, deadLetters: asyncFinal.deadLetters, executions, liveBills, unwrittenAtCrash, end };
   const violations = checkInvariants(evidence, options.invariants);
   if (violations.length === 0 && !options.keep) await rm(outDir, { recursive: true, force: true });
   return { seed: doc.seed, violations, digest: result.digest, ops: result.check.ops.total, virtualMs: result.wall.virtualMs, wallMs: result.wall.ms, outDir, evidence };

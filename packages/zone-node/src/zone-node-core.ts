@@ -466,6 +466,7 @@ export class ZoneNodeCore extends EventEmitter {
       return;
     }
     let result: EnvironmentInvokeResult;
+    let provisionedAtEnd = lease.provisioned;
     try {
       result = await env.invoke({
         requestId: message.requestId,
@@ -480,12 +481,15 @@ export class ZoneNodeCore extends EventEmitter {
       this.#send({ type: 'invoke-rejected', invocationId: message.invocationId, error: toWireErrorData(err, WireErrorCode.EnvironmentFailed) });
       return;
     } finally {
+      // Still provisioned at its end: one lowered meanwhile (its share moved to another node) no
+      // longer counts as provisioned concurrency, which the new share's environment now is.
+      provisionedAtEnd = lease.provisioned && this.#pool.isProvisioned(env.id);
       this.#pool.release(env);
     }
     if (this.#abandoned) return;
     // The keep-alive policy may have unloaded it as it was released (to pre-warm another later).
     const kept = result.environmentKept && this.#pool.has(env.id);
-    const answer = this.#toResult(message, { ...result, environmentKept: kept }, { environmentId: env.id, cold: lease.cold, provisioned: lease.provisioned }, receivedAt);
+    const answer = this.#toResult(message, { ...result, environmentKept: kept }, { environmentId: env.id, cold: lease.cold, provisioned: provisionedAtEnd }, receivedAt);
     this.#shipLog(env.config.logStreamName, fn, result);
     if (this.#degrade.slowFactor > 1) {
       // Gray failure: the answer comes back slowFactor times later than it could have.

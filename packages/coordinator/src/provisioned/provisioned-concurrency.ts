@@ -247,17 +247,23 @@ export class ProvisionedConcurrency {
   #reallocate(live: Live): void {
     const sessions = this.#membership.healthySessions();
     const next = allocateAcrossZones(live.requested, sessions);
-    const byId = new Map(sessions.map((s) => [s.sessionId, s]));
+    const healthy = new Set(sessions.map((session) => session.sessionId));
+    // A node no longer healthy gives its share back (the healthy ones are told below).
     for (const [sessionId, previous] of live.shares) {
-      if (next.has(sessionId)) continue;
+      if (healthy.has(sessionId)) continue;
       const s = this.#membership.sessions().find((x) => x.sessionId === sessionId);
       if (s && !s.closed && previous > 0) s.send({ type: 'provision', fn: live.spec, count: 0 });
     }
-    for (const [sessionId, share] of next) {
-      if (live.shares.get(sessionId) === share) continue;
-      byId.get(sessionId)?.send({ type: 'provision', fn: live.spec, count: share });
+    // Every healthy node is told its share, zero included, the first time: a node may hold
+    // provisioned environments this coordinator never gave it (its previous session, or the
+    // coordinator before a restart), which would otherwise stay provisioned beside the new share
+    // (found by zonesim explore, issue 19: two provisioned environments for a concurrency of 1).
+    for (const session of sessions) {
+      const share = next.get(session.sessionId) ?? 0;
+      if (live.shares.get(session.sessionId) === share) continue;
+      session.send({ type: 'provision', fn: live.spec, count: share });
     }
-    live.shares = next;
+    live.shares = new Map(sessions.map((session) => [session.sessionId, next.get(session.sessionId) ?? 0]));
   }
 
   #release(live: Live): void {

@@ -58,6 +58,12 @@ export interface RunEvidence {
   executions: ReadonlyMap<string, readonly Execution[]>;
   /** The coordinator's live bill, one entry per coordinator process (taken at its crash, and at the end). */
   liveBills: readonly BillingTotals[];
+  /**
+   * Per crashed coordinator: the records its ledger had taken but not yet written (lost with it),
+   * and how many it had taken within the ledger's flush interval before the crash (what a real
+   * crash may lose: docs/limits.md).
+   */
+  unwrittenAtCrash: ReadonlyArray<{ unwritten: number; withinFlushInterval: number }>;
   /** Undefined when the run ended before the end of its cooldown. */
   end: EndState | undefined;
 }

@@ -24,7 +24,7 @@ import {
   type ApiServer,
   type CoordinatorOptions,
 } from '@zonesim/coordinator';
-import { SyncLedgerWriter } from '@zonesim/ledger';
+import { DEFAULT_LEDGER_FLUSH_INTERVAL_MS, SyncLedgerWriter } from '@zonesim/ledger';
 import { valueCodec, type Codec, type DialEvents, type Dialer, type LinkConnection, type SandboxReport } from '@zonesim/protocol';
 import { ProcessClock, SimLink, SimListener, Simulation, type SimEndpoint, type SimLinkOptions } from '@zonesim/sim';
 import { ZoneNodeCore, createSyntheticEnvironmentFactory, type CodeSource, type EnvironmentFactory, type PoolStats, type ZoneNodeCoreSettings } from '@zonesim/zone-node/core';
@@ -93,6 +93,8 @@ export interface VirtualClusterOptions {
 export interface ClusterObserver {
   /** An environment was handed an invocation: the function ran, or started to, there. */
   executed?(execution: { requestId: string; nodeId: string; zone: string; at: number }): void;
+  /** A coordinator process started (the first, or one rebuilt after a crash), on its process's clock. */
+  coordinatorStarted?(core: CoordinatorCore, clock: ProcessClock): void;
   /** The coordinator is about to crash; its objects are still readable (its live bill, for one). */
   coordinatorCrashing?(core: CoordinatorCore): void;
 }
@@ -239,11 +241,14 @@ export class VirtualCluster {
       codeStore: this.#codeStore,
       jobs,
       // Written synchronously: the disk's speed never moves virtual time, and no record is dropped.
-      ledgerSink: (dir) => new SyncLedgerWriter({ dir }, { clock: process, logger: this.#log }),
+      // At the real writer's interval, so that a crash loses what a real one would (the records of
+      // the last interval), not a whole buffer: found by zonesim explore (issue 19).
+      ledgerSink: (dir) => new SyncLedgerWriter({ dir, flushIntervalMs: DEFAULT_LEDGER_FLUSH_INTERVAL_MS }, { clock: process, logger: this.#log }),
       apiUrl: () => VIRTUAL_API_URL,
       codeBaseUrl: () => `${VIRTUAL_API_URL}/zonesim/v1/code`,
       ...(this.#options.brokenSafety ? { brokenSafety: this.#options.brokenSafety } : {}),
     });
+    this.#options.observer?.coordinatorStarted?.(core, process);
     // The stores open synchronously; only the ledger's start touches the disk asynchronously.
     await this.sim.io(core.start());
     const { api } = createFrontDoor(core, frontDoorSettings(settings), { clock: process, entropy: seededEntropy(`${this.#options.seed}:front-door#${gen}`), log: this.#log, metrics: false });

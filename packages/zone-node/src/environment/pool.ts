@@ -235,6 +235,11 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     return { idleMemoryMbMs: idle, prewarms: this.#prewarms, prewarmsFailed: this.#prewarmsFailed };
   }
 
+  /** True while the environment is in the pool as provisioned concurrency. */
+  isProvisioned(environmentId: string): boolean {
+    return this.#entries.get(environmentId)?.provisioned === true;
+  }
+
   /** True while the environment is in the pool (busy, initialising or idle). */
   has(environmentId: string): boolean {
     return this.#entries.has(environmentId);
@@ -319,7 +324,9 @@ export class EnvironmentPool extends EventEmitter<{ evicted: [EnvironmentEvicted
     if (this.#stopping) throw new NodeCapacityError(EnvironmentErrorCode.NodeDraining, 'the zone node is shutting down', request.spec.specKey);
     this.#makeRoom(request.spec);
     const { env, result, kept } = await this.#createInitialized(request, 'provisioned-concurrency', options);
-    if (kept) this.#toIdle(kept, undefined);
+    // Lowered while its INIT ran (`deprovision` made it on-demand): idle with the keep-alive like
+    // any on-demand environment, not kept for good (a leak found by zonesim explore, issue 19).
+    if (kept) this.#toIdle(kept, kept.provisioned ? undefined : this.keepAliveMs);
     return { environment: env, result };
   }
 
