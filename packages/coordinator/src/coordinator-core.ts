@@ -203,6 +203,7 @@ export class CoordinatorCore {
       log,
       account,
       onWindow: (key, window) => this.ledger.provisioned(key, window),
+      joinSettleMs: o.heartbeatIntervalMs * o.heartbeatMissLimit,
     });
     this.logs = new LogStore(join(o.dataDir, 'logs.db'), { maxEventsPerFunction: o.logRetentionEvents });
     this.asyncInvocations = new AsyncInvocations({
@@ -319,6 +320,7 @@ export class CoordinatorCore {
     this.#state = LifecycleState.Stopping;
     this.membership.stop();
     this.headroom?.stop();
+    this.provisioned.stop();
     if (this.#logTrimTimer !== undefined) this.#clock.clearInterval(this.#logTrimTimer);
     this.membership.closeAll(CloseCode.GoingAway, 'coordinator stopping');
     this.router.stop();

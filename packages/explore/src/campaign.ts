@@ -53,8 +53,9 @@ export interface Finding {
   /** The shrunk scenario, which replays the failure from its seed (absent without shrinking). */
   minimalFile?: string;
   shrink?: ShrinkResult;
-  /** What the minimal scenario violates when replayed. */
+  /** What the minimal scenario violates when replayed, and the digest of that run (a replay gives the same). */
   minimalViolations?: Violation[];
+  minimalDigest?: string;
 }
 
 /** What a campaign did. */
@@ -123,7 +124,13 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
   for (; more(); seed++) {
     const doc = documentForSeed(seed, options.base);
     const workDir = join(outDir, 'work', `seed-${seed}`);
-    const result: ExploreRunResult = await runDocument(doc, runOptions(workDir));
+    let result: SeedRun;
+    try {
+      result = await runDocument(doc, runOptions(workDir));
+    } catch (err) {
+      // A run that cannot finish (a deploy refused, the world failing) is a finding of its own.
+      result = failedRun(seed, err);
+    }
     ops += result.ops;
     virtualMs += result.virtualMs;
     options.onSeed?.({ seed, ok: result.violations.length === 0, violations: result.violations, ops: result.ops, virtualMs: result.virtualMs, wallMs: result.wallMs });
@@ -139,16 +146,16 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
       let attempt = 0;
       const shrink = await shrinkDocument(doc, async (candidate) => {
         const dir = join(outDir, 'work', `seed-${seed}-shrink-${attempt++}`);
-        const r = await runDocument(candidate, runOptions(dir));
+        const r = await runDocument(candidate, runOptions(dir)).catch((err: unknown) => failedRun(seed, err));
         await rm(dir, { recursive: true, force: true });
         const still = r.violations.some((v) => names.has(v.invariant));
         if (still) options.onShrinkStep?.(`  still fails with ${candidate.faults.length} faults, ${candidate.workload.length} workload entries, ${String(candidate['duration'])}`);
         return still;
       });
-      const replay = await runDocument(shrink.doc, runOptions(join(outDir, 'work', `seed-${seed}-minimal`)));
+      const replay = await runDocument(shrink.doc, runOptions(join(outDir, 'work', `seed-${seed}-minimal`))).catch((err: unknown) => failedRun(seed, err));
       const minimalFile = join(outDir, `seed-${seed}-minimal.yaml`);
       await writeScenarioFile(minimalFile, shrink.doc, header(seed, replay.violations, 'minimal'));
-      Object.assign(finding, { minimalFile, shrink, minimalViolations: replay.violations });
+      Object.assign(finding, { minimalFile, shrink, minimalViolations: replay.violations, minimalDigest: replay.digest });
     }
     findings.push(finding);
     if (!options.keepGoing) {
@@ -169,3 +176,15 @@ function header(seed: number, violations: readonly Violation[], kind: 'drawn' | 
     'Replay it exactly (virtual time, same seed): zonesim explore --replay THIS_FILE',
   ].join('\n');
 }
+
+/** A run that threw: the `run-completes` finding, with the error as its message. */
+function failedRun(seed: number, err: unknown): SeedRun {
+  const violation: Violation = { invariant: RUN_COMPLETES, message: `the run failed: ${(err as Error).message ?? String(err)}`.slice(0, 2000) };
+  return { seed, violations: [violation], digest: '', ops: 0, virtualMs: 0, wallMs: 0 };
+}
+
+/** What the campaign keeps of one run. */
+type SeedRun = Pick<ExploreRunResult, 'seed' | 'violations' | 'digest' | 'ops' | 'virtualMs' | 'wallMs'>;
+
+/** The finding of a run that could not finish. */
+export const RUN_COMPLETES = 'run-completes';

@@ -125,9 +125,11 @@ export function drawScenario(seed: number, bounds: DrawBounds = DEFAULT_DRAW_BOU
   if (chance(0.4)) workload.push({ function: 'fn-1', invocation: pick(['sync', 'async']), arrival: { poisson: { rate: r.int(2, 10) } } });
 
   const faults = drawFaults(r, { zones, nodesPerZone, durationMs }, bounds.faults);
-  // Lambda keeps 100 of the account's concurrency unreserved.
+  // Lambda keeps 100 of the account's concurrency unreserved, provisioned concurrency of functions
+  // without a reservation aside.
   const reserved = functions.reduce((n, f) => n + ((f['reservedConcurrency'] as number | undefined) ?? 0), 0);
-  const accountConcurrency = smallAccount ? 100 + reserved : 1000;
+  const unreservedProvisioned = functions.reduce((n, f) => n + (f['reservedConcurrency'] === undefined ? ((f['provisionedConcurrency'] as number | undefined) ?? 0) : 0), 0);
+  const accountConcurrency = smallAccount ? 100 + reserved + unreservedProvisioned : 1000;
 
   return {
     name: `explore-${seed}`,

@@ -10,5 +10,5 @@ export { runDocument, writeScenarioFile, type ExploreRunResult, type RunDocument
 export { INVARIANTS, checkInvariants, convergenceBoundMs, lastHealAt, type EndState, type Execution, type Invariant, type RunEvidence, type Violation } from './invariants/index.js';
 export { drawFaultSchedule, type RegionShape } from './draw-scenario.js';
 export { ddmin, shrinkDocument, sizeOf, type DocumentSize, type ShrinkResult, type StillFails } from './shrink.js';
-export { documentForSeed, explore, readBaseScenario, type ExploreOptions, type ExploreReport, type Finding, type SeedOutcome } from './campaign.js';
+export { RUN_COMPLETES, documentForSeed, explore, readBaseScenario, type ExploreOptions, type ExploreReport, type Finding, type SeedOutcome } from './campaign.js';
 export { REPLAY_WINDOW_MS, replayScenario, type ReplayResult, type ReplayStep } from './replay.js';

@@ -54,6 +54,18 @@ export const HelloSchema = Type.Object({
   warm: Type.Optional(
     Type.Array(Type.Object({ specKey: Type.String({ maxLength: 512 }), idle: Type.Integer({ minimum: 0 }) }), { maxItems: 10_000 }),
   ),
+  /**
+   * Environments still busy with invocations of an earlier session (after a lost link): the
+   * coordinator counts them against the node's room until its heartbeats show them done.
+   */
+  busy: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Provisioned environments the node holds from an earlier session, per configuration: they hold
+   * their slots, so the coordinator counts them before it has sent this session any target.
+   */
+  provisioned: Type.Optional(
+    Type.Array(Type.Object({ specKey: Type.String({ maxLength: 512 }), count: Type.Integer({ minimum: 0 }) }), { maxItems: 10_000 }),
+  ),
 });
 
 /** Most environments listed in one heartbeat's {@link EnvironmentReportSchema} (the counts stay exact). */

@@ -219,6 +219,10 @@ export class ZoneNodeCore extends EventEmitter {
         warm: Object.entries(this.#pool.counts().bySpecKey)
           .filter(([, c]) => c.idle - c.provisioned > 0)
           .map(([specKey, c]) => ({ specKey, idle: c.idle - c.provisioned })),
+        busy: this.#pool.busyCount,
+        provisioned: Object.entries(this.#pool.counts().bySpecKey)
+          .filter(([, c]) => c.provisioned > 0)
+          .map(([specKey, c]) => ({ specKey, count: c.provisioned })),
       }),
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount, ...this.#environmentReport() }),
       codec: components.codec,

@@ -125,8 +125,25 @@ export class NodeSession extends EventEmitter {
     this.#highWaterBytes = args.highWaterBytes;
     this.connectedAt = args.clock.now();
     this.lastSeen = args.clock.monotonic();
+    this.#untracked = args.hello.busy ?? 0;
+    for (const p of args.hello.provisioned ?? []) if (p.count > 0) this.#provisionedReady.set(p.specKey, p.count);
     // Warm environments the node kept across a lost link count for warm placement at once.
     for (const w of args.hello.warm ?? []) if (w.idle > 0) this.#idleBySpec.set(w.specKey, w.idle);
+  }
+
+  /**
+   * Environments busy with invocations this session did not send (the node's earlier session, lost
+   * with its link while they ran): counted against the node's room until its heartbeats show them
+   * done. Without it a node that came back after a fault was sent more than it could take, refused
+   * with NODE_AT_CAPACITY, and was benched as a refusing node (found by zonesim explore, issue 19).
+   */
+  #untracked: number;
+
+  /** Slots in use as far as the coordinator can tell: per configuration, its provisioned environments or its invocations, whichever is more; and the old session's work. */
+  #occupiedSlots(): number {
+    let occupied = this.inFlight + this.#untracked;
+    for (const [specKey, ready] of this.#provisionedReady) occupied += Math.max(0, ready - this.#pending.inFlightOf(specKey));
+    return occupied;
   }
 
   /** Invocations in flight on this node. */
@@ -163,12 +180,20 @@ export class NodeSession extends EventEmitter {
     return n;
   }
 
-  /** True when the node can take one more invocation needing `memoryMb`. */
-  hasRoomFor(memoryMb: number): boolean {
+  /**
+   * True when the node can take one more invocation of `spec`. A provisioned environment holds its
+   * slot even while idle (the node cannot evict it), so each configuration occupies the larger of
+   * its provisioned environments and its invocations in flight; an idle provisioned environment of
+   * `spec` itself takes the invocation without a new slot. Counting only invocations in flight sent
+   * a node with provisioned environments more than it could take: it refused with NODE_AT_CAPACITY
+   * and was benched as a refusing node (found by zonesim explore, issue 19).
+   */
+  hasRoomFor(spec: { specKey: string; memoryMb: number }): boolean {
+    const { memoryMb } = spec;
     return (
       !this.#closed &&
       this.health === 'healthy' &&
-      this.inFlight < this.capacity.maxEnvironments &&
+      (this.#pending.inFlightOf(spec.specKey) < (this.#provisionedReady.get(spec.specKey) ?? 0) || this.#occupiedSlots() < this.capacity.maxEnvironments) &&
       this.busyMemoryMb + memoryMb <= this.capacity.memoryMb &&
       this.#connection.bufferedAmount < this.#highWaterBytes
     );
@@ -257,6 +282,12 @@ export class NodeSession extends EventEmitter {
         this.emit('log-events', message);
         break;
       case 'heartbeat':
+        // Only ever lowered: the node's busy count minus what this session sent is what is left of the old work.
+        if (this.#untracked > 0) {
+          const before = this.#untracked;
+          this.#untracked = Math.max(0, Math.min(before, message.busyEnvironments - this.inFlight));
+          if (this.#untracked < before) this.emit('capacity', before - this.#untracked);
+        }
         // The dashboard's view of the node's environments (issue 9); absent means unchanged.
         if (message.environments) {
           this.environments = message.environments;

@@ -47,6 +47,7 @@ export class PendingInvocations {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
   #busyMemoryMb = 0;
+  readonly #bySpec = new Map<string, number>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -58,6 +59,11 @@ export class PendingInvocations {
   }
 
   /** Memory of the environments busy with them. */
+  /** Invocations in flight of one configuration. */
+  inFlightOf(specKey: string): number {
+    return this.#bySpec.get(specKey) ?? 0;
+  }
+
   get busyMemoryMb(): number {
     return this.#busyMemoryMb;
   }
@@ -73,6 +79,7 @@ export class PendingInvocations {
       }, deadlineMs);
       this.#entries.set(invocationId, { resolve, reject, onChunk, timer, memoryMb, specKey, accepted: false });
       this.#busyMemoryMb += memoryMb;
+      this.#bySpec.set(specKey, (this.#bySpec.get(specKey) ?? 0) + 1);
     });
   }
 
@@ -126,6 +133,9 @@ export class PendingInvocations {
     this.#entries.delete(id);
     this.#clock.clearTimeout(entry.timer);
     this.#busyMemoryMb -= entry.memoryMb;
+    const n = (this.#bySpec.get(entry.specKey) ?? 1) - 1;
+    if (n > 0) this.#bySpec.set(entry.specKey, n);
+    else this.#bySpec.delete(entry.specKey);
     return entry;
   }
 }

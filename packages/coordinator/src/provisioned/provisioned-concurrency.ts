@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@zonesim/common';
+import type { Clock, Logger, TimerHandle } from '@zonesim/common';
 import type { FunctionSpec, ProvisionedStatus } from '@zonesim/protocol';
 import type { ConcurrencyLimits } from '../concurrency/concurrency-limits.js';
 import { LambdaApiError, invalidParameter, resourceConflict } from '../errors.js';
@@ -57,6 +57,8 @@ export class ProvisionedConcurrency {
   readonly #onWindow: ((key: string, window: ProvisionedWindowInput | undefined) => void) | undefined;
   /** `${function}:${qualifier}` -> configuration. */
   readonly #live = new Map<string, Live>();
+  readonly #joinSettleMs: number;
+  #settleTimer: TimerHandle | undefined;
   /** sessionId -> specKey -> last status. */
   readonly #status = new Map<string, Map<string, ProvisionedStatus>>();
 
@@ -69,7 +71,14 @@ export class ProvisionedConcurrency {
     account: { region: string; accountId: string };
     /** Told when a configuration starts, changes or ends (billing of provisioned concurrency). */
     onWindow?: (key: string, window: ProvisionedWindowInput | undefined) => void;
+    /**
+     * How long after a node joins before shares are computed again, the failure detector's
+     * detection time: nodes that come back together (after a coordinator restart, a healed
+     * partition) are allocated together, rather than the first one taking every share. @default 0
+     */
+    joinSettleMs?: number;
   }) {
+    this.#joinSettleMs = args.joinSettleMs ?? 0;
     this.#onWindow = args.onWindow;
     this.#registry = args.registry;
     this.#membership = args.membership;
@@ -77,12 +86,37 @@ export class ProvisionedConcurrency {
     this.#clock = args.clock;
     this.#log = args.log;
     this.#account = args.account;
-    this.#membership.on('node-up', () => this.#reallocateAll());
+    this.#membership.on('node-up', () => this.#reallocateSoon());
     this.#registry.onFunctionChanged((name) => this.refresh(name));
     this.#membership.on('node-down', (session: NodeSession) => {
       this.#status.delete(session.sessionId);
       this.#reallocateAll();
     });
+  }
+
+  /** Cancels a pending reallocation (the coordinator is stopping). */
+  stop(): void {
+    if (this.#settleTimer !== undefined) this.#clock.clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+  }
+
+  /**
+   * Reallocates once nodes have stopped joining for {@link joinSettleMs}. Allocating at each join
+   * gave the first node back after a coordinator restart every share (six provisioned environments
+   * in its six slots): it refused all other work and was benched as a refusing node, then the shares
+   * moved again as the others came back (found by zonesim explore, issue 19). Meanwhile nodes keep
+   * the provisioned environments they hold.
+   */
+  #reallocateSoon(): void {
+    if (this.#joinSettleMs <= 0) {
+      this.#reallocateAll();
+      return;
+    }
+    if (this.#settleTimer !== undefined) this.#clock.clearTimeout(this.#settleTimer);
+    this.#settleTimer = this.#clock.setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#reallocateAll();
+    }, this.#joinSettleMs);
   }
 
   /** Loads stored configurations (after the registry loaded). */

@@ -286,7 +286,7 @@ export class Router {
   #pick(spec: FunctionSpec, excluded: Set<string>): NodeSession | undefined {
     const candidates = this.#membership
       .healthySessions()
-      .filter((s) => !excluded.has(s.sessionId) && s.hasRoomFor(spec.memoryMb));
+      .filter((s) => !excluded.has(s.sessionId) && s.hasRoomFor(spec));
     return this.#policy.choose({ specKey: spec.specKey, memoryMb: spec.memoryMb }, candidates);
   }
 
