@@ -59,6 +59,8 @@ export class ProvisionedConcurrency {
   readonly #live = new Map<string, Live>();
   readonly #joinSettleMs: number;
   #settleTimer: TimerHandle | undefined;
+  /** The joins after a start have settled: a node joining now is allocated at once (a reconnect must not leave its old shares standing beside new ones). */
+  #settled = false;
   /** sessionId -> specKey -> last status. */
   readonly #status = new Map<string, Map<string, ProvisionedStatus>>();
 
@@ -72,9 +74,10 @@ export class ProvisionedConcurrency {
     /** Told when a configuration starts, changes or ends (billing of provisioned concurrency). */
     onWindow?: (key: string, window: ProvisionedWindowInput | undefined) => void;
     /**
-     * How long after a node joins before shares are computed again, the failure detector's
-     * detection time: nodes that come back together (after a coordinator restart, a healed
-     * partition) are allocated together, rather than the first one taking every share. @default 0
+     * After the coordinator starts, how long nodes may go on joining (each join restarts the wait)
+     * before shares are computed: the nodes that come back together after a restart are allocated
+     * together, rather than the first one taking every share. Later joins reallocate at once. The
+     * failure detector's detection time. @default 0
      */
     joinSettleMs?: number;
   }) {
@@ -101,20 +104,21 @@ export class ProvisionedConcurrency {
   }
 
   /**
-   * Reallocates once nodes have stopped joining for {@link joinSettleMs}. Allocating at each join
+   * After a start, reallocates once nodes have stopped joining for `joinSettleMs`; later, at once. Allocating at each join
    * gave the first node back after a coordinator restart every share (six provisioned environments
    * in its six slots): it refused all other work and was benched as a refusing node, then the shares
    * moved again as the others came back (found by zonesim explore, issue 19). Meanwhile nodes keep
    * the provisioned environments they hold.
    */
   #reallocateSoon(): void {
-    if (this.#joinSettleMs <= 0) {
+    if (this.#joinSettleMs <= 0 || this.#settled) {
       this.#reallocateAll();
       return;
     }
     if (this.#settleTimer !== undefined) this.#clock.clearTimeout(this.#settleTimer);
     this.#settleTimer = this.#clock.setTimeout(() => {
       this.#settleTimer = undefined;
+      this.#settled = true;
       this.#reallocateAll();
     }, this.#joinSettleMs);
   }
