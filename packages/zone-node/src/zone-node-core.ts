@@ -496,8 +496,11 @@ export class ZoneNodeCore extends EventEmitter {
     const answer = this.#toResult(message, { ...result, environmentKept: kept }, { environmentId: env.id, cold: lease.cold, provisioned: provisionedAtEnd }, receivedAt);
     this.#shipLog(env.config.logStreamName, fn, result);
     if (this.#degrade.slowFactor > 1) {
-      // Gray failure: the answer comes back slowFactor times later than it could have.
-      const extraMs = (this.#degrade.slowFactor - 1) * Math.max(1, this.#clock.now() - receivedAt);
+      // Gray failure: the answer comes back slowFactor times later than it could have. Scaled by
+      // the invocation's own work (INIT and handler), not by the time since it arrived: a node
+      // paused meanwhile held its answer back for tens of seconds after the run (found by zonesim
+      // explore, issue 19: invocations still running on a node long after their callers had gone).
+      const extraMs = (this.#degrade.slowFactor - 1) * Math.max(1, (result.initMs ?? 0) + result.durationMs);
       await new Promise<void>((resolve) => {
         const timer = this.#clock.setTimeout(() => {
           this.#slowAnswers.delete(timer);
