@@ -5,7 +5,7 @@
  * way to.
  */
 export const SafetySwitch = {
-  /** The router re-dispatches an invocation its node had accepted before being lost (it may run twice). */
+  /** The router places again an invocation whose node was lost before its acceptance arrived (it may have run there). */
   AcceptedBeforeRun: 'accepted-before-run',
   /** An async event is answered 202 before its row is committed, and committed a second later (write-behind). */
   DurableEnqueue: 'durable-enqueue',
