@@ -398,8 +398,9 @@ export class ZoneNodeCore extends EventEmitter {
       this.#log.info({ function: message.fn.functionName, version: message.fn.version, count: message.count }, 'provisioned concurrency target');
       this.#provisioned.setTarget(message.fn, message.count);
     } else if (message.type === 'degrade') {
+      const changed = message.slowFactor !== this.#degrade.slowFactor || message.failRate !== this.#degrade.failRate;
       this.#degrade = { slowFactor: message.slowFactor, failRate: message.failRate };
-      this.#log.warn(this.#degrade, message.slowFactor === 1 && message.failRate === 0 ? 'gray failure healed' : 'gray failure injected');
+      if (changed) this.#log.warn(this.#degrade, message.slowFactor === 1 && message.failRate === 0 ? 'gray failure healed' : 'gray failure injected');
     } else if (message.type === 'drop-environments') {
       const dropped = this.#pool.evictIdle(new Set(message.specKeys));
       this.#log.info({ dropped, specKeys: message.specKeys.length, reason: message.reason }, 'dropped stale environments');

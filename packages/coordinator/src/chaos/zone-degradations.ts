@@ -43,10 +43,14 @@ export class ZoneDegradations {
     return [...[...this.#byZone].map(([zone, d]) => ({ zone, ...d })), ...[...this.#byNode].map(([nodeId, d]) => ({ nodeId, ...d }))];
   }
 
-  /** A node joined: it gets its own or its zone's degradation, if any. */
+  /**
+   * A node joined: it gets its own or its zone's degradation, or "none". Always sent: a node may
+   * still carry one whose heal it never got (the coordinator was restarting when the fault ended,
+   * and a new coordinator knows none): found by zonesim explore (issue 19, seed 1253), a zone left
+   * gray for good.
+   */
   onSession(session: NodeSession): void {
-    const d = this.#of(session);
-    if (d !== HEALTHY) this.#send(session, d);
+    this.#send(session, this.#of(session));
   }
 
   #of(session: NodeSession): Degradation {
