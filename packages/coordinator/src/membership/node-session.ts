@@ -98,6 +98,8 @@ export class NodeSession extends EventEmitter {
   readonly #idleBySpec = new Map<string, number>();
   /** Provisioned environments the node reported ready, per configuration. */
   readonly #provisionedReady = new Map<string, number>();
+  /** The provisioned targets this session sent, per configuration. */
+  readonly #provisionedTarget = new Map<string, number>();
   readonly #highWaterBytes: number;
   #closed = false;
 
@@ -142,8 +144,15 @@ export class NodeSession extends EventEmitter {
   /** Slots in use as far as the coordinator can tell: per configuration, its provisioned environments or its invocations, whichever is more; and the old session's work. */
   #occupiedSlots(): number {
     let occupied = this.inFlight + this.#untracked;
-    for (const [specKey, ready] of this.#provisionedReady) occupied += Math.max(0, ready - this.#pending.inFlightOf(specKey));
+    for (const specKey of new Set([...this.#provisionedReady.keys(), ...this.#provisionedTarget.keys()])) {
+      occupied += Math.max(0, this.#provisionedSlots(specKey) - this.#pending.inFlightOf(specKey));
+    }
     return occupied;
+  }
+
+  /** Slots a configuration's provisioned environments hold here: its target, or what is ready if more (a node lowering its target still has them). */
+  #provisionedSlots(specKey: string): number {
+    return Math.max(this.#provisionedTarget.get(specKey) ?? 0, this.#provisionedReady.get(specKey) ?? 0);
   }
 
   /** Invocations in flight on this node. */
@@ -214,6 +223,8 @@ export class NodeSession extends EventEmitter {
   /** Encodes and sends one frame; a closed link drops it (pending entries fail on close). */
   send(message: CoordinatorMessage): void {
     if (this.#closed) return;
+    // A provisioned target holds its slots from the moment it is sent, while its environments initialise.
+    if (message.type === 'provision') this.#provisionedTarget.set(message.fn.specKey, message.count);
     this.#connection.send(this.#codec.encode(message));
   }
 
