@@ -87,6 +87,9 @@ export async function runDocument(doc: ScenarioDocument, options: RunDocumentOpt
     quiet: true,
     report: false,
     observer,
+    // A run that does not end is a finding (run-completes), not a hang: the run, the quiet time,
+    // a graceful stop's budget and as much again.
+    maxVirtualMs: 2 * (scenario.runEndMs + quietTimeMs(scenario) + STOP_BUDGET_MS),
     ...(options.breakSafety && options.breakSafety.length > 0 ? { breakSafety: options.breakSafety } : {}),
     atEnd: async (world) => {
       // The runner ends its cooldown once nothing is pending; the region is then given the time to
@@ -128,6 +131,9 @@ export function quietTimeMs(scenario: ResolvedScenario): number {
   const c = scenario.cluster;
   return convergenceBoundMs({ scenario }) + c.node.keepAliveMs / c.timeScale + KEEP_ALIVE_SWEEP_MS;
 }
+
+/** What a run's graceful stop may take (the runner's `stopGraceMs` default). */
+const STOP_BUDGET_MS = 120_000;
 
 /** Slack for the zone node's keep-alive sweep to run after an environment's keep-alive has passed. */
 const KEEP_ALIVE_SWEEP_MS = 5_000;

@@ -44,6 +44,11 @@ export interface VirtualRunOptions extends Omit<ScenarioRunOptions, 'onWorldRead
   atEnd?: (world: VirtualWorld) => void | Promise<void>;
   /** Safety mechanisms to switch off: explore's deliberately broken builds (see {@link SafetySwitch}). @default none */
   breakSafety?: readonly SafetySwitch[];
+  /**
+   * Virtual ms the whole run may take, stop included; past it the run fails with `SIM_DEADLINE`
+   * (a run that never ends is a finding of explore's, not a hang). @default no limit
+   */
+  maxVirtualMs?: number;
 }
 
 function defaultScratchDir(): string | undefined {
@@ -79,7 +84,7 @@ export function checkVirtualScenario(scenario: ResolvedScenario): void {
  */
 export async function runVirtualScenario(scenario: ResolvedScenario, options: VirtualRunOptions = {}): Promise<VirtualRunResult> {
   checkVirtualScenario(scenario);
-  const { signal, scratchDir: _scratch, linkCodec, observer, atEnd, breakSafety, ...runOptions } = options;
+  const { signal, scratchDir: _scratch, linkCodec, observer, atEnd, breakSafety, maxVirtualMs, ...runOptions } = options;
   // The directory is named by the wall clock: two virtual runs start at the same virtual instant.
   const outDir = resolve(runOptions.outDir ?? defaultResultsDir(scenario.name, systemClock.now()));
   // The coordinator's SQLite files live on a tmpfs when the machine has one (every commit is a
@@ -90,7 +95,13 @@ export async function runVirtualScenario(scenario: ResolvedScenario, options: Vi
   const wallStart = performance.now();
   const virtualStart = world.cluster.sim.time;
   const eventsStart = world.cluster.sim.stats.events;
-  await world.drive(run.runToStop(signal));
+  try {
+    await world.drive(run.runToStop(signal), maxVirtualMs === undefined ? {} : { maxVirtualMs });
+  } catch (err) {
+    // Past its virtual deadline (or failed inside): nothing more runs; its processes and stores go.
+    run.destroy();
+    throw err;
+  }
   const wallMs = performance.now() - wallStart;
   const virtualMs = world.cluster.sim.time - virtualStart;
   const wall = { ms: Math.round(wallMs), virtualMs: Math.round(virtualMs), speedup: Math.round((virtualMs / Math.max(1, wallMs)) * 10) / 10, events: world.cluster.sim.stats.events - eventsStart };

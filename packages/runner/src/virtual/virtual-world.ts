@@ -117,8 +117,8 @@ export class VirtualWorld implements RunWorld {
   }
 
   /** Runs the simulation until `work` settles: how a virtual run is driven from outside. */
-  drive<T>(work: Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
-    return this.cluster.sim.runUntil(work, options.signal ? { signal: options.signal } : {});
+  drive<T>(work: Promise<T>, options: { signal?: AbortSignal; maxVirtualMs?: number } = {}): Promise<T> {
+    return this.cluster.sim.runUntil(work, { ...(options.signal ? { signal: options.signal } : {}), ...(options.maxVirtualMs === undefined ? {} : { maxVirtualMs: options.maxVirtualMs }) });
   }
 
   /** Real I/O of the runner (its files): virtual time stands still until it is done. */
@@ -150,7 +150,8 @@ export class VirtualWorld implements RunWorld {
 
   destroy(): void {
     for (const node of this.cluster.nodes.values()) node.process.kill();
-    this.cluster.coordinatorProcess?.kill();
+    // As a kill: its timers gone and its stores closed (their files stay as a crash leaves them).
+    this.cluster.crashCoordinator();
   }
 
   async collect(outDir: string): Promise<void> {
