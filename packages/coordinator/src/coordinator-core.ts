@@ -190,7 +190,7 @@ export class CoordinatorCore {
     this.faults = new FaultWindows({ file: join(o.dataDir, 'faults.ndjson'), clock });
     this.ledger.setFaultSource((t) => this.faults.activeAt(t));
     this.ledger.setGaugeSource(() => ({
-      inFlight: this.membership.sessions().reduce((n, s) => n + s.inFlight, 0) + this.router.waiting,
+      inFlight: this.invocationsInFlight,
       healthyZones: this.membership.zones().filter((z) => z.health !== 'down').length,
     }));
     this.degradations = new ZoneDegradations(this.membership);
@@ -260,6 +260,11 @@ export class CoordinatorCore {
       { dataDir: o.dataDir, region: o.region, accountId: o.accountId, timeScale: o.timeScale, baseUrl: components.apiUrl, streamResponseLimitBytes: o.streamResponseLimitBytes },
       { registry: this.registry, pipeline: this.invocations, queues: this.queues, asyncInvocations: this.asyncInvocations, clock, entropy, log, verifier: components.verifier, broken },
     );
+  }
+
+  /** Invocations the coordinator holds: in flight on zone nodes, or waiting for room. */
+  get invocationsInFlight(): number {
+    return this.membership.sessions().reduce((n, s) => n + s.inFlight, 0) + this.router.waiting;
   }
 
   get state(): LifecycleState {

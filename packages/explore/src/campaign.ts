@@ -2,6 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { SafetySwitch } from '@zonesim/common';
+import { parseDuration } from '@zonesim/scenario';
 import { drawFaultSchedule, drawScenario, type ScenarioDocument } from './draw-scenario.js';
 import { runDocument, writeScenarioFile, type ExploreRunResult } from './explore-run.js';
 import type { Violation } from './invariants/index.js';
@@ -80,7 +81,7 @@ export function documentForSeed(seed: number, base?: ScenarioDocument): Scenario
   const cluster = (base['cluster'] ?? {}) as Record<string, unknown>;
   const zones = (cluster['zones'] as number | string[] | undefined) ?? 3;
   const nodesPerZone = (cluster['nodesPerZone'] as number | undefined) ?? 1;
-  const durationMs = parseDurationMs(base['duration']) ?? 30_000;
+  const durationMs = parseDuration(base['duration']) ?? 30_000;
   return { ...base, name: `${base.name}-explore-${seed}`, seed, mode: 'virtual', faults: drawFaultSchedule(seed, { zones, nodesPerZone, durationMs }) };
 }
 
@@ -89,13 +90,6 @@ export async function readBaseScenario(file: string): Promise<ScenarioDocument> 
   const doc = parse(await readFile(file, 'utf8')) as ScenarioDocument;
   if (!doc || typeof doc !== 'object' || typeof doc.name !== 'string') throw new Error(`${file} is not a scenario file`);
   return { ...doc, functions: doc.functions ?? [], workload: doc.workload ?? [], faults: doc.faults ?? [] };
-}
-
-function parseDurationMs(value: unknown): number | undefined {
-  if (typeof value === 'number') return value * 1000;
-  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value) : null;
-  if (!m) return undefined;
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
 }
 
 /**

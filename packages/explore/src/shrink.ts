@@ -1,3 +1,4 @@
+import { parseDuration } from '@zonesim/scenario';
 import type { FaultDoc, ScenarioDocument } from './draw-scenario.js';
 
 /** Whether a candidate document still fails the way the original did. */
@@ -22,7 +23,7 @@ export interface DocumentSize {
   durationMs: number;
 }
 
-const durationOf = (doc: ScenarioDocument): number => Number(String(doc['duration']).replace(/ms$/, ''));
+const durationOf = (doc: ScenarioDocument): number => parseDuration(doc['duration']) ?? 0;
 
 export function sizeOf(doc: ScenarioDocument): DocumentSize {
   return { faults: doc.faults.length, workload: doc.workload.length, functions: doc.functions.length, queues: doc.queues?.length ?? 0, durationMs: durationOf(doc) };
@@ -105,11 +106,9 @@ function withFaults(doc: ScenarioDocument, faults: readonly FaultDoc[]): Scenari
   return { ...doc, faults: faults.filter((f) => typeof f['after'] !== 'string' || ids.has(f['after'])) };
 }
 
+/** A fault's `at` (0 for one chained `after` another). */
 function faultStartMs(fault: Record<string, unknown>): number {
-  const at = fault['at'];
-  if (typeof at !== 'string') return 0;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(at);
-  return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : 0;
+  return parseDuration(fault['at']) ?? 0;
 }
 
 /** Drops functions no workload entry reaches (directly or through a queue) and queues nothing uses. */

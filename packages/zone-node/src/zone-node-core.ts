@@ -13,6 +13,7 @@ import {
   type Dialer,
   type EnvironmentReport,
   type FunctionSpec,
+  type Hello,
   type Invoke,
   type InvokeResult,
   type SandboxReport,
@@ -214,15 +215,7 @@ export class ZoneNodeCore extends EventEmitter {
         isolation: o.isolation,
         sandbox: components.sandboxReport(),
         runtimes,
-        // Provisioned environments are left out: the coordinator re-sends their targets and learns
-        // them from `provisioned-status` (counting them here too would count them twice).
-        warm: Object.entries(this.#pool.counts().bySpecKey)
-          .filter(([, c]) => c.idle - c.provisioned > 0)
-          .map(([specKey, c]) => ({ specKey, idle: c.idle - c.provisioned })),
-        busy: this.#pool.busyCount,
-        provisioned: Object.entries(this.#pool.counts().bySpecKey)
-          .filter(([, c]) => c.provisioned > 0)
-          .map(([specKey, c]) => ({ specKey, count: c.provisioned })),
+        ...this.#keptEnvironments(),
       }),
       heartbeat: () => ({ busyEnvironments: this.#pool.busyCount, idleEnvironments: this.#pool.idleCount, ...this.#environmentReport() }),
       codec: components.codec,
@@ -377,6 +370,21 @@ export class ZoneNodeCore extends EventEmitter {
   }
 
   /** Sends one message; false when the link is down or the core was abandoned. */
+  /**
+   * What the node kept from an earlier session, for its hello: warm on-demand environments (for warm
+   * placement; provisioned ones are not warm capacity, counting them there would count them twice),
+   * busy ones (old work that holds slots) and provisioned ones per configuration (they hold slots
+   * before the coordinator sends this session any target).
+   */
+  #keptEnvironments(): Pick<Hello, 'warm' | 'busy' | 'provisioned'> {
+    const bySpec = Object.entries(this.#pool.counts().bySpecKey);
+    return {
+      warm: bySpec.filter(([, c]) => c.idle - c.provisioned > 0).map(([specKey, c]) => ({ specKey, idle: c.idle - c.provisioned })),
+      busy: this.#pool.busyCount,
+      provisioned: bySpec.filter(([, c]) => c.provisioned > 0).map(([specKey, c]) => ({ specKey, count: c.provisioned })),
+    };
+  }
+
   #send(message: ZoneMessage): boolean {
     if (this.#abandoned) return false;
     return this.#link.send(message);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAFETY_SWITCHES, type SafetySwitch } from '@zonesim/common';
 import { INVARIANTS, explore, readBaseScenario, replayScenario, type ExploreReport } from '@zonesim/explore';
+import { defaultResultsDir } from '@zonesim/runner';
 import { parseDuration } from '@zonesim/scenario';
 
 /** Exit codes of `zonesim explore`. */
@@ -67,7 +68,7 @@ export async function runExploreCommand(file: string | undefined, flags: Explore
       return bad((err as Error).message);
     }
   }
-  const outDir = flags.out ?? join('results', `explore-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`);
+  const outDir = flags.out ?? defaultResultsDir('explore', Date.now());
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);

@@ -100,6 +100,13 @@ export class NodeSession extends EventEmitter {
   readonly #provisionedReady = new Map<string, number>();
   /** The provisioned targets this session sent, per configuration. */
   readonly #provisionedTarget = new Map<string, number>();
+  /**
+   * Environments busy with invocations this session did not send (the node's earlier session, lost
+   * with its link while they ran): counted against the node's room until its heartbeats show them
+   * done. Without it a node that came back after a fault was sent more than it could take, refused
+   * with NODE_AT_CAPACITY, and was benched as a refusing node (found by zonesim explore, issue 19).
+   */
+  #untracked: number;
   readonly #highWaterBytes: number;
   #closed = false;
 
@@ -134,25 +141,20 @@ export class NodeSession extends EventEmitter {
   }
 
   /**
-   * Environments busy with invocations this session did not send (the node's earlier session, lost
-   * with its link while they ran): counted against the node's room until its heartbeats show them
-   * done. Without it a node that came back after a fault was sent more than it could take, refused
-   * with NODE_AT_CAPACITY, and was benched as a refusing node (found by zonesim explore, issue 19).
+   * Slots in use as far as the coordinator can tell: the old session's work, and per configuration
+   * its invocations or its provisioned environments, whichever is more. A configuration's
+   * provisioned environments hold its target, or what is ready if more (a node lowering its target
+   * still has them). Allocation-free: it runs for every candidate node of every placement.
    */
-  #untracked: number;
-
-  /** Slots in use as far as the coordinator can tell: per configuration, its provisioned environments or its invocations, whichever is more; and the old session's work. */
   #occupiedSlots(): number {
     let occupied = this.inFlight + this.#untracked;
-    for (const specKey of new Set([...this.#provisionedReady.keys(), ...this.#provisionedTarget.keys()])) {
-      occupied += Math.max(0, this.#provisionedSlots(specKey) - this.#pending.inFlightOf(specKey));
+    for (const [specKey, ready] of this.#provisionedReady) {
+      occupied += Math.max(0, Math.max(ready, this.#provisionedTarget.get(specKey) ?? 0) - this.#pending.inFlightOf(specKey));
+    }
+    for (const [specKey, target] of this.#provisionedTarget) {
+      if (!this.#provisionedReady.has(specKey)) occupied += Math.max(0, target - this.#pending.inFlightOf(specKey));
     }
     return occupied;
-  }
-
-  /** Slots a configuration's provisioned environments hold here: its target, or what is ready if more (a node lowering its target still has them). */
-  #provisionedSlots(specKey: string): number {
-    return Math.max(this.#provisionedTarget.get(specKey) ?? 0, this.#provisionedReady.get(specKey) ?? 0);
   }
 
   /** Invocations in flight on this node. */

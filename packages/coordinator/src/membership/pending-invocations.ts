@@ -47,6 +47,7 @@ export class PendingInvocations {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
   #busyMemoryMb = 0;
+  /** Entries per configuration (specKey), for a node's room with provisioned environments. */
   readonly #bySpec = new Map<string, number>();
 
   constructor(clock: Clock) {
@@ -58,12 +59,12 @@ export class PendingInvocations {
     return this.#entries.size;
   }
 
-  /** Memory of the environments busy with them. */
   /** Invocations in flight of one configuration. */
   inFlightOf(specKey: string): number {
     return this.#bySpec.get(specKey) ?? 0;
   }
 
+  /** Memory of the environments busy with them. */
   get busyMemoryMb(): number {
     return this.#busyMemoryMb;
   }
