@@ -82,3 +82,13 @@ t.test('every regression scenario explore found stays fixed', async (t) => {
     t.ok(r.run.ops > 0, `${file} sent ${r.run.ops} operations`);
   }
 });
+
+t.test('explore FILE: the file\'s region and workload, a fault schedule drawn per seed, judged by the invariants not its hypotheses', async (t) => {
+  const base = await readBaseScenario(join(ROOT, 'sim-scenarios', 'queue-failover.yaml'));
+  const doc = documentForSeed(2, base);
+  t.same(doc.workload, base.workload, 'the workload is the file\'s');
+  t.equal(doc['hypotheses'], undefined, 'its hypotheses are about its own faults and are left out');
+  t.not(JSON.stringify(doc.faults), JSON.stringify(base.faults), 'the faults are drawn');
+  const report = await explore({ seeds: 3, outDir: workDir(t), base });
+  t.same(report.findings.map((f) => f.violations), [], 'three seeds of the shipped queue scenario hold every invariant');
+});

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { SafetySwitch } from '@zonesim/common';
-import { parseDuration } from '@zonesim/scenario';
+import { ScenarioLoadError, parseDuration } from '@zonesim/scenario';
 import { drawFaultSchedule, drawScenario, type ScenarioDocument } from './draw-scenario.js';
 import { runDocument, writeScenarioFile, type ExploreRunResult } from './explore-run.js';
 import type { Violation } from './invariants/index.js';
@@ -82,7 +82,10 @@ export function documentForSeed(seed: number, base?: ScenarioDocument): Scenario
   const zones = (cluster['zones'] as number | string[] | undefined) ?? 3;
   const nodesPerZone = (cluster['nodesPerZone'] as number | undefined) ?? 1;
   const durationMs = parseDuration(base['duration']) ?? 30_000;
-  return { ...base, name: `${base.name}-explore-${seed}`, seed, mode: 'virtual', faults: drawFaultSchedule(seed, { zones, nodesPerZone, durationMs }) };
+  // The file's hypotheses and stop conditions are about its own faults (a detection bound needs a
+  // fault to detect): explore judges its invariants instead.
+  const { hypotheses: _hypotheses, stopConditions: _stops, ...rest } = base;
+  return { ...rest, name: `${base.name}-explore-${seed}`, seed, mode: 'virtual', faults: drawFaultSchedule(seed, { zones, nodesPerZone, durationMs }) };
 }
 
 /** Reads a scenario file as a document to start seeds from (`zonesim explore FILE`). */
@@ -140,8 +143,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
       let attempt = 0;
       const shrink = await shrinkDocument(doc, async (candidate) => {
         const dir = join(outDir, 'work', `seed-${seed}-shrink-${attempt++}`);
-        const r = await runDocument(candidate, runOptions(dir)).catch((err: unknown) => failedRun(seed, err));
+        // A candidate that is not a valid scenario (the load halved below the warm-up) does not fail the same way.
+        const r = await runDocument(candidate, runOptions(dir)).catch((err: unknown) => (err instanceof ScenarioLoadError ? undefined : failedRun(seed, err)));
         await rm(dir, { recursive: true, force: true });
+        if (!r) return false;
         const still = r.violations.some((v) => names.has(v.invariant));
         if (still) options.onShrinkStep?.(`  still fails with ${candidate.faults.length} faults, ${candidate.workload.length} workload entries, ${String(candidate['duration'])}`);
         return still;
